@@ -1,0 +1,285 @@
+"""The one adapter between Excel and :mod:`pymodel`, and the one source of Excel metadata.
+
+Every Excel function is declared with :func:`udf`::
+
+    @udf(category=CAT_RV, kinds={"years": "number_or_vector"})
+    def GPU_RENT(rent0, years, deflation, step_years=None, step_downs=None):
+        '''Market rent per GPU-hour at year t ... (<= 255 characters).'''
+        return residual.rent_path(rent0, years, deflation, step_years=step_years, ...)
+
+The decorator
+
+* converts each argument from what Excel sends (kind ``"number"`` unless stated, see
+  :data:`addin.cells.CONVERTERS`); an empty optional cell becomes the model default from
+  :data:`pymodel.defaults.DEFAULTS` (or the ``defaults=`` given here), the one place where
+  ``None`` is mapped;
+* catches every error: :class:`~pymodel.errors.ComputeCreditError` becomes its clean
+  ``#VALUE!``/``#NUM!``/``#N/A`` text; anything else becomes a short ``#VALUE!`` internal-error
+  text (never a traceback);
+* shapes the result: numpy scalars to float, 1-D arrays to a column, DataFrames to a header row
+  plus rows; NaN or inf in a scalar result becomes a ``#NUM!`` message, inside a table ``#N/A``;
+  ``None`` inside a table becomes an empty string;
+* records a :class:`UdfSpec` (name, category, docstring, argument help derived from
+  :data:`pymodel.defaults.PARAMS` unless given) in :data:`REGISTRY`, checked against Excel's
+  limits, and applies the xlwings decorators (``xw.func``/``xw.arg``) from that same spec.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from pymodel.defaults import DEFAULTS, PARAMS
+from pymodel.errors import ComputeCreditError
+
+from .cells import CONVERTERS, RANGE_KINDS
+
+__all__ = ["udf", "UdfSpec", "ArgSpec", "REGISTRY", "shape_result", "call_safely",
+           "apply_xlwings", "is_cell_reference", "CATEGORIES"]
+
+log = logging.getLogger("computecredit")
+
+CAT_RV = "ComputeCredit Residual Value"
+CAT_DSCR = "ComputeCredit Coverage"
+CAT_LGD = "ComputeCredit Loss"
+CAT_INFO = "ComputeCredit Info"
+CATEGORIES = (CAT_RV, CAT_DSCR, CAT_LGD, CAT_INFO)
+
+MAX_HELP = 255
+MAX_ARGS = 30
+
+
+@dataclass
+class ArgSpec:
+    name: str
+    doc: str
+    kind: str
+    optional: bool
+    default: Any  # the value an empty optional cell stands for
+
+    @property
+    def is_range(self) -> bool:
+        return self.kind in RANGE_KINDS
+
+
+@dataclass
+class UdfSpec:
+    name: str
+    category: str
+    doc: str
+    args: list[ArgSpec]
+    body: Callable[..., Any]
+    func: Callable[..., Any] = field(repr=False, default=None)
+    module: str = ""
+    volatile: bool = False
+
+
+REGISTRY: dict[str, UdfSpec] = {}
+
+_CELL = re.compile(r"^(\$?[A-Z]{1,3}\$?[0-9]+|R[0-9]*C[0-9]*|R|C)$", re.IGNORECASE)
+
+
+def is_cell_reference(name: str) -> bool:
+    """True if Excel could read ``name`` as a cell address, e.g. ``LGD1``, ``A1`` or ``R1C1``.
+
+    Conservative, as QuantLibXL's linter: any run of letters followed only by digits is
+    rejected (``DSCR2`` too, although column DSCR lies beyond XFD today), and R1C1 forms.
+    """
+    return bool(re.match(r"^[A-Z]+[0-9]+$", name, re.IGNORECASE) or _CELL.match(name))
+
+
+def _finite_cell(v: Any) -> Any:
+    if v is None:
+        return ""
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, (np.integer,)):
+        return float(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        if math.isnan(f):
+            return "#N/A"
+        if math.isinf(f):
+            return "#NUM!"
+        return f + 0.0
+    if isinstance(v, int):
+        return float(v)
+    if isinstance(v, str):
+        return v
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return str(v)
+
+
+def shape_result(name: str, result: Any) -> Any:
+    """Turn a model result into what a cell or a spilled range can hold."""
+    try:
+        import pandas as pd
+        if isinstance(result, pd.DataFrame):
+            rows = [list(map(str, result.columns))]
+            rows += result.to_numpy(dtype=object).tolist()
+            return [[_finite_cell(v) for v in r] for r in rows]
+        if isinstance(result, pd.Series):
+            result = result.to_numpy()
+    except ImportError:  # pragma: no cover
+        pass
+    if isinstance(result, np.ndarray):
+        if result.ndim == 0:
+            result = result.item()
+        elif result.ndim == 1:
+            return [[_finite_cell(v)] for v in result.tolist()]
+        else:
+            return [[_finite_cell(v) for v in r] for r in result.tolist()]
+    if isinstance(result, (list, tuple)):
+        if not result:
+            return "#N/A " + name + ": empty result"
+        if all(isinstance(r, (list, tuple, np.ndarray)) for r in result):
+            return [[_finite_cell(v) for v in r] for r in result]
+        return [[_finite_cell(v)] for v in result]
+    if result is None:
+        return "#N/A " + name + ": no result"
+    if isinstance(result, (float, np.floating, int, np.integer)) and not isinstance(result, bool):
+        f = float(result)
+        if not math.isfinite(f):
+            return f"#NUM! {name}: the result is not a finite number for these inputs"
+        return f + 0.0
+    return _finite_cell(result)
+
+
+def call_safely(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` and return a shaped result or a clean error text (never raises)."""
+    try:
+        with np.errstate(all="ignore"):
+            return shape_result(name, fn(*args, **kwargs))
+    except ComputeCreditError as exc:
+        return exc.excel_text()
+    except RecursionError:
+        return f"#NUM! {name}: the inputs are too large to evaluate"
+    except MemoryError:
+        return f"#NUM! {name}: the inputs are too large to evaluate (out of memory)"
+    except Exception as exc:  # never a traceback in a cell
+        log.exception("internal error in %s", name)
+        return f"#VALUE! {name}: internal error ({type(exc).__name__}); please report it"
+
+
+def convert_args(spec: UdfSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """Convert raw Excel values by kind; empty optional cells become their default."""
+    out = {}
+    for a in spec.args:
+        v = CONVERTERS[a.kind](a.name, values[a.name])
+        if v is None:
+            if a.optional:
+                v = a.default
+            else:
+                from pymodel.errors import InputError
+                raise InputError(a.name, key="required")
+        out[a.name] = v
+    return out
+
+
+def _arg_doc(name: str, docs: dict[str, str]) -> str:
+    if name in docs:
+        return docs[name]
+    if name in PARAMS:
+        return PARAMS[name].help()
+    raise ValueError(f"argument {name} has no description (give docs= or declare it in "
+                     f"pymodel.defaults)")
+
+
+def udf(*, category: str, kinds: dict[str, str] | None = None,
+        docs: dict[str, str] | None = None, defaults: dict[str, Any] | None = None,
+        volatile: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an Excel function (see the module docstring)."""
+    kinds = kinds or {}
+    docs = docs or {}
+    defaults = defaults or {}
+
+    def deco(body: Callable[..., Any]) -> Callable[..., Any]:
+        name = body.__name__
+        doc = inspect.cleandoc(body.__doc__ or "")
+        sig = inspect.signature(body)
+        args = []
+        for p in sig.parameters.values():
+            if p.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+                raise ValueError(f"{name}: Excel functions take positional arguments only")
+            optional = p.default is not inspect.Parameter.empty
+            if optional and p.default is not None:
+                raise ValueError(f"{name}.{p.name}: optional defaults are None (an empty cell); "
+                                 f"put the value in defaults= or pymodel.defaults")
+            default = defaults.get(p.name, DEFAULTS.get(p.name)) if optional else None
+            args.append(ArgSpec(p.name, _arg_doc(p.name, docs), kinds.get(p.name, "number"),
+                                optional, default))
+        unknown = set(kinds) | set(docs) | set(defaults)
+        unknown -= {a.name for a in args}
+        if unknown:
+            raise ValueError(f"{name}: metadata for unknown arguments {sorted(unknown)}")
+        spec = UdfSpec(name, category, doc, args, body, module=body.__module__,
+                       volatile=volatile)
+        _lint(spec)
+
+        @functools.wraps(body)
+        def wrapper(*a: Any, **k: Any) -> Any:
+            def run() -> Any:
+                bound = sig.bind(*a, **k)
+                bound.apply_defaults()
+                return body(**convert_args(spec, bound.arguments))
+            try:
+                return call_safely(name, run)
+            except Exception:  # pragma: no cover - call_safely never raises
+                return f"#VALUE! {name}: internal error"
+
+        spec.func = wrapper
+        old = REGISTRY.get(name)
+        if old is not None and old.module != spec.module:
+            raise ValueError(f"Excel function {name} is defined in {old.module} and "
+                             f"{spec.module}")
+        REGISTRY[name] = spec
+        return apply_xlwings(spec, wrapper)
+
+    return deco
+
+
+def _lint(spec: UdfSpec) -> None:
+    """Excel's limits, checked when the function is declared."""
+    problems = []
+    if not re.match(r"^[A-Z][A-Z0-9_]*$", spec.name):
+        problems.append("name must be upper case letters, digits and _")
+    if is_cell_reference(spec.name):
+        problems.append("name reads as a cell address")
+    if not spec.doc or len(spec.doc) > MAX_HELP:
+        problems.append(f"docstring must be 1..{MAX_HELP} characters (has {len(spec.doc)})")
+    if len(spec.args) > MAX_ARGS:
+        problems.append(f"at most {MAX_ARGS} arguments")
+    for a in spec.args:
+        if not a.doc or len(a.doc) > MAX_HELP:
+            problems.append(f"help of {a.name} must be 1..{MAX_HELP} characters "
+                            f"(has {len(a.doc)})")
+    if spec.volatile:
+        problems.append("volatile functions are not allowed")
+    if problems:
+        raise ValueError(f"{spec.name}: " + "; ".join(problems))
+
+
+def apply_xlwings(spec: UdfSpec, fn: Callable[..., Any], xw_module: Any = None
+                  ) -> Callable[..., Any]:
+    """Apply ``xw.func``/``xw.arg`` from the spec (no-ops on Linux; the classic decorators when
+    the VBA wrappers are generated, see :mod:`addin.vba`)."""
+    if xw_module is None:
+        try:
+            import xlwings as xw_module  # noqa: F811
+        except ImportError:  # pragma: no cover - the add-in needs xlwings, tests do not
+            return fn
+    func, arg = xw_module.func, xw_module.arg
+    for a in reversed(spec.args):
+        options = {"doc": a.doc}
+        if a.is_range:
+            options["ndim"] = 2
+        fn = arg(a.name, **options)(fn)
+    return func(category=spec.category, volatile=False, call_in_wizard=True)(fn)

@@ -1,0 +1,7 @@
+"""The module Excel loads (xlwings ``UDF MODULES = addin.udfs``).
+
+Each area module declares its functions with :func:`addin.registry.udf`; importing them here
+exposes every function under its Excel name in one module.
+"""
+
+from .info import *  # noqa: F401,F403

@@ -1,0 +1,140 @@
+"""The error catalogue of ComputeCredit.
+
+Every user-facing message is built here. Each error carries the Excel error code it maps to, so
+the add-in translates errors in one place:
+
+* :class:`InputTypeError` (``#VALUE!``): wrong type or shape (text where a number is needed,
+  ranges of different lengths, unknown field names);
+* :class:`DomainError` (``#NUM!``): a number outside its domain (PD outside (0, 1), g outside
+  (-1, 1), rent <= 0);
+* :class:`ConvergenceError` (``#NUM!``): a root finder or integration failed, or no solution
+  exists;
+* :class:`NotAvailableError` (``#N/A``): a result that does not exist for these inputs (a
+  breakeven that is never binding, a missing catalogue entry).
+
+Messages name the argument, the bound and the value: ``"deflation must be in (-1, 1); got 1.2"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = [
+    "ComputeCreditError",
+    "InputError",
+    "InputTypeError",
+    "DomainError",
+    "ConvergenceError",
+    "NotAvailableError",
+    "format_value",
+    "MESSAGES",
+]
+
+#: Message templates. Placeholders: ``name`` (argument), ``bound`` (what is allowed),
+#: ``value`` (what was given, already formatted).
+MESSAGES = {
+    "domain": "{name} must be {bound}; got {value}",
+    "not_number": "{name} must be a number; got {value}",
+    "not_integer": "{name} must be a whole number; got {value}",
+    "not_text": "{name} must be text; got {value}",
+    "not_finite": "{name} must be a finite number; got {value}",
+    "required": "{name} is required; got an empty cell",
+    "error_cell": "{name} refers to an error cell ({value})",
+    "choice": "{name} must be one of {bound}; got {value}",
+    "length_mismatch": "{name} must have the same length as {other} ({n_other}); got {n}",
+    "too_many": "{name} must have at most {limit} values; got {n}",
+    "too_few": "{name} must have at least {limit} values; got {n}",
+    "not_vector": "{name} must be a single row or column; got a {rows}x{cols} range",
+    "unknown_field": "{name}: unknown field {value}{hint}",
+    "duplicate_field": "{name}: field {value} appears more than once",
+    "not_pairs": "{name} must be a two-column range of field name and value; got {cols} column(s)",
+    "order": "{name} must be {bound}; got {value}",
+}
+
+
+def format_value(value: Any) -> str:
+    """Format a user value for a message: short, unambiguous, never a repr of a numpy type."""
+    if value is None:
+        return "an empty cell"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        text = value if len(value) <= 40 else value[:37] + "..."
+        return f"text '{text}'"
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        text = str(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "infinity" if x > 0 else "-infinity"
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6g}"
+
+
+class ComputeCreditError(Exception):
+    """Base class of every error ComputeCredit raises on purpose."""
+
+    excel_code = "#VALUE!"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def excel_text(self) -> str:
+        """The text a cell shows: the Excel error code, then the message."""
+        return f"{self.excel_code} {self.message}"
+
+
+class InputError(ComputeCreditError, ValueError):
+    """Invalid input: names the argument, the bound and the value.
+
+    Parameters
+    ----------
+    name : str
+        The argument (or field) name as the user sees it.
+    bound : str
+        What is allowed, e.g. ``"in (-1, 1)"`` or ``"> 0"``.
+    value : Any
+        The offending value (formatted with :func:`format_value`).
+    key : str, optional
+        Template key in :data:`MESSAGES` (default ``"domain"``).
+    **extra
+        Further template fields.
+    """
+
+    def __init__(self, name: str, bound: str = "", value: Any = None, *, key: str = "domain",
+                 formatted: str | None = None, **extra: Any):
+        self.name = name
+        self.bound = bound
+        self.value = value
+        shown = formatted if formatted is not None else format_value(value)
+        super().__init__(MESSAGES[key].format(name=name, bound=bound, value=shown, **extra))
+
+
+class InputTypeError(InputError, TypeError):
+    """Wrong type or shape of an input (Excel ``#VALUE!``)."""
+
+    excel_code = "#VALUE!"
+
+
+class DomainError(InputError):
+    """A number outside its mathematical or economic domain (Excel ``#NUM!``)."""
+
+    excel_code = "#NUM!"
+
+
+class ConvergenceError(ComputeCreditError, ArithmeticError):
+    """A numerical method failed or no solution exists (Excel ``#NUM!``)."""
+
+    excel_code = "#NUM!"
+
+
+class NotAvailableError(ComputeCreditError, LookupError):
+    """The result does not exist for these inputs (Excel ``#N/A``)."""
+
+    excel_code = "#N/A"

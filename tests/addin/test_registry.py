@@ -1,0 +1,104 @@
+import math
+
+import numpy as np
+import pytest
+
+from addin import cells
+from addin.registry import REGISTRY, is_cell_reference, shape_result, udf
+import addin.udfs  # noqa: F401  (registers every function)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("LGD1", True), ("DSCR2", True), ("A1", True), ("XFD1048576", True), ("R1C1", True),
+    ("GPU_RV", False), ("LLCR", False), ("XFE1", True), ("DSCR_MIN", False),
+])
+def test_cell_reference_names(name, expected):
+    assert is_cell_reference(name) is expected
+
+
+def test_every_registered_function_passes_excel_limits():
+    assert REGISTRY, "no functions registered"
+    for spec in REGISTRY.values():
+        assert 0 < len(spec.doc) <= 255, spec.name
+        assert not is_cell_reference(spec.name)
+        assert not spec.volatile
+        assert len(spec.args) <= 30
+        for a in spec.args:
+            assert 0 < len(a.doc) <= 255, (spec.name, a.name)
+            assert not a.doc.startswith("Positional argument")
+
+
+def test_shape_result_never_leaks_nan_inf_none():
+    assert shape_result("F", float("nan")).startswith("#NUM! F:")
+    assert shape_result("F", np.float64(2.5)) == 2.5
+    table = shape_result("F", [[1.0, None], [float("nan"), float("inf")]])
+    assert table == [[1.0, ""], ["#N/A", "#NUM!"]]
+    assert shape_result("F", np.array([1, 2])) == [[1.0], [2.0]]
+
+
+def test_declaration_rejects_bad_metadata():
+    with pytest.raises(ValueError, match="cell address"):
+        @udf(category="x", docs={"a": "a number"})
+        def LGD1(a):
+            """Doc."""
+            return a
+    with pytest.raises(ValueError, match="docstring"):
+        @udf(category="x", docs={"a": "a number"})
+        def TOO_LONG(a):
+            return a
+    with pytest.raises(ValueError, match="no description"):
+        @udf(category="x")
+        def UNDOCUMENTED(zzz):
+            """Doc."""
+            return zzz
+
+
+def test_adapter_converts_defaults_and_errors():
+    @udf(category="test", docs={"x": "a number", "n": "count"}, kinds={"n": "int"},
+         defaults={"n": 3})
+    def TEST_ADAPTER_FN(x, n=None):
+        """Test function."""
+        if x == 99:
+            raise RuntimeError("boom")
+        return x * n
+    try:
+        assert TEST_ADAPTER_FN(2.0) == 6.0
+        assert TEST_ADAPTER_FN([[2.0]], None) == 6.0
+        assert TEST_ADAPTER_FN(2.0, 4.0) == 8.0
+        assert TEST_ADAPTER_FN("a") == "#VALUE! x must be a number; got text 'a'"
+        assert TEST_ADAPTER_FN(None) == "#VALUE! x is required; got an empty cell"
+        assert TEST_ADAPTER_FN(True).startswith("#VALUE! x must be a number; got TRUE")
+        assert TEST_ADAPTER_FN("#N/A") == "#VALUE! x refers to an error cell (#N/A)"
+        assert TEST_ADAPTER_FN(2.0, 2.5).startswith("#VALUE! n must be a whole number")
+        out = TEST_ADAPTER_FN(99.0)
+        assert out.startswith("#VALUE! TEST_ADAPTER_FN: internal error (RuntimeError)")
+        assert "Traceback" not in out
+        assert TEST_ADAPTER_FN(float("inf")).startswith("#NUM! x must be a finite number")
+    finally:
+        REGISTRY.pop("TEST_ADAPTER_FN")
+
+
+def test_vector_converter():
+    assert cells.to_vector("v", [[1.0], [2.0], [None]]) == [1.0, 2.0]
+    assert cells.to_vector("v", [[1.0, 2.0]]) == [1.0, 2.0]
+    assert cells.to_vector("v", 3.0) == [3.0]
+    assert cells.to_vector("v", [[None]]) is None
+    with pytest.raises(Exception, match=r"v must be a single row or column; got a 2x2 range"):
+        cells.to_vector("v", [[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(Exception, match=r"v\[2\] is required"):
+        cells.to_vector("v", [[1.0], [None], [3.0]])
+
+
+def test_pairs_converter():
+    assert cells.to_pairs("deal", [["gpus", 8.0], ["rate", "0.1"]]) == [("gpus", 8.0),
+                                                                       ("rate", "0.1")]
+    with pytest.raises(Exception, match="two-column range"):
+        cells.to_pairs("deal", [["a", 1, 2]])
+
+
+def test_version_function():
+    import pymodel
+    assert addin.udfs.COMPUTECREDIT_VERSION() == pymodel.__version__
+    table = addin.udfs.COMPUTECREDIT_FUNCTIONS()
+    assert table[0] == ["function", "category", "description"]
+    assert not any(isinstance(v, float) and math.isnan(v) for r in table for v in r)
