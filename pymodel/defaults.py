@@ -86,6 +86,8 @@ _PARAMS: list[Param] = [
           "S: CoreWeave, Microsoft, Alphabet 6 years"),
     Param("horizon_years", 6.0, "years", POS, "Last year of the curve"),
     Param("periods_per_year", 1, "periods per year", Interval(1, 12), "Curve points per year"),
+    Param("times", None, "years from the valuation date", NONNEG,
+          "Future times t at which to value the GPU"),
 ]
 
 PARAMS: dict[str, Param] = {}
