@@ -282,4 +282,8 @@ def apply_xlwings(spec: UdfSpec, fn: Callable[..., Any], xw_module: Any = None
         if a.is_range:
             options["ndim"] = 2
         fn = arg(a.name, **options)(fn)
-    return func(category=spec.category, volatile=False, call_in_wizard=True)(fn)
+    fn = func(category=spec.category, volatile=False, call_in_wizard=True)(fn)
+    meta = getattr(fn, "__xlfunc__", None)
+    if meta is not None:  # classic xlwings: the Function Wizard text is the linted docstring,
+        meta["ret"]["doc"] = spec.doc  # not the raw one (indentation, newlines, > 255 chars)
+    return fn
