@@ -88,6 +88,11 @@ _PARAMS: list[Param] = [
     Param("periods_per_year", 1, "periods per year", Interval(1, 12), "Curve points per year"),
     Param("times", None, "years from the valuation date", NONNEG,
           "Future times t at which to value the GPU"),
+    Param("premium", 0.11, "decimal", Interval(-1, None, lo_closed=False),
+          "Old-generation rent premium per unit of throughput over parity (negative = discount)",
+          "D: SDH100RT/SDB200RT 2.60/5.30 vs H100/B200 FP8 ratio, model reference 4.1"),
+    Param("rents", None, "currency per GPU-hour", POS, "Observed market rents (one per date)",
+          "S: public H100 rent observations, model reference 2.1"),
 ]
 
 PARAMS: dict[str, Param] = {}
