@@ -13,6 +13,7 @@ import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("addin.sample", "run the main job on the shipped sample deal"),
+    "recalc": ("addin.recalc", "recalculate deal workbooks without Excel"),
 }
 
 
