@@ -30,7 +30,7 @@ from .defaults import DEFAULTS, PARAMS
 from .errors import InputTypeError, NotAvailableError
 from .validation import check, check_choice
 
-__all__ = ["load_catalogue", "sku_names", "find_sku", "gpu_spec", "FIELDS", "NUMERIC_FIELDS",
+__all__ = ["load_catalogue", "sku_table", "sku_names", "find_sku", "gpu_spec", "FIELDS", "NUMERIC_FIELDS",
            "DATE_FIELDS", "parity_step_down", "catalogue_step_downs", "to_date",
            "year_fraction", "DAYS_PER_YEAR"]
 
@@ -79,6 +79,15 @@ def load_catalogue() -> pd.DataFrame:
     currency per GPU, rent in currency per GPU-hour; a missing figure (A100 has no FP8) is NaN.
     """
     return _catalogue().copy()
+
+
+def sku_table() -> pd.DataFrame:
+    """The catalogue for display: columns :data:`FIELDS`, dates as :class:`datetime.date`,
+    missing figures NaN (what GPU_SKUS spills)."""
+    df = load_catalogue()
+    for f in DATE_FIELDS:
+        df[f] = [d.date() for d in df[f]]
+    return df
 
 
 def sku_names() -> list[str]:

@@ -101,14 +101,24 @@ def to_day_numbers(name: str, dates: Iterable[Any]) -> np.ndarray:
 
     Numbers are taken as day numbers (Excel date serials); ``datetime``/``date``, numpy
     ``datetime64``, pandas ``Timestamp`` and ISO text become days since 1899-12-30, so a mix
-    of Excel serials and date objects is consistent.
+    of Excel serials and date objects is consistent. A single row or column (or a flat
+    sequence) is expected; trailing empty cells (``None`` or blank text) are dropped.
     """
     if isinstance(dates, np.ndarray) and np.issubdtype(dates.dtype, np.datetime64):
         return ((dates - np.datetime64(EXCEL_EPOCH.to_datetime64()))
                 / np.timedelta64(1, "D")).astype(float).ravel()
     if isinstance(dates, (str, bytes, _dt.date)) or np.ndim(dates) == 0:
         dates = [dates]
-    values = list(np.ravel(np.asarray(dates, dtype=object)))
+    if isinstance(dates, pd.Series):
+        dates = dates.tolist()
+    grid = np.asarray(dates, dtype=object)
+    if grid.ndim == 2 and min(grid.shape) > 1:
+        raise InputTypeError(name, value=None, key="not_vector", rows=grid.shape[0],
+                             cols=grid.shape[1])
+    values = list(np.ravel(grid))
+    while values and (values[-1] is None or (isinstance(values[-1], str)
+                                             and not values[-1].strip())):
+        values.pop()   # trailing empty cells: a range selected a little too long
     return np.array([_day_number(f"{name}[{i + 1}]" if len(values) > 1 else name, v)
                      for i, v in enumerate(values)], dtype=float)
 

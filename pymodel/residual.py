@@ -43,7 +43,7 @@ from .validation import Interval, check, check_int, check_steps
 
 __all__ = ["rent_path", "economic_life", "income_value", "income_value_periodic",
            "economic_value_path", "book_value", "value_curve", "CURVE_COLUMNS",
-           "MAX_CURVE_POINTS", "MAX_PERIODIC_CELLS"]
+           "MAX_CURVE_POINTS", "MAX_PERIODIC_CELLS", "MAX_STEPS"]
 
 H = HOURS_PER_YEAR
 
@@ -55,6 +55,8 @@ CURVE_COLUMNS = ("year", "market rent", "economic value", "book value", "gap",
 MAX_CURVE_POINTS = 1_000
 #: Most (element x period) cells the periodic variant evaluates in one call.
 MAX_PERIODIC_CELLS = 20_000_000
+#: Most generation step-downs in one call.
+MAX_STEPS = 100
 
 _SMALL = 1e-10
 
@@ -84,6 +86,9 @@ def _numbers(**named: Any) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
 
 def _steps(step_years: Any, step_downs: Any) -> tuple[np.ndarray, np.ndarray]:
     tau, j = check_steps(step_years, step_downs)
+    if tau.size > MAX_STEPS:
+        raise InputTypeError("step_years", value=None, key="too_many", limit=MAX_STEPS,
+                             n=tau.size)
     order = np.argsort(tau, kind="stable")
     return tau[order], j[order]
 
@@ -462,8 +467,6 @@ def economic_value_path(times, rent0, utilization, cash_cost, deflation, discoun
                           np.broadcast_to(j, (n, j.size)))
     tau_t, j_t = _shifted_steps(t, tau, j)
     life_t = np.maximum(a["max_life_years"] - t, 0.0)
-    if np.any(rent_t <= 0):
-        raise DomainError("market rent at the curve times", "> 0 (representable)", 0.0)
     value, _ = _value_kernel(rent_t, a["utilization"], a["cash_cost"], delta,
                              _k(a["discount_rate"]), a["salvage"], life_t, tau_t, j_t)
     return np.atleast_1d(_out(_finite("economic value", value), shape))

@@ -1,0 +1,205 @@
+"""Residual value Excel functions: what Excel sends in, exact cell text out."""
+
+import datetime as dt
+
+import pytest
+
+import addin.udfs as x
+from addin.registry import REGISTRY
+from pymodel import catalogue, deflation, residual
+
+FUNCS = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_BOOK_VALUE", "GPU_RV_CURVE", "GPU_SPEC",
+         "GPU_SKUS", "RENT_DEFLATION_FIT"]
+
+
+def test_names_and_argument_order_as_in_the_issue():
+    args = {n: [a.name for a in REGISTRY[n].args] for n in FUNCS}
+    assert args["GPU_RENT"] == ["rent0", "years", "deflation", "step_years", "step_downs"]
+    assert args["GPU_ECON_LIFE"] == ["rent0", "utilization", "cash_cost", "deflation",
+                                     "max_life_years", "step_years", "step_downs"]
+    assert args["GPU_RV"] == ["rent0", "utilization", "cash_cost", "deflation",
+                              "discount_rate", "salvage", "max_life_years", "step_years",
+                              "step_downs"]
+    assert args["GPU_BOOK_VALUE"] == ["cost", "age_years", "life_years", "salvage"]
+    assert args["GPU_RV_CURVE"] == ["cost", "rent0", "utilization", "cash_cost", "deflation",
+                                    "discount_rate", "horizon_years", "periods_per_year",
+                                    "book_life_years", "age_years", "salvage",
+                                    "max_life_years", "step_years", "step_downs"]
+    assert args["GPU_SPEC"] == ["sku", "field"]
+    assert args["GPU_SKUS"] == []
+    assert args["RENT_DEFLATION_FIT"] == ["dates", "rents"]
+    optional = {n: [a.name for a in REGISTRY[n].args if a.optional] for n in FUNCS}
+    assert optional["GPU_RV"] == ["salvage", "max_life_years", "step_years", "step_downs"]
+    assert optional["GPU_BOOK_VALUE"] == ["salvage"]
+    for n in FUNCS:
+        spec = REGISTRY[n]
+        assert spec.module == "addin.rv" and 0 < len(spec.doc) <= 255
+        assert all(0 < len(a.doc) <= 255 for a in spec.args)
+
+
+def test_values_match_pymodel_with_excel_shapes():
+    kw = dict(step_years=[0.75, 1.75], step_downs=[0.15, 0.1])
+    expected = residual.income_value(2.5, 0.85, 0.5, 0.3, 0.1, salvage=900.0, **kw)
+    # 1x1 ranges for scalars, floats for ints, columns for the step lists
+    got = x.GPU_RV([[2.5]], 0.85, 0.5, [[0.3]], 0.1, 900.0, None, [[0.75], [1.75]],
+                   [[0.15], [0.1]])
+    assert got == pytest.approx(expected, rel=1e-15)
+    # a row range for step lists, and empty trailing cells of a range selected too long
+    assert x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, 900.0, 8.0, [[0.75, 1.75, None]],
+                    [[0.15, 0.1, None]]) == pytest.approx(expected, rel=1e-15)
+    # empty optional cells are the defaults (salvage 0, life 8, no steps)
+    assert x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, None, None) == pytest.approx(
+        residual.income_value(2.5, 0.85, 0.5, 0.3, 0.1))
+    assert x.GPU_ECON_LIFE(2.5, 0.85, 0.5, 0.3) == pytest.approx(
+        residual.economic_life(2.5, 0.85, 0.5, 0.3))
+    assert x.GPU_ECON_LIFE(2.5, 0.85, 0.5, 0.3, 3.0) == 3.0
+    assert x.GPU_BOOK_VALUE(30000.0, 3.0, 6.0) == 15000.0
+    assert x.GPU_BOOK_VALUE(30000.0, 6.0, 6.0, [[900.0]]) == 900.0
+
+
+def test_gpu_rent_spills_a_column():
+    assert x.GPU_RENT(2.5, 1.0, 0.3) == pytest.approx(1.75)
+    col = x.GPU_RENT(2.5, [[0.0], [1.0], [2.0]], 0.3, 1.5, 0.2)
+    assert [len(r) for r in col] == [1, 1, 1]
+    assert [r[0] for r in col] == pytest.approx([2.5, 1.75, 2.5 * 0.49 * 0.8])
+    row_in = x.GPU_RENT(2.5, [[0.0, 1.0, 2.0]], 0.3)
+    assert [r[0] for r in row_in] == pytest.approx([2.5, 1.75, 1.225])
+
+
+def test_curve_table():
+    table = x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 3.0, 2.0, None, 1.0, 900.0)
+    assert table[0] == list(residual.CURVE_COLUMNS)
+    assert len(table) == 1 + 7 and [r[0] for r in table[1:]] == [0, 0.5, 1, 1.5, 2, 2.5, 3]
+    df = residual.value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, horizon_years=3,
+                              periods_per_year=2, age_years=1.0, salvage=900.0)
+    assert [r[2] for r in table[1:]] == pytest.approx(df["economic value"].tolist())
+    default = x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1)
+    assert len(default) == 1 + 7                  # horizon 6, one point a year
+    assert default[-1][5] == "#N/A"               # book value 0 at 6 years: ratio undefined
+    assert all(isinstance(v, (float, str)) for r in default for v in r)
+
+
+def test_catalogue_functions():
+    assert x.GPU_SPEC("H100 SXM", "gpu_kw") == 0.7
+    assert x.GPU_SPEC([["h100"]], "fp8_dense_tflops") == 1979.0
+    assert x.GPU_SPEC("B200", "volume_date") == "2024-12-01"
+    assert x.GPU_SPEC("A100", "fp8_dense_tflops") == \
+        "#N/A fp8_dense_tflops is not available for A100 SXM in the catalogue"
+    assert x.GPU_SPEC("H1000", "gpu_kw") == (
+        "#VALUE! sku must be one of A100 SXM | H100 SXM | H200 SXM | B200 | B300 | MI300X | "
+        "Rubin; got text 'H1000'")
+    assert x.GPU_SPEC("H100", 3.0) == "#VALUE! field must be text; got 3"
+    assert x.GPU_SPEC(None, "gpu_kw") == "#VALUE! sku is required; got an empty cell"
+    table = x.GPU_SKUS()
+    assert table[0] == list(catalogue.FIELDS)
+    assert [r[0] for r in table[1:]] == catalogue.sku_names()
+    assert table[1][3] == "2020-05-14" and table[1][9] == "#N/A"   # A100: no FP8
+
+
+def test_rent_deflation_fit_accepts_serials_and_datetimes():
+    d = deflation.load_h100_rents()
+    serials = [[float((t - deflation.EXCEL_EPOCH).days)] for t in d["date"]]
+    rents = [[r] for r in d["rent"]]
+    out = x.RENT_DEFLATION_FIT(serials, rents)
+    fit = deflation.deflation_fit(d["date"], d["rent"])
+    assert out == [[pytest.approx(fit.deflation), pytest.approx(fit.volatility), 10.0]]
+    datetimes = [[t.to_pydatetime()] for t in d["date"]]
+    assert x.RENT_DEFLATION_FIT(datetimes + [[None]], rents + [[None]]) == out
+    assert x.RENT_DEFLATION_FIT([[s[0] for s in serials]], [[r[0] for r in rents]]) == out
+
+
+# ---------------------------------------------------------------- bad input: exact cell text
+
+@pytest.mark.parametrize("call, text", [
+    (lambda: x.GPU_RV("abc", 0.85, 0.5, 0.3, 0.1), "#VALUE! rent0 must be a number; got text 'abc'"),
+    (lambda: x.GPU_RV(2.5, 0.85, "x", 0.3, 0.1),
+     "#VALUE! cash_cost must be a number; got text 'x'"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 1.2, 0.1), "#NUM! deflation must be in (-1, 1); got 1.2"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, -1.0, 0.1), "#NUM! deflation must be in (-1, 1); got -1"),
+    (lambda: x.GPU_RV(0.0, 0.85, 0.5, 0.3, 0.1), "#NUM! rent0 must be > 0; got 0"),
+    (lambda: x.GPU_RV(-2.0, 0.85, 0.5, 0.3, 0.1), "#NUM! rent0 must be > 0; got -2"),
+    (lambda: x.GPU_RV(2.5, 1.2, 0.5, 0.3, 0.1), "#NUM! utilization must be in [0, 1]; got 1.2"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, -1.5), "#NUM! discount_rate must be > -1; got -1.5"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, -5.0),
+     "#NUM! salvage must be >= 0; got -5"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, None),
+     "#VALUE! discount_rate is required; got an empty cell"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, "#N/A", 0.1),
+     "#VALUE! deflation refers to an error cell (#N/A)"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, True, 0.1), "#VALUE! deflation must be a number; got TRUE"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[1.0], [2.0]], [[0.1]]),
+     "#VALUE! step_downs must have the same length as step_years (2); got 1"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, 1.0, None),
+     "#VALUE! step_downs must have the same length as step_years (1); got 0"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[1.0], [2.0]], [[0.1], [1.0]]),
+     "#NUM! step_downs[2] must be in [0, 1); got 1"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[1.0], ["x"]], [[0.1], [0.2]]),
+     "#VALUE! step_years[2] must be a number; got text 'x'"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[-1.0]], [[0.1]]),
+     "#NUM! step_years must be >= 0; got -1"),
+    (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[1.0]] * 101, [[0.1]] * 101),
+     "#VALUE! step_years must have at most 100 values; got 101"),
+    (lambda: x.GPU_RV([[2.5], [3.0]], 0.85, 0.5, 0.3, 0.1),
+     "#VALUE! rent0 must be a number; got a 2x1 range"),
+    (lambda: x.GPU_RENT(2.5, [[1.0], ["abc"]], 0.3),
+     "#VALUE! years[2] must be a number; got text 'abc'"),
+    (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3), "#NUM! years[2] must be >= 0; got -1"),
+    (lambda: x.GPU_RENT(2.5, 1.0, 0.3, [[1.0], [2.0]], [[0.1]]),
+     "#VALUE! step_downs must have the same length as step_years (2); got 1"),
+    (lambda: x.GPU_RENT(2.5, 1.0, 1.0), "#NUM! deflation must be in (-1, 1); got 1"),
+    (lambda: x.GPU_ECON_LIFE(2.5, 0.85, -0.5, 0.3), "#NUM! cash_cost must be >= 0; got -0.5"),
+    (lambda: x.GPU_ECON_LIFE(2.5, 0.85, 0.5, 0.3, -1.0),
+     "#NUM! max_life_years must be >= 0; got -1"),
+    (lambda: x.GPU_BOOK_VALUE(30000.0, 1.0, 0.0), "#NUM! life_years must be > 0; got 0"),
+    (lambda: x.GPU_BOOK_VALUE("30k", 1.0, 6.0), "#VALUE! cost must be a number; got text '30k'"),
+    (lambda: x.GPU_BOOK_VALUE(30000.0, 1.0, 6.0, 40000.0),
+     "#NUM! salvage must be <= cost (30000); got 40000"),
+    (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 100.0, 12.0),
+     "#VALUE! horizon_years x periods_per_year must have at most 1000 values; got 1201"),
+    (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 6.0, 2.5),
+     "#VALUE! periods_per_year must be a whole number; got 2.5"),
+    (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 6.0, 13.0),
+     "#NUM! periods_per_year must be in [1, 12]; got 13"),
+    (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 1.5, 0.1),
+     "#NUM! deflation must be in (-1, 1); got 1.5"),
+    (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 0.0),
+     "#NUM! horizon_years must be > 0; got 0"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], ["abc"], [2.0]]),
+     "#VALUE! rents[2] must be a number; got text 'abc'"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], [0.0], [2.0]]),
+     "#NUM! rents[2] must be > 0; got 0"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], ["soon"], [46023.0]], [[3.0], [2.0], [1.0]]),
+     "#VALUE! dates[2] must be a date or a day number; got text 'soon'"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], [2.0]]),
+     "#VALUE! rents must have the same length as dates (3); got 2"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45292.0], [46023.0]], [[3.0], [2.0], [1.0]]),
+     "#NUM! dates must have at least 3 distinct values; got 2"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0, 1.0], [45658.0, 1.0]], [[3.0], [2.0]]),
+     "#VALUE! dates must be a single row or column; got a 2x2 range"),
+    (lambda: x.RENT_DEFLATION_FIT([[float(i)] for i in range(10_001)],
+                                  [[1.0]] * 10_001),
+     "#VALUE! rents must have at most 10000 values; got 10001"),
+])
+def test_bad_input_cell_text(call, text):
+    assert call() == text
+
+
+def test_whole_column_reference_is_refused():
+    n = 1_000_001
+    out = x.GPU_RENT(2.5, [[1.0]] * n, 0.3)
+    assert out == f"#VALUE! years must have at most 1000000 values; got {n}"
+
+
+def test_overflow_never_reaches_the_cell_as_inf():
+    out = x.GPU_RV(2.5, 0.85, 0.5, -0.99, -0.99, 0.0, 1e6)
+    assert out.startswith("#NUM! income value must be finite; got an overflow")
+    assert x.GPU_RENT(2.5, 1e6, -0.99).startswith("#NUM! GPU_RENT: the result is not a "
+                                                   "finite number")
+
+
+def test_no_traceback_for_odd_inputs():
+    for args in [(dt.datetime(2026, 1, 1), 0.85, 0.5, 0.3, 0.1), ([[]], 0.85, 0.5, 0.3, 0.1),
+                 (2.5, 0.85, 0.5, 0.3, 0.1, "", "", "", "")]:
+        out = x.GPU_RV(*args)
+        assert isinstance(out, float) or out.startswith(("#VALUE! ", "#NUM! ")), out
+        assert "internal error" not in str(out) and "Traceback" not in str(out)
