@@ -6,4 +6,5 @@ exposes every function under its Excel name in one module.
 
 from .info import *  # noqa: F401,F403
 from .dscr import *  # noqa: F401,F403
+from .lgd import *  # noqa: F401,F403
 from .rv import *  # noqa: F401,F403

@@ -1,0 +1,146 @@
+"""Loss functions: Basel IRB capital, correlated LGD (closed form and Monte Carlo), fire-sale
+haircuts, expected loss and fair spread (issue 4). No maths here: one pymodel call each.
+
+Loan-tape use: pd, lgd, ead, coverage and the other number arguments accept a single cell or a
+column range; one array formula then returns a column (ranges must have equal lengths).
+"""
+
+from __future__ import annotations
+
+from pymodel import haircut, irb, lgd_mc
+from pymodel import lgd as closed_form
+
+from .registry import CAT_LGD, udf
+
+__all__ = ["BASEL_CORR", "IRB_K", "IRB_RW", "VASICEK_PD", "FRYE_JACOBS_LGD", "LGD_CORR",
+           "LGD_DOWNTURN", "LGD_CAPITAL", "LGD_MC", "LGD_FIELDS", "FIRESALE_HAIRCUT",
+           "EXPECTED_LOSS", "FAIR_SPREAD", "TAIL_DEPENDENCE"]
+
+_V = "number_or_vector"
+_TAPE = {n: _V for n in ("pd", "lgd", "ead", "maturity", "asset_corr", "coverage",
+                         "collateral_vol", "horizon_years", "rho_collateral", "theta", "cdr",
+                         "elgd", "rho", "nu", "sales_eur_m")}
+
+
+def _kinds(*names: str, **extra: str) -> dict[str, str]:
+    return {**{n: _TAPE[n] for n in names}, **extra}
+
+
+_HORIZON = ("Time to the collateral sale (workout horizon) over which collateral volatility "
+            "accrues. Unit: years. Must be > 0.")
+_FJ_RHO = "Asset correlation of the obligor. Unit: decimal. Must be in [0, 1)."
+_TD_RHO = "Copula correlation. Unit: decimal. Must be in [-1, 1]."
+_CLOSED = ("pd", "coverage", "collateral_vol", "horizon_years", "rho_collateral", "asset_corr",
+           "theta")
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "sales_eur_m", segment="text"))
+def BASEL_CORR(pd, segment=None, sales_eur_m=None):
+    """Basel IRB asset correlation R (decimal) for pd: corporate (SME-adjusted if sales_eur_m),
+    mortgage, qrre or other_retail. A pd column gives a column."""
+    return irb.basel_corr(pd, segment=segment, sales_eur_m=sales_eur_m)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd", "maturity", "asset_corr"))
+def IRB_K(pd, lgd, maturity=None, asset_corr=None, scaling=None):
+    """Basel IRB capital K per unit EAD (decimal) with maturity adjustment; empty asset_corr =
+    Basel corporate correlation; scaling 1 (Basel III) or 1.06 (Basel II)."""
+    return irb.irb_capital(pd, lgd, maturity=maturity, asset_corr=asset_corr, scaling=scaling)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd", "maturity", "asset_corr"))
+def IRB_RW(pd, lgd, maturity=None, asset_corr=None, scaling=None):
+    """Basel IRB risk weight RW = 12.5 K (decimal: 1.00 = 100%); empty asset_corr = Basel
+    corporate correlation; scaling 1 (Basel III) or 1.06 (Basel II)."""
+    return irb.irb_risk_weight(pd, lgd, maturity=maturity, asset_corr=asset_corr,
+                               scaling=scaling)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "asset_corr"))
+def VASICEK_PD(pd, asset_corr=None, quantile=None):
+    """Vasicek conditional PD (decimal) at the quantile of the systematic factor (default
+    0.999); empty asset_corr = Basel corporate correlation."""
+    return irb.conditional_pd(pd, asset_corr, quantile=quantile)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("cdr", "pd", "elgd", "rho"), docs={"rho": _FJ_RHO})
+def FRYE_JACOBS_LGD(cdr, pd, elgd, rho):
+    """Frye-Jacobs LGD (decimal) at conditional default rate cdr, for PD pd, expected LGD elgd
+    and asset correlation rho (all decimals)."""
+    return irb.frye_jacobs_lgd(cdr, pd, elgd, rho)
+
+
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+def LGD_CORR(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
+             theta=None):
+    """Expected LGD (decimal) with lognormal collateral correlated with the downturn
+    (closed form); coverage = expected collateral / EAD; empty asset_corr = Basel corporate."""
+    return closed_form.lgd_corr(pd, coverage, collateral_vol, horizon_years, rho_collateral,
+                        asset_corr=asset_corr, theta=theta)
+
+
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+def LGD_DOWNTURN(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
+                 theta=None, quantile=None):
+    """Downturn LGD (decimal): expected LGD given default at the quantile (default 0.999) of
+    the systematic factor, lognormal correlated collateral (closed form)."""
+    return closed_form.lgd_downturn(pd, coverage, collateral_vol, horizon_years, rho_collateral,
+                            asset_corr=asset_corr, theta=theta, quantile=quantile)
+
+
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+def LGD_CAPITAL(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
+                theta=None, quantile=None):
+    """Capital per unit EAD (decimal): loss at the systematic quantile (default 0.999) less
+    EL, lognormal correlated collateral (closed form, no maturity adjustment)."""
+    return closed_form.lgd_capital(pd, coverage, collateral_vol, horizon_years, rho_collateral,
+                           asset_corr=asset_corr, theta=theta, quantile=quantile)
+
+
+@udf(category=CAT_LGD, kinds={"inputs": "pairs"},
+     docs={"inputs": "Two-column range of field name and value (see LGD_FIELDS); money in "
+                     "one currency, decimals, years. Empty fields take their defaults."})
+def LGD_MC(inputs):
+    """Monte Carlo LGD with GPU, BTC and receivables collateral, copula and regimes: spills
+    label/value rows, expected_lgd first (decimals; losses in the EAD currency). Seeded."""
+    return [[k, v] for k, v in lgd_mc.simulate_lgd(inputs).items()]
+
+
+@udf(category=CAT_LGD)
+def LGD_FIELDS():
+    """Lists the LGD_MC input fields with default, unit and description (spills a table)."""
+    return lgd_mc.FIELDS.table()
+
+
+@udf(category=CAT_LGD, docs={
+    "deflation": "Expected annual decline of the unit value while selling. Unit: decimal per "
+                 "year. Must be in (-1, 1). Default 0.3."})
+def FIRESALE_HAIRCUT(units, daily_volume, annual_vol, days_to_sell=None, impact_coef=None,
+                     cost_per_unit=None, unit_value=None, confidence=None, deflation=None):
+    """Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility,
+    square-root impact and cost components, label/value rows."""
+    parts = haircut.firesale_components(
+        units, daily_volume, annual_vol, days_to_sell=days_to_sell, impact_coef=impact_coef,
+        cost_per_unit=cost_per_unit, unit_value=unit_value, confidence=confidence,
+        deflation=deflation)
+    return [[k, parts[k]] for k in haircut.COMPONENTS]
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd", "ead"))
+def EXPECTED_LOSS(pd, lgd, ead):
+    """Expected loss PD x LGD x EAD (currency of ead); columns give a column."""
+    return irb.expected_loss(pd, lgd, ead)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd"))
+def FAIR_SPREAD(pd, lgd):
+    """Fair annual credit spread -ln(1 - PD) x LGD (decimal per year) that pays for expected
+    loss; columns give a column."""
+    return irb.fair_spread(pd, lgd)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("rho", "nu"), docs={"rho": _TD_RHO})
+def TAIL_DEPENDENCE(rho, nu):
+    """Tail-dependence coefficient (decimal) of the Student-t copula with correlation rho and
+    nu degrees of freedom (0 for the Gaussian copula)."""
+    return closed_form.tail_dependence(rho, nu)

@@ -1,0 +1,139 @@
+"""Multi-collateral Monte Carlo LGD: agreement with the closed form, determinism, properties."""
+
+import numpy as np
+import pytest
+
+from pymodel import lgd, lgd_mc
+from pymodel.errors import DomainError, InputTypeError
+
+# One lognormal collateral, Gaussian copula, one regime, no haircuts, costs or discounting:
+# the setting of the closed form (model reference 8.4 with theta = 0).
+ONE = [("ead", 100.0), ("pd", 0.02), ("asset_corr", 0.2), ("gpu_value", 120.0),
+       ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0), ("discount_rate", 0.0),
+       ("workout_years", 0.0), ("horizon_years", 1.0), ("n_paths", 40_000)]
+CLOSED = (0.02, 1.2, 0.4, 1.0, 0.5)
+
+
+def _with(block, **over):
+    """The block with fields replaced or added."""
+    return [(k, v) for k, v in block if k not in over] + list(over.items())
+
+
+@pytest.mark.parametrize("sampling", ["conditional", "plain", "sobol"])
+def test_agrees_with_closed_form_within_three_standard_errors(sampling):
+    out = lgd_mc.simulate_lgd(ONE + [("sampling", sampling)])
+    cf = lgd.lgd_corr(*CLOSED, asset_corr=0.2)
+    assert abs(out["expected_lgd"] - cf) < 3 * out["std_error"]
+    dt = lgd.lgd_downturn(*CLOSED, asset_corr=0.2)
+    assert abs(out["downturn_lgd"] - dt) < 3 * out["downturn_std_error"]
+    k = lgd.lgd_capital(*CLOSED, asset_corr=0.2) * 100
+    assert out["capital"] == pytest.approx(k, rel=0.02)
+
+
+def test_closed_form_agreement_with_other_seeds_and_inputs():
+    for seed, pd, cov, rho in [(2, 0.05, 0.9, 0.3), (3, 0.01, 1.5, 0.7)]:
+        out = lgd_mc.simulate_lgd(_with(ONE, seed=seed, pd=pd, gpu_value=100 * cov,
+                                        gpu_corr_calm=rho))
+        cf = lgd.lgd_corr(pd, cov, 0.4, 1.0, rho, asset_corr=0.2)
+        assert abs(out["expected_lgd"] - cf) < 3 * out["std_error"]
+
+
+def test_conditional_sampling_beats_plain():
+    cond = lgd_mc.simulate_lgd(ONE + [("sampling", "conditional")])
+    plain = lgd_mc.simulate_lgd(ONE + [("sampling", "plain")])
+    sobol = lgd_mc.simulate_lgd(ONE + [("sampling", "sobol")])
+    assert cond["std_error"] < plain["std_error"] / 3
+    assert sobol["std_error"] < cond["std_error"]
+
+
+def test_deterministic_per_seed_and_common_random_numbers():
+    a = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("miner") + [("n_paths", 20_000)])
+    b = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("miner") + [("n_paths", 20_000)])
+    assert a == b
+    c = lgd_mc.simulate_lgd(_with(lgd_mc.sample_inputs("miner"), n_paths=20_000, seed=2))
+    assert c["expected_lgd"] != a["expected_lgd"]
+    assert abs(c["expected_lgd"] - a["expected_lgd"]) < 5 * a["std_error"]
+    # the stream does not depend on economic inputs: a small bump moves the result smoothly
+    lo = lgd_mc.simulate_lgd(ONE)
+    hi = lgd_mc.simulate_lgd(_with(ONE, gpu_value=120.01))
+    assert 0 < lo["expected_lgd"] - hi["expected_lgd"] < 1e-4
+
+
+def test_rng_digest_uses_seed_function_and_paths():
+    x = lgd_mc.rng_for(1, 1000).random(3)
+    assert np.array_equal(x, lgd_mc.rng_for(1, 1000).random(3))
+    assert not np.array_equal(x, lgd_mc.rng_for(1, 1001).random(3))
+    assert not np.array_equal(x, lgd_mc.rng_for(1, 1000, "OTHER").random(3))
+
+
+def test_outputs_order_and_ranges():
+    out = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("miner") + [("n_paths", 20_000)])
+    assert list(out) == list(lgd_mc.OUTPUTS)
+    assert list(out)[0] == "expected_lgd"
+    assert 0 <= out["expected_lgd"] <= out["downturn_lgd"] <= 1
+    shares = [out[f"recovery_share_{k}"] for k in lgd_mc.COLLATERALS]
+    assert sum(shares) == pytest.approx(1.0) and shares[2] == 0.0 and min(shares[:2]) > 0
+    assert out["expected_loss"] == pytest.approx(0.04 * out["expected_lgd"] * 100)
+    assert out["capital"] == pytest.approx(out["loss_q999"] - out["expected_loss"])
+    neo = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("neocloud") + [("n_paths", 20_000)])
+    assert neo["recovery_share_btc"] == 0.0 and neo["recovery_share_receivables"] > 0
+
+
+def test_stress_t_copula_and_haircuts_raise_loss():
+    calm = lgd_mc.simulate_lgd(ONE)
+    stress = lgd_mc.simulate_lgd(_with(ONE, p_stress=1.0))
+    assert stress["expected_lgd"] > calm["expected_lgd"] + 5 * calm["std_error"]
+    t = lgd_mc.simulate_lgd(_with(ONE, copula="t", nu=3.0))
+    assert t["loss_q999"] > calm["loss_q999"]
+    cut = lgd_mc.simulate_lgd(_with(ONE, gpu_haircut=0.3, gpu_liquidation_cost=5.0))
+    assert cut["expected_lgd"] > calm["expected_lgd"] + 0.05
+
+
+def test_t_copula_with_huge_nu_approaches_gaussian():
+    g = lgd_mc.simulate_lgd(ONE)
+    t = lgd_mc.simulate_lgd(_with(ONE, copula="t", nu=1e6))
+    assert t["expected_lgd"] == pytest.approx(g["expected_lgd"], abs=4 * g["std_error"])
+
+
+def test_discounting_and_cap_at_ead():
+    big = lgd_mc.simulate_lgd(_with(ONE, gpu_value=1e6, gpu_vol=0.1, discount_rate=0.1,
+                                    workout_years=2.0))
+    # recovery capped at EAD, then discounted two years at 10%
+    assert big["expected_lgd"] == pytest.approx(1 - 1.1 ** -2, abs=1e-12)
+    none = lgd_mc.simulate_lgd([("gpu_value", 0.0)])
+    assert none["expected_lgd"] == 1.0 and none["recovery_share_gpu"] == 0.0
+
+
+@pytest.mark.parametrize("block, exc, msg", [
+    ([("gpu_corr_stress", 0.99), ("btc_value", 10.0), ("btc_corr_stress", 0.9),
+      ("gpu_btc_corr_stress", -0.9)], DomainError,
+     r"inputs must be a positive definite stress correlation matrix of the systematic factor "
+     r"and the collateral; got gpu_corr_stress 0.99, btc_corr_stress 0.9, "
+     r"gpu_btc_corr_stress -0.9 \(not positive definite\)"),
+    ([("n_paths", 10**7)], DomainError, r"n_paths must be in \[1000, 400000\]; got 10000000"),
+    ([("n_paths", 5000.5)], InputTypeError, r"n_paths must be a whole number; got 5000.5"),
+    ([("copula", "clayton")], InputTypeError, r"copula must be one of gaussian \| t"),
+    ([("pd", 0.0)], DomainError, r"pd must be in \(0, 1\); got 0"),
+    ([("gpu_haircut", 1.5)], DomainError, r"gpu_haircut must be in \[0, 1\]; got 1.5"),
+    ([("p_stress", -0.1)], DomainError, r"p_stress must be in \[0, 1\]; got -0.1"),
+    ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field text 'gpu_vale'; did you mean "
+     r"'gpu_value'\?"),
+    ([("seed", -1)], DomainError, r"seed must be in \[0, 2147483647\]; got -1"),
+    ([("sampling", "lhs")], InputTypeError, r"sampling must be one of conditional \| plain \| sobol"),
+])
+def test_error_paths(block, exc, msg):
+    with pytest.raises(exc, match=msg):
+        lgd_mc.simulate_lgd(block)
+
+
+def test_sample_inputs_and_fields_table():
+    assert lgd_mc.sample_inputs("neocloud")[0] == ("ead", 100.0)
+    with pytest.raises(DomainError, match=r"kind must be one of miner \| neocloud"):
+        lgd_mc.sample_inputs("bank")
+    names = [r[0] for r in lgd_mc.FIELDS.table()[1:]]
+    for f in ("ead", "pd", "asset_corr", "horizon_years", "gpu_value", "gpu_vol", "gpu_corr_calm",
+              "gpu_corr_stress", "btc_value", "btc_vol", "btc_corr_calm", "btc_corr_stress",
+              "gpu_btc_corr_calm", "gpu_btc_corr_stress", "p_stress", "copula", "nu",
+              "gpu_haircut", "gpu_liquidation_cost", "workout_years", "discount_rate",
+              "n_paths", "seed"):
+        assert f in names
