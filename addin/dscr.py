@@ -50,7 +50,7 @@ def DSCR_BREAKEVEN(deal_inputs, target=None):
     """Breakeven rent deflation (decimal per year): the largest annual rent decline g at which
     the minimum DSCR stays >= target. #N/A if never binding, #NUM! if it fails even with rents
     rising 50% a year."""
-    return dscr.dscr_breakeven(deal_inputs, target)
+    return dscr.dscr_breakeven(deal_inputs, target=target)
 
 
 @udf(category=CAT_DSCR, **_meta("deal_inputs", "target", deal_inputs="pairs"))
@@ -58,7 +58,7 @@ def RENT_BREAKEVEN(deal_inputs, target=None):
     """Breakeven spot rent at close (currency per GPU-hour): the lowest rent0 that, deflating
     at the deal's rate, keeps the minimum DSCR >= target. #N/A if contracted cash alone
     covers."""
-    return dscr.rent_breakeven(deal_inputs, target)
+    return dscr.rent_breakeven(deal_inputs, target=target)
 
 
 @udf(category=CAT_DSCR, **_meta("deal_inputs", "target", deal_inputs="pairs"))
@@ -66,7 +66,7 @@ def UTILIZATION_BREAKEVEN(deal_inputs, target=None):
     """Breakeven spot utilisation (decimal in [0, 1]): the lowest utilisation that keeps the
     minimum DSCR >= target on the deal's rent path. #NUM! if not reached at full
     utilisation."""
-    return dscr.utilization_breakeven(deal_inputs, target)
+    return dscr.utilization_breakeven(deal_inputs, target=target)
 
 
 @udf(category=CAT_DSCR, **_meta("deal_inputs", deal_inputs="pairs"))
@@ -81,7 +81,7 @@ def DSCR_COMPARE(deal_inputs):
 def DEBT_CAPACITY(deal_inputs, target_dscr=None):
     """Most debt (currency) the deal's cash flows carry at target_dscr in every period:
     sculpted, fully amortising, at the deal's debt rate, tenor and frequency."""
-    return dscr.debt_capacity(deal_inputs, target_dscr)
+    return dscr.debt_capacity(deal_inputs, target_dscr=target_dscr)
 
 
 @udf(category=CAT_DSCR, **_meta("principal", "annual_rate", "years", "amortization",

@@ -157,7 +157,7 @@ def annuity_payment(principal: float, rate: float, n: int, *, balloon: float = 0
     if rate == 0.0:
         return (principal - balloon) / n
     vn = (1.0 + rate) ** (-n)
-    return (principal - balloon * vn) * rate / (1.0 - vn)
+    return (principal - balloon * vn) * rate / -np.expm1(-n * np.log1p(rate))
 
 
 def _annuity(d: float, i: float, n: int, bal: float):
@@ -166,14 +166,17 @@ def _annuity(d: float, i: float, n: int, bal: float):
     if i == 0.0:
         b = d - a * p
     else:
-        growth = (1.0 + i) ** p
-        b = d * growth - a * (growth - 1.0) / i
-    b[-1] = bal  # exact end point (removes rounding)
+        # backward form (value of the remaining payments and the balloon): no cancellation
+        vr = (1.0 + i) ** (p - n)
+        b = a * -np.expm1((p - n) * np.log1p(i)) / i + bal * vr
+    b[0], b[-1] = d, bal
     return b
 
 
 def _linear(d: float, n: int, bal: float):
-    return d - (d - bal) * np.arange(0, n + 1, dtype=float) / n
+    b = d - (d - bal) * np.arange(0, n + 1, dtype=float) / n
+    b[-1] = bal
+    return b
 
 
 def _from_balances(b: np.ndarray, i: float, ppy: int, kind: str) -> DebtSchedule:
@@ -214,6 +217,8 @@ def sculpted_schedule(principal: float, rate: float, cfads: Sequence[float], *,
     so the discounted debt service repays the debt less the discounted balloon F. The balance
     is :math:`B_p = (1+i)^p (D - \\sum_{q \\le p} DS_q v^q)`, which ends at F. In every period
     with positive CFADS the DSCR is the constant :math:`1/k` (model reference, section 6.1).
+    Balances are computed in the equivalent backward form
+    :math:`B_p = \\sum_{q>p} DS_q v^{q-p} + F v^{n-p}` (no cancellation).
 
     Raises
     ------
@@ -233,12 +238,14 @@ def sculpted_schedule(principal: float, rate: float, cfads: Sequence[float], *,
     else:
         k = target / pv
     ds = k * cf
-    growth = (1.0 + rate) ** np.arange(0, n + 1, dtype=float)
-    b = growth * (principal - np.concatenate(([0.0], np.cumsum(ds * v))))
-    b[-1] = balloon
-    opening, closing = b[:-1], b[1:]
+    # backward form B_p = sum_{q>p} DS_q v^(q-p) + F v^(n-p): sums of non-negative terms
+    tail = np.concatenate((np.cumsum((ds * v)[::-1])[::-1], [0.0]))
+    vp = np.concatenate(([1.0], v))
+    b = (tail + balloon * v[-1]) / vp
+    b[0], b[-1] = principal, balloon
+    opening, closing = b[:-1].copy(), b[1:].copy()
     interest = opening * rate
-    return DebtSchedule(opening.copy(), interest, ds - interest, ds, closing.copy(), rate,
+    return DebtSchedule(opening, interest, ds - interest, ds, closing, rate,
                         int(periods_per_year), "sculpted")
 
 
@@ -278,7 +285,8 @@ def debt_schedule(principal: float, annual_rate: float, years: float, *,
     Interest is :math:`B_{p-1} i`. The annuity payment is
     :math:`A = (D - F v^n) i / (1 - v^n)` with :math:`F = \\text{balloon} \\cdot D`,
     :math:`v = 1/(1+i)` (``numpy_financial.pmt(i, n, -D, F)``); its balances are
-    :math:`B_p = D (1+i)^p - A((1+i)^p - 1)/i`. The balloon is reported, not counted in debt
+    :math:`B_p = A (1 - v^{n-p})/i + F v^{n-p}` (equal to :math:`D (1+i)^p - A((1+i)^p - 1)/i`,
+    without its cancellation). The balloon is reported, not counted in debt
     service. See :func:`sculpted_schedule` for the sculpted profile.
 
     References

@@ -154,6 +154,9 @@ ARGS: dict[str, Param] = {p.name: p for p in [
           "Share of the principal outstanding at maturity (not in debt service)"),
 ]}
 
+_TARGET = ARGS["target"].default
+_TARGET_DSCR = ARGS["target_dscr"].default
+
 #: Columns of :func:`dscr_table` (units in the README and in DEAL_FIELDS).
 TABLE_COLUMNS = ("period", "year", "spot_rent", "revenue", "opex", "cfads", "interest",
                  "principal", "debt_service", "closing_balance", "dscr", "llcr",
@@ -673,7 +676,7 @@ def _target(name: str, value: Any) -> float:
     return check(name, value, _POS)
 
 
-def dscr_breakeven(deal_inputs: Any = None, target: float = 1.0) -> float:
+def dscr_breakeven(deal_inputs: Any = None, *, target: float = _TARGET) -> float:
     """Breakeven deflation: the largest g at which the minimum DSCR is still >= ``target``.
 
     Parameters
@@ -737,7 +740,7 @@ def _root(f, a: float, b: float, what: str) -> float:
         raise ConvergenceError(f"{what}: the root finder failed ({exc})") from None
 
 
-def rent_breakeven(deal_inputs: Any = None, target: float = 1.0) -> float:
+def rent_breakeven(deal_inputs: Any = None, *, target: float = _TARGET) -> float:
     """Breakeven rent: the lowest spot rent at close at which the minimum DSCR is >= target.
 
     Parameters
@@ -787,7 +790,7 @@ def rent_breakeven(deal_inputs: Any = None, target: float = 1.0) -> float:
         f"(the binding periods have no spot revenue, or utilization is 0)")
 
 
-def utilization_breakeven(deal_inputs: Any = None, target: float = 1.0) -> float:
+def utilization_breakeven(deal_inputs: Any = None, *, target: float = _TARGET) -> float:
     """Breakeven utilisation: the lowest spot utilisation at which min DSCR is >= target.
 
     Parameters
@@ -848,7 +851,7 @@ def dscr_compare(deal_inputs: Any = None) -> pd.DataFrame:
         "economic_ltv_deflated": defl.economic_ltv})
 
 
-def debt_capacity(deal_inputs: Any = None, target_dscr: float = 1.3) -> float:
+def debt_capacity(deal_inputs: Any = None, *, target_dscr: float = _TARGET_DSCR) -> float:
     """The most debt the deal's cash flows carry at ``target_dscr`` in every period.
 
     Parameters

@@ -75,7 +75,7 @@ def test_scalars_match_the_model():
     u = udfs.UTILIZATION_BREAKEVEN(block(), 1.2)
     assert udfs.DSCR_MIN(block(utilization=u)) == pytest.approx(1.2, abs=1e-9)
     cap = udfs.DEBT_CAPACITY(block())
-    assert cap == pytest.approx(dscr.debt_capacity(d, 1.3), rel=1e-15)
+    assert cap == pytest.approx(dscr.debt_capacity(d, target_dscr=1.3), rel=1e-15)
     assert udfs.DEBT_CAPACITY(block(), 1.5) < cap
 
 

@@ -1,0 +1,385 @@
+"""Deflated DSCR (pymodel.dscr): hand-checked cases, identities, properties, breakevens and
+error paths (issue 3)."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pymodel import dscr, residual
+from pymodel.errors import (ConvergenceError, DomainError, InputTypeError,
+                            NotAvailableError)
+
+H = 8760.0
+
+#: Hand case: 1 GPU, rent 1.00 halving every year, no costs, 8,760 of linear debt at 10% over
+#: two annual periods.
+HAND = {"gpus": 1, "rent0": 1.0, "deflation": 0.5, "utilization": 1.0, "cash_cost": 0.0,
+        "tax_rate": 0.0, "debt": 8760.0, "debt_rate": 0.10, "debt_years": 2,
+        "amortization": "linear", "periods_per_year": 1, "gpu_cost": 30000.0,
+        "age_years": 1.0, "physical_life_years": 8.0, "discount_rate": 0.10}
+
+
+def deal(**changes):
+    return dict(HAND, **changes)
+
+
+def sample(**changes):
+    return dict(dscr.sample_deal(), **changes)
+
+
+# --------------------------------------------------------------------------------------------
+# hand-checked small case
+# --------------------------------------------------------------------------------------------
+
+def test_hand_case_cash_flows_debt_and_ratios():
+    """Period 1: R = 1, revenue 8,760, interest 876, principal 4,380, DS 5,256,
+    DSCR 8760/5256 = 1.6667. Period 2: R = 0.5, revenue 4,380, interest 438, DS 4,818,
+    DSCR 4380/4818 = 0.90909. LLCR_1 = (8760/1.1 + 4380/1.21)/8760 = 1.322314;
+    LLCR_2 = (4380/1.1)/4380 = 0.909091."""
+    c = dscr.coverage(HAND)
+    np.testing.assert_allclose(c.spot_rent, [1.0, 0.5])
+    np.testing.assert_allclose(c.revenue, [8760.0, 4380.0])
+    np.testing.assert_allclose(c.opex, [0.0, 0.0])
+    np.testing.assert_allclose(c.cfads, [8760.0, 4380.0])
+    np.testing.assert_allclose(c.schedule.interest, [876.0, 438.0])
+    np.testing.assert_allclose(c.schedule.principal, [4380.0, 4380.0])
+    np.testing.assert_allclose(c.schedule.debt_service, [5256.0, 4818.0])
+    np.testing.assert_allclose(c.dscr, [8760 / 5256, 4380 / 4818], rtol=1e-14)
+    np.testing.assert_allclose(c.llcr, [(8760 / 1.1 + 4380 / 1.21) / 8760, 1 / 1.1],
+                               rtol=1e-14)
+    assert c.llcr[0] == pytest.approx(1.322314, abs=1e-6)
+    assert dscr.dscr_min(HAND) == pytest.approx(0.909091, abs=1e-6)
+    assert dscr.llcr(HAND) == pytest.approx(1.322314, abs=1e-6)
+    np.testing.assert_allclose(c.year, [1.0, 2.0])
+
+
+def test_hand_case_breakevens():
+    """DSCR_2(g) = 8760 (1-g)/4818 >= 1 iff g <= 1 - 4818/8760 = 0.45; DSCR_1 does not depend
+    on g. Rent: 4380 R0/4818 = 1 gives R0 = 1.1. Utilisation: 4380 u/4818 = 1 needs u = 1.1
+    (impossible: #NUM!); at target 0.9, u = 0.9 * 4818/4380 = 0.99."""
+    assert dscr.dscr_breakeven(HAND) == pytest.approx(0.45, abs=1e-10)
+    assert dscr.rent_breakeven(HAND) == pytest.approx(1.1, abs=1e-10)
+    assert dscr.utilization_breakeven(HAND, target=0.9) == pytest.approx(0.99, abs=1e-10)
+    with pytest.raises(ConvergenceError, match=r"^breakeven utilization: no solution; the "
+                       r"minimum DSCR is 0.9091, below the target 1, even at full "
+                       r"utilization \(1\)$"):
+        dscr.utilization_breakeven(HAND)
+    # the covenant level 1.25: DSCR_2 = 8760(1-g)/4818 = 1.25 -> g = 1 - 1.25*4818/8760
+    assert dscr.dscr_breakeven(HAND, target=1.25) == pytest.approx(1 - 1.25 * 4818 / 8760,
+                                                                  abs=1e-10)
+
+
+def test_hand_case_tax_on_ebitda_less_interest():
+    c = dscr.coverage(deal(tax_rate=0.2))
+    np.testing.assert_allclose(c.tax, [0.2 * (8760 - 876), 0.2 * (4380 - 438)])
+    np.testing.assert_allclose(c.cfads, [8760 - 1576.8, 4380 - 788.4])
+    # tax is never negative: losses carry no credit
+    c = dscr.coverage(deal(tax_rate=0.2, cash_cost=0.8))
+    np.testing.assert_allclose(c.tax, [0.2 * (8760 - 7008 - 876), 0.0])
+
+
+def test_contract_roll_off_and_tenant_credit():
+    """contracted 0.5 at 2.00 for 1.5 years. Period 1 (t=0): w = 0.5, revenue
+    8760 (0.5*2 + 0.5*1) = 13,140. Period 2 (t=1): f = 0.5, w = 0.25,
+    8760 (0.25*2 + 0.75*0.5) = 7,665. With tenant_pd 0.1: w_2 = 0.25 * 0.9 = 0.225,
+    8760 (0.45 + 0.775*0.5) = 7,336.5. Tenant default at 0.5 years: w_1 = 0.25,
+    8760 (0.25*2 + 0.75*1) = 10,950; w_2 = 0, 8760*0.5 = 4,380."""
+    base = deal(contracted_share=0.5, contract_rate=2.0, contract_years=1.5)
+    np.testing.assert_allclose(dscr.coverage(base).revenue, [13140.0, 7665.0])
+    np.testing.assert_allclose(dscr.coverage(base).contracted_share, [0.5, 0.25])
+    np.testing.assert_allclose(dscr.coverage(dict(base, tenant_pd=0.1)).revenue,
+                               [13140.0, 7336.5])
+    np.testing.assert_allclose(dscr.coverage(dict(base, tenant_default_year=0.5)).revenue,
+                               [10950.0, 4380.0])
+    # a default after the contract has ended changes nothing; tenant_pd 0 is no tenant risk
+    np.testing.assert_allclose(dscr.coverage(dict(base, tenant_default_year=3)).revenue,
+                               [13140.0, 7665.0])
+    np.testing.assert_allclose(dscr.coverage(dict(base, tenant_pd=0)).revenue,
+                               [13140.0, 7665.0])
+
+
+def test_spot_rent_matches_residual_rent_path_with_step_downs():
+    d = sample(periods_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
+    c = dscr.coverage(d, collateral=False)
+    starts = np.arange(c.schedule.n) / 12
+    expected = residual.rent_path(2.40, starts, 0.30, step_years=[0.5, 1.25],
+                                  step_downs=[0.2, 0.1])
+    np.testing.assert_allclose(c.spot_rent, expected, rtol=1e-13)
+    # the step is in force from the start of the period that begins at tau
+    assert c.spot_rent[6] == pytest.approx(2.40 * 0.7 ** 0.5 * 0.8, rel=1e-13)
+
+
+# --------------------------------------------------------------------------------------------
+# identities
+# --------------------------------------------------------------------------------------------
+
+def test_collateral_columns_use_residual_value_and_book_value():
+    d = sample()
+    c = dscr.coverage(d)
+    p = dscr.parse_deal(d)
+    times = np.arange(p.n + 1) / p.periods_per_year
+    ev = residual.economic_value_path(times, 2.40, 0.85, 0.50, 0.30, 0.12, salvage=900.0,
+                                      max_life_years=8.0 - 1.0, step_years=[1.5],
+                                      step_downs=[0.1])
+    bv = residual.book_value(30000.0, 1.0 + times, 6.0, salvage=900.0)
+    np.testing.assert_allclose(c.economic_value, ev[:-1], rtol=1e-13)
+    np.testing.assert_allclose(c.book_value, bv[:-1], rtol=1e-13)
+    np.testing.assert_allclose(c.economic_ltv, c.schedule.opening / (1024 * ev[:-1]))
+    np.testing.assert_allclose(c.book_ltv, c.schedule.opening / (1024 * bv[:-1]))
+    assert c.maturity_value == pytest.approx(ev[-1])
+    assert c.balloon_ltv == pytest.approx(0.10 * 18e6 / (1024 * ev[-1]))
+    assert c.balloon_book_ltv == pytest.approx(0.10 * 18e6 / (1024 * bv[-1]))
+    # economic LTV drifts above book LTV as rents deflate
+    assert np.all(c.economic_ltv > c.book_ltv)
+
+
+def test_llcr_recursion_and_plcr():
+    c = dscr.coverage(sample())
+    s = c.schedule
+    i = s.rate_per_period
+    # LLCR_p B_(p-1) = (CFADS_p + LLCR_(p+1) B_p) / (1 + i)
+    lhs = c.llcr[:-1] * s.opening[:-1]
+    rhs = (c.cfads[:-1] + c.llcr[1:] * s.opening[1:]) / (1 + i)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
+    assert c.llcr[-1] == pytest.approx(c.cfads[-1] / (1 + i) / s.opening[-1], rel=1e-12)
+    # PLCR adds the discounted economic value of the fleet at maturity
+    n = s.n
+    extra = 1024 * c.maturity_value * (1 + i) ** -(n - np.arange(n))
+    np.testing.assert_allclose(c.plcr, c.llcr + extra / s.opening, rtol=1e-12)
+    assert dscr.plcr(sample()) == pytest.approx(c.plcr[0])
+
+
+@pytest.mark.parametrize("balloon", [0.0, 0.2])
+@pytest.mark.parametrize("tax_rate", [0.0, 0.21])
+def test_sculpted_dscr_is_constant_in_the_base_case(balloon, tax_rate):
+    d = sample(amortization="sculpted", balloon=balloon, tax_rate=tax_rate)
+    c = dscr.coverage(d)
+    np.testing.assert_allclose(c.dscr, c.dscr[0], rtol=1e-9)
+    assert c.schedule.closing[-1] == pytest.approx(balloon * 18e6, abs=1e-6)
+    # the schedule is consistent with the CFADS it produced (the tax/interest circularity)
+    np.testing.assert_allclose(c.schedule.interest, c.schedule.opening * 0.11 / 4,
+                               rtol=1e-12)
+
+
+def test_schedule_fixed_at_close_under_stress():
+    d = sample(amortization="sculpted")
+    base = dscr.coverage(d, collateral=False)
+    for stress in (dict(deflation=0.6), dict(rent0=1.0), dict(utilization=0.3)):
+        s = dscr.coverage(d, collateral=False, **stress)
+        np.testing.assert_array_equal(s.schedule.debt_service, base.schedule.debt_service)
+        assert not np.allclose(s.cfads, base.cfads)
+
+
+def test_debt_capacity_sculpted_at_target():
+    """A loan of the capacity, sculpted and fully amortising, has DSCR = target in every
+    period and LLCR_1 = target (every CFADS of the sample is positive)."""
+    for target in (1.3, 1.0, 2.0):
+        cap = dscr.debt_capacity(sample(), target_dscr=target)
+        d = sample(debt=cap, amortization="sculpted", balloon=0.0)
+        c = dscr.coverage(d, collateral=False)
+        assert np.all(c.cfads > 0)
+        np.testing.assert_allclose(c.dscr, target, rtol=1e-9)
+        assert c.llcr[0] == pytest.approx(target, rel=1e-9)
+    # without tax, the capacity is the closed form sum CFADS v^p / X
+    d = sample(tax_rate=0.0)
+    cf = dscr.coverage(d, collateral=False).cfads
+    v = (1 + 0.11 / 4) ** -np.arange(1, cf.size + 1)
+    assert dscr.debt_capacity(d, target_dscr=1.3) == pytest.approx(np.sum(cf * v) / 1.3,
+                                                                   rel=1e-12)
+    # no positive CFADS: no capacity
+    assert dscr.debt_capacity(sample(cash_cost=10.0)) == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# properties
+# --------------------------------------------------------------------------------------------
+
+deals = st.fixed_dictionaries({
+    "rent0": st.floats(0.5, 5.0), "deflation": st.floats(-0.3, 0.6),
+    "utilization": st.floats(0.3, 1.0), "contracted_share": st.floats(0, 1),
+    "contract_rate": st.floats(0.5, 4.0), "contract_years": st.floats(0, 6),
+    "cash_cost": st.floats(0.1, 1.0), "tax_rate": st.floats(0, 0.4),
+    "debt": st.floats(1e6, 4e7), "debt_rate": st.floats(0.0, 0.2),
+    "debt_years": st.sampled_from([2, 3, 5]), "periods_per_year": st.sampled_from([1, 4, 12]),
+    "amortization": st.sampled_from(["annuity", "linear", "bullet", "sculpted"]),
+    "balloon": st.floats(0, 0.5),
+})
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=deals, g1=st.floats(-0.49, 0.99), g2=st.floats(-0.49, 0.99))
+def test_dscr_non_increasing_in_deflation_with_the_schedule_fixed(d, g1, g2):
+    d = dict(dscr.sample_deal(), **d)
+    if d["amortization"] == "sculpted":
+        d["cash_cost"] = min(d["cash_cost"], 0.5 * d["utilization"] * d["rent0"])
+    lo, hi = sorted((g1, g2))
+    a = dscr.coverage(d, deflation=lo, collateral=False)
+    b = dscr.coverage(d, deflation=hi, collateral=False)
+    np.testing.assert_array_equal(a.schedule.debt_service, b.schedule.debt_service)
+    ok = ~np.isnan(a.dscr)
+    assert np.all(b.dscr[ok] <= a.dscr[ok] + 1e-12 * np.abs(a.dscr[ok]) + 1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(target=st.floats(0.5, 2.5), debt=st.floats(5e6, 3e7),
+       share=st.floats(0.0, 0.6), years=st.sampled_from([3, 5]))
+def test_breakeven_deflation_solves_min_dscr_equal_target(target, debt, share, years):
+    d = sample(debt=debt, contracted_share=share, debt_years=years)
+    try:
+        g = dscr.dscr_breakeven(d, target=target)
+    except (NotAvailableError, ConvergenceError):
+        # the reported reason must be true
+        lo = dscr.dscr_min(d, deflation=-0.5)
+        top = dscr.coverage(d, deflation=1.0, collateral=False).min_dscr()
+        assert lo < target or top >= target
+        return
+    assert -0.5 <= g < 1
+    assert dscr.dscr_min(d, deflation=g) == pytest.approx(target, abs=1e-8)
+    assert dscr.dscr_min(d, deflation=min(g + 1e-6, 0.999999)) < target
+    assert dscr.dscr_min(d, deflation=g - 1e-6) >= target
+
+
+def test_sample_breakevens_solve_to_1e_8():
+    d = sample()
+    for target in (1.0, 1.10, 1.25, 1.35):
+        g = dscr.dscr_breakeven(d, target=target)
+        assert dscr.dscr_min(d, deflation=g) == pytest.approx(target, abs=1e-8)
+        r = dscr.rent_breakeven(d, target=target)
+        assert dscr.dscr_min(d, rent0=r) == pytest.approx(target, abs=1e-8)
+        u = dscr.utilization_breakeven(d, target=target)
+        assert 0 <= u <= 1
+        assert dscr.dscr_min(d, utilization=u) == pytest.approx(target, abs=1e-8)
+    # covenants bind earlier than payment default
+    assert dscr.dscr_breakeven(d, target=1.35) < dscr.dscr_breakeven(d, target=1.0)
+
+
+def test_breakeven_not_binding_and_no_solution():
+    covered = sample(contracted_share=1.0, contract_years=10)
+    with pytest.raises(NotAvailableError, match=r"^breakeven deflation: not binding; the "
+                       r"minimum DSCR stays >= 1 at any deflation \([0-9.]+ with spot rents "
+                       r"falling to 0\): contracted cash alone covers debt service$"):
+        dscr.dscr_breakeven(covered)
+    with pytest.raises(NotAvailableError, match="breakeven rent: not binding"):
+        dscr.rent_breakeven(covered)
+    with pytest.raises(NotAvailableError, match="breakeven utilization: not binding"):
+        dscr.utilization_breakeven(covered)
+    heavy = sample(debt=1e9)
+    with pytest.raises(ConvergenceError, match=r"^breakeven deflation: no solution; the "
+                       r"minimum DSCR is [-0-9.]+, below the target 1, even with rents rising "
+                       r"50% a year \(deflation -0.5\)$"):
+        dscr.dscr_breakeven(heavy)
+    # all contracted with a shortfall: no spot rent helps
+    short = sample(contracted_share=1.0, contract_years=10, contract_rate=0.6)
+    with pytest.raises(ConvergenceError, match="breakeven rent: no solution; the minimum DSCR "
+                       "stays below 1 at any spot rent"):
+        dscr.rent_breakeven(short)
+    with pytest.raises(NotAvailableError, match="no debt service"):
+        dscr.dscr_breakeven(sample(debt=0))
+
+
+def test_flat_view_against_deflated_view():
+    d = sample()
+    t = dscr.dscr_compare(d)
+    assert list(t.columns) == list(dscr.COMPARE_COLUMNS)
+    flat = dscr.coverage(sample(deflation=0.0, step_years=None, step_downs=None),
+                         collateral=False)
+    np.testing.assert_allclose(t["dscr_flat"].to_numpy(float), flat.dscr, rtol=1e-13)
+    assert np.all(t["dscr_flat"] >= t["dscr_deflated"] - 1e-12)
+    np.testing.assert_allclose(t["dscr_deflated"].to_numpy(float), dscr.coverage(d).dscr)
+    assert np.all(t["economic_ltv_deflated"] > t["book_ltv_flat"])
+
+
+def test_negative_cfads_and_zero_debt_service_are_plain():
+    c = dscr.coverage(sample(cash_cost=5.0))
+    assert np.all(c.cfads < 0) and np.all(c.dscr < 0)
+    assert dscr.dscr_min(sample(cash_cost=5.0)) < 0
+    c = dscr.coverage(sample(amortization="bullet", debt_rate=0.0))
+    assert np.all(np.isnan(c.dscr))
+    with pytest.raises(NotAvailableError, match=r"^DSCR: no debt service in any period \(no "
+                       r"debt, or interest only at a rate of 0\)$"):
+        dscr.dscr_min(sample(amortization="bullet", debt_rate=0.0))
+    with pytest.raises(NotAvailableError, match=r"^LLCR: no debt outstanding at close"):
+        dscr.llcr(sample(debt=0))
+    with pytest.raises(NotAvailableError, match=r"^PLCR: no debt outstanding at close"):
+        dscr.plcr(sample(debt=0))
+    with pytest.raises(ConvergenceError, match="sculpted amortization needs positive "
+                       "base-case CFADS"):
+        dscr.coverage(sample(cash_cost=5.0, amortization="sculpted"))
+
+
+def test_table_frame_and_maturity_row():
+    df = dscr.dscr_table(sample())
+    assert list(df.columns) == list(dscr.TABLE_COLUMNS)
+    assert len(df) == 16 + 1
+    assert df["period"].iloc[0] == 1 and df["period"].iloc[-1] == "maturity"
+    assert df["closing_balance"].iloc[-1] == pytest.approx(1.8e6)
+    assert df["dscr"].iloc[-1] is None
+
+
+def test_ten_year_monthly_deal():
+    c = dscr.coverage(sample(debt_years=10, periods_per_year=12, contract_years=10))
+    assert c.schedule.n == 120 and c.year[-1] == pytest.approx(10.0)
+    assert np.all(np.isfinite(c.dscr))
+
+
+# --------------------------------------------------------------------------------------------
+# fields and errors
+# --------------------------------------------------------------------------------------------
+
+def test_default_deal_and_fields():
+    d = dscr.parse_deal(None)
+    assert d.gpus == 1024 and d.deflation == 0.30 and d.amortization == "annuity"
+    assert d.tenant_pd is None and d.step_years == ()
+    assert isinstance(dscr.dscr_min(None), float)
+    p = dscr.parse_deal([("Step_Years", "1.5; 3"), ("step_downs", "0.2; 0.1"),
+                         ("periods_per_year", 12.0)])
+    assert p.step_years == (1.5, 3.0) and p.step_downs == (0.2, 0.1)
+    assert p.periods_per_year == 12
+    rows = dscr.deal_fields()
+    assert rows[0] == ["field", "default", "unit", "description", "source"]
+    assert all(len(r) == 5 and r[4] for r in rows[1:])
+    assert dscr.parse_deal(dscr.sample_deal()).n == 16
+    assert dscr.parse_deal(dscr.parse_deal(None)) == dscr.parse_deal(None)
+
+
+@pytest.mark.parametrize("block, exc, msg", [
+    ([("gpu", 1)], InputTypeError,
+     r"^deal_inputs: unknown field text 'gpu'; did you mean 'gpus'\?$"),
+    ([("defaltion", 0.3)], InputTypeError, r"did you mean 'deflation'\?$"),
+    ([("zzzz", 1)], InputTypeError, r"see the list of fields for valid names$"),
+    ([("amortization", "balloon")], InputTypeError,
+     r"^amortization must be one of annuity \| linear \| bullet \| sculpted; "
+     r"got text 'balloon'$"),
+    ([("periods_per_year", 3)], DomainError,
+     r"^periods_per_year must be one of 1 \| 2 \| 4 \| 12; got 3$"),
+    ([("periods_per_year", 24)], DomainError, r"^periods_per_year must be in \[1, 12\]; got 24$"),
+    ([("debt_years", 2.3)], DomainError,
+     r"^debt_years must be a positive multiple of 1/periods_per_year \(0.25 years\); got 2.3$"),
+    ([("debt_years", 2.5), ("periods_per_year", 1)], DomainError,
+     r"^debt_years must be a positive multiple of 1/periods_per_year \(1 years\); got 2.5$"),
+    ([("gpus", 10.5)], InputTypeError, r"^gpus must be a whole number; got 10.5$"),
+    ([("utilization", 1.5)], DomainError, r"^utilization must be in \[0, 1\]; got 1.5$"),
+    ([("tenant_pd", 1)], DomainError, r"^tenant_pd must be in \[0, 1\); got 1$"),
+    ([("step_years", "1; x")], InputTypeError, r"^step_years must be a number; got text"),
+    ([("step_years", "1; 2"), ("step_downs", "0.1")], InputTypeError,
+     r"^step_downs must have the same length as step_years \(2\); got 1$"),
+    ([("salvage", 40000)], DomainError, r"^salvage must be <= gpu_cost \(30000\); got 40000$"),
+    ([("rent0", 0)], DomainError, r"^rent0 must be > 0; got 0$"),
+])
+def test_deal_error_paths(block, exc, msg):
+    with pytest.raises(exc, match=msg):
+        dscr.parse_deal(block)
+
+
+def test_function_argument_errors():
+    with pytest.raises(DomainError, match=r"^target must be > 0; got 0$"):
+        dscr.dscr_breakeven(HAND, target=0)
+    with pytest.raises(DomainError, match=r"^target_dscr must be > 0; got -1$"):
+        dscr.debt_capacity(HAND, target_dscr=-1)
+    with pytest.raises(DomainError, match=r"^deflation must be in \(-1, 1\]; got -1$"):
+        dscr.coverage(HAND, deflation=-1)
+    with pytest.raises(DomainError, match=r"^utilization must be in \[0, 1\]; got 2$"):
+        dscr.dscr_min(HAND, utilization=2)
+    with pytest.raises(DomainError, match=r"^rent0 must be >= 0; got -1$"):
+        dscr.dscr_min(HAND, rent0=-1)
