@@ -371,7 +371,8 @@ def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rat
     rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years
         As in :func:`income_value` (same units and domains).
     periods_per_year : int, optional
-        Periods a year, 1 to 365 (1 = annual, 12 = monthly). Default 12.
+        Periods a year, 1 to 365 (1 = annual, 12 = monthly, 365 = daily; wider than the
+        curve's 1-12 so that convergence can be shown). Default 12.
     step_years, step_downs : sequence of float, optional
         Generation step-downs (see :func:`rent_path`).
 
@@ -555,8 +556,8 @@ def value_curve(cost, rent0, utilization, cash_cost, deflation, discount_rate, *
 
     Notes
     -----
-    t = 0, Delta, 2 Delta, ..., horizon with Delta = 1/periods_per_year (the horizon itself
-    is included). V(t) from :func:`economic_value_path`; BV from :func:`book_value` at
+    t = 0, Delta, 2 Delta, ... up to the horizon, Delta = 1/periods_per_year (the horizon is
+    the last row when it is a multiple of Delta). V(t) from :func:`economic_value_path`; BV from :func:`book_value` at
     age + t.
 
     References
@@ -578,7 +579,6 @@ def value_curve(cost, rent0, utilization, cash_cost, deflation, discount_rate, *
             raise InputTypeError(name, value=None, key="not_number",
                                  formatted="a range (one number expected)")
     t = np.arange(n_points) / ppy
-    t[-1] = min(t[-1], horizon) if n_points > 1 else 0.0
     rent = rent_path(rent0, t, deflation, step_years=step_years, step_downs=step_downs)
     econ = economic_value_path(t, rent0, utilization, cash_cost, deflation, discount_rate,
                                salvage=salvage, max_life_years=max_life_years,
