@@ -323,3 +323,12 @@ def test_curve_and_periodic_limits():
 def test_overflow_is_a_clean_error():
     with pytest.raises(DomainError, match="overflow"):
         income_value(2.5, 0.85, 0.5, -0.99, -0.99, max_life_years=1e6)
+
+
+def test_periodic_cell_cap():
+    with pytest.raises(InputTypeError, match=r"max_life_years x periods_per_year must have at "
+                                             r"most 20000000 values; got 36500000"):
+        income_value_periodic(2.5, 0.85, 0.5, 0.3, 0.1, periods_per_year=365,
+                              max_life_years=1e5)
+    with pytest.raises(DomainError, match=r"periods_per_year must be in \[1, 365\]; got 0"):
+        income_value_periodic(2.5, 0.85, 0.5, 0.3, 0.1, periods_per_year=0)
