@@ -261,26 +261,35 @@ def parse_deal(deal_inputs: Any = None) -> Deal:
 def sample_deal() -> dict[str, Any]:
     """A sample H100 neo-cloud facility, as a deal block would hold it (field -> value).
 
-    1,024 H100 GPUs bought one year ago at 30,000 each; half the fleet on a take-or-pay
-    contract at 2.45 per GPU-hour for 4 years (CoreWeave-style term), the rest let at spot
-    (2.40, mid-2026, utilisation 0.85); 30% a year rent deflation (Epoch AI) and a 10%
-    step-down when Rubin Ultra reaches volume (about 1.5 years); 18,000,000 of quarterly
-    4-year annuity debt (about 59% of cost) at 11% (CoreWeave DDTL 2.0 effective rate) with a
-    10% balloon. Sources: model reference sections 2, 3, 6, 7 and 10.
+    The fleet is the shipped sample (:func:`pymodel.samples.load_sample_h100`,
+    ``pymodel/data/sample_h100.csv``): 1,024 H100 SXM bought one year ago at 30,000 each,
+    rent 2.35 per GPU-hour (1-year contract level, Mar 2026), utilisation 0.85, cash cost 0.50,
+    30% a year deflation (Epoch AI), step-downs of 0.19 and 0.10 when Rubin and Rubin Ultra
+    ship (0.17 and 1.17 years), salvage 900, discount rate 0.10, physical life 8 years. The
+    deal terms are illustrative [D]: half the fleet on a 4-year take-or-pay contract at 2.20
+    (longer terms price below the 1-year rent, model reference 2.1; CoreWeave clusters are
+    rented for about 4 years, 6.2); 16,000,000 of quarterly 4-year annuity debt (about 52% of
+    cost) at 11% (CoreWeave DDTL 2.0 effective rate, section 7) with a 10% balloon; tax 21%.
 
     Returns
     -------
     dict
         Field name -> value (step lists as text, as typed in a cell).
     """
+    from .samples import load_sample_h100
+    f = load_sample_h100()
+    steps = "; ".join(f"{v:g}" for v in f["step_years"])
+    downs = "; ".join(f"{v:g}" for v in f["step_downs"])
     return {
-        "gpus": 1024, "rent0": 2.40, "deflation": 0.30, "utilization": 0.85,
-        "contracted_share": 0.50, "contract_rate": 2.45, "contract_years": 4.0,
-        "cash_cost": 0.50, "tax_rate": 0.21, "step_years": "1.5", "step_downs": "0.1",
-        "debt": 18_000_000.0, "debt_rate": 0.11, "debt_years": 4.0, "amortization": "annuity",
-        "balloon": 0.10, "periods_per_year": 4, "gpu_cost": 30_000.0, "age_years": 1.0,
-        "book_life_years": 6.0, "physical_life_years": 8.0, "salvage": 900.0,
-        "discount_rate": 0.12,
+        "gpus": f["gpus"], "rent0": f["rent0"], "deflation": f["deflation"],
+        "utilization": f["utilization"], "contracted_share": 0.50, "contract_rate": 2.20,
+        "contract_years": 4.0, "cash_cost": f["cash_cost"], "tax_rate": 0.21,
+        "step_years": steps, "step_downs": downs, "debt": 16_000_000.0, "debt_rate": 0.11,
+        "debt_years": 4.0, "amortization": "annuity", "balloon": 0.10, "periods_per_year": 4,
+        "gpu_cost": f["cost"], "age_years": f["age_years"],
+        "book_life_years": f["book_life_years"],
+        "physical_life_years": f["age_years"] + f["max_life_years"], "salvage": f["salvage"],
+        "discount_rate": f["discount_rate"],
     }
 
 

@@ -100,7 +100,7 @@ def test_contract_roll_off_and_tenant_credit():
 
 
 def test_spot_rent_matches_residual_rent_path_with_step_downs():
-    d = sample(periods_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
+    d = sample(rent0=2.40, periods_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
     c = dscr.coverage(d, collateral=False)
     starts = np.arange(c.schedule.n) / 12
     expected = residual.rent_path(2.40, starts, 0.30, step_years=[0.5, 1.25],
@@ -119,17 +119,19 @@ def test_collateral_columns_use_residual_value_and_book_value():
     c = dscr.coverage(d)
     p = dscr.parse_deal(d)
     times = np.arange(p.n + 1) / p.periods_per_year
-    ev = residual.economic_value_path(times, 2.40, 0.85, 0.50, 0.30, 0.12, salvage=900.0,
-                                      max_life_years=8.0 - 1.0, step_years=[1.5],
-                                      step_downs=[0.1])
+    # sample: rent 2.35, u 0.85, cost 0.50, g 0.30, r 0.10, salvage 900, physical life 8 less
+    # age 1, step-downs 0.19 at 0.17 years and 0.10 at 1.17 years
+    ev = residual.economic_value_path(times, 2.35, 0.85, 0.50, 0.30, 0.10, salvage=900.0,
+                                      max_life_years=8.0 - 1.0, step_years=[0.17, 1.17],
+                                      step_downs=[0.19, 0.10])
     bv = residual.book_value(30000.0, 1.0 + times, 6.0, salvage=900.0)
     np.testing.assert_allclose(c.economic_value, ev[:-1], rtol=1e-13)
     np.testing.assert_allclose(c.book_value, bv[:-1], rtol=1e-13)
     np.testing.assert_allclose(c.economic_ltv, c.schedule.opening / (1024 * ev[:-1]))
     np.testing.assert_allclose(c.book_ltv, c.schedule.opening / (1024 * bv[:-1]))
     assert c.maturity_value == pytest.approx(ev[-1])
-    assert c.balloon_ltv == pytest.approx(0.10 * 18e6 / (1024 * ev[-1]))
-    assert c.balloon_book_ltv == pytest.approx(0.10 * 18e6 / (1024 * bv[-1]))
+    assert c.balloon_ltv == pytest.approx(0.10 * 16e6 / (1024 * ev[-1]))
+    assert c.balloon_book_ltv == pytest.approx(0.10 * 16e6 / (1024 * bv[-1]))
     # economic LTV drifts above book LTV as rents deflate
     assert np.all(c.economic_ltv > c.book_ltv)
 
@@ -156,7 +158,7 @@ def test_sculpted_dscr_is_constant_in_the_base_case(balloon, tax_rate):
     d = sample(amortization="sculpted", balloon=balloon, tax_rate=tax_rate)
     c = dscr.coverage(d)
     np.testing.assert_allclose(c.dscr, c.dscr[0], rtol=1e-9)
-    assert c.schedule.closing[-1] == pytest.approx(balloon * 18e6, abs=1e-6)
+    assert c.schedule.closing[-1] == pytest.approx(balloon * 16e6, abs=1e-6)
     # the schedule is consistent with the CFADS it produced (the tax/interest circularity)
     np.testing.assert_allclose(c.schedule.interest, c.schedule.opening * 0.11 / 4,
                                rtol=1e-12)
@@ -247,9 +249,15 @@ def test_sample_breakevens_solve_to_1e_8():
         assert dscr.dscr_min(d, deflation=g) == pytest.approx(target, abs=1e-8)
         r = dscr.rent_breakeven(d, target=target)
         assert dscr.dscr_min(d, rent0=r) == pytest.approx(target, abs=1e-8)
+    for target in (1.0, 1.10, 1.25):
         u = dscr.utilization_breakeven(d, target=target)
         assert 0 <= u <= 1
         assert dscr.dscr_min(d, utilization=u) == pytest.approx(target, abs=1e-8)
+    # the sample's minimum DSCR is 1.264 at full utilisation: a 1.35x lock-up cannot be met
+    with pytest.raises(ConvergenceError, match=r"^breakeven utilization: no solution; the "
+                       r"minimum DSCR is 1.264, below the target 1.35, even at full "
+                       r"utilization \(1\)$"):
+        dscr.utilization_breakeven(d, target=1.35)
     # covenants bind earlier than payment default
     assert dscr.dscr_breakeven(d, target=1.35) < dscr.dscr_breakeven(d, target=1.0)
 
@@ -313,7 +321,7 @@ def test_table_frame_and_maturity_row():
     assert list(df.columns) == list(dscr.TABLE_COLUMNS)
     assert len(df) == 16 + 1
     assert df["period"].iloc[0] == 1 and df["period"].iloc[-1] == "maturity"
-    assert df["closing_balance"].iloc[-1] == pytest.approx(1.8e6)
+    assert df["closing_balance"].iloc[-1] == pytest.approx(1.6e6)
     assert df["dscr"].iloc[-1] is None
 
 
