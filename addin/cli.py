@@ -14,6 +14,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("addin.sample", "run the main job on the shipped sample deal"),
     "recalc": ("addin.recalc", "recalculate deal workbooks without Excel"),
+    "lite-bundle": ("addin.lite", "write main.py and requirements.txt for xlwings Lite"),
 }
 
 
