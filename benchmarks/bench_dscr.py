@@ -2,8 +2,8 @@
 
 Prints the median of several repeats for the sample H100 facility
 (:func:`pymodel.dscr.sample_deal`) stretched to a 10-year monthly deal (120 periods,
-45,000,000 of annuity debt, 10-year contract on 60% of the fleet, two step-downs; the
-breakevens bind), each called through the Excel adapter as a cell would call it (two-column
+40,000,000 of annuity debt, 10-year contract on 60% of the fleet, two step-downs; the
+deflation and rent breakevens bind, full utilisation is not enough), each called through the Excel adapter as a cell would call it (two-column
 ``deal_inputs`` block in, spilled rows out; without the xlwings/COM transport):
 
 * DSCR_TABLE (annuity and sculpted debt);
@@ -42,7 +42,7 @@ def fmt(seconds):
 
 def deal_block(**changes):
     d = dict(dscr.sample_deal(), debt_years=10, periods_per_year=12, contract_years=10,
-             contracted_share=0.6, debt=45_000_000.0,
+             contracted_share=0.6, debt=40_000_000.0,
              step_years="1.5; 3", step_downs="0.1; 0.1", **changes)
     return [[k, v] for k, v in d.items()]
 
