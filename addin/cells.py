@@ -64,10 +64,8 @@ def _scalar_number(name: str, v: Any) -> float:
     if isinstance(v, str):
         raise InputTypeError(name, value=v, key="not_number")
     if isinstance(v, (list, tuple, np.ndarray)):
-        rows = _as_2d(v)
-        raise InputTypeError(name, value=f"a {len(rows)}x{len(rows[0]) if rows else 0} range",
-                             key="not_number", formatted=f"a {len(rows)}x"
-                             f"{len(rows[0]) if rows else 0} range")
+        shown = _shape_text(v)
+        raise InputTypeError(name, value=shown, key="not_number", formatted=shown)
     try:
         f = float(v)
     except (TypeError, ValueError):
@@ -77,8 +75,16 @@ def _scalar_number(name: str, v: Any) -> float:
     return f + 0.0  # normalise -0.0
 
 
+def _shape_text(x: Any) -> str:
+    rows = _as_2d(x)
+    return f"a {len(rows)}x{len(rows[0]) if rows else 0} range"
+
+
 def to_number(name: str, x: Any) -> float | None:
     """A single number, or ``None`` for an empty cell."""
+    if isinstance(x, (list, tuple, np.ndarray)) and np.size(np.asarray(x, dtype=object)) > 1:
+        shown = _shape_text(x)
+        raise InputTypeError(name, value=shown, key="not_number", formatted=shown)
     x = unwrap(x)
     if is_blank(x):
         return None

@@ -102,3 +102,11 @@ def test_version_function():
     table = addin.udfs.COMPUTECREDIT_FUNCTIONS()
     assert table[0] == ["function", "category", "description"]
     assert not any(isinstance(v, float) and math.isnan(v) for r in table for v in r)
+
+
+def test_number_converter_reports_range_shape():
+    with pytest.raises(Exception, match=r"x must be a number; got a 1x2 range"):
+        cells.to_number("x", [[1.0, 2.0]])
+    with pytest.raises(Exception, match=r"x must be a number; got a 3x1 range"):
+        cells.to_number("x", [[1.0], [2.0], [3.0]])
+    assert cells.to_number("x", [[2.0]]) == 2.0
