@@ -143,13 +143,28 @@ def _engine() -> tuple[Any, dict[str, Any]]:
     import formulas
     functions = formulas.get_functions()
     if "_COMPUTECREDIT_" not in functions:
+        from formulas.tokens.operand import Empty
         from .registry import REGISTRY
+        # A skipped argument, as in =LGD_CORR(pd, cov, vol, 1, 0.5, , 0), compiles to 0 in
+        # the engine; Excel gives a UDF an empty argument (the default). Mark it: still 0
+        # for Excel's own functions, None for ours.
+        Empty.compile = staticmethod(lambda: MISSING)
         _our_names()
         for name, spec in REGISTRY.items():
             functions[name.upper()] = _engine_function(spec.name, spec.func)
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
         functions["_COMPUTECREDIT_"] = None
     return formulas, functions
+
+
+class _Missing(int):
+    """A skipped formula argument: the number 0 to Excel's functions, an empty cell to ours."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing(0)
 
 
 def _error_token(code: str, message: str = "") -> Any:
@@ -172,7 +187,7 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     from formulas.tokens.operand import XlError
 
     def cell_in(v: Any) -> Any:
-        if v is sh.EMPTY or (isinstance(v, sh.Token) and str(v) == "empty"):
+        if v is sh.EMPTY or isinstance(v, _Missing) or (isinstance(v, sh.Token) and str(v) == "empty"):
             return None
         if isinstance(v, XlError):
             return str(v)
@@ -542,7 +557,7 @@ def _report(res: RecalcResult, pkg: Package, ev: Evaluation) -> None:
     res.n_formulas = n
     summary = next((s for s, _ in pkg.sheets if s.lower() == SUMMARY_SHEET.lower()), None)
     if summary:
-        rows = sorted({split_coord(c)[0] for (s, c) in ev.values if s == summary})
+        rows = sorted({split_coord(c)[0] for c in ev.formulas[summary] if c.startswith("B")})
         for r in rows[:40]:
             label, value = ev.values.get((summary, f"A{r}")), ev.values.get((summary, f"B{r}"))
             unit = ev.values.get((summary, f"C{r}"))
@@ -582,8 +597,10 @@ def _fmt(v: Any) -> str:
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
-        if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-3):
-            return f"{v:,.4g}"
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if v != 0 and abs(v) < 1e-3:
+            return f"{v:.4g}"
         return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:,.2f}"
     return str(v)
 

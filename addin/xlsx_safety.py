@@ -232,5 +232,6 @@ def _inspect(path: str, zf: zipfile.ZipFile) -> Package:
             raise WorkbookRefused(f"the workbook links to another workbook ({shown}); "
                                   f"external links are refused: paste the linked values in "
                                   f"(Data > Edit Links > Break Link) and try again")
-    pkg.charts = sorted(n for n in names if re.match(r"^xl/charts/chart\d+\.xml$", n))
+    pkg.charts = sorted((n for n in names if re.match(r"^xl/charts/chart\d+\.xml$", n)),
+                        key=lambda n: int(re.sub(r"\D", "", basename(n))))
     return pkg

@@ -1,0 +1,206 @@
+"""The shipped deal templates: up to date with workbook/build.py, recalculated headlessly, every
+Check TRUE, values equal to direct pymodel calls, formulas and charts survive the round trip."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from addin import recalc
+from addin.xlsx_cells import cells_of_range, read_formulas
+from pymodel import dscr, irb, lgd, residual
+
+ROOT = Path(__file__).resolve().parents[2]
+WORKBOOK = ROOT / "workbook"
+
+
+def _load_builder():
+    spec = importlib.util.spec_from_file_location("workbook_build", WORKBOOK / "build.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+build = _load_builder()
+NAMES = sorted(build.TEMPLATES)
+
+
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rebuilt")
+    return {p.name: p for p in build.build_all(out)}
+
+
+@pytest.fixture(scope="module")
+def recalculated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("recalc")
+    results = {}
+    for name in NAMES:
+        res = recalc.recalc_file(str(WORKBOOK / name), str(out / name))
+        results[name] = res
+    return results
+
+
+def _values(path):
+    return openpyxl.load_workbook(path, data_only=True)
+
+
+def _named(wb, name):
+    """Value(s) of a defined name in a data_only workbook: a number or a list."""
+    dn = wb.defined_names[name]
+    (sheet, ref), = list(dn.destinations)
+    cells = wb[sheet][ref.replace("$", "")]
+    if isinstance(cells, tuple):
+        return [c.value for row in cells for c in (row if isinstance(row, tuple) else (row,))]
+    return cells.value
+
+
+def _deal_pairs(wb):
+    rows = _named(wb, "deal_inputs")
+    return [(rows[i], rows[i + 1]) for i in range(0, len(rows), 2)]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_template_is_up_to_date(rebuilt, name):
+    """Run `python workbook/build.py` after changing the builder."""
+    assert build.canonical_dump(WORKBOOK / name) == build.canonical_dump(rebuilt[name])
+
+
+def test_builder_output_is_deterministic(rebuilt, tmp_path):
+    again = build.build_all(tmp_path)
+    for p in again:
+        assert p.read_bytes() == rebuilt[p.name].read_bytes()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_recalc_is_clean_and_every_check_true(recalculated, name):
+    res = recalculated[name]
+    assert res.refused is None
+    assert res.errors == []
+    assert res.false_checks == []
+    assert res.exit_code == 0
+    wb = _values(res.out)
+    checks = wb["Checks"]
+    values = [checks.cell(r, 2).value for r in range(4, checks.max_row + 1)
+              if checks.cell(r, 1).value]
+    assert len(values) >= 5 and all(v is True for v in values)
+    assert dict(res.summary)["All checks TRUE (TRUE/FALSE)"] is True
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_round_trip_keeps_formulas_charts_and_styles(recalculated, name):
+    src, out = WORKBOOK / name, Path(recalculated[name].out)
+    with zipfile.ZipFile(src) as a, zipfile.ZipFile(out) as b:
+        assert a.namelist() == b.namelist()
+        for n in a.namelist():
+            if n.startswith("xl/worksheets/sheet"):
+                fa, fb = read_formulas(a.read(n)), read_formulas(b.read(n))
+                assert {k: (c.text, c.ref, c.style) for k, c in fa.items()} == \
+                    {k: (c.text, c.ref, c.style) for k, c in fb.items()}
+            elif n != "xl/workbook.xml":
+                assert a.read(n) == b.read(n), n
+    da, db = build.canonical_dump(src), build.canonical_dump(out)
+    assert da["names"] == db["names"] and da["chart_parts"] == db["chart_parts"]
+    for sheet in da["sheets"]:
+        a, b = da[sheet], db[sheet]
+        assert a["merged"] == b["merged"] and a["charts"] == b["charts"]
+        in_arrays = set()  # bodies of array formulas: the copy holds their cached values
+        for k, (v, _) in a["cells"].items():
+            if isinstance(v, tuple) and v[0] == "array":
+                in_arrays |= set(cells_of_range(v[1])) - {k}
+        kept = {k: v for k, v in a["cells"].items() if k not in in_arrays}
+        assert {k: b["cells"].get(k) for k in kept} == kept
+        assert set(b["cells"]) - set(a["cells"]) <= in_arrays
+        assert all(b["cells"][k][1] == a["cells"][k][1] for k in a["cells"])  # formats
+
+
+def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
+    wb = _values(recalculated["neocloud_facility.xlsx"].out)
+    pairs = _deal_pairs(wb)
+    deal = dict(pairs)
+    assert deal["gpus"] == 2048
+    assert _named(wb, "min_dscr") == pytest.approx(dscr.dscr_min(pairs), rel=1e-12)
+    assert _named(wb, "llcr_close") == pytest.approx(dscr.llcr(pairs), rel=1e-12)
+    assert _named(wb, "be_deflation") == pytest.approx(dscr.dscr_breakeven(pairs, target=1.0),
+                                                       rel=1e-9)
+    assert _named(wb, "capacity_at_covenant") == pytest.approx(
+        dscr.debt_capacity(pairs, target_dscr=1.2), rel=1e-9)
+    table = dscr.dscr_table(pairs)
+    assert _named(wb, "tab_dscr") == pytest.approx(list(table["dscr"].iloc[:-1]), rel=1e-12)
+    assert _named(wb, "tab_closing") == pytest.approx(0.2 * deal["debt"], rel=1e-12)
+    inp = {k: _named(wb, k) for k in ("h100_rent0", "h100_cash_cost", "b200_rent0",
+                                      "b200_cash_cost", "h100_gpus", "b200_gpus")}
+    kw = dict(salvage=deal["salvage"], max_life_years=deal["physical_life_years"],
+              step_years=[deal["step_years"]], step_downs=[deal["step_downs"]])
+    rv_h100 = residual.income_value(inp["h100_rent0"], deal["utilization"],
+                                    inp["h100_cash_cost"], deal["deflation"],
+                                    deal["discount_rate"], **kw)
+    assert _named(wb, "rv_h100") == pytest.approx(rv_h100, rel=1e-12)
+    rv_b200 = residual.income_value(inp["b200_rent0"], deal["utilization"],
+                                    inp["b200_cash_cost"], deal["deflation"],
+                                    deal["discount_rate"], **kw)
+    fleet = inp["h100_gpus"] * rv_h100 + inp["b200_gpus"] * rv_b200
+    assert _named(wb, "fleet_econ_value") == pytest.approx(fleet, rel=1e-12)
+    coverage = _named(wb, "coverage")
+    assert coverage == pytest.approx(fleet * (1 - _named(wb, "haircut_total")) / deal["debt"])
+    args = (0.03, coverage, 0.45, 1.0, 0.5)
+    assert _named(wb, "expected_lgd") == pytest.approx(lgd.lgd_corr(*args, theta=0.0),
+                                                       rel=1e-12)
+    assert _named(wb, "independent_lgd") == pytest.approx(
+        lgd.lgd_corr(0.03, coverage, 0.45, 1.0, 0.0, theta=0.0), rel=1e-12)
+    dlgd = lgd.lgd_downturn(*args, theta=0.0)
+    assert _named(wb, "downturn_lgd") == pytest.approx(dlgd, rel=1e-12)
+    assert _named(wb, "k_irb") == pytest.approx(irb.irb_capital(0.03, dlgd, maturity=4.0),
+                                                 rel=1e-12)
+    assert _named(wb, "el_per_year") == pytest.approx(
+        irb.expected_loss(0.03, lgd.lgd_corr(*args), deal["debt"]), rel=1e-12)
+
+
+def test_recalc_command_draws_the_charts(tmp_path, capsys):
+    from addin.cli import main
+    code = main(["recalc", str(WORKBOOK / "neocloud_facility.xlsx"), "-o", str(tmp_path),
+                 "--png", str(tmp_path / "png")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Minimum DSCR (x)" in out and "All checks TRUE" in out
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) == 5
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
+               for p in pngs)
+    names = " ".join(p.name for p in pngs)
+    for word in ("economic_vs_book", "dscr_against_covenant", "ltv", "lgd"):
+        assert word in names
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_libreoffice_renders_recalculated_file_without_name_errors(recalculated, tmp_path):
+    out = Path(recalculated["neocloud_facility.xlsx"].out)
+    profile = tmp_path / "profile"
+    cmd = ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
+           "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)]
+    for _ in range(2):  # a fresh profile's first run may exit early (status 81)
+        subprocess.run(cmd, capture_output=True, timeout=180)
+        if (tmp_path / (out.stem + ".pdf")).exists():
+            break
+    pdf = tmp_path / (out.stem + ".pdf")
+    assert pdf.exists()
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                              text=True).stdout
+        assert "#NAME?" not in text
+        assert "Minimum DSCR" in text
+    else:
+        assert b"#NAME?" not in pdf.read_bytes()
+
+
+def test_number_of_formulas_is_reported(recalculated):
+    assert all(r.n_formulas > 20 for r in recalculated.values())
+    assert not any(math.isnan(v) for r in recalculated.values() for _, v in r.summary
+                   if isinstance(v, float))
