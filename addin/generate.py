@@ -51,16 +51,52 @@ CONF_ROWS: tuple[tuple[str, Any], ...] = (
     ("Show Console", False),
 )
 
-#: Sample values for the documented examples, by argument name. A function whose required
-#: arguments all have a sample (or whose optional ones have a default) gets an example computed
-#: by calling it; otherwise the example shows the argument names.
+#: Sample values for the documented examples, by argument name (required arguments without a
+#: model default). Other required arguments take their default from pymodel.defaults; a
+#: two-column field table takes the first fields of the FieldSet named like the argument. An
+#: example is shown with its computed result only when the call succeeds; otherwise the formula
+#: shows the argument names.
 SAMPLES: dict[str, Any] = {
-    "rent0": 2.4,
-    "years": 3.0,
+    "rent0": 2.4, "years": 3.0, "cash_cost": 0.45, "cost": 30000.0,
     "times": [[0.0], [1.0], [2.0], [3.0]],
-    "cash_cost": 0.45,
-    "cost": 30000.0,
+    "pd": 0.02, "lgd": 0.45, "ead": 1_000_000.0, "coverage": 0.8, "collateral_vol": 0.5,
+    "cdr": 0.1, "elgd": 0.4, "rho": 0.2, "units": 1000.0, "daily_volume": 200.0,
+    "annual_vol": 0.4, "principal": 100_000_000.0, "annual_rate": 0.08,
+    "sku": "H100", "field": "gpu_kw",
+    "dates": [["2025-01-01"], ["2025-07-01"], ["2026-01-01"], ["2026-07-01"]],
+    "rents": [[2.9], [2.6], [2.45], [2.2]],
 }
+FIELD_ROWS = 3
+
+
+def _field_set(label: str) -> Any:
+    import pkgutil
+
+    import pymodel
+    from pymodel.fields import FieldSet
+    for m in pkgutil.iter_modules(pymodel.__path__):
+        mod = importlib.import_module(f"pymodel.{m.name}")
+        for v in vars(mod).values():
+            if isinstance(v, FieldSet) and v.label == label:
+                return v
+    return None
+
+
+def _sample(a: Any) -> Any:
+    """A sample value for argument ``a`` or None."""
+    if a.name in SAMPLES:
+        return SAMPLES[a.name]
+    if a.kind == "pairs":
+        fs = _field_set(a.name)
+        if fs is None:
+            return None
+        rows = [[f.name, float(f.default)] for f in fs
+                if isinstance(f.default, (int, float)) and not isinstance(f.default, bool)]
+        return rows[:FIELD_ROWS] or None
+    p = PARAMS.get(a.name)
+    if p is not None and isinstance(p.default, (int, float)) and not isinstance(p.default, bool):
+        return float(p.default)
+    return None
 
 
 # ---------------------------------------------------------------------------- registry
@@ -179,9 +215,10 @@ def _fmt_value(v: Any) -> str:
 
 
 def _fmt_arg(v: Any) -> str:
+    """An Excel array constant: rows separated by ``;``, columns by ``,``."""
     if isinstance(v, list):
-        flat = [r[0] if isinstance(r, list) else r for r in v]
-        return "{" + ";".join(_fmt_value(x) for x in flat) + "}"
+        rows = [r if isinstance(r, list) else [r] for r in v]
+        return "{" + ";".join(",".join(_fmt_value(x) for x in r) for r in rows) + "}"
     return _fmt_value(v)
 
 
@@ -201,15 +238,21 @@ def signature(spec: UdfSpec) -> str:
 def example(spec: UdfSpec) -> tuple[str, str | None]:
     """A formula with sample inputs and what it returns, or the formula with argument names."""
     required = [a for a in spec.args if not a.optional]
-    if any(a.name not in SAMPLES for a in required):
-        return "=" + spec.name + "(" + ", ".join(a.name for a in required) + ")", None
-    values = [SAMPLES[a.name] for a in required]
+    values = [_sample(a) for a in required]
+    placeholder = "=" + spec.name + "(" + ", ".join(a.name for a in required) + ")"
+    if any(v is None for v in values):
+        return placeholder, None
     formula = "=" + spec.name + "(" + ", ".join(_fmt_arg(v) for v in values) + ")"
     result = spec.func(*values)
+    if isinstance(result, str) and result.startswith(("#VALUE!", "#NUM!", "#N/A")):
+        return placeholder, None
     if isinstance(result, list):
         rows, cols = len(result), len(result[0]) if result else 0
         head = ", ".join(_fmt_value(v) for v in result[0][:6])
-        return formula, f"spills {rows} x {cols} cells; first row: {head}"
+        more = ", ..." if cols > 6 else ""
+        if rows == 1 and cols == 1:
+            return formula, _fmt_value(result[0][0])
+        return formula, f"{rows} x {cols} cells (spilled); first row: {head}{more}"
     return formula, _fmt_value(result)
 
 
