@@ -103,12 +103,10 @@ DEAL_FIELDS = FieldSet("deal_inputs", [
     FieldSpec("tenant_default_year", None, "years", "Stress: the tenant defaults at this year "
               "and its share falls to spot. Empty: no default", domain=_NONNEG,
               source="D: optional"),
-    FieldSpec("step_years", (), "years from close", "Years tau_k of generation step-downs "
-              "(list, e.g. 1.5; 3)", kind="list", domain=_NONNEG,
-              source=PARAMS["step_years"].source),
-    FieldSpec("step_downs", (), "decimal", "Rent markdowns j_k at each step year (list, e.g. "
-              "0.2; 0.1)", kind="list", domain=_UNIT_OPEN_HI,
-              source=PARAMS["step_downs"].source),
+    _shared("step_years", kind="list",
+            doc="Years tau_k of generation step-downs from close (list, e.g. 1.5; 3)"),
+    _shared("step_downs", kind="list",
+            doc="Rent markdowns j_k at each step year (list, e.g. 0.2; 0.1)"),
     FieldSpec("debt", 20_000_000.0, "currency", "Debt drawn at close (facility)",
               domain=_NONNEG, source="D: about 65% of 1,024 x 30,000 cost"),
     FieldSpec("debt_rate", 0.11, "nominal annual decimal", "Debt interest rate; per period "
@@ -371,7 +369,8 @@ def _schedule_at_close(deal: Deal, ebitda: np.ndarray) -> DebtSchedule:
         cf, _tax = _cfads(ebitda, interest, deal.tax_rate)
         sched = sculpted_schedule(deal.debt, i, cf, balloon=bal,
                                   periods_per_year=deal.periods_per_year)
-        if np.max(np.abs(sched.interest - interest)) <= 1e-11 * max(deal.debt, 1.0):
+        if deal.tax_rate == 0.0 or np.max(np.abs(sched.interest - interest)) <= \
+                1e-11 * max(deal.debt, 1.0):
             return sched
         interest = sched.interest
     raise ConvergenceError("sculpted amortization: the tax on CFADS and the interest did not "
@@ -898,9 +897,9 @@ def debt_capacity(deal_inputs: Any = None, *, target_dscr: float = _TARGET_DSCR)
         new = float(np.sum(np.maximum(cf, 0.0) * v)) / x
         if new <= 0.0:
             return 0.0
-        sched = sculpted_schedule(new, i, cf, periods_per_year=deal.periods_per_year)
-        if abs(new - d0) <= 1e-12 * new:
+        if deal.tax_rate == 0.0 or abs(new - d0) <= 1e-12 * new:
             return new
+        sched = sculpted_schedule(new, i, cf, periods_per_year=deal.periods_per_year)
         d0, interest = new, sched.interest
     raise ConvergenceError("debt capacity: the tax on CFADS and the interest did not settle "
                            f"in {_MAX_FIXED_POINT} iterations")

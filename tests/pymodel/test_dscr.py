@@ -391,3 +391,47 @@ def test_function_argument_errors():
         dscr.dscr_min(HAND, utilization=2)
     with pytest.raises(DomainError, match=r"^rent0 must be >= 0; got -1$"):
         dscr.dscr_min(HAND, rent0=-1)
+
+
+def test_short_and_semi_annual_deals():
+    one = dscr.coverage(sample(debt_years=0.25))
+    assert one.schedule.n == 1 and one.llcr[0] == pytest.approx(
+        one.cfads[0] / (1 + 0.11 / 4) / 16e6)
+    semi = dscr.coverage(sample(periods_per_year=2, debt_years=3.5))
+    assert semi.schedule.n == 7
+    np.testing.assert_allclose(semi.year, np.arange(1, 8) / 2)
+    # revenue scales with the period length: two half-years at flat rents make one year
+    flat = dict(deflation=0.0, step_years=None, step_downs=None, contracted_share=0.0)
+    a = dscr.coverage(sample(periods_per_year=1, debt_years=1, **flat), collateral=False)
+    b = dscr.coverage(sample(periods_per_year=2, debt_years=1, **flat), collateral=False)
+    assert a.revenue.sum() == pytest.approx(b.revenue.sum(), rel=1e-14)
+
+
+def test_fixed_point_guards(monkeypatch):
+    """The tax/interest circularity converges in a few iterations; if it did not, the cell
+    would say so instead of showing an unsettled schedule."""
+    monkeypatch.setattr(dscr, "_MAX_FIXED_POINT", 1)
+    with pytest.raises(ConvergenceError, match=r"^sculpted amortization: the tax on CFADS and "
+                       r"the interest did not settle in 1 iterations$"):
+        dscr.coverage(sample(amortization="sculpted"))
+    with pytest.raises(ConvergenceError, match=r"^debt capacity: the tax on CFADS and the "
+                       r"interest did not settle in 1 iterations$"):
+        dscr.debt_capacity(sample())
+    # without tax there is no circularity: one pass is enough
+    assert dscr.coverage(sample(amortization="sculpted", tax_rate=0.0)).schedule.n == 16
+    assert dscr.debt_capacity(sample(tax_rate=0.0)) > 0
+
+
+def test_shared_fields_mean_what_the_model_parameters_mean():
+    from pymodel.defaults import PARAMS
+    # periods_per_year is the payment frequency here, the curve density in PARAMS
+    for spec in dscr.DEAL_FIELDS:
+        if spec.name in PARAMS and spec.name != "periods_per_year":
+            p = PARAMS[spec.name]
+            assert spec.domain == p.domain and spec.unit == p.unit, spec.name
+            if p.default is not None:
+                assert spec.default == p.default, spec.name
+    d = dscr.parse_deal(sample())
+    assert d.replace(debt=1.0).debt == 1.0
+    with pytest.raises(DomainError, match="periods_per_year must be one of"):
+        d.replace(periods_per_year=3)
