@@ -9,6 +9,7 @@ Drezner-Wesolowsky (1990) method with Gauss-Legendre quadrature (6, 12 or 20 poi
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from .defaults import CORR
 from .errors import DomainError
 from .validation import as_float_array, check
 
-__all__ = ["bvn_cdf"]
+__all__ = ["bvn_cdf", "phi2_scalar"]
 
 _TWOPI = 2.0 * np.pi
 _BIG = 40.0  # |limit| beyond which Phi underflows to exactly 0 or 1 in double precision
@@ -98,8 +99,79 @@ def _bvnd(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
     return out
 
 
+_RULES_PY = {k: (tuple(float(t) for t in x), tuple(float(t) for t in w))
+             for k, (x, w) in _RULES.items()}
+_SQRT2 = math.sqrt(2.0)
+
+
+def _ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x / _SQRT2)
+
+
+def _bvnd_scalar(h: float, k: float, r: float) -> float:
+    """Scalar twin of :func:`_bvnd` in plain Python floats (a single loan costs microseconds,
+    not the overhead of numpy masks); the two must agree to rounding (tested)."""
+    ar = abs(r)
+    x, w = _RULES_PY[1 if ar < 0.3 else 2 if ar < 0.75 else 3]
+    hk = h * k
+    if ar < 0.925:
+        hs = (h * h + k * k) / 2.0
+        asr = math.asin(r)
+        total = 0.0
+        for xi, wi in zip(x, w):
+            sn = math.sin(asr * (xi + 1.0) / 2.0)
+            total += wi * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+            sn = math.sin(asr * (1.0 - xi) / 2.0)
+            total += wi * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+        return total * asr / (2.0 * _TWOPI) + _ncdf(-h) * _ncdf(-k)
+    if r < 0:
+        k, hk = -k, -hk
+    bvn = 0.0
+    if ar < 1.0:
+        as_ = (1.0 - r) * (1.0 + r)
+        a = math.sqrt(as_)
+        bs = (h - k) ** 2
+        c = (4.0 - hk) / 8.0
+        d = (12.0 - hk) / 16.0
+        bvn = a * math.exp(-(bs / as_ + hk) / 2.0) * (
+            1.0 - c * (bs - as_) * (1.0 - d * bs / 5.0) / 3.0 + c * d * as_ * as_ / 5.0)
+        if hk > -160.0:
+            b = math.sqrt(bs)
+            bvn -= math.exp(-hk / 2.0) * math.sqrt(_TWOPI) * _ncdf(-b / a) * b \
+                * (1.0 - c * bs * (1.0 - d * bs / 5.0) / 3.0)
+        a /= 2.0
+        for xi, wi in zip(x, w):
+            xs = (a * (xi + 1.0)) ** 2
+            rs = math.sqrt(1.0 - xs)
+            bvn += a * wi * (math.exp(-bs / (2.0 * xs) - hk / (1.0 + rs)) / rs
+                             - math.exp(-(bs / xs + hk) / 2.0) * (1.0 + c * xs * (1.0 + d * xs)))
+            xs = as_ * (1.0 - xi) ** 2 / 4.0
+            rs = math.sqrt(1.0 - xs)
+            bvn += a * wi * math.exp(-(bs / xs + hk) / 2.0) * (
+                math.exp(-hk * (1.0 - rs) / (2.0 * (1.0 + rs))) / rs
+                - (1.0 + c * xs * (1.0 + d * xs)))
+        bvn = -bvn / _TWOPI
+    if r > 0:
+        return bvn + _ncdf(-max(h, k))
+    return -bvn + max(0.0, _ncdf(-h) - _ncdf(-k))
+
+
+def phi2_scalar(a: float, b: float, rho: float) -> float:
+    """Kernel for one point (Python floats, limits may be +-inf, rho in [-1, 1]); no
+    validation."""
+    if a <= -_BIG or b <= -_BIG:
+        return 0.0
+    if a >= _BIG:
+        return _ncdf(b)
+    if b >= _BIG:
+        return _ncdf(a)
+    return min(max(_bvnd_scalar(-a, -b, rho), 0.0), 1.0)
+
+
 def _phi2(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """Kernel: Phi2 on broadcast float arrays, limits may be +-inf; no validation."""
+    if np.ndim(a) == 0 and np.ndim(b) == 0 and np.ndim(rho) == 0:
+        return np.asarray(phi2_scalar(float(a), float(b), float(rho)))
     a, b, rho = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float),
                                     np.asarray(rho, float))
     shape = a.shape

@@ -38,6 +38,8 @@ def broadcast_named(**arrays: Any) -> tuple[list[np.ndarray], tuple[int, ...]]:
     """
     names = list(arrays)
     vals = [np.asarray(v, dtype=float) for v in arrays.values()]
+    if all(v.ndim == 0 for v in vals):   # fast path: one loan
+        return vals, ()
     sizes = [(n, v.size) for n, v in zip(names, vals) if v.ndim > 0 and v.size != 1]
     if sizes:
         n0, s0 = sizes[0]

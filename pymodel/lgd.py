@@ -12,13 +12,14 @@ correlation (section 8.7). Every function is vectorised over loans (a loan tape 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import t as student_t
 
-from .bivariate import _phi2
+from .bivariate import _phi2, phi2_scalar
 from .defaults import DEFAULTS, PARAMS
 from .irb import _basel_corr, broadcast_named
 from .validation import Interval, check, check_choice
@@ -59,6 +60,8 @@ def _put_el(a: np.ndarray, cov: np.ndarray, s: np.ndarray, corr: np.ndarray) -> 
     """E[1[Z_A < a] (1 - cov exp(s Y - s^2/2))^+] for standard normals with corr(Z_A, Y) = corr.
 
     Handles s = 0 (deterministic collateral) and cov = 0 (no collateral)."""
+    if np.ndim(a) == 0 and np.ndim(cov) == 0 and np.ndim(s) == 0 and np.ndim(corr) == 0:
+        return np.asarray(_put_el_scalar(float(a), float(cov), float(s), float(corr)))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.empty(np.broadcast(a, cov, s, corr).shape)
         a, cov, s, corr = np.broadcast_arrays(a, cov, s, corr)
@@ -73,6 +76,15 @@ def _put_el(a: np.ndarray, cov: np.ndarray, s: np.ndarray, corr: np.ndarray) -> 
             v = _phi2(am, d1, rm) - cm * _phi2(am - rm * sm, d2, rm)
             out[m] = np.maximum(v, 0.0)
     return out
+
+
+def _put_el_scalar(a: float, cov: float, s: float, corr: float) -> float:
+    """Scalar twin of :func:`_put_el` (one loan in microseconds)."""
+    if s <= 0.0 or cov <= 0.0:
+        return 0.5 * math.erfc(-a / math.sqrt(2.0)) * max(1.0 - cov, 0.0)
+    d1 = (-math.log(cov) + s * s / 2.0) / s
+    v = phi2_scalar(a, d1, corr) - cov * phi2_scalar(a - corr * s, d1 - s, corr)
+    return max(v, 0.0)
 
 
 def _el(v: dict[str, np.ndarray]) -> np.ndarray:
@@ -94,6 +106,8 @@ def _el_x(v: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def _finish(x: np.ndarray) -> Any:
+    if np.ndim(x) == 0:
+        return min(max(float(x), 0.0), 1.0)
     x = np.clip(x, 0.0, 1.0)
     return float(x) if np.ndim(x) == 0 else x
 

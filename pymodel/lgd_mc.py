@@ -38,9 +38,8 @@ import math
 from typing import Any, Mapping
 
 import numpy as np
-from scipy.special import gammaincinv, ndtr, ndtri
+from scipy.special import gammaincinv, ndtr, ndtri, stdtr, stdtrit
 from scipy.stats import qmc
-from scipy.stats import t as student_t
 
 from .errors import DomainError
 from .fields import FieldSet, FieldSpec
@@ -50,7 +49,7 @@ from .validation import Interval
 __all__ = ["FIELDS", "MAX_PATHS", "OUTPUTS", "COLLATERALS", "simulate_lgd", "sample_inputs",
            "rng_for"]
 
-MAX_PATHS = 400_000
+MAX_PATHS = 250_000
 COLLATERALS = ("gpu", "btc", "receivables")
 OUTPUTS = ("expected_lgd", "downturn_lgd", "expected_loss", "loss_q999", "std_error",
            "recovery_share_gpu", "recovery_share_btc", "recovery_share_receivables",
@@ -173,7 +172,7 @@ def _normal_score(z: np.ndarray, s: np.ndarray | float, nu: float | None) -> np.
     if nu is None:
         return z
     tz = z / s
-    lo = student_t.cdf(-np.abs(tz), nu)
+    lo = stdtr(nu, -np.abs(tz))
     score = ndtri(np.clip(lo, 1e-300, 0.5))
     return np.where(tz < 0, score, -score)
 
@@ -202,7 +201,10 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
             continue
         rho, b = loads[regime]
         z[:, mask] = rho[:, None] * zx[mask] + b @ eps[:, mask]
-    y = _normal_score(z, s, nu)
+    active = [i for i, k in enumerate(COLLATERALS) if v[f"{k}_value"] > 0]
+    y = np.zeros((3, n))
+    if active:
+        y[active] = _normal_score(z[active], s, nu)
     t = v["horizon_years"]
     net = np.empty((3, n))
     for i, k in enumerate(COLLATERALS):
@@ -277,7 +279,7 @@ def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
     main_blocks = _uniforms(rng, 7, n, sampling)
     dt_blocks = _uniforms(rng, 6, n, sampling)
     sr, sr1 = math.sqrt(r), math.sqrt(1.0 - r)
-    q_def = float(student_t.ppf(pd_, nu)) if nu else float(ndtri(pd_))
+    q_def = float(stdtrit(nu, pd_)) if nu else float(ndtri(pd_))
     x_q = float(ndtri(1.0 - v["quantile"]))
     dt_regime = "stress" if v["p_stress"] > 0 else "calm"
 
@@ -308,7 +310,7 @@ def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
         shares.append((rec_k * w).sum(1) / w.sum())
         # ---- downturn batch: systematic normal score fixed at x_q ---------------------
         if nu:
-            t_x = float(student_t.ppf(ndtr(x_q), nu))
+            t_x = float(stdtrit(nu, ndtr(x_q)))
             s_d = np.sqrt(2.0 * gammaincinv((nu + 1.0) / 2.0, ud[5]) / (nu + t_x * t_x))
             zx_d = t_x * s_d
         else:

@@ -90,6 +90,12 @@ def check(name: str, value: Any, domain: Interval = REAL) -> Any:
         If any element is NaN, infinite or outside ``domain``; the message names the first
         offending element (and its position for arrays).
     """
+    if type(value) in (float, int):  # fast path for a plain Python number (bool excluded)
+        x = float(value)
+        if math.isfinite(x) and (domain.lo is None or (
+                x >= domain.lo if domain.lo_closed else x > domain.lo)) and (
+                domain.hi is None or (x <= domain.hi if domain.hi_closed else x < domain.hi)):
+            return x
     arr = as_float_array(name, value)
     ok = domain.contains(arr)
     if not np.all(ok):

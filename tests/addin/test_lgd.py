@@ -122,7 +122,7 @@ def test_firesale_haircut_table():
      "#VALUE! inputs: unknown field text 'gpu_vale'; did you mean 'gpu_value'?"),
     (lambda: x.LGD_MC([["gpu_value", 1.0, 2.0]]),
      "#VALUE! inputs must be a two-column range of field name and value; got 3 column(s)"),
-    (lambda: x.LGD_MC([["n_paths", 1e7]]), "#NUM! n_paths must be in [1000, 400000]; got 10000000"),
+    (lambda: x.LGD_MC([["n_paths", 1e7]]), "#NUM! n_paths must be in [1000, 250000]; got 10000000"),
     (lambda: x.LGD_MC([["btc_value", 10.0], ["gpu_corr_calm", 0.95], ["btc_corr_calm", 0.95],
                        ["gpu_btc_corr_calm", 0.0]]),
      "#NUM! inputs must be a positive definite calm correlation matrix of the systematic factor "

@@ -151,3 +151,25 @@ def test_vectors_broadcast_and_mismatch_names_arguments():
 def test_error_paths(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_validation_fast_path_for_python_numbers_matches_array_path():
+    """pymodel.validation.check has a fast path for plain Python numbers (added for the
+    microsecond closed forms); it must accept and reject exactly like the general path."""
+    from pymodel.validation import Interval, check
+    doms = [Interval(0, 1, False, False), Interval(0, 1), Interval(0, None, False),
+            Interval(None, 5, hi_closed=False), Interval()]
+    for dom in doms:
+        for v in (-1, 0, 0.5, 1, 1.0, 5, 7.5, float("inf"), float("nan"), -0.0):
+            try:
+                fast = ("ok", check("x", v, dom))
+            except DomainError as e:
+                fast = ("err", str(e))
+            try:
+                slow = ("ok", check("x", np.float64(v), dom))
+            except DomainError as e:
+                slow = ("err", str(e))
+            assert fast == slow or (fast[0] == slow[0] == "ok" and fast[1] == slow[1])
+    assert isinstance(check("x", 3, Interval()), float)
+    with pytest.raises(InputTypeError, match="got TRUE"):
+        check("x", True, Interval())

@@ -110,7 +110,7 @@ def test_discounting_and_cap_at_ead():
      r"inputs must be a positive definite stress correlation matrix of the systematic factor "
      r"and the collateral; got gpu_corr_stress 0.99, btc_corr_stress 0.9, "
      r"gpu_btc_corr_stress -0.9 \(not positive definite\)"),
-    ([("n_paths", 10**7)], DomainError, r"n_paths must be in \[1000, 400000\]; got 10000000"),
+    ([("n_paths", 10**7)], DomainError, r"n_paths must be in \[1000, 250000\]; got 10000000"),
     ([("n_paths", 5000.5)], InputTypeError, r"n_paths must be a whole number; got 5000.5"),
     ([("copula", "clayton")], InputTypeError, r"copula must be one of gaussian \| t"),
     ([("pd", 0.0)], DomainError, r"pd must be in \(0, 1\); got 0"),
