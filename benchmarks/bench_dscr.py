@@ -3,8 +3,9 @@
 Prints the median of several repeats for the sample H100 facility
 (:func:`pymodel.dscr.sample_deal`) stretched to a 10-year monthly deal (120 periods,
 40,000,000 of annuity debt, 10-year contract on 60% of the fleet, two step-downs; the
-deflation and rent breakevens bind, full utilisation is not enough), each called through the Excel adapter as a cell would call it (two-column
-``deal_inputs`` block in, spilled rows out; without the xlwings/COM transport):
+deflation and rent breakevens bind, full utilisation is not enough), each called through the
+Excel adapter as a cell would call it (two-column ``deal_inputs`` block in, spilled rows out;
+without the xlwings/COM transport):
 
 * DSCR_TABLE (annuity and sculpted debt);
 * DSCR_MIN; DSCR_BREAKEVEN at 1.00x and at a 1.25x covenant; RENT_BREAKEVEN;
