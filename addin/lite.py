@@ -136,15 +136,19 @@ def _wrapper(spec: UdfSpec) -> str:
 
 _LOADER = '''
 def _unpack():
-    """Write the embedded sources to a folder of the (Pyodide) file system, once."""
+    """Write the embedded sources to a folder of the (Pyodide) file system (a file already
+    there with the same text is kept)."""
     digest = hashlib.sha256(repr(sorted(_FILES.items())).encode("utf-8")).hexdigest()[:12]
     home = os.path.join(tempfile.gettempdir(), f"computecredit-{_VERSION}-{digest}")
     for rel, text in _FILES.items():
         path = os.path.join(home, *rel.split("/"))
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        if not os.path.isfile(path):
-            with open(path, "w", encoding="utf-8", newline="\\n") as fh:
-                fh.write(text)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8", newline="") as fh:
+                if fh.read() == text:
+                    continue
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
     return home
 
 

@@ -88,7 +88,14 @@ RUNNER = textwrap.dedent("""
     results = [getattr(main, name)(*args) for name, args in cases]
     ours = sorted({m: getattr(mod, "__file__", "") for m, mod in sys.modules.items()
                    if m.split(".")[0] in ("pymodel", "addin")}.items())
-    json.dump({"results": results, "modules": ours, "names": sorted(
+    # a damaged unpacked file is rewritten at the next start
+    import os
+    target = os.path.join(main._unpack(), "pymodel", "__init__.py")
+    with open(target, "w") as fh:
+        fh.write("damaged")
+    restored = open(os.path.join(main._unpack(), "pymodel", "__init__.py")).read() == \
+        main._FILES["pymodel/__init__.py"]
+    json.dump({"results": results, "modules": ours, "restored": restored, "names": sorted(
         n for n in dir(main) if n.isupper() and callable(getattr(main, n)))}, sys.stdout)
 """)
 
@@ -126,6 +133,7 @@ def test_bundle_imports_alone_and_matches_addin_udfs(bundle, tmp_path):
     out = json.loads(_run_isolated(bundle, RUNNER, json.dumps(todo), tmp_path))
     # same function names
     assert out["names"] == sorted(s.name for s in SPECS)
+    assert out["restored"] is True
     # every ComputeCredit module came from the unpacked bundle, none from the repository
     files = dict(out["modules"])
     assert "addin.udfs" in files
