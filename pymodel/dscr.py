@@ -47,6 +47,7 @@ from .debt import AMORTIZATIONS, DebtSchedule, debt_schedule, sculpted_schedule
 from .defaults import PARAMS, Param
 from .errors import ConvergenceError, DomainError, NotAvailableError
 from .fields import FieldSet, FieldSpec
+from .residual import book_value, economic_value_path
 from .validation import Interval, check, check_steps
 
 __all__ = ["DEAL_FIELDS", "Deal", "Coverage", "parse_deal", "sample_deal", "deal_fields",
@@ -502,9 +503,9 @@ class _Base:
 def _economic_value(deal: Deal, times: np.ndarray, *, deflation: float, rent0: float,
                     utilization: float) -> np.ndarray:
     """Economic value per GPU at ``times`` (pymodel.residual), remaining physical life
-    physical_life_years - age_years - t."""
-    from .residual import economic_value_path
-    if rent0 <= 0.0:
+    physical_life_years - age_years - t. Without rent (rent0 0, or deflation 1: rents gone
+    after close) the economic life is 0 and the value is the salvage."""
+    if rent0 <= 0.0 or deflation >= 1.0:
         return np.full(times.shape, float(deal.salvage))
     ev = economic_value_path(times, rent0, utilization, deal.cash_cost, deflation,
                              deal.discount_rate, salvage=deal.salvage,
@@ -591,7 +592,6 @@ def coverage(deal_inputs: Any = None, *, deflation: float | None = None,
 
 
 def _collateral_book(deal: Deal, times: np.ndarray) -> np.ndarray:
-    from .residual import book_value
     return book_value(deal.gpu_cost, deal.age_years + times, deal.book_life_years,
                       salvage=deal.salvage)
 

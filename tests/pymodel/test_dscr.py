@@ -435,3 +435,10 @@ def test_shared_fields_mean_what_the_model_parameters_mean():
     assert d.replace(debt=1.0).debt == 1.0
     with pytest.raises(DomainError, match="periods_per_year must be one of"):
         d.replace(periods_per_year=3)
+
+
+def test_collateral_without_rent_is_salvage():
+    for stress in (dict(deflation=1.0), dict(rent0=0.0)):
+        c = dscr.coverage(sample(), **stress)
+        np.testing.assert_allclose(c.economic_value, 900.0)
+        assert np.all(c.cfads < dscr.coverage(sample()).cfads + 1e-9)
