@@ -63,6 +63,21 @@ def test_names_unique_case_insensitive_and_not_excel_builtins():
     assert sorted(n for n in REGISTRY if n.upper() in builtins) == []
 
 
+def test_names_do_not_clash_with_the_add_ins_own_vba():
+    """The add-in's VBA project holds xlwings' runtime (module ``xlwings``): a UDF named like one
+    of its procedures (VBA ignores case) would be an "Ambiguous name detected" compile error."""
+    import xlwings
+    src = (pathlib.Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text(
+        encoding="utf-8", errors="replace")
+    procs = {m.lower() for m in re.findall(
+        r"^\s*(?:Public |Private |Friend )?(?:Declare (?:PtrSafe )?)?(?:Function|Sub) (\w+)",
+        src, flags=re.M)}
+    assert {"runpython", "importpythonudfstoaddin", "getconfig"} <= procs
+    procs |= {"xlwings", "dictionary", "module1", "thisworkbook", "xlwings_udfs",
+              "computecredithelp", vba.HELP_MACRO.lower()}
+    assert sorted(n for n in REGISTRY if n.lower() in procs) == []
+
+
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_excel_limits(spec):
     assert re.fullmatch(r"[A-Z][A-Z0-9_]*", spec.name)
