@@ -442,3 +442,68 @@ def test_collateral_without_rent_is_salvage():
         c = dscr.coverage(sample(), **stress)
         np.testing.assert_allclose(c.economic_value, 900.0)
         assert np.all(c.cfads < dscr.coverage(sample()).cfads + 1e-9)
+
+
+def _reference_schedule(d):
+    """A slow, obvious period loop written from the issue's formulas (independent of the
+    vectorised kernels): returns revenue, CFADS, debt service, opening balances, DSCR, LLCR."""
+    p = dscr.parse_deal(d)
+    dt = 1 / p.periods_per_year
+    n = round(p.debt_years * p.periods_per_year)
+    i = p.debt_rate / p.periods_per_year
+    bal = p.debt if p.amortization == "bullet" else p.debt * p.balloon
+    pay = None
+    if p.amortization == "annuity":
+        pay = ((p.debt - bal) / n if i == 0 else
+               (p.debt - bal / (1 + i) ** n) * i / (1 - (1 + i) ** -n))
+    end = p.contract_years if p.tenant_default_year is None else min(
+        p.contract_years, p.tenant_default_year)
+    rows, b = [], p.debt
+    for k in range(1, n + 1):
+        t = (k - 1) * dt
+        rent = p.rent0 * (1 - p.deflation) ** t
+        for tau, j in zip(p.step_years, p.step_downs):
+            if tau <= t:
+                rent *= 1 - j
+        f = min(max((end - t) / dt, 0.0), 1.0)
+        w = p.contracted_share * f * (1 - (p.tenant_pd or 0.0)) ** t
+        hours = p.gpus * 8760 * dt
+        revenue = hours * (w * p.contract_rate + (1 - w) * p.utilization * rent)
+        ebitda = revenue - hours * p.cash_cost
+        interest = b * i
+        if p.amortization == "annuity":
+            principal = pay - interest
+        elif p.amortization == "linear":
+            principal = (p.debt - bal) / n
+        else:
+            principal = 0.0
+        cfads = ebitda - p.tax_rate * max(ebitda - interest, 0.0)
+        ds = interest + principal
+        rows.append((revenue, cfads, ds, b, cfads / ds if ds > 0 else np.nan))
+        b -= principal
+    revenue, cfads, ds, opening, ratio = map(np.array, zip(*rows))
+    llcr = [sum(cfads[q] / (1 + i) ** (q - k + 1) for q in range(k, n)) / opening[k]
+            for k in range(n)]
+    return revenue, cfads, ds, opening, ratio, np.array(llcr), b
+
+
+@settings(max_examples=40, deadline=None)
+@given(d=deals, pd_=st.one_of(st.none(), st.floats(0, 0.3)),
+       default_year=st.one_of(st.none(), st.floats(0, 6)),
+       steps=st.sampled_from([("", ""), ("0.5", "0.2"), ("0.17; 1.17", "0.19; 0.1")]))
+def test_vectorised_schedule_matches_a_plain_period_loop(d, pd_, default_year, steps):
+    if d["amortization"] == "sculpted":
+        d = dict(d, amortization="annuity")
+    d = dict(dscr.sample_deal(), **d, tenant_pd=pd_, tenant_default_year=default_year,
+             step_years=steps[0], step_downs=steps[1])
+    d = {k: v for k, v in d.items() if v is not None}
+    revenue, cfads, ds, opening, ratio, llcr, last = _reference_schedule(d)
+    c = dscr.coverage(d, collateral=False)
+    scale = max(d["debt"], 1.0)
+    np.testing.assert_allclose(c.revenue, revenue, rtol=1e-11)
+    np.testing.assert_allclose(c.cfads, cfads, rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(c.schedule.debt_service, ds, rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(c.schedule.opening, opening, rtol=1e-9, atol=1e-9 * scale)
+    assert c.schedule.balloon == pytest.approx(last, rel=1e-9, abs=1e-6)
+    np.testing.assert_allclose(c.dscr, ratio, rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(c.llcr, llcr, rtol=1e-8, atol=1e-9)
