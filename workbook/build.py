@@ -386,7 +386,7 @@ def build_neocloud(path: Path) -> Path:
     common = ("deal_utilization", "{cash}", "deal_deflation", "deal_discount_rate",
               "deal_debt_years", "1",
               "deal_book_life_years", "deal_age_years", "deal_salvage",
-              "deal_physical_life_years", "deal_step_years", "deal_step_downs")
+              "deal_physical_life_years-deal_age_years", "deal_step_years", "deal_step_downs")
     py_common = lambda cash: [0.85, cash, 0.20, 0.12, 4.0, 1, 6.0, 0.0, 1500.0, 7.0, 2.0,  # noqa
                               0.10]
     curves = {}
@@ -404,10 +404,12 @@ def build_neocloud(path: Path) -> Path:
     fleet = [
         ("H100 economic value per GPU (GPU_RV)", "=GPU_RV(h100_rent0, deal_utilization, "
          "h100_cash_cost, deal_deflation, deal_discount_rate, deal_salvage, "
-         "deal_physical_life_years, deal_step_years, deal_step_downs)", MONEY, "rv_h100"),
+         "deal_physical_life_years-deal_age_years, deal_step_years, deal_step_downs)", MONEY,
+         "rv_h100"),
         ("B200 economic value per GPU (GPU_RV)", "=GPU_RV(b200_rent0, deal_utilization, "
          "b200_cash_cost, deal_deflation, deal_discount_rate, deal_salvage, "
-         "deal_physical_life_years, deal_step_years, deal_step_downs)", MONEY, "rv_b200"),
+         "deal_physical_life_years-deal_age_years, deal_step_years, deal_step_downs)", MONEY,
+         "rv_b200"),
         ("Fleet economic value", "=h100_gpus*rv_h100+b200_gpus*rv_b200", MONEY,
          "fleet_econ_value"),
         ("Fleet book value", "=h100_gpus*GPU_BOOK_VALUE(h100_cost, deal_age_years, "
@@ -640,18 +642,552 @@ def build_neocloud(path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------------------------
-# miner_convertible.xlsx  (filled in below)
+# miner_convertible.xlsx
+
+MINER_DEAL = [
+    ("gpus", 4096, "GPUs", "H100 fleet hosted for an AI tenant (fleet register)", "#,##0"),
+    ("rent0", 2.00, "currency per GPU-hour", "H100 spot rent at close (SDH100RT about 2.60 "
+     "mid-2026, catalogue; used fleet discount)", MONEY2),
+    ("deflation", 0.25, "decimal per year", "annual spot-rent decline (20-40% a year "
+     "observed)", PCT),
+    ("utilization", 0.85, "decimal", "spot utilisation of capacity outside the lease", PCT),
+    ("contracted_share", 0.80, "decimal", "capacity under the hosting lease", PCT),
+    ("contract_rate", 2.10, "currency per GPU-hour", "hosting lease rate (lease agreement)",
+     MONEY2),
+    ("contract_years", 5.0, "years", "hosting lease term", YEARS),
+    ("cash_cost", 0.30, "currency per GPU-hour", "power at the miner's own sites, "
+     "maintenance", MONEY2),
+    ("tax_rate", 0.21, "decimal", "US federal corporate rate", PCT),
+    ("tenant_pd", 0.005, "decimal per year", "hosting tenant PD (hyperscaler-backed, A-)",
+     PCT2),
+    ("debt", "=notes_principal", "currency", "convertible notes outstanding", MONEY),
+    ("debt_rate", "=notes_coupon", "nominal annual decimal", "coupon of the notes", PCT2),
+    ("debt_years", "=notes_years", "years", "years to the notes' maturity or put", YEARS),
+    ("amortization", "bullet", "-", "convertible notes pay coupons only", None),
+    ("periods_per_year", 1, "periods per year", "annual view", "0"),
+    ("gpu_cost", 27000.0, "currency per GPU", "purchase invoices", MONEY),
+    ("age_years", 0.5, "years", "GPUs six months old at close", YEARS),
+    ("book_life_years", 6.0, "years", "straight-line depreciation life", YEARS),
+    ("physical_life_years", 7.0, "years", "physical life of a data-centre GPU", YEARS),
+    ("salvage", 1000.0, "currency per GPU", "scrap/parts value", MONEY),
+    ("discount_rate", 0.14, "annual effective decimal", "collateral discount rate", PCT),
+]
+MINER_PY = {"gpus": 4096, "rent0": 2.0, "deflation": 0.25, "utilization": 0.85,
+            "contracted_share": 0.8, "contract_rate": 2.1, "contract_years": 5.0,
+            "cash_cost": 0.30, "tax_rate": 0.21, "tenant_pd": 0.005, "debt": 400e6,
+            "debt_rate": 0.03, "debt_years": 5.0, "amortization": "bullet",
+            "periods_per_year": 1, "gpu_cost": 27000.0, "age_years": 0.5,
+            "book_life_years": 6.0, "physical_life_years": 7.0, "salvage": 1000.0,
+            "discount_rate": 0.14}
+
+# LGD_MC field -> formula (names on the Inputs sheet); variants override some fields
+MC_FIELDS = [
+    ("ead", "=notes_principal"), ("pd", "=borrower_pd"), ("horizon_years", "=workout_years"),
+    ("gpu_value", "=gpu_value_at_horizon"), ("gpu_vol", "=gpu_vol"),
+    ("gpu_vol_stress", "=gpu_vol_stress"), ("gpu_corr_calm", "=gpu_corr_calm"),
+    ("gpu_corr_stress", "=gpu_corr_stress"), ("btc_value", "=btc_treasury"),
+    ("btc_vol", "=btc_vol"), ("btc_vol_stress", "=btc_vol_stress"),
+    ("btc_corr_calm", "=btc_corr_calm"), ("btc_corr_stress", "=btc_corr_stress"),
+    ("gpu_btc_corr_calm", "=gpu_btc_corr_calm"), ("gpu_btc_corr_stress", "=gpu_btc_corr_stress"),
+    ("receivables_value", "=lease_receivables"), ("receivables_vol", "=receivables_vol"),
+    ("receivables_corr", "=receivables_corr"), ("p_stress", "=p_stress"),
+    ("copula", "gaussian"), ("nu", "=t_nu"), ("gpu_haircut", "=gpu_haircut"),
+    ("btc_haircut", "=btc_haircut"), ("workout_years", "=workout_years"),
+    ("discount_rate", "=deal_discount_rate"), ("n_paths", "=mc_paths"), ("seed", "=mc_seed"),
+]
+MC_VARIANTS = [
+    ("Calm only, Gaussian", {"p_stress": 0.0}),
+    ("Calm/stress mix, Gaussian", {}),
+    ("Calm/stress mix, t copula", {"copula": "t"}),
+    ("Stress only, t copula", {"p_stress": 1.0, "copula": "t"}),
+]
+
 
 def build_miner(path: Path) -> Path:
-    raise NotImplementedError
+    book = Book("Miner convertible notes", "Crypto miner turned AI host: convertible notes, BTC "
+                "treasury, GPU fleet and hosting lease")
+    book.sheet("Summary")
+    ws_in = book.sheet("Inputs", {"A": 26, "B": 16, "C": 26, "D": 80})
+    ws_col = book.sheet("Collateral", {"A": 12})
+    ws_cov = book.sheet("Coverage", {"A": 12})
+    ws_loss = book.sheet("Loss", {"A": 22, "B": 14, "D": 22, "E": 14, "G": 22, "H": 14,
+                                  "J": 22, "K": 14})
+    ws_lev = book.sheet("Leverage", {"A": 34, "B": 14, "C": 14, "D": 14, "E": 14})
+    book.sheet("Checks")
+    _title(ws_in, "Miner convertible notes: inputs",
+           "Blue-on-yellow cells are inputs. Field names of the deal and Monte Carlo blocks "
+           "are read by DSCR_TABLE and LGD_MC: do not rename them.")
+    blk = InputBlock(book, ws_in, 3)
+    blk.section("Company and notes")
+    blk.add("notes_principal", 400e6, "currency", "convertible senior notes outstanding "
+            "(indenture)", MONEY)
+    blk.add("notes_coupon", 0.03, "nominal annual decimal", "coupon (indenture)", PCT2)
+    blk.add("notes_years", 5.0, "years", "years to maturity (indenture)", YEARS)
+    blk.add("cash", 60e6, "currency", "unrestricted cash (last balance sheet)", MONEY)
+    blk.add("borrower_pd", 0.06, "decimal per year", "internal rating B- (one-year PD)", PCT2)
+    blk.add("mining_ebitda", 90e6, "currency per year", "mining EBITDA at today's BTC price "
+            "(last twelve months)", MONEY)
+    blk.add("mining_elasticity", 1.6, "x", "% change of mining EBITDA per % change of the "
+            "BTC price (operating leverage)", "0.00")
+    blk.section("BTC treasury")
+    blk.add("btc_units", 3000.0, "BTC", "treasury holdings (last filing)", "#,##0")
+    blk.add("btc_price", 90000.0, "currency per BTC", "spot price at close", MONEY)
+    blk.add("btc_treasury", "=btc_units*btc_price", "currency", "treasury value", MONEY,
+            py=270e6)
+    blk.add("btc_vol", 0.55, "decimal per sqrt(year)", "BTC volatility, calm regime", PCT)
+    blk.add("btc_vol_stress", 0.90, "decimal per sqrt(year)", "BTC volatility, stress "
+            "regime (2022 drawdown)", PCT)
+    blk.add("btc_haircut", 0.05, "decimal", "slippage selling the treasury in a workout", PCT)
+    blk.section("GPU fleet and hosting lease (deal_inputs)",
+                "read as one range by DSCR_TABLE")
+    first = blk.row
+    for field, value, unit, source, fmt in MINER_DEAL:
+        blk.add(field, value, unit, source, fmt, name=f"deal_{field}", py=MINER_PY[field])
+    book.name("deal_inputs", ws_in, f"A{first}:B{blk.row - 1}")
+    blk.section("Collateral model (Monte Carlo LGD)")
+    blk.add("workout_years", 1.0, "years", "default to sale of the collateral", YEARS)
+    blk.add("gpu_vol", 0.45, "decimal per sqrt(year)", "GPU value volatility, calm", PCT)
+    blk.add("gpu_vol_stress", 0.70, "decimal per sqrt(year)", "GPU value volatility, stress",
+            PCT)
+    blk.add("gpu_corr_calm", 0.40, "decimal", "GPU values with the systematic factor, calm",
+            "0.00")
+    blk.add("gpu_corr_stress", 0.70, "decimal", "GPU values with the systematic factor, "
+            "stress", "0.00")
+    blk.add("btc_corr_calm", 0.30, "decimal", "BTC with the systematic factor, calm", "0.00")
+    blk.add("btc_corr_stress", 0.75, "decimal", "BTC with the systematic factor, stress",
+            "0.00")
+    blk.add("gpu_btc_corr_calm", 0.20, "decimal", "GPU values with BTC, calm", "0.00")
+    blk.add("gpu_btc_corr_stress", 0.70, "decimal", "GPU values with BTC, stress (they fall "
+            "together)", "0.00")
+    blk.add("p_stress", 0.20, "decimal", "probability that a default happens in the stress "
+            "regime", PCT)
+    blk.add("t_nu", 4.0, "degrees of freedom", "Student-t copula tail parameter", "0")
+    blk.add("gpu_haircut", 0.30, "decimal", "fire-sale haircut on the GPUs (cf. "
+            "FIRESALE_HAIRCUT)", PCT)
+    blk.add("lease_receivables", "=0.5*deal_gpus*8760*deal_contracted_share*"
+            "deal_contract_rate", "currency", "six months of hosting-lease receivables "
+            "(pledged)", MONEY, py=0.5 * 4096 * 8760 * 0.8 * 2.1)
+    blk.add("receivables_vol", 0.20, "decimal per sqrt(year)", "receivables value "
+            "volatility", PCT)
+    blk.add("receivables_corr", 0.30, "decimal", "receivables with the systematic factor",
+            "0.00")
+    blk.add("mc_paths", 20000, "paths", "Monte Carlo paths per variant (deterministic)", "#,##0")
+    blk.add("mc_seed", 1, "integer", "seed: change it to see the Monte Carlo noise", "0")
+
+    # ---------------- Collateral
+    _title(ws_col, "Collateral: GPU fleet and BTC treasury",
+           "GPU_RV_CURVE per GPU; fleet value at the workout horizon feeds the Monte Carlo "
+           "LGD.")
+    args = ("deal_gpu_cost, deal_rent0, deal_utilization, deal_cash_cost, deal_deflation, "
+            "deal_discount_rate, deal_debt_years, 1, deal_book_life_years, deal_age_years, "
+            "deal_salvage, deal_physical_life_years-deal_age_years")
+    table = _call("GPU_RV_CURVE", 27000.0, 2.0, 0.85, 0.30, 0.25, 0.14, 5.0, 1, 6.0, 0.5,
+                  1000.0, 7.0)
+    c0, _, c1, _ = _array(ws_col, "A5", f"=GPU_RV_CURVE({args})", table,
+                          {1: MONEY2, 2: MONEY, 3: MONEY, 4: MONEY, 5: PCT})
+    rows = [
+        ("GPU value per GPU at the workout horizon", f"=C{c0 + 2}", MONEY, "gpu_value_per_gpu"),
+        ("Fleet value at the horizon (gpu_value)", "=deal_gpus*gpu_value_per_gpu", MONEY,
+         "gpu_value_at_horizon"),
+        ("BTC treasury", "=btc_treasury", MONEY, "btc_value_now"),
+        ("Total collateral / notes", "=(gpu_value_at_horizon+btc_treasury+lease_receivables)"
+         "/notes_principal", PCT, "collateral_cover"),
+    ]
+    for k, (label, formula, fmt, nm) in enumerate(rows, start=c1 + 3):
+        ws_col[f"A{k}"] = label
+        ws_col[f"E{k}"] = formula
+        ws_col[f"E{k}"].number_format = fmt
+        book.name(nm, ws_col, f"E{k}")
+    ch = _line_chart("GPU economic vs book value per GPU", "year", "currency per GPU",
+                     "#,##0")
+    for j in (2, 3):
+        ch.add_data(Reference(ws_col, min_col=1 + j, min_row=c0, max_row=c1),
+                    titles_from_data=True)
+    ch.set_categories(Reference(ws_col, min_col=1, min_row=c0 + 1, max_row=c1))
+    ws_col.add_chart(ch, "H4")
+    book.name("curve_econ_end", ws_col, f"C{c1}")
+    book.name("curve_book_end", ws_col, f"D{c1}")
+
+    # ---------------- Coverage of the coupon by hosting cash flows
+    _title(ws_cov, "Coverage: hosting cash flows against the notes' coupon",
+           "DSCR_TABLE of the GPU business alone (mining excluded); the notes are a bullet: "
+           "the whole principal is refinancing or conversion risk at maturity.")
+    pairs = [[f, MINER_PY[f]] for f, *_ in MINER_DEAL]
+    table = _call("DSCR_TABLE", pairs)
+    t0, tc0, t1, tc1 = _array(ws_cov, "A5", "=DSCR_TABLE(deal_inputs)", table,
+                              {2: MONEY2, **{j: MONEY for j in range(3, 10)}, 10: TIMES,
+                               11: TIMES, 12: MONEY, 13: MONEY, 14: PCT, 15: PCT, 16: TIMES})
+    head = {h: tc0 + j for j, h in enumerate(table[0])}
+    L = get_column_letter
+    book.name("miner_dscr", ws_cov, f"{L(head['dscr'])}{t0 + 1}:{L(head['dscr'])}{t1 - 1}")
+    book.name("miner_closing", ws_cov, f"{L(head['closing_balance'])}{t1 - 1}")
+    ch = _line_chart("Coupon cover by hosting CFADS", "year", "DSCR (x)", "0.00")
+    ch.add_data(Reference(ws_cov, min_col=head["dscr"], min_row=t0, max_row=t1 - 1),
+                titles_from_data=True)
+    ch.set_categories(Reference(ws_cov, min_col=head["year"], min_row=t0 + 1, max_row=t1 - 1))
+    ws_cov.add_chart(ch, f"A{t1 + 3}")
+
+    # ---------------- Loss: four Monte Carlo variants
+    _title(ws_loss, "Loss: multi-collateral LGD, calm vs stress, Gaussian vs t copula",
+           "LGD_MC with GPUs, the BTC treasury and the lease receivables. In a stress regime "
+           "correlations converge and the t copula adds tail dependence.")
+    py_in = {"ead": 400e6, "pd": 0.06, "horizon_years": 1.0, "gpu_value": 4096 * 15000.0,
+             "btc_value": 270e6, "receivables_value": 0.5 * 4096 * 8760 * 0.8 * 2.1,
+             "copula": "gaussian", "n_paths": 20000, "seed": 1}
+    results = []
+    for k, (label, override) in enumerate(MC_VARIANTS):
+        col = 1 + 3 * k
+        a, b = L(col), L(col + 1)
+        ws_loss.cell(4, col, label).font = HEAD
+        _header(ws_loss, 5, ["field", "value"], col)
+        for i, (field, formula) in enumerate(MC_FIELDS, start=6):
+            ws_loss.cell(i, col, field)
+            ws_loss.cell(i, col + 1, override.get(field, formula))
+        last = 5 + len(MC_FIELDS)
+        book.name(f"mc_inputs_{k + 1}", ws_loss, f"{a}6:{b}{last}")
+        sizing = [[f, py_in.get(f, 0.3 if "corr" in f else 0.5)] for f, _ in MC_FIELDS]
+        sizing = [[f, override.get(f, v)] for f, v in sizing]
+        out = _call("LGD_MC", sizing)
+        r0, _, r1, _ = _array(ws_loss, f"{a}{last + 2}", f"=LGD_MC(mc_inputs_{k + 1})", out,
+                              {1: "0.0000"})
+        for j in range(2):
+            ws_loss.cell(r0, col + j).font = Font()
+            ws_loss.cell(r0, col + j).fill = PatternFill()
+        labels = [row[0] for row in out]
+        results.append({lab: f"{b}{r0 + i}" for i, lab in enumerate(labels)})
+    top = 5 + len(MC_FIELDS) + 2 + len(results[0]) + 2
+    ws_loss.cell(top, 1, "Comparison").font = HEAD
+    _header(ws_loss, top + 1, ["variant", "expected LGD", "downturn LGD", "99.9% loss / EAD",
+                               "std error"])
+    for k, (label, _) in enumerate(MC_VARIANTS):
+        r = top + 2 + k
+        ws_loss.cell(r, 1, label)
+        ws_loss.cell(r, 2, f"={results[k]['expected_lgd']}").number_format = PCT
+        ws_loss.cell(r, 3, f"={results[k]['downturn_lgd']}").number_format = PCT
+        ws_loss.cell(r, 4, f"={results[k]['loss_q999']}/notes_principal").number_format = PCT
+        ws_loss.cell(r, 5, f"={results[k]['std_error']}").number_format = "0.0000"
+    ca, cb = top + 2, top + 1 + len(MC_VARIANTS)
+    book.name("cmp_expected", ws_loss, f"B{ca}:B{cb}")
+    book.name("cmp_downturn", ws_loss, f"C{ca}:C{cb}")
+    book.name("cmp_q999", ws_loss, f"D{ca}:D{cb}")
+    book.name("cmp_stderr", ws_loss, f"E{ca}:E{cb}")
+    ch = BarChart()
+    ch.title, ch.height, ch.width = "LGD: calm vs stress, Gaussian vs t copula", 8, 18
+    ch.y_axis.title, ch.y_axis.numFmt = "LGD / loss over EAD", "0%"
+    ch.x_axis.delete = ch.y_axis.delete = False
+    ch.add_data(Reference(ws_loss, min_col=2, max_col=4, min_row=top + 1, max_row=cb),
+                titles_from_data=True)
+    ch.set_categories(Reference(ws_loss, min_col=1, min_row=ca, max_row=cb))
+    ws_loss.add_chart(ch, f"A{cb + 3}")
+    share_checks = []
+    for k in range(len(MC_VARIANTS)):
+        res = results[k]
+        share_checks.append(f"ABS(Loss!{res['recovery_share_gpu']}+Loss!"
+                            f"{res['recovery_share_btc']}+Loss!"
+                            f"{res['recovery_share_receivables']}-1)<=0.000001")
+    td = cb + 22
+    ws_loss.cell(td, 1, "Tail dependence of the t copula (TAIL_DEPENDENCE): probability "
+                        "that one collateral crashes given the other does").font = HEAD
+    _header(ws_loss, td + 1, ["rho \\ nu", "4", "10", "30", "100"])
+    nus = [4, 10, 30, 100]
+    for j, nu in enumerate(nus, start=2):
+        ws_loss.cell(td + 1, j, nu)
+    for i, rho in enumerate([0.3, 0.5, 0.7], start=td + 2):
+        ws_loss.cell(i, 1, rho)
+        for j in range(2, 2 + len(nus)):
+            ws_loss.cell(i, j, f"=TAIL_DEPENDENCE($A{i}, {L(j)}${td + 1})").number_format = PCT
+    book.name("tail_dep", ws_loss, f"B{td + 2}:E{td + 4}")
+    book.name("tail_dep_first", ws_loss, f"B{td + 2}:D{td + 4}")
+    book.name("tail_dep_next", ws_loss, f"C{td + 2}:E{td + 4}")
+
+    # ---------------- Leverage grid: BTC and GPU rents falling together
+    _title(ws_lev, "Net leverage when BTC and GPU rents fall together",
+           "Net debt = notes - cash - BTC treasury; EBITDA = hosting EBITDA (spot part "
+           "shocked) + mining EBITDA (BTC shock x elasticity). Plain Excel formulas.")
+    ws_lev["A4"] = "BTC price change (rows) \\ GPU spot rent change (columns)"
+    ws_lev["A4"].font = HEAD
+    gpu_shocks, btc_shocks = [0.0, -0.2, -0.4, -0.6], [0.0, -0.25, -0.5, -0.75]
+    for j, g in enumerate(gpu_shocks, start=2):
+        c = ws_lev.cell(5, j, g)
+        c.number_format, c.font = PCT, HEAD
+    for i, bshock in enumerate(btc_shocks, start=6):
+        c = ws_lev.cell(i, 1, bshock)
+        c.number_format, c.font = PCT, HEAD
+        for j in range(2, 2 + len(gpu_shocks)):
+            g = f"{L(j)}$5"
+            b = f"$A{i}"
+            gpu_ebitda = (f"deal_gpus*8760*(deal_contracted_share*deal_contract_rate+"
+                          f"(1-deal_contracted_share)*deal_utilization*deal_rent0*(1+{g})-"
+                          f"deal_cash_cost)")
+            ebitda = f"({gpu_ebitda}+mining_ebitda*(1+mining_elasticity*{b}))"
+            net_debt = f"(notes_principal-cash-btc_treasury*(1+{b}))"
+            ws_lev.cell(i, j, f"=IF({ebitda}>0,{net_debt}/{ebitda},99)").number_format = TIMES
+    book.name("lev_base", ws_lev, "B6")
+    book.name("lev_joint", ws_lev, "D8")
+    book.name("lev_worst", ws_lev, "E9")
+    book.name("lev_grid", ws_lev, "B6:E9")
+    ws_lev["A11"] = "99 stands for EBITDA <= 0 (leverage not meaningful)"
+    ws_lev["A11"].font = NOTE
+    ch = _line_chart("Net leverage vs BTC price change, per GPU rent change",
+                     "BTC price change", "net debt / EBITDA (x)", "0.0")
+    for j in range(2, 6):
+        ch.add_data(Reference(ws_lev, min_col=j, min_row=5, max_row=9), titles_from_data=True)
+    ch.set_categories(Reference(ws_lev, min_col=1, min_row=6, max_row=9))
+    ws_lev.add_chart(ch, "G4")
+
+    _summary(book, [
+        ("Notes outstanding", "=notes_principal", "currency", MONEY),
+        ("BTC treasury", "=btc_treasury", "currency", MONEY),
+        ("GPU fleet value at the workout horizon", "=gpu_value_at_horizon", "currency", MONEY),
+        ("Collateral / notes", "=collateral_cover", "decimal", PCT),
+        ("Minimum coupon cover (hosting CFADS)", "=MIN(miner_dscr)", "x", TIMES),
+        ("Expected LGD, calm Gaussian", "=INDEX(cmp_expected,1)", "decimal", PCT),
+        ("Expected LGD, calm/stress Gaussian", "=INDEX(cmp_expected,2)", "decimal", PCT),
+        ("Expected LGD, calm/stress t copula", "=INDEX(cmp_expected,3)", "decimal", PCT),
+        ("Expected LGD, stress t copula", "=INDEX(cmp_expected,4)", "decimal", PCT),
+        ("99.9% loss / EAD, calm/stress Gaussian", "=INDEX(cmp_q999,2)", "decimal", PCT),
+        ("99.9% loss / EAD, calm/stress t copula", "=INDEX(cmp_q999,3)", "decimal", PCT),
+        ("Net leverage today", "=lev_base", "x", TIMES),
+        ("Net leverage, BTC -50% and GPU rents -40%", "=lev_joint", "x", TIMES),
+        ("All checks TRUE", "=all_checks", "TRUE/FALSE", None),
+    ], "Miner convertible notes: summary")
+    _checks(book, [
+        ("Every Monte Carlo expected LGD within [0, 1]",
+         "=AND(MIN(cmp_expected)>=0, MAX(cmp_expected)<=1)"),
+        ("Every downturn LGD within [0, 1] and >= the expected LGD",
+         "=AND(MAX(cmp_downturn)<=1, SUMPRODUCT(--(cmp_downturn<cmp_expected))=0)"),
+        ("Correlation convergence: stress-only t copula LGD >= calm Gaussian LGD",
+         "=INDEX(cmp_expected,4)>=INDEX(cmp_expected,1)"),
+        ("Tail dependence: t copula 99.9% loss >= Gaussian 99.9% loss (same regimes)",
+         "=INDEX(cmp_q999,3)>=INDEX(cmp_q999,2)"),
+        ("Recovery shares add up to 1 in every variant", "=AND(" + ", ".join(share_checks)
+         + ")"),
+        ("Monte Carlo standard errors below 1 percentage point", "=MAX(cmp_stderr)<0.01"),
+        ("Tail dependence falls as nu rises", "=SUMPRODUCT(--(tail_dep_next>tail_dep_first))"
+         "=0"),
+        ("Bullet notes: balance at maturity = principal", "=ABS(miner_closing-"
+         "notes_principal)<=0.000001*notes_principal"),
+        ("GPU economic value <= book value at the horizon (base case)",
+         "=curve_econ_end<=curve_book_end"),
+        ("Net leverage rises when BTC and GPU rents fall together", "=lev_joint>lev_base"),
+    ])
+    return book.save(path)
+
+
+# --------------------------------------------------------------------------------------------
+# portfolio.xlsx: a loan tape, one array formula per output column
+
+SKUS = {  # sku: (cost per GPU, rent0 per GPU-hour, cash cost per GPU-hour) - illustrative
+    "H100 SXM": (28000.0, 2.10, 0.32), "H200 SXM": (31000.0, 2.60, 0.33),
+    "B200": (40000.0, 3.60, 0.44), "A100 SXM": (12000.0, 1.00, 0.22),
+    "MI300X": (15000.0, 1.90, 0.33),
+}
+BORROWERS = ("neo-cloud", "miner turned AI host", "enterprise AI lab")
+PD_GRID = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08)
+
+
+def tape(n: int, seed: int = 2026) -> list[dict[str, Any]]:
+    """A synthetic, deterministic loan tape of ``n`` GPU-backed facilities."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    rows = []
+    skus = list(SKUS)
+    for i in range(n):
+        sku = skus[int(rng.integers(len(skus)))]
+        cost, rent, cash = SKUS[sku]
+        gpus = int(rng.choice([256, 512, 1024, 2048, 4096, 8192]))
+        rows.append({
+            "id": f"F{i + 1:04d}",
+            "borrower": BORROWERS[int(rng.integers(len(BORROWERS)))],
+            "sku": sku,
+            "gpus": gpus,
+            "ead": round(float(gpus * cost * rng.uniform(0.35, 0.75)), -3),
+            "pd": float(PD_GRID[int(rng.integers(len(PD_GRID)))]),
+            "rent0": round(rent * float(rng.uniform(0.85, 1.15)), 2),
+            "utilization": round(float(rng.uniform(0.70, 0.95)), 2),
+            "cash_cost": cash,
+            "deflation": round(float(rng.uniform(0.15, 0.35)), 2),
+            "collateral_vol": round(float(rng.uniform(0.35, 0.60)), 2),
+            "rho_collateral": round(float(rng.uniform(0.30, 0.70)), 2),
+            "maturity": float(rng.choice([2.0, 3.0, 4.0, 5.0])),
+            "margin": round(float(rng.uniform(0.04, 0.09)), 4),
+        })
+    return rows
+
+
+TAPE_INPUTS = [  # key, header, unit, format
+    ("id", "facility", "-", None), ("borrower", "borrower type", "-", None),
+    ("sku", "GPU", "-", None), ("gpus", "GPUs", "GPUs", "#,##0"),
+    ("ead", "EAD", "currency", MONEY), ("pd", "PD (one-year)", "decimal", PCT2),
+    ("rent0", "rent at close", "per GPU-hour", MONEY2),
+    ("utilization", "utilisation", "decimal", PCT), ("cash_cost", "cash cost",
+                                                     "per GPU-hour", MONEY2),
+    ("deflation", "rent deflation", "decimal per year", PCT),
+    ("collateral_vol", "collateral vol", "decimal per sqrt(year)", PCT),
+    ("rho_collateral", "collateral corr", "decimal", "0.00"),
+    ("maturity", "maturity", "years", "0.0"), ("margin", "margin", "decimal per year", PCT2),
+]
 
 
 def build_portfolio(path: Path, n: int = 60) -> Path:
-    raise NotImplementedError
+    book = Book(f"GPU loan portfolio ({n} facilities)", "Loan tape of GPU-backed facilities: "
+                "one array formula per output column")
+    book.sheet("Summary")
+    ws_in = book.sheet("Inputs", {"A": 26, "B": 16, "C": 26, "D": 70})
+    ws = book.sheet("Tape")
+    book.sheet("Checks")
+    _title(ws_in, "Portfolio: common inputs", "The facility-level inputs are on the Tape "
+                                              "sheet (blue-on-yellow columns).")
+    blk = InputBlock(book, ws_in, 3)
+    blk.section("Common assumptions")
+    blk.add("discount_rate", 0.12, "annual effective decimal", "collateral discount rate",
+            PCT)
+    blk.add("salvage", 1000.0, "currency per GPU", "scrap/parts value", MONEY)
+    blk.add("physical_life", 6.0, "years", "remaining physical life of the GPUs", YEARS)
+    blk.add("workout_haircut", 0.25, "decimal", "haircut on economic value in a workout "
+            "(cf. FIRESALE_HAIRCUT)", PCT)
+    blk.add("workout_years", 1.0, "years", "default to sale of the GPUs", YEARS)
+    blk.add("ltv_limit", 0.80, "decimal", "economic LTV limit of the credit policy", PCT)
+    _title(ws, f"Loan tape: {n} GPU-backed facilities",
+           "Inputs in blue; each output column (grey header) is ONE array formula over the "
+           "whole tape (Ctrl+Shift+Enter).")
+    rows = tape(n)
+    hr, r0 = 4, 5
+    r1 = r0 + n - 1
+    L = get_column_letter
+    col = {}
+    for j, (key, header, unit, fmt) in enumerate(TAPE_INPUTS, start=1):
+        col[key] = L(j)
+        ws.cell(hr - 1, j, unit).font = NOTE
+        c = ws.cell(hr, j, header)
+        c.font, c.fill = HEAD, INPUT_FILL
+        for i, row in enumerate(rows):
+            cell = ws.cell(r0 + i, j, row[key])
+            cell.font = INPUT_FONT
+            if fmt:
+                cell.number_format = fmt
+    rng = {k: f"{c}{r0}:{c}{r1}" for k, c in col.items()}
+    nxt = len(TAPE_INPUTS) + 1
+    # collateral value per GPU: one GPU_RV per facility (inputs differ by row)
+    cv = L(nxt)
+    ws.cell(hr - 1, nxt, "per GPU").font = NOTE
+    ws.cell(hr, nxt, "economic value (GPU_RV)").font = HEAD
+    for i in range(n):
+        r = r0 + i
+        ws.cell(r, nxt, f"=GPU_RV({col['rent0']}{r}, {col['utilization']}{r}, "
+                        f"{col['cash_cost']}{r}, {col['deflation']}{r}, discount_rate, "
+                        f"salvage, physical_life)").number_format = MONEY
+    rng["value"] = f"{cv}{r0}:{cv}{r1}"
+    outputs = [  # key, header, unit, array formula, format
+        ("econ_ltv", "economic LTV", "decimal",
+         f"={rng['ead']}/({rng['gpus']}*{rng['value']})", PCT),
+        ("coverage", "coverage after haircut", "x",
+         f"={rng['gpus']}*{rng['value']}*(1-workout_haircut)/{rng['ead']}", "0.00"),
+        ("asset_corr", "asset correlation (BASEL_CORR)", "decimal",
+         f"=BASEL_CORR({rng['pd']})", "0.000"),
+        ("pd_downturn", "PD at 99.9% (VASICEK_PD)", "decimal",
+         f"=VASICEK_PD({rng['pd']}, {{asset_corr}})", PCT2),
+        ("lgd", "LGD (LGD_CORR)", "decimal",
+         f"=LGD_CORR({rng['pd']}, {{coverage}}, {rng['collateral_vol']}, workout_years, "
+         f"{rng['rho_collateral']})", PCT),
+        ("lgd_downturn", "downturn LGD (LGD_DOWNTURN)", "decimal",
+         f"=LGD_DOWNTURN({rng['pd']}, {{coverage}}, {rng['collateral_vol']}, workout_years, "
+         f"{rng['rho_collateral']})", PCT),
+        ("el", "EL (EXPECTED_LOSS)", "currency per year",
+         f"=EXPECTED_LOSS({rng['pd']}, {{lgd}}, {rng['ead']})", MONEY),
+        ("k", "capital K (IRB_K)", "decimal",
+         f"=IRB_K({rng['pd']}, {{lgd_downturn}}, {rng['maturity']})", PCT2),
+        ("capital", "capital", "currency", f"={{k}}*{rng['ead']}", MONEY),
+        ("spread", "fair spread (FAIR_SPREAD)", "decimal per year",
+         f"=FAIR_SPREAD({rng['pd']}, {{lgd}})", PCT2),
+        ("excess", "margin less fair spread", "decimal per year",
+         f"={rng['margin']}-{{spread}}", PCT2),
+    ]
+    import numpy as np
+    for k, (key, header, unit, formula, fmt) in enumerate(outputs, start=nxt + 1):
+        c = L(k)
+        col[key] = c
+        ws.cell(hr - 1, k, unit).font = NOTE
+        cell = ws.cell(hr, k, header)
+        cell.font, cell.fill = HEAD, TABLE_HEAD_FILL
+        formula = formula.format(**rng)
+        ws[f"{c}{r0}"] = ArrayFormula(f"{c}{r0}:{c}{r1}", formula)
+        for r in range(r0, r1 + 1):
+            ws[f"{c}{r}"].number_format = fmt
+        rng[key] = f"{c}{r0}:{c}{r1}"
+        book.name(f"tape_{key}", ws, rng[key])
+    for key in ("ead", "pd", "gpus", "margin"):
+        book.name(f"tape_{key}", ws, rng[key])
+    book.name("tape_value", ws, rng["value"])
+    book.name("tape_borrower", ws, rng["borrower"])
+    for w, c in zip([9, 20, 10, 8, 13], "ABCDE"):
+        ws.column_dimensions[c].width = w
+    for k in range(nxt, nxt + len(outputs) + 1):
+        ws.column_dimensions[L(k)].width = 14
+    ws.freeze_panes = f"D{r0}"
+    show = min(n, 60)
+    ch = BarChart()
+    ch.title, ch.height, ch.width = "Economic LTV by facility", 8, 24
+    ch.y_axis.title, ch.y_axis.numFmt = "economic LTV", "0%"
+    ch.x_axis.title = "facility"
+    ch.x_axis.delete = ch.y_axis.delete = False
+    c_ltv = openpyxl.utils.cell.column_index_from_string(col["econ_ltv"])
+    ch.add_data(Reference(ws, min_col=c_ltv, min_row=hr, max_row=hr + show),
+                titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=r0, max_row=r0 + show - 1))
+    ws.add_chart(ch, f"B{r1 + 3}")
+    ch = BarChart()
+    ch.title, ch.height, ch.width = "Expected and downturn LGD by facility", 8, 24
+    ch.y_axis.title, ch.y_axis.numFmt = "LGD", "0%"
+    ch.x_axis.delete = ch.y_axis.delete = False
+    for key in ("lgd", "lgd_downturn"):
+        cc = openpyxl.utils.cell.column_index_from_string(col[key])
+        ch.add_data(Reference(ws, min_col=cc, min_row=hr, max_row=hr + show),
+                    titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=r0, max_row=r0 + show - 1))
+    ws.add_chart(ch, f"N{r1 + 3}")
+    del np
+    _summary(book, [
+        ("Facilities", f"=ROWS(tape_ead)", "count", "0"),
+        ("Total EAD", "=SUM(tape_ead)", "currency", MONEY),
+        ("Total collateral economic value", "=SUMPRODUCT(tape_gpus, tape_value)", "currency",
+         MONEY),
+        ("Portfolio economic LTV", "=SUM(tape_ead)/SUMPRODUCT(tape_gpus, tape_value)",
+         "decimal", PCT),
+        ("Facilities above the LTV limit", "=COUNTIF(tape_econ_ltv, \">\"&ltv_limit)", "count",
+         "0"),
+        ("EAD-weighted PD", "=SUMPRODUCT(tape_pd, tape_ead)/SUM(tape_ead)", "decimal", PCT2),
+        ("EAD-weighted LGD", "=SUMPRODUCT(tape_lgd, tape_ead)/SUM(tape_ead)", "decimal", PCT),
+        ("EAD-weighted downturn LGD", "=SUMPRODUCT(tape_lgd_downturn, tape_ead)/SUM(tape_ead)",
+         "decimal", PCT),
+        ("Expected loss per year", "=SUM(tape_el)", "currency", MONEY),
+        ("Capital", "=SUM(tape_capital)", "currency", MONEY),
+        ("Facilities priced below their fair spread", "=COUNTIF(tape_excess, \"<0\")", "count",
+         "0"),
+        ("All checks TRUE", "=all_checks", "TRUE/FALSE", None),
+    ], f"GPU loan portfolio ({n} facilities): summary")
+    _checks(book, [
+        (f"The tape has {n} facilities and every output column as many rows",
+         f"=AND(ROWS(tape_ead)={n}, COUNT(tape_lgd)={n}, COUNT(tape_el)={n}, "
+         f"COUNT(tape_capital)={n}, COUNT(tape_spread)={n}, COUNT(tape_econ_ltv)={n}, "
+         f"COUNT(tape_pd_downturn)={n})"),
+        ("Every LGD within [0, 1]", "=AND(MIN(tape_lgd)>=0, MAX(tape_lgd)<=1)"),
+        ("Downturn LGD >= expected LGD for every facility",
+         "=SUMPRODUCT(--(tape_lgd_downturn<tape_lgd))=0"),
+        ("Downturn PD >= PD for every facility", "=SUMPRODUCT(--(tape_pd_downturn<tape_pd))=0"),
+        ("EL = PD x LGD x EAD, summed", "=ABS(SUM(tape_el)-SUMPRODUCT(tape_pd, tape_lgd, "
+         "tape_ead))<=0.000001*SUM(tape_el)"),
+        ("Capital >= 0 for every facility", "=MIN(tape_capital)>=0"),
+        ("Fair spread >= 0 for every facility", "=MIN(tape_spread)>=0"),
+        ("Economic LTV > 0 for every facility", "=MIN(tape_econ_ltv)>0"),
+    ])
+    return book.save(path)
 
 
 TEMPLATES = {
     "neocloud_facility.xlsx": build_neocloud,
+    "miner_convertible.xlsx": build_miner,
+    "portfolio.xlsx": build_portfolio,
 }
 
 

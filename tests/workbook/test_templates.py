@@ -15,7 +15,9 @@ import pytest
 
 from addin import recalc
 from addin.xlsx_cells import cells_of_range, read_formulas
-from pymodel import dscr, irb, lgd, residual
+import numpy as np
+
+from pymodel import dscr, irb, lgd, lgd_mc, residual
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbook"
@@ -161,6 +163,75 @@ def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
                                                  rel=1e-12)
     assert _named(wb, "el_per_year") == pytest.approx(
         irb.expected_loss(0.03, lgd.lgd_corr(*args), deal["debt"]), rel=1e-12)
+
+
+def test_miner_values_equal_direct_pymodel_calls(recalculated):
+    wb = _values(recalculated["miner_convertible.xlsx"].out)
+    ws = wb["Loss"]
+    for k in range(4):
+        inputs = [tuple(p) for p in zip(*[iter(_named(wb, f"mc_inputs_{k + 1}"))] * 2)]
+        direct = lgd_mc.simulate_lgd(inputs)
+        assert _named(wb, "cmp_expected")[k] == pytest.approx(direct["expected_lgd"],
+                                                              rel=1e-12)
+        assert _named(wb, "cmp_downturn")[k] == pytest.approx(direct["downturn_lgd"],
+                                                              rel=1e-12)
+    assert ws is not None
+    notes = _named(wb, "notes_principal")
+    pairs = _deal_pairs(wb)
+    assert _named(wb, "miner_dscr") == pytest.approx(
+        list(dscr.dscr_table(pairs)["dscr"].iloc[:-1]), rel=1e-12)
+    assert _named(wb, "miner_closing") == pytest.approx(notes)
+    btc = _named(wb, "btc_treasury")
+    cash, ebitda_m = _named(wb, "cash"), _named(wb, "mining_ebitda")
+    deal = dict(pairs)
+    gpu_ebitda = deal["gpus"] * 8760 * (deal["contracted_share"] * deal["contract_rate"]
+                                        + (1 - deal["contracted_share"]) * deal["utilization"]
+                                        * deal["rent0"] * 0.6 - deal["cash_cost"])
+    joint = (notes - cash - btc * 0.5) / (gpu_ebitda + ebitda_m * (1 - 1.6 * 0.5))
+    assert _named(wb, "lev_joint") == pytest.approx(joint, rel=1e-12)
+
+
+def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
+    wb = _values(recalculated["portfolio.xlsx"].out)
+    ws = wb["Tape"]
+    n = len(_named(wb, "tape_ead"))
+    assert n >= 50
+    head = {ws.cell(4, c).value: c for c in range(1, ws.max_column + 1)}
+
+    def column(header):
+        return np.array([ws.cell(r, head[header]).value for r in range(5, 5 + n)], float)
+
+    pd_, ead, gpus = column("PD (one-year)"), column("EAD"), column("GPUs")
+    value = residual.income_value(column("rent at close"), column("utilisation"),
+                                  column("cash cost"), column("rent deflation"), 0.12,
+                                  salvage=1000.0, max_life_years=6.0)
+    np.testing.assert_allclose(column("economic value (GPU_RV)"), value, rtol=1e-12)
+    np.testing.assert_allclose(column("economic LTV"), ead / (gpus * value), rtol=1e-12)
+    coverage = gpus * value * 0.75 / ead
+    lgd_exp = lgd.lgd_corr(pd_, coverage, column("collateral vol"), 1.0,
+                           column("collateral corr"))
+    lgd_dt = lgd.lgd_downturn(pd_, coverage, column("collateral vol"), 1.0,
+                              column("collateral corr"))
+    np.testing.assert_allclose(column("LGD (LGD_CORR)"), lgd_exp, rtol=1e-12)
+    np.testing.assert_allclose(column("downturn LGD (LGD_DOWNTURN)"), lgd_dt, rtol=1e-12)
+    np.testing.assert_allclose(column("PD at 99.9% (VASICEK_PD)"),
+                               irb.conditional_pd(pd_, irb.basel_corr(pd_)), rtol=1e-12)
+    np.testing.assert_allclose(column("EL (EXPECTED_LOSS)"), pd_ * lgd_exp * ead, rtol=1e-12)
+    k = irb.irb_capital(pd_, lgd_dt, maturity=column("maturity"))
+    np.testing.assert_allclose(column("capital K (IRB_K)"), k, rtol=1e-12)
+    np.testing.assert_allclose(column("capital"), k * ead, rtol=1e-12)
+    np.testing.assert_allclose(column("fair spread (FAIR_SPREAD)"),
+                               irb.fair_spread(pd_, lgd_exp), rtol=1e-12)
+    # each output column is ONE array formula over the whole tape
+    formulas_wb = openpyxl.load_workbook(WORKBOOK / "portfolio.xlsx")["Tape"]
+    for header in ("economic LTV", "PD at 99.9% (VASICEK_PD)", "LGD (LGD_CORR)",
+                   "EL (EXPECTED_LOSS)", "capital", "fair spread (FAIR_SPREAD)"):
+        c = head[header]
+        anchor = formulas_wb.cell(5, c).value
+        assert isinstance(anchor, openpyxl.worksheet.formula.ArrayFormula)
+        assert anchor.ref.endswith(str(4 + n)) and anchor.ref.startswith(
+            formulas_wb.cell(5, c).coordinate)
+        assert all(formulas_wb.cell(r, c).value is None for r in range(6, 5 + n))
 
 
 def test_recalc_command_draws_the_charts(tmp_path, capsys):
