@@ -28,7 +28,7 @@ from .irb import broadcast_named
 from .validation import Interval, check, check_choice
 
 __all__ = ["TRADING_DAYS", "COMPONENTS", "firesale_haircut", "firesale_components",
-           "holding_period_scale"]
+           "holding_period_scale", "optimal_days_to_sell"]
 
 TRADING_DAYS = 252.0
 #: Order of the components in :func:`firesale_components` (total first).
@@ -47,7 +47,8 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
                         confidence: Any = DEFAULTS["confidence"],
                         deflation: Any = DEFAULTS["deflation"],
                         impact_cap: Any = DEFAULTS["impact_cap"],
-                        vol_method: str = "lognormal") -> dict[str, Any]:
+                        vol_method: str = "lognormal",
+                        impact_law: str = "sqrt") -> dict[str, Any]:
     """Fire-sale haircut and its components, as decimals of the orderly value.
 
     Parameters
@@ -77,6 +78,10 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
         Cap on the impact haircut, in [0, 1) (default 0.9).
     vol_method : {"lognormal", "basel"}, optional
         Lognormal VaR (bounded below 1) or the Basel linear sqrt-time form capped at 1.
+    impact_law : {"sqrt", "almgren"}, optional
+        Square-root law Y sigma_d sqrt(Q/V) (default, independent of the time to sell) or the
+        Almgren et al. temporary-impact form eta sigma_d (Q / (V T_d))^(3/5) with T_d =
+        ``days_to_sell`` and eta = ``impact_coef`` (take eta from the paper's fit).
 
     Returns
     -------
@@ -91,6 +96,7 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
     and Li (2005), "Direct estimation of equity market impact", Risk.
     """
     method = check_choice("vol_method", vol_method, ("lognormal", "basel"))
+    law = check_choice("impact_law", impact_law, ("sqrt", "almgren"))
     q = check("units", units, _dom("units"))
     v = check("daily_volume", daily_volume, _dom("daily_volume"))
     sig = check("annual_vol", annual_vol, _dom("annual_vol"))
@@ -118,7 +124,10 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
     else:
         h_vol = np.minimum(z * sig_d * np.sqrt(days), 1.0)
     h_vol = np.maximum(h_vol, 0.0)  # confidence below 0.5 gives no volatility haircut
-    h_impact = np.minimum(y * sig_d * np.sqrt(q / v), cap)
+    if law == "sqrt":
+        h_impact = np.minimum(y * sig_d * np.sqrt(q / v), cap)
+    else:
+        h_impact = np.minimum(y * sig_d * (q / (v * days)) ** 0.6, cap)
     h_cost = np.minimum(cpu / val, 1.0)
     parts = {"drift": h_drift, "volatility": h_vol, "impact": h_impact, "cost": h_cost}
     keep = 1.0
@@ -164,3 +173,43 @@ def holding_period_scale(haircut: Any, from_days: Any, to_days: Any, *,
     (h, tn, tm, nr), _ = broadcast_named(haircut=h, from_days=tn, to_days=tm, remargin_days=nr)
     out = h * np.sqrt(tm / tn) * np.sqrt((nr + tm - 1.0) / tm)
     return float(out) if np.ndim(out) == 0 else out
+
+
+def optimal_days_to_sell(units: float, daily_volume: float, annual_vol: float, *,
+                         min_days: float = 1.0, max_days: float = 2.0 * TRADING_DAYS,
+                         **kwargs: Any) -> tuple[float, float]:
+    """Time to sell that minimises the total haircut (the Almgren-Chriss trade-off).
+
+    Drift and volatility haircuts grow with the time to sell; the Almgren impact
+    (``impact_law="almgren"``) falls with it. Scalar inputs; other keywords as
+    :func:`firesale_components` (``days_to_sell`` is the variable). With the square-root law
+    impact does not depend on time, so the optimum is ``min_days``.
+
+    Returns
+    -------
+    (days, haircut)
+        Business days in [min_days, max_days] and the total haircut there (decimal).
+    """
+    from scipy.optimize import minimize_scalar
+
+    lo = check("min_days", min_days, Interval(0, None, lo_closed=False))
+    hi = check("max_days", max_days, Interval(lo, None, lo_closed=False))
+    if "days_to_sell" in kwargs:
+        raise InputError("days_to_sell", "empty (it is the variable optimised)", kwargs[
+            "days_to_sell"])
+    for name, val in (("units", units), ("daily_volume", daily_volume),
+                      ("annual_vol", annual_vol)):
+        if np.ndim(val) != 0:
+            raise InputError(name, value=val, key="not_number")
+
+    def total(log_days: float) -> float:
+        return firesale_components(units, daily_volume, annual_vol,
+                                   days_to_sell=float(np.exp(log_days)), **kwargs)["total"]
+
+    res = minimize_scalar(total, bounds=(np.log(lo), np.log(hi)), method="bounded",
+                          options={"xatol": 1e-6})
+    best = float(np.exp(res.x))
+    # the bounded search never evaluates the end points themselves: compare with them
+    cands = [(total(np.log(d)), d) for d in (lo, hi)] + [(float(res.fun), best)]
+    h, d = min(cands)
+    return float(d), float(h)

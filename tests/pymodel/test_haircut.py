@@ -86,3 +86,22 @@ def test_holding_period_scaling_basel():
 def test_error_paths(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+def test_almgren_impact_falls_with_time_and_optimal_horizon():
+    kw = dict(impact_law="almgren", impact_coef=0.3, deflation=0.3)
+    h = haircut.firesale_components(50_000, 100, 0.6, days_to_sell=np.array([5, 20, 80.0]), **kw)
+    assert np.all(np.diff(h["impact"]) < 0)
+    assert h["impact"][1] == pytest.approx(0.3 * 0.6 / math.sqrt(252) * (50_000 / (100 * 20)) ** 0.6)
+    days, best = haircut.optimal_days_to_sell(50_000, 100, 0.6, **kw)
+    grid = np.exp(np.linspace(0, np.log(504), 400))
+    tot = haircut.firesale_haircut(50_000, 100, 0.6, days_to_sell=grid, **kw)
+    assert best <= tot.min() + 1e-9
+    assert 1 < days < 504
+    # square-root law: impact does not depend on time, so selling fastest is best
+    d_sqrt, _ = haircut.optimal_days_to_sell(50_000, 100, 0.6, min_days=2)
+    assert d_sqrt == 2
+    with pytest.raises(InputError, match="days_to_sell must be empty"):
+        haircut.optimal_days_to_sell(10, 1, 0.5, days_to_sell=5)
+    with pytest.raises(InputTypeError, match=r"impact_law must be one of sqrt \| almgren; got text .kyle."):
+        haircut.firesale_haircut(10, 1, 0.5, impact_law="kyle")
