@@ -89,7 +89,8 @@ def _bvnd(h: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
             xs = as2 * (1.0 - x) ** 2 / 4.0
             rs = np.sqrt(1.0 - xs)
             term = np.exp(-(bs2 / xs + hk2) / 2.0) * (
-                np.exp(-hk2 * (1.0 - rs) / (2.0 * (1.0 + rs))) / rs - (1.0 + c2 * xs * (1.0 + d2 * xs)))
+                np.exp(-hk2 * (1.0 - rs) / (2.0 * (1.0 + rs))) / rs
+                - (1.0 + c2 * xs * (1.0 + d2 * xs)))
             val = val + (a2 * w * term).sum(1)
             bvn[inner] = -val / _TWOPI
         pos = rr > 0

@@ -95,3 +95,35 @@ def test_errors():
         bvn_cdf([0.0, np.nan], 0.0, 0.1)
     with pytest.raises(InputTypeError, match=r"b must be a number; got text 'x'"):
         bvn_cdf(0.0, "x", 0.1)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_lim = st.floats(-8, 8, allow_nan=False)
+_rho = st.floats(-1, 1, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_lim, _lim, _rho)
+def test_frechet_bounds_and_symmetry(a, b, r):
+    """max(0, Phi(a) + Phi(b) - 1) <= Phi2 <= min(Phi(a), Phi(b)); Phi2(a, b) = Phi2(b, a);
+    Phi2(a, b; r) + Phi2(a, -b; -r) = Phi(a)."""
+    p = bvn_cdf(a, b, r)
+    pa, pb = ndtr(a), ndtr(b)
+    assert max(0.0, pa + pb - 1.0) - 1e-15 <= p <= min(pa, pb) + 1e-15
+    assert p == pytest.approx(bvn_cdf(b, a, r), abs=1e-15)
+    assert p + bvn_cdf(a, -b, -r) == pytest.approx(pa, abs=2e-15)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lim, _lim, st.floats(0.0, 0.5), st.floats(-0.999, 0.999))
+def test_monotone_in_limits_and_rho(a, b, da, r):
+    assert bvn_cdf(a + da, b, r) >= bvn_cdf(a, b, r) - 1e-15
+    assert bvn_cdf(a, b, min(r + 0.001, 1.0)) >= bvn_cdf(a, b, r) - 1e-15   # Slepian
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import pymodel.bivariate
+    assert doctest.testmod(pymodel.bivariate).failed == 0

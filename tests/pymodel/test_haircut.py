@@ -18,7 +18,8 @@ def test_components_by_hand():
     t = days / 252
     z = ndtri(conf)
     assert out["drift"] == pytest.approx(1 - (1 - g) ** t)
-    assert out["volatility"] == pytest.approx(1 - math.exp(-z * sig * math.sqrt(t) - sig ** 2 * t / 2))
+    h_vol = 1 - math.exp(-z * sig * math.sqrt(t) - sig ** 2 * t / 2)
+    assert out["volatility"] == pytest.approx(h_vol)
     assert out["impact"] == pytest.approx(y * sig / math.sqrt(252) * math.sqrt(q / v))
     assert out["cost"] == pytest.approx(cpu / val)
     keep = np.prod([1 - out[k] for k in ("drift", "volatility", "impact", "cost")])
@@ -92,7 +93,8 @@ def test_almgren_impact_falls_with_time_and_optimal_horizon():
     kw = dict(impact_law="almgren", impact_coef=0.3, deflation=0.3)
     h = haircut.firesale_components(50_000, 100, 0.6, days_to_sell=np.array([5, 20, 80.0]), **kw)
     assert np.all(np.diff(h["impact"]) < 0)
-    assert h["impact"][1] == pytest.approx(0.3 * 0.6 / math.sqrt(252) * (50_000 / (100 * 20)) ** 0.6)
+    expect = 0.3 * 0.6 / math.sqrt(252) * (50_000 / (100 * 20)) ** 0.6
+    assert h["impact"][1] == pytest.approx(expect)
     days, best = haircut.optimal_days_to_sell(50_000, 100, 0.6, **kw)
     grid = np.exp(np.linspace(0, np.log(504), 400))
     tot = haircut.firesale_haircut(50_000, 100, 0.6, days_to_sell=grid, **kw)
@@ -103,5 +105,6 @@ def test_almgren_impact_falls_with_time_and_optimal_horizon():
     assert d_sqrt == 2
     with pytest.raises(InputError, match="days_to_sell must be empty"):
         haircut.optimal_days_to_sell(10, 1, 0.5, days_to_sell=5)
-    with pytest.raises(InputTypeError, match=r"impact_law must be one of sqrt \| almgren; got text .kyle."):
+    with pytest.raises(InputTypeError,
+                       match=r"impact_law must be one of sqrt \| almgren; got text .kyle."):
         haircut.firesale_haircut(10, 1, 0.5, impact_law="kyle")

@@ -143,7 +143,8 @@ def test_vector_over_loans_matches_scalars():
 
 
 @pytest.mark.parametrize("call, exc, msg", [
-    (lambda: lgd.lgd_corr(0.02, -0.1, 0.4, 1, 0.5), DomainError, r"coverage must be >= 0; got -0.1"),
+    (lambda: lgd.lgd_corr(0.02, -0.1, 0.4, 1, 0.5), DomainError,
+     r"coverage must be >= 0; got -0.1"),
     (lambda: lgd.lgd_corr(0.02, 1, -0.4, 1, 0.5), DomainError,
      r"collateral_vol must be >= 0; got -0.4"),
     (lambda: lgd.lgd_corr(0.02, 1, 0.4, 0, 0.5), DomainError, r"horizon_years must be > 0; got 0"),
@@ -167,3 +168,17 @@ def test_vector_over_loans_matches_scalars():
 def test_error_paths(call, exc, msg):
     with pytest.raises(exc, match=msg):
         call()
+
+
+@pytest.mark.parametrize("pd", [1e-4, 1e-6])
+@pytest.mark.parametrize("cov", [0.5, 3.0])
+def test_small_pd_keeps_relative_accuracy(pd, cov):
+    """EL/PD for rare defaults: the difference of two Phi2 values keeps 1e-9 relative accuracy
+    (checked against integrating the factorised EL(x) over X)."""
+    args = (pd, cov, 0.5, 1.0, 0.6)
+    el = lgd.expected_loss_corr(*args)
+
+    def f(x):
+        return lgd.conditional_loss(x, *args)[0] * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
+    ref = integrate.quad(f, -15, 10, epsabs=0, epsrel=1e-12, limit=200)[0]
+    assert el == pytest.approx(ref, rel=1e-9)

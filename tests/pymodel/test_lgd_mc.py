@@ -119,7 +119,8 @@ def test_discounting_and_cap_at_ead():
     ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field text 'gpu_vale'; did you mean "
      r"'gpu_value'\?"),
     ([("seed", -1)], DomainError, r"seed must be in \[0, 2147483647\]; got -1"),
-    ([("sampling", "lhs")], InputTypeError, r"sampling must be one of conditional \| plain \| sobol"),
+    ([("sampling", "lhs")], InputTypeError,
+     r"sampling must be one of conditional \| plain \| sobol"),
 ])
 def test_error_paths(block, exc, msg):
     with pytest.raises(exc, match=msg):
