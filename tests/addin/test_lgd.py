@@ -46,6 +46,13 @@ def test_oracles_through_excel():
     assert 100 * x.IRB_RW(0.01, 0.45, 2.5, x.BASEL_CORR(0.01, None, 5.0)) == pytest.approx(
         72.40, abs=0.01)
     assert x.IRB_RW(0.01, 0.45, None, None, 1.06) == pytest.approx(1.06 * x.IRB_RW(0.01, 0.45))
+    # retail through Excel: maturity 1 makes the maturity adjustment exactly 1 (Annex 5 rows)
+    assert 100 * x.IRB_RW(0.01, 0.45, 1, x.BASEL_CORR(0.01, "mortgage")) == pytest.approx(
+        56.40, abs=0.01)
+    assert 100 * x.IRB_RW(0.0003, 0.85, 1, x.BASEL_CORR(0.0003, "qrre")) == pytest.approx(
+        1.85, abs=0.01)
+    assert 100 * x.IRB_RW(0.01, 0.85, 1, x.BASEL_CORR(0.01, "other_retail")) == pytest.approx(
+        86.46, abs=0.01)
     assert x.FRYE_JACOBS_LGD(0.05, 0.08, 0.40, 0.20) == pytest.approx(0.3197, abs=5e-5)
     assert x.TAIL_DEPENDENCE(0.5, 4) == pytest.approx(0.25, abs=0.005)
 
