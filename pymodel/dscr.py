@@ -387,9 +387,12 @@ def _pv_from(cf: np.ndarray, rate: float) -> np.ndarray:
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num/den where den > 0, NaN elsewhere (and where a vanishing den overflows)."""
     out = np.full(np.broadcast(num, den).shape, np.nan)
     ok = den > 0
-    np.divide(num, den, out=out, where=ok)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        np.divide(num, den, out=out, where=ok)
+    out[~np.isfinite(out)] = np.nan
     return out
 
 
