@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 
 import addin.udfs  # noqa: F401  (registers every function)
 import pymodel
+from addin.generate import SAMPLES
 from addin.registry import REGISTRY
 from pymodel.defaults import PARAMS
 from pymodel.fields import FieldSet
@@ -159,7 +160,15 @@ def valid_table(label):
 
 
 def valid_arg(a):
-    """An input the function should accept (drives the maths, not only the validation)."""
+    """An input the function should accept (drives the maths, not only the validation); the
+    documented example value (addin.generate.SAMPLES) is one of the candidates."""
+    value = _valid_arg(a)
+    if a.name in SAMPLES:
+        return st.one_of(st.just(SAMPLES[a.name]), value)
+    return value
+
+
+def _valid_arg(a):
     p = PARAMS.get(a.name)
     if a.kind == "pairs":
         return valid_table(a.name)
