@@ -250,25 +250,76 @@ def test_recalc_command_draws_the_charts(tmp_path, capsys):
         assert word in names
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
-def test_libreoffice_renders_recalculated_file_without_name_errors(recalculated, tmp_path):
-    out = Path(recalculated["neocloud_facility.xlsx"].out)
-    profile = tmp_path / "profile"
+def _render_pdf_text(xlsx: Path, tmp_path: Path) -> str:
+    profile = tmp_path / "lo-profile"
     cmd = ["soffice", f"-env:UserInstallation=file://{profile}", "--headless",
-           "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)]
+           "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)]
+    pdf = tmp_path / (xlsx.stem + ".pdf")
     for _ in range(2):  # a fresh profile's first run may exit early (status 81)
         subprocess.run(cmd, capture_output=True, timeout=180)
-        if (tmp_path / (out.stem + ".pdf")).exists():
+        if pdf.exists():
             break
-    pdf = tmp_path / (out.stem + ".pdf")
-    assert pdf.exists()
+    assert pdf.exists(), "LibreOffice produced no PDF"
     if shutil.which("pdftotext"):
-        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
-                              text=True).stdout
-        assert "#NAME?" not in text
-        assert "Minimum DSCR" in text
-    else:
-        assert b"#NAME?" not in pdf.read_bytes()
+        return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                              text=True, timeout=60).stdout
+    return pdf.read_bytes().decode("latin-1")
+
+
+needs_soffice = pytest.mark.skipif(shutil.which("soffice") is None,
+                                   reason="LibreOffice (soffice) not installed")
+
+
+@needs_soffice
+def test_libreoffice_shows_cached_values_of_our_functions(tmp_path):
+    """Single-cell formulas of our functions (and Excel's) render their cached values."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deal"
+    ws["A1"], ws["B1"] = "value per GPU", "=GPU_RV(2.0, 0.85, 0.32, 0.2, 0.12)"
+    ws["A2"], ws["B2"] = "expected LGD", "=LGD_CORR(0.03, 1.2, 0.45, 1, 0.5)"
+    ws["A3"], ws["B3"] = "twice the LGD", "=2*B2"
+    ws["A4"], ws["B4"] = "book value", "=GPU_BOOK_VALUE(30000, 2, 6)"
+    for c in ("B1", "B4"):
+        ws[c].number_format = "0.00"
+    for c in ("B2", "B3"):
+        ws[c].number_format = "0.000000"
+    src = tmp_path / "single.xlsx"
+    wb.save(src)
+    out = tmp_path / "single_recalc.xlsx"
+    assert recalc.recalc_file(str(src), str(out)).exit_code == 0
+    text = _render_pdf_text(out, tmp_path)
+    assert "#NAME?" not in text
+    rv = residual.income_value(2.0, 0.85, 0.32, 0.2, 0.12)
+    elgd = lgd.lgd_corr(0.03, 1.2, 0.45, 1.0, 0.5)
+    for number in (f"{rv:.2f}", f"{elgd:.6f}", f"{2 * elgd:.6f}", "20000.00"):
+        assert number in text
+
+
+@pytest.fixture(scope="module")
+def neocloud_pdf_text(recalculated, tmp_path_factory):
+    out = Path(recalculated["neocloud_facility.xlsx"].out)
+    return _render_pdf_text(out, tmp_path_factory.mktemp("lo"))
+
+
+@needs_soffice
+def test_libreoffice_renders_template_summary_from_cached_values(recalculated,
+                                                                 neocloud_pdf_text):
+    text = neocloud_pdf_text
+    wb = _values(recalculated["neocloud_facility.xlsx"].out)
+    assert f"{_named(wb, 'min_dscr'):.2f}x" in text
+    assert f"{_named(wb, 'capacity_at_covenant'):,.0f}" in text
+    assert f"{_named(wb, 'spread_fair') * 100:.2f}%" in text
+
+
+@needs_soffice
+@pytest.mark.xfail(strict=True, reason="LibreOffice recalculates array (CSE) formulas on "
+                   "import whatever their cached values (sc/source/core/data/"
+                   "documentimport.cxx: 'Matrix formulas currently need re-calculation on "
+                   "import'), and it cannot run our functions: the tables show #NAME? there. "
+                   "Excel without the add-in and file viewers show the cached values.")
+def test_libreoffice_renders_array_tables_without_name_errors(neocloud_pdf_text):
+    assert "#NAME?" not in neocloud_pdf_text
 
 
 def test_number_of_formulas_is_reported(recalculated):
