@@ -175,7 +175,7 @@ def test_help_module_registers_every_function():
     assert text.startswith('Attribute VB_Name = "ComputeCreditHelp"')
     for spec in SPECS:
         line = next(ln for ln in text.split("\r\n")
-                    if f"'{vba.ADDIN_NAME}'!{spec.name}\"" in ln)
+                    if f"\"'\" & ThisWorkbook.Name & \"'!{spec.name}\"" in ln)
         assert f"Category:={vba.vba_string(spec.category)}" in line
         assert f"Description:={vba.vba_string(spec.doc)}" in line
         assert ("ArgumentDescriptions:=a" in line) is bool(spec.args)
