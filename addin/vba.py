@@ -47,13 +47,21 @@ def import_classic_udfs() -> types.ModuleType:
     fake["pywintypes"].com_error = type("com_error", (Exception,), {})
     fake["win32com.client"].Dispatch = lambda *a, **k: None
     fake["win32com"].client = fake["win32com.client"]
+    if "xlwings.udfs" in sys.modules:
+        return sys.modules["xlwings.udfs"]
+    added = []
     for name in names:
         if name not in sys.modules:
             try:
                 __import__(name)
             except ImportError:
                 sys.modules[name] = fake[name]
-    import xlwings.udfs
+                added.append(name)
+    try:
+        import xlwings.udfs
+    finally:  # xlwings.udfs keeps its references; nobody else should see the stand-ins
+        for name in added:
+            sys.modules.pop(name, None)
     return xlwings.udfs
 
 

@@ -275,3 +275,11 @@ def test_committed_artefacts_are_up_to_date():
     stale = generate.stale()
     assert stale == [], (f"stale generated files {stale}: run `python -m addin.generate` and "
                          f"commit the result")
+
+
+def test_pywin32_stand_ins_do_not_leak(classic):
+    import sys
+    if sys.platform.startswith("win"):
+        pytest.skip("real pywin32 on Windows")
+    assert classic is not None
+    assert not {"pythoncom", "pywintypes", "win32com", "win32com.client"} & set(sys.modules)
