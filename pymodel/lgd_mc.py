@@ -13,7 +13,11 @@ receivables' own noise is independent. Given X the collateral does not depend on
 * Regime: stress with probability ``p_stress`` (correlations and volatilities of the stress
   columns), otherwise calm; PD is the same in both.
 * Collateral at the horizon: V_k = value_k exp(sigma_k sqrt(T) Y_k - sigma_k^2 T / 2) (so
-  E[V_k] = value_k, the expected value at the horizon); net proceeds
+  E[V_k] = value_k, the expected value at the horizon). With ``gpu_value_model = "rent"`` the
+  GPUs are valued by the income approach of :mod:`pymodel.residual` at a lognormal market rent
+  R0 (1-g)^T exp(sigma sqrt(T) Y - sigma^2 T / 2): V_GPU = gpu_units x V(T | rent), so rents
+  and collateral value are linked and the cash cost's operating leverage shows (EAD and costs
+  must then be in the rent's currency, e.g. USD, not USD million). Net proceeds
   max(0, V_k (1 - haircut_k) - cost_k); recovery = min(EAD, sum of net proceeds)
   (1 + discount_rate)^-workout_years; LGD = 1 - recovery / EAD.
 * Sampling conditional on default (``"conditional"``, default): draw A below its threshold by
@@ -41,7 +45,8 @@ import numpy as np
 from scipy.special import gammaincinv, ndtr, ndtri, stdtr, stdtrit
 from scipy.stats import qmc
 
-from .errors import DomainError
+from . import residual
+from .errors import DomainError, InputError, InputTypeError
 from .fields import FieldSet, FieldSpec
 from .irb import _basel_corr
 from .validation import Interval
@@ -79,12 +84,36 @@ FIELDS = FieldSet("inputs", [
               "(to the sale)", domain=_POS),
     FieldSpec("gpu_value", 60.0, "currency", "Expected GPU collateral value at the horizon "
               "(e.g. from GPU_RV times units; lognormal)", domain=_NONNEG),
-    FieldSpec("gpu_vol", 0.40, "decimal per sqrt(year)", "GPU value volatility, calm regime",
-              domain=_NONNEG, source="D: no published estimate"),
+    FieldSpec("gpu_value_model", "lognormal", "", "lognormal: GPU value lognormal around "
+              "gpu_value; rent: GPU value = gpu_units x income value at a lognormal market rent",
+              kind="choice", choices=("lognormal", "rent")),
+    FieldSpec("gpu_vol", 0.40, "decimal per sqrt(year)", "GPU value volatility (rent volatility "
+              "if gpu_value_model is rent), calm regime", domain=_NONNEG,
+              source="D: no published estimate"),
     FieldSpec("gpu_vol_stress", 0.60, "decimal per sqrt(year)", "GPU value volatility, stress "
               "regime", domain=_NONNEG, source="D"),
     _corr("gpu_corr_calm", 0.4, "Correlation of GPU value with the systematic factor, calm"),
     _corr("gpu_corr_stress", 0.7, "Correlation of GPU value with the systematic factor, stress"),
+    FieldSpec("gpu_units", 0.0, "GPUs", "Number of GPUs pledged (gpu_value_model rent)",
+              domain=_NONNEG),
+    FieldSpec("rent0", None, "currency per GPU-hour", "Market rent today (gpu_value_model rent)",
+              domain=_POS),
+    FieldSpec("utilization", 0.85, "decimal", "Utilisation of the GPUs after repossession "
+              "(gpu_value_model rent)", domain=_UNIT, source="D: model reference 10"),
+    FieldSpec("cash_cost", None, "currency per GPU-hour", "Cash operating cost (gpu_value_model "
+              "rent)", domain=_NONNEG),
+    FieldSpec("deflation", 0.30, "decimal per year", "Annual rent decline g (gpu_value_model "
+              "rent)", domain=Interval(-1, 1, False, False), source="P: Epoch AI"),
+    FieldSpec("rv_discount_rate", 0.12, "annual effective decimal", "Buyer's discount rate for "
+              "the GPU income value (gpu_value_model rent)", domain=Interval(-1, None, False)),
+    FieldSpec("salvage", 0.0, "currency per GPU", "Salvage value at the end of economic life "
+              "(gpu_value_model rent)", domain=_NONNEG),
+    FieldSpec("max_life_years", 8.0, "years", "Remaining physical life at the valuation date "
+              "(gpu_value_model rent)", domain=_NONNEG, source="V: amcompute"),
+    FieldSpec("step_years", (), "years", "Years of generation step-downs, e.g. '0.5; 1.5' "
+              "(gpu_value_model rent)", kind="list", domain=_NONNEG),
+    FieldSpec("step_downs", (), "decimal", "Rent markdowns at the step years (gpu_value_model "
+              "rent)", kind="list", domain=Interval(0, 1, hi_closed=False)),
     FieldSpec("btc_value", 0.0, "currency", "Expected BTC collateral value at the horizon "
               "(miners; lognormal)", domain=_NONNEG),
     FieldSpec("btc_vol", 0.50, "decimal per sqrt(year)", "BTC volatility, calm regime",
@@ -201,21 +230,24 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
             continue
         rho, b = loads[regime]
         z[:, mask] = rho[:, None] * zx[mask] + b @ eps[:, mask]
-    active = [i for i, k in enumerate(COLLATERALS) if v[f"{k}_value"] > 0]
+    active = _active(v)
     y = np.zeros((3, n))
     if active:
         y[active] = _normal_score(z[active], s, nu)
     t = v["horizon_years"]
     net = np.empty((3, n))
     for i, k in enumerate(COLLATERALS):
-        value = v[f"{k}_value"]
-        if value <= 0:
+        if i not in active:
             net[i] = 0.0
             continue
         vol = np.where(stress, v.get(f"{k}_vol_stress", v[f"{k}_vol"]), v[f"{k}_vol"]) \
             if k != "receivables" else np.full(n, v["receivables_vol"])
         sig = vol * math.sqrt(t)
-        coll = value * np.exp(sig * y[i] - sig * sig / 2.0)
+        shock = np.exp(sig * y[i] - sig * sig / 2.0)
+        if k == "gpu" and v["gpu_value_model"] == "rent":
+            coll = v["gpu_units"] * _rent_linked_value(v, shock)
+        else:
+            coll = v[f"{k}_value"] * shock
         cost = v[{"gpu": "gpu_liquidation_cost", "btc": "btc_liquidation_cost",
                   "receivables": "receivables_collection_cost"}[k]]
         net[i] = np.maximum(coll * (1.0 - v[f"{k}_haircut"]) - cost, 0.0)
@@ -225,6 +257,43 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, net / np.where(total > 0, total, 1.0), 0.0)
     return 1.0 - rec / v["ead"], share * rec
+
+
+def _active(v: Mapping[str, Any]) -> list[int]:
+    """Indices of the collateral present in the deal."""
+    out = []
+    for i, k in enumerate(COLLATERALS):
+        rent = k == "gpu" and v["gpu_value_model"] == "rent"
+        if (v["gpu_units"] > 0) if rent else (v[f"{k}_value"] > 0):
+            out.append(i)
+    return out
+
+
+def _rent_linked_value(v: Mapping[str, Any], shock: np.ndarray) -> np.ndarray:
+    """GPU value per GPU at the horizon from the income approach (model reference 4), with the
+    market rent at the horizon R0 (1-g)^T shock: rents and collateral value move together, and
+    the operating leverage of the cash cost makes value fall faster than rent."""
+    return residual.economic_value_path(
+        v["horizon_years"], v["rent0"] * shock, v["utilization"], v["cash_cost"],
+        v["deflation"], v["rv_discount_rate"], salvage=v["salvage"],
+        max_life_years=v["max_life_years"], step_years=v["step_years"],
+        step_downs=v["step_downs"])
+
+
+def _check_rent_model(v: Mapping[str, Any]) -> None:
+    if v["gpu_value_model"] != "rent":
+        return
+    for name in ("rent0", "cash_cost"):
+        if v[name] is None:
+            raise InputError(f"inputs.{name} (needed when gpu_value_model is rent)",
+                             key="required")
+    if v["gpu_units"] <= 0:
+        raise DomainError("inputs.gpu_units", "> 0 when gpu_value_model is rent",
+                          v["gpu_units"])
+    if len(v["step_years"]) != len(v["step_downs"]):
+        raise InputTypeError("inputs.step_downs", value=None, key="length_mismatch",
+                             other="step_years", n_other=len(v["step_years"]),
+                             n=len(v["step_downs"]))
 
 
 def _weighted(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
@@ -271,7 +340,8 @@ def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
     pd_ = v["pd"]
     r = v["asset_corr"] if v["asset_corr"] is not None else float(
         _basel_corr(np.asarray(pd_), "corporate", None))
-    active = [i for i, k in enumerate(COLLATERALS) if v[f"{k}_value"] > 0]
+    _check_rent_model(v)
+    active = _active(v)
     loads = {reg: _regime_factor(v, reg, active) for reg in ("calm", "stress")}
     nu = float(v["nu"]) if v["copula"] == "t" else None
     sampling, n = v["sampling"], v["n_paths"]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from pymodel import lgd, lgd_mc
-from pymodel.errors import DomainError, InputTypeError
+from pymodel.errors import DomainError, InputError, InputTypeError
 
 # One lognormal collateral, Gaussian copula, one regime, no haircuts, costs or discounting:
 # the setting of the closed form (model reference 8.4 with theta = 0).
@@ -180,3 +180,47 @@ def test_regime_mixture_is_the_average_of_its_regimes():
     mix = lgd_mc.simulate_lgd(_with(ONE, p_stress=0.3, n_paths=100_000))
     target = 0.7 * calm["expected_lgd"] + 0.3 * stress["expected_lgd"]
     assert abs(mix["expected_lgd"] - target) < 3 * mix["std_error"]
+
+
+RENT = [("pd", 0.03), ("gpu_vol", 0.4), ("p_stress", 0.0), ("ead", 30e6), ("gpu_corr_calm", 0.6),
+        ("n_paths", 20_000)]
+
+
+def test_rent_linked_gpu_value_without_cash_cost_is_the_lognormal_model():
+    """With no cash cost the income value is proportional to the rent, so the rent-linked GPU
+    value is lognormal around units x V(horizon): both models give the same numbers (same
+    draws)."""
+    from pymodel import residual
+    per_gpu = float(residual.economic_value_path(1.0, 2.4, 0.85, 0.0, 0.3, 0.12)[0])
+    a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu))
+    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpu_units=2000.0, rent0=2.4,
+                                  cash_cost=0.0))
+    for k in ("expected_lgd", "downturn_lgd", "loss_q999"):
+        assert b[k] == pytest.approx(a[k], rel=1e-10)
+
+
+def test_rent_linked_value_has_operating_leverage():
+    """With a cash cost the GPU value falls faster than rent: the downturn LGD exceeds the
+    lognormal model centred on the value at the expected rent."""
+    from pymodel import residual
+    per_gpu = float(residual.economic_value_path(1.0, 2.4, 0.85, 0.8, 0.3, 0.12)[0])
+    a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu))
+    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpu_units=2000.0, rent0=2.4,
+                                  cash_cost=0.8, step_years="0.5", step_downs="0.1"))
+    assert b["downturn_lgd"] > a["downturn_lgd"] + 0.05
+
+
+@pytest.mark.parametrize("block, exc, msg", [
+    ([("gpu_value_model", "rent"), ("gpu_units", 10.0), ("cash_cost", 0.5)], InputError,
+     r"inputs.rent0 \(needed when gpu_value_model is rent\) is required"),
+    ([("gpu_value_model", "rent"), ("rent0", 2.0), ("cash_cost", 0.5)], DomainError,
+     r"inputs.gpu_units must be > 0 when gpu_value_model is rent; got 0"),
+    ([("gpu_value_model", "rent"), ("gpu_units", 10.0), ("rent0", 2.0), ("cash_cost", 0.5),
+      ("step_years", "0.5; 1"), ("step_downs", "0.1")], InputTypeError,
+     r"inputs.step_downs must have the same length as step_years \(2\); got 1"),
+    ([("gpu_value_model", "dcf")], InputTypeError,
+     r"gpu_value_model must be one of lognormal \| rent"),
+])
+def test_rent_model_errors(block, exc, msg):
+    with pytest.raises(exc, match=msg):
+        lgd_mc.simulate_lgd(block)
