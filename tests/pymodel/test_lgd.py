@@ -182,3 +182,37 @@ def test_small_pd_keeps_relative_accuracy(pd, cov):
         return lgd.conditional_loss(x, *args)[0] * np.exp(-x * x / 2) / np.sqrt(2 * np.pi)
     ref = integrate.quad(f, -15, 10, epsabs=0, epsrel=1e-12, limit=200)[0]
     assert el == pytest.approx(ref, rel=1e-9)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_pd = st.one_of(st.floats(1e-9, 1 - 1e-9), st.sampled_from([1e-12, 0.5, 1 - 1e-12]))
+_cov = st.one_of(st.floats(0, 50), st.sampled_from([0.0, 1.0]))
+_vol = st.one_of(st.floats(0, 3), st.just(0.0))
+_hor = st.floats(1e-6, 30)
+_corr = st.one_of(st.floats(-1, 1), st.sampled_from([-1.0, 0.0, 1.0]))
+_r = st.one_of(st.floats(0, 0.999), st.just(0.0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_pd, _cov, _vol, _hor, _corr, _r, _corr)
+def test_closed_forms_finite_and_bounded_over_the_declared_domains(pd, cov, vol, hor, rho, r, th):
+    kw = dict(asset_corr=r, theta=th)
+    for f in (lgd.lgd_corr, lgd.lgd_downturn, lgd.lgd_capital):
+        v = f(pd, cov, vol, hor, rho, **kw)
+        assert isinstance(v, float) and 0.0 <= v <= 1.0
+
+
+_outside_unit = st.one_of(st.floats(max_value=0.0), st.floats(min_value=1.0),
+                         st.just(float("nan")))
+_outside_corr = st.one_of(st.floats(max_value=-1.0 - 1e-9), st.floats(min_value=1.0 + 1e-9),
+                          st.just(float("nan")))
+
+
+@settings(max_examples=100, deadline=None)
+@given(_outside_unit, _outside_corr)
+def test_out_of_domain_values_are_rejected_by_name(bad_pd, bad_rho):
+    with pytest.raises(DomainError, match="^pd must be"):
+        lgd.lgd_corr(bad_pd, 1.0, 0.4, 1.0, 0.5)
+    with pytest.raises(DomainError, match="^rho_collateral must be"):
+        lgd.lgd_corr(0.02, 1.0, 0.4, 1.0, bad_rho)
