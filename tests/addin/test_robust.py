@@ -72,13 +72,15 @@ junk_scalar = st.one_of(
     st.booleans(),
     st.none(),
     st.integers(-10**6, 10**6).map(float),
+    st.integers(-2**53, 2**53),  # xlwings Lite (Pyodide) passes whole JS numbers as int
 )
 
 
 def plausible_number(name):
     """Numbers inside the declared domain of ``name`` (if any), its default, small values."""
     p = PARAMS.get(name)
-    options = [st.floats(-2.0, 2.0), st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0, 2.5, 6.0])]
+    options = [st.floats(-2.0, 2.0), st.sampled_from([0.0, 0.1, 0.3, 0.5, 1.0, 2.5, 6.0]),
+               st.integers(0, 12)]
     if p is not None:
         if isinstance(p.default, (int, float)) and not isinstance(p.default, bool):
             options.append(st.just(float(p.default)))
@@ -180,7 +182,7 @@ def _valid_arg(a):
         d = p.domain if p is not None else None
         lo = int(d.lo) if d is not None and d.lo is not None else 1
         hi = int(d.hi) if d is not None and d.hi is not None else lo + 12
-        return st.integers(lo, hi).map(float)
+        return st.one_of(st.integers(lo, hi).map(float), st.integers(lo, hi))  # Lite: int
     if a.kind in ("vector", "number_or_vector", "matrix"):
         col = st.lists(valid_number(a.name), min_size=1, max_size=5).map(
             lambda xs: [[x] for x in xs])
