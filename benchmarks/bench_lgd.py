@@ -146,6 +146,10 @@ def monte_carlo_section():
         blk = [[k, v] for k, v in miner] + [["n_paths", n]]
         t = bench(lambda: x.LGD_MC(blk), 1, repeat=3)
         print(f"LGD_MC, sample miner (GPU + BTC, t copula, regimes), {n:,} paths: {fmt(t)}")
+    rent = [["gpu_value_model", "rent"], ["gpu_units", 2000.0], ["rent0", 2.4],
+            ["cash_cost", 0.6], ["ead", 30e6], ["step_years", "0.5"], ["step_downs", "0.1"]]
+    t = bench(lambda: x.LGD_MC(rent), 1, repeat=3)
+    print(f"LGD_MC, rent-linked GPU value (income approach per path), 100,000 paths: {fmt(t)}")
     print()
 
 
