@@ -50,6 +50,9 @@ def test_deterministic_per_seed_and_common_random_numbers():
     a = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("miner") + [("n_paths", 20_000)])
     b = lgd_mc.simulate_lgd(lgd_mc.sample_inputs("miner") + [("n_paths", 20_000)])
     assert a == b
+    sob = _with(ONE, sampling="sobol", n_paths=8_000)
+    assert lgd_mc.simulate_lgd(sob) == lgd_mc.simulate_lgd(sob)
+    assert lgd_mc.simulate_lgd(_with(sob, seed=5)) != lgd_mc.simulate_lgd(sob)
     c = lgd_mc.simulate_lgd(_with(lgd_mc.sample_inputs("miner"), n_paths=20_000, seed=2))
     assert c["expected_lgd"] != a["expected_lgd"]
     assert abs(c["expected_lgd"] - a["expected_lgd"]) < 5 * a["std_error"]
@@ -119,6 +122,9 @@ def test_discounting_and_cap_at_ead():
     ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field text 'gpu_vale'; did you mean "
      r"'gpu_value'\?"),
     ([("seed", -1)], DomainError, r"seed must be in \[0, 2147483647\]; got -1"),
+    ([("sampling", "plain"), ("pd", 1e-7), ("n_paths", 1000)], DomainError,
+     r"inputs.n_paths must be large enough to see a default \(or use sampling conditional\); "
+     r"got 1000"),
     ([("sampling", "lhs")], InputTypeError,
      r"sampling must be one of conditional \| plain \| sobol"),
 ])
