@@ -47,6 +47,7 @@ MESSAGES = {
     "too_few": "{name} must have at least {limit} values; got {n}",
     "not_vector": "{name} must be a single row or column; got a {rows}x{cols} range",
     "unknown_field": "{name}: unknown field {value}{hint}",
+    "unnamed_value": "{name}: the value {value} has no field name in its row",
     "duplicate_field": "{name}: field {value} appears more than once",
     "not_pairs": "{name} must be a two-column range of field name and value; got {cols} column(s)",
     "order": "{name} must be {bound}; got {value}",

@@ -148,18 +148,21 @@ class FieldSet:
             if raw_name is None or (isinstance(raw_name, str) and not raw_name.strip()):
                 if value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                raise InputTypeError(self.label, value=raw_name, key="unknown_field", hint="")
+                raise InputTypeError(self.label, value=value, key="unnamed_value")
             if not isinstance(raw_name, str):
                 raise InputTypeError(self.label, value=raw_name, key="unknown_field",
                                      hint=" (field names are text)")
+            shown = f"'{raw_name.strip()}'"
             key = raw_name.strip().lower()
             if key not in self.specs:
                 near = difflib.get_close_matches(key, self.names(), n=1, cutoff=0.5)
                 hint = f"; did you mean '{near[0]}'?" if near else \
                     "; see the list of fields for valid names"
-                raise InputTypeError(self.label, value=raw_name, key="unknown_field", hint=hint)
+                raise InputTypeError(self.label, value=raw_name, key="unknown_field", hint=hint,
+                                     formatted=shown)
             if key in seen:
-                raise InputTypeError(self.label, value=raw_name, key="duplicate_field")
+                raise InputTypeError(self.label, value=raw_name, key="duplicate_field",
+                                     formatted=shown)
             seen.add(key)
             out[key] = self.specs[key].parse(value)
         return out

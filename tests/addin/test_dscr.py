@@ -119,7 +119,7 @@ def test_deal_fields_lists_every_field():
 
 @pytest.mark.parametrize("fn, args, text", [
     ("DSCR_MIN", ([["gpu", 1024]],),
-     "#VALUE! deal_inputs: unknown field text 'gpu'; did you mean 'gpus'?"),
+     "#VALUE! deal_inputs: unknown field 'gpu'; did you mean 'gpus'?"),
     ("DSCR_TABLE", ([["amortization", "balloon"]],),
      "#VALUE! amortization must be one of annuity | linear | bullet | sculpted; "
      "got text 'balloon'"),
@@ -135,7 +135,7 @@ def test_deal_fields_lists_every_field():
     ("DSCR_MIN", ([["step_downs", "0.1; 1"], ["step_years", "1; 2"]],),
      "#NUM! step_downs[2] must be in [0, 1); got 1"),
     ("DSCR_MIN", ([["gpus", 1], ["gpus", 2]],),
-     "#VALUE! deal_inputs: field text 'gpus' appears more than once"),
+     "#VALUE! deal_inputs: field 'gpus' appears more than once"),
     ("DSCR_MIN", ([["rent0", "#N/A"]],),
      "#VALUE! deal_inputs.rent0 refers to an error cell (#N/A)"),
     ("DSCR_MIN", ([["rent0", 2.4, 3]],),

@@ -126,7 +126,7 @@ def test_firesale_haircut_table():
     (lambda: x.LGD_CAPITAL(0.02, 1, 0.4, "#N/A", 0.5),
      "#VALUE! horizon_years refers to an error cell (#N/A)"),
     (lambda: x.LGD_MC([["gpu_vale", 1.0]]),
-     "#VALUE! inputs: unknown field text 'gpu_vale'; did you mean 'gpu_value'?"),
+     "#VALUE! inputs: unknown field 'gpu_vale'; did you mean 'gpu_value'?"),
     (lambda: x.LGD_MC([["gpu_value", 1.0, 2.0]]),
      "#VALUE! inputs must be a two-column range of field name and value; got 3 column(s)"),
     (lambda: x.LGD_MC([["n_paths", 1e7]]), "#NUM! n_paths must be in [1000, 250000]; got 10000000"),

@@ -353,7 +353,7 @@ def test_default_deal_and_fields():
 
 @pytest.mark.parametrize("block, exc, msg", [
     ([("gpu", 1)], InputTypeError,
-     r"^deal_inputs: unknown field text 'gpu'; did you mean 'gpus'\?$"),
+     r"^deal_inputs: unknown field 'gpu'; did you mean 'gpus'\?$"),
     ([("defaltion", 0.3)], InputTypeError, r"did you mean 'deflation'\?$"),
     ([("zzzz", 1)], InputTypeError, r"see the list of fields for valid names$"),
     ([("amortization", "balloon")], InputTypeError,

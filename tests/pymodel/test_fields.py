@@ -21,13 +21,15 @@ def test_parse_defaults_and_values():
 
 
 def test_unknown_field_names_nearest():
-    with pytest.raises(InputTypeError, match=r"unknown field text 'gpu'; did you mean 'gpus'\?"):
+    with pytest.raises(InputTypeError, match=r"unknown field 'gpu'; did you mean 'gpus'\?"):
         FS.parse([("gpu", 1)])
 
 
 def test_duplicate_and_domain():
-    with pytest.raises(InputTypeError, match="more than once"):
+    with pytest.raises(InputTypeError, match="deal_inputs: field 'GPUS' appears more than once"):
         FS.parse([("gpus", 1), ("GPUS", 2)])
+    with pytest.raises(InputTypeError, match="deal_inputs: the value 5 has no field name"):
+        FS.parse([(None, 5.0)])
     with pytest.raises(DomainError, match="gpus must be > 0; got -5"):
         FS.parse([("gpus", -5)])
 

@@ -119,7 +119,7 @@ def test_discounting_and_cap_at_ead():
     ([("pd", 0.0)], DomainError, r"pd must be in \(0, 1\); got 0"),
     ([("gpu_haircut", 1.5)], DomainError, r"gpu_haircut must be in \[0, 1\]; got 1.5"),
     ([("p_stress", -0.1)], DomainError, r"p_stress must be in \[0, 1\]; got -0.1"),
-    ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field text 'gpu_vale'; did you mean "
+    ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field 'gpu_vale'; did you mean "
      r"'gpu_value'\?"),
     ([("seed", -1)], DomainError, r"seed must be in \[0, 2147483647\]; got -1"),
     ([("sampling", "plain"), ("pd", 1e-7), ("n_paths", 1000)], DomainError,
