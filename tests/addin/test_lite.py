@@ -219,6 +219,13 @@ def test_requirements_reject_an_unsupported_import(monkeypatch):
         lite.requirements_txt()
 
 
+def test_requirements_reject_a_module_pyodide_cannot_run(monkeypatch):
+    assert "hashlib" in lite.stdlib_imports() or "math" in lite.stdlib_imports()
+    monkeypatch.setattr(lite, "stdlib_imports", lambda: {"math", "multiprocessing"})
+    with pytest.raises(RuntimeError, match="multiprocessing"):
+        lite.requirements_txt()
+
+
 def test_literal_round_trips_awkward_sources():
     for text in ["a\\nb '''x''' \\\\", "ends with backslash\\", "plain\n", "cr\r\nlf"]:
         assert eval(lite._literal(text)) == text  # noqa: S307
