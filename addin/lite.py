@@ -27,7 +27,7 @@ from typing import Iterable
 from .registry import REGISTRY, UdfSpec
 
 __all__ = ["add_arguments", "run", "bundle_files", "closure", "main_py", "requirements_txt",
-           "write_bundle", "ALLOWED_THIRD_PARTY"]
+           "write_bundle", "stdlib_imports", "ALLOWED_THIRD_PARTY", "PYODIDE_UNSAFE"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGES = ("pymodel", "addin")
