@@ -208,9 +208,14 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
         return f"<{p}row{attrs}>{''.join(parts)}</{p}row>"
 
     out, pos = [], start
+    order, nxt = sorted(pending), 0  # rows still to write, in order (no quadratic scans)
     for rm in row_re.finditer(text, start, end):
         rnum = int(_attr(rm.group("a"), "r") or 0)
-        for k in sorted(k for k in pending if k < rnum):
+        while nxt < len(order) and order[nxt] < rnum:
+            k = order[nxt]
+            nxt += 1
+            if k not in pending:
+                continue
             out.append(text[pos:rm.start()])
             pos = rm.start()
             out.append(edit_row(k, f' r="{k}"', ""))

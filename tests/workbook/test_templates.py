@@ -322,6 +322,13 @@ def test_libreoffice_renders_array_tables_without_name_errors(neocloud_pdf_text)
     assert "#NAME?" not in neocloud_pdf_text
 
 
+def test_readme_main_job_is_the_neocloud_recalc():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = text[text.index("## Quick start"):text.index("## Layout")]
+    assert ("computecredit recalc workbook/neocloud_facility.xlsx -o out/ --png out/"
+            in quick)
+
+
 def test_number_of_formulas_is_reported(recalculated):
     assert all(r.n_formulas > 20 for r in recalculated.values())
     assert not any(math.isnan(v) for r in recalculated.values() for _, v in r.summary
