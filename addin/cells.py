@@ -154,6 +154,10 @@ def to_vector(name: str, x: Any) -> list[float] | None:
         flat.pop()
     if not flat:
         return None
+    if all(type(v) is float or type(v) is int for v in flat):  # fast path: a clean number range
+        arr = np.asarray(flat, dtype=float)
+        if np.isfinite(arr).all():
+            return (arr + 0.0).tolist()
     out = []
     for i, v in enumerate(flat):
         label = name if len(flat) == 1 else f"{name}[{i + 1}]"

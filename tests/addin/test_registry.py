@@ -110,3 +110,13 @@ def test_number_converter_reports_range_shape():
     with pytest.raises(Exception, match=r"x must be a number; got a 3x1 range"):
         cells.to_number("x", [[1.0], [2.0], [3.0]])
     assert cells.to_number("x", [[2.0]]) == 2.0
+
+
+def test_vector_fast_path_matches_checked_path():
+    clean = cells.to_vector("v", [[1], [2.5], [-0.0]])
+    assert clean == [1.0, 2.5, 0.0] and all(type(v) is float for v in clean)
+    assert str(clean[2]) == "0.0"  # negative zero normalised as on the checked path
+    with pytest.raises(Exception, match=r"v\[2\] must be a finite number"):
+        cells.to_vector("v", [[1.0], [float("nan")]])
+    with pytest.raises(Exception, match=r"v\[1\] must be a number; got TRUE"):
+        cells.to_vector("v", [[True], [2.0]])
