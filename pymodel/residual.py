@@ -511,7 +511,8 @@ def book_value(cost, age_years, life_years, *, salvage=DEFAULTS["salvage"]):
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise DomainError("salvage", f"<= cost ({a['cost'][i]:g})", a["salvage"][i])
-    frac = np.minimum(np.maximum(a["age_years"], 0.0) / a["life_years"], 1.0)
+    with np.errstate(over="ignore"):  # a subnormal life overflows age/life to inf: fully written off
+        frac = np.minimum(np.maximum(a["age_years"], 0.0) / a["life_years"], 1.0)
     return _out(a["cost"] - (a["cost"] - a["salvage"]) * frac, shape)
 
 

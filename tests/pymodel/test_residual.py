@@ -332,3 +332,10 @@ def test_periodic_cell_cap():
                               max_life_years=1e5)
     with pytest.raises(DomainError, match=r"periods_per_year must be in \[1, 365\]; got 0"):
         income_value_periodic(2.5, 0.85, 0.5, 0.3, 0.1, periods_per_year=0)
+
+
+def test_book_value_subnormal_life_is_written_off_without_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert book_value(100.0, 3.0, 5e-324) == 0.0
