@@ -66,7 +66,6 @@ class RecalcResult:
     n_formulas: int = 0
     seconds: float = 0.0
     pngs: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -187,7 +186,8 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     from formulas.tokens.operand import XlError
 
     def cell_in(v: Any) -> Any:
-        if v is sh.EMPTY or isinstance(v, _Missing) or (isinstance(v, sh.Token) and str(v) == "empty"):
+        if v is sh.EMPTY or isinstance(v, _Missing) or (
+                isinstance(v, sh.Token) and str(v) == "empty"):
             return None
         if isinstance(v, XlError):
             return str(v)
@@ -393,11 +393,12 @@ def evaluate_package(pkg: Package) -> Evaluation:
         except RecursionError:
             raise WorkbookRefused("the formulas nest too deeply to evaluate") from None
         except Exception as exc:  # the engine's own parse errors: one line, no traceback
+            detail = str(exc).splitlines()[0][:160] if str(exc) else ""
             raise WorkbookRefused(f"the formula engine cannot read this workbook "
-                                  f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
-                                  ) from None
+                                  f"({type(exc).__name__}: {detail})") from None
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+    import numpy as np
     names = {n.upper(): n for n, _ in pkg.sheets}
     index = _sol_index(sol, names)
     values: dict[tuple[str, str], Any] = {}
@@ -412,12 +413,14 @@ def evaluate_package(pkg: Package) -> Evaluation:
                 if raw is None:
                     missing.append((sheet, c.coord))
                     continue
-                import numpy as np
                 arr = np.atleast_2d(np.asarray(raw, dtype=object))
-                for k, cc in enumerate(cells_of_range(c.ref)):
-                    r, q = divmod(k, arr.shape[1]) if arr.size else (0, 0)
-                    values[(sheet, cc)] = _plain(arr[r, q]) if r < arr.shape[0] else \
-                        ErrorValue("#N/A")
+                span = cells_of_range(c.ref)
+                r0, q0 = split_coord(span[0])
+                for cc in span:
+                    r, q = split_coord(cc)
+                    i, j = r - r0, q - q0
+                    inside = i < arr.shape[0] and j < arr.shape[1]
+                    values[(sheet, cc)] = _plain(arr[i, j]) if inside else ErrorValue("#N/A")
             elif (sheet, c.coord) not in values:
                 missing.append((sheet, c.coord))
     if missing:

@@ -445,3 +445,46 @@ def test_read_formulas_handles_shared_formulas():
     assert cells["A1"].text == "B1*2" and cells["A1"].kind == "shared"
     assert cells["A2"].text is None and cells["A2"].kind == "shared"
     assert io.BytesIO(write_values(xml, {"A2": 6.0})).read().count(b"<v>6</v>") == 1
+
+
+def test_shared_formulas_as_excel_saves_them(tmp_path):
+    """Excel stores a filled-down formula once (t="shared") and leaves the copies empty."""
+    src = _book(tmp_path / "a.xlsx")
+    parts = _parts(src)
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("<f>A6*$B$1</f>", '<f t="shared" ref="B6:B10" si="0">A6*$B$1</f>')
+    for r in range(7, 11):
+        sheet = sheet.replace(f"<f>A{r}*$B$1</f>", '<f t="shared" si="0"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    p = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    out = tmp_path / "o.xlsx"
+    assert recalc.recalc_file(str(p), str(out)).exit_code == 0
+    ws = openpyxl.load_workbook(out, data_only=True)["Model sheet"]
+    assert [ws[f"B{r}"].value for r in range(6, 11)] == [18, 21, 24, 27, 30]
+    written = _parts(out)["xl/worksheets/sheet1.xml"].decode()
+    assert written.count('<f t="shared" si="0"/>') == 4
+
+
+def test_read_chart_resolves_series_against_values():
+    from addin.charts import read_chart, resolve_ref
+    xml = (b'<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
+           b'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart>'
+           b'<c:title><c:tx><c:rich><a:p><a:r><a:t>Value</a:t></a:r></a:p></c:rich></c:tx>'
+           b'</c:title><c:plotArea><c:scatterChart><c:ser><c:tx><c:strRef>'
+           b"<c:f>'My sheet'!$B$1</c:f></c:strRef></c:tx><c:xVal><c:numRef>"
+           b"<c:f>'My sheet'!$A$2:$A$3</c:f></c:numRef></c:xVal><c:yVal><c:numRef>"
+           b"<c:f>'My sheet'!$B$2:$B$3</c:f></c:numRef></c:yVal></c:ser></c:scatterChart>"
+           b"</c:plotArea></c:chart></c:chartSpace>")
+    values = {("My sheet", "B1"): "economic", ("My sheet", "A2"): 0.0,
+              ("My sheet", "A3"): 1.0, ("My sheet", "B2"): 10.0,
+              ("My sheet", "B3"): ErrorValue("#N/A")}
+    spec = read_chart(xml, values, ["My sheet"])
+    assert spec["title"] == "Value" and spec["kind"] == "scatter"
+    (s,) = spec["series"]
+    assert s["name"] == "economic" and s["x"] == [0.0, 1.0]
+    assert s["y"] == [10.0, ErrorValue("#N/A")]
+    assert resolve_ref("'my sheet'!$A$2", values, ["My sheet"]) == [0.0]
+    assert resolve_ref("nonsense", values, ["My sheet"]) == []
