@@ -16,29 +16,16 @@ without the xlwings/COM transport):
 from __future__ import annotations
 
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import bench, fmt  # noqa: E402
 
 import addin.udfs as x  # noqa: E402
 from pymodel import dscr  # noqa: E402
-
-
-def bench(fn, number, repeat=7):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
-
-
-def fmt(seconds):
-    return f"{seconds * 1e6:,.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:,.2f} ms"
 
 
 def deal_block(**changes):

@@ -16,12 +16,13 @@ Prints (median of several repeats):
 from __future__ import annotations
 
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import bench, fmt  # noqa: E402
 
 import mpmath as mp  # noqa: E402
 import numpy as np  # noqa: E402
@@ -30,22 +31,6 @@ from scipy.stats import multivariate_normal  # noqa: E402
 import addin.udfs as x  # noqa: E402
 from pymodel import lgd, lgd_mc  # noqa: E402
 from pymodel.bivariate import bvn_cdf, phi2_scalar  # noqa: E402
-
-
-def bench(fn, number, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - t0) / number)
-    return statistics.median(times)
-
-
-def fmt(seconds):
-    if seconds < 1e-6:
-        return f"{seconds * 1e9:,.0f} ns"
-    return f"{seconds * 1e6:,.1f} us" if seconds < 1e-3 else f"{seconds * 1e3:,.2f} ms"
 
 
 def reference(a, b, r):
