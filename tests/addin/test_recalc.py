@@ -488,3 +488,15 @@ def test_read_chart_resolves_series_against_values():
     assert s["y"] == [10.0, ErrorValue("#N/A")]
     assert resolve_ref("'my sheet'!$A$2", values, ["My sheet"]) == [0.0]
     assert resolve_ref("nonsense", values, ["My sheet"]) == []
+
+
+def test_oversized_file_and_too_many_parts_are_refused(tmp_path, capsys, monkeypatch):
+    src = _book(tmp_path / "a.xlsx")
+    monkeypatch.setitem(LIMITS, "file_bytes", 1000)
+    _refused(tmp_path, capsys, src, r"the file has .* bytes \(limit 1,000\)")
+    monkeypatch.setitem(LIMITS, "file_bytes", 200 * 2**20)
+    monkeypatch.setitem(LIMITS, "parts", 3)
+    _refused(tmp_path, capsys, src, r"the package has \d+ parts \(limit 3\)")
+    monkeypatch.setitem(LIMITS, "parts", 5000)
+    monkeypatch.setitem(LIMITS, "part_bytes", 100)
+    _refused(tmp_path, capsys, src, r"would decompress to .* bytes \(limit 100\)")
