@@ -114,6 +114,10 @@ def read_formulas(xml: bytes) -> dict[str, FormulaCell]:
     return out
 
 
+_EXCEL_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                "#GETTING_DATA", "#SPILL!", "#CALC!")
+
+
 def _fmt_number(x: float) -> str:
     s = repr(float(x))
     return s[:-2] if s.endswith(".0") else s
@@ -122,7 +126,7 @@ def _fmt_number(x: float) -> str:
 def _encode(value: Any) -> tuple[str | None, str]:
     """(t attribute or None, text of <v>) for a cached value."""
     if isinstance(value, ErrorValue):
-        return "e", value.code
+        return "e", value.code if value.code in _EXCEL_CODES else "#VALUE!"
     if isinstance(value, bool):
         return "b", "1" if value else "0"
     if isinstance(value, (int, float)):

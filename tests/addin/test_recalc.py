@@ -500,3 +500,23 @@ def test_oversized_file_and_too_many_parts_are_refused(tmp_path, capsys, monkeyp
     monkeypatch.setitem(LIMITS, "parts", 5000)
     monkeypatch.setitem(LIMITS, "part_bytes", 100)
     _refused(tmp_path, capsys, src, r"would decompress to .* bytes \(limit 100\)")
+
+
+def test_what_if_data_table_is_refused(tmp_path, capsys):
+    src = _book(tmp_path / "a.xlsx")
+    parts = _parts(src)
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace("<f>A6*$B$1</f>", '<f t="dataTable" ref="B6:B10" dt2D="0" dtr="0" '
+                          'r1="B1"/>')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    p = tmp_path / "dt.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    _refused(tmp_path, capsys, p, r"Model sheet!B6: what-if data tables are not supported")
+
+
+def test_unknown_engine_error_codes_are_written_as_value_errors():
+    xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+           b'<sheetData><row r="1"><c r="A1"><f>X</f></c></row></sheetData></worksheet>')
+    assert b"<v>#VALUE!</v>" in write_values(xml, {"A1": ErrorValue("#CIRC!")})
