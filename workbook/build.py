@@ -930,8 +930,9 @@ def build_miner(path: Path) -> Path:
     ws_lev["A11"].font = NOTE
     ch = _line_chart("Net leverage vs BTC price change, per GPU rent change",
                      "BTC price change", "net debt / EBITDA (x)", "0.0")
-    for j in range(2, 6):
-        ch.add_data(Reference(ws_lev, min_col=j, min_row=5, max_row=9), titles_from_data=True)
+    for j, g in zip(range(2, 6), gpu_shocks):
+        ch.add_data(Reference(ws_lev, min_col=j, min_row=6, max_row=9), titles_from_data=False)
+        ch.series[-1].tx = SeriesLabel(v=f"GPU rents {g:+.0%}" if g else "GPU rents flat")
     ch.set_categories(Reference(ws_lev, min_col=1, min_row=6, max_row=9))
     ws_lev.add_chart(ch, "G4")
 
