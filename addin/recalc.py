@@ -46,6 +46,7 @@ __all__ = ["add_arguments", "run", "recalc_file", "RecalcResult", "rewrite_formu
 
 EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
 CHECKS_SHEET = "Checks"
+MAX_LISTED = 30  # error cells / FALSE checks printed per file (all are in RecalcResult)
 SUMMARY_SHEET = "Summary"
 #: calcId of current Excel (365/2019+). A file with an older calcId is recalculated on open,
 #: which without the add-in would replace our cached values with #NAME?.
@@ -622,10 +623,14 @@ def _print_result(res: RecalcResult, quiet: bool) -> None:
             print(f"  {label:<{width}}  {_fmt(value)}", file=out)
         for p in res.pngs:
             print(f"  chart: {p}", file=out)
-    for sheet, cell, code, msg in res.errors:
+    for sheet, cell, code, msg in res.errors[:MAX_LISTED]:
         print(f"  ERROR {sheet}!{cell}: {msg or code}", file=out)
-    for sheet, cell, label in res.false_checks:
+    if len(res.errors) > MAX_LISTED:
+        print(f"  ... and {len(res.errors) - MAX_LISTED} more error cells", file=out)
+    for sheet, cell, label in res.false_checks[:MAX_LISTED]:
         print(f"  CHECK FALSE {sheet}!{cell}: {label}", file=out)
+    if len(res.false_checks) > MAX_LISTED:
+        print(f"  ... and {len(res.false_checks) - MAX_LISTED} more FALSE checks", file=out)
 
 
 def _progress(done: int, total: int) -> None:

@@ -520,3 +520,14 @@ def test_unknown_engine_error_codes_are_written_as_value_errors():
     xml = (b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
            b'<sheetData><row r="1"><c r="A1"><f>X</f></c></row></sheetData></worksheet>')
     assert b"<v>#VALUE!</v>" in write_values(xml, {"A1": ErrorValue("#CIRC!")})
+
+
+def test_long_error_listings_are_capped(tmp_path, capsys):
+    def extra(wb):
+        for r in range(20, 60):
+            wb["Model sheet"][f"C{r}"] = "=1/0"
+    code = _run([_book(tmp_path / "a.xlsx", extra), "-o", tmp_path / "o.xlsx"])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert out.count("ERROR Model sheet!") == recalc.MAX_LISTED
+    assert f"... and {40 - recalc.MAX_LISTED} more error cells" in out
