@@ -85,6 +85,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"| {label} | {res.n_formulas:,} | {t_eval:.2f} | {t_full:.2f} | "
                   f"{out.stat().st_size / 1024:,.0f} | "
                   f"{'none' if res.exit_code == 0 else res.exit_code} |", flush=True)
+        if not args.no_templates:
+            srcs = [str(build.TEMPLATES[name](tmp / name)) for name in build.TEMPLATES]
+            for jobs in (1, 2):
+                ns = argparse.Namespace(files=srcs, output=str(tmp / f"batch{jobs}"), png=None,
+                                        jobs=jobs, quiet=True)
+                t0 = time.perf_counter()
+                with open(os.devnull, "w") as null:
+                    old_out, old_err = sys.stdout, sys.stderr
+                    sys.stdout = sys.stderr = null
+                    try:
+                        recalc.run(ns)
+                    finally:
+                        sys.stdout, sys.stderr = old_out, old_err
+                print(f"\nthe three templates in one `recalc` call, {jobs} process(es): "
+                      f"{time.perf_counter() - t0:.2f} s", flush=True)
     return 0
 
 
