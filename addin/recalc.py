@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 from .xlsx_cells import (ErrorValue, FormulaCell, cells_of_range, read_formulas,
                          split_coord, write_values)
-from .xlsx_safety import Package, WorkbookRefused, open_package
+from .xlsx_safety import LIMITS, Package, WorkbookRefused, open_package
 
 __all__ = ["add_arguments", "run", "recalc_file", "RecalcResult", "rewrite_formula",
            "evaluate_package", "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED"]
@@ -353,6 +353,7 @@ def evaluate_package(pkg: Package) -> Evaluation:
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     per_sheet: dict[str, dict[str, FormulaCell]] = {}
     replaced: dict[str, bytes] = {}
+    n_formulas = 0
     for name, part in pkg.sheets:
         xml = pkg.read(part)
         try:
@@ -360,6 +361,11 @@ def evaluate_package(pkg: Package) -> Evaluation:
         except (UnicodeDecodeError, ValueError) as exc:
             raise WorkbookRefused(f"sheet {name!r} cannot be read ({exc})") from None
         per_sheet[name] = cells
+        n_formulas += len(cells)
+        if n_formulas > LIMITS["formula_cells"]:
+            raise WorkbookRefused(f"the workbook has more than {LIMITS['formula_cells']:,} "
+                                  f"formula cells; split it (the engine's time grows with "
+                                  f"every cell)")
         changed = False
         unknown = []
         for c in cells.values():

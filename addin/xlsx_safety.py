@@ -39,6 +39,7 @@ LIMITS = {
     "total_bytes": 600 * 2**20,       # declared uncompressed size of all members
     "ratio": 200.0,                   # uncompressed / compressed, for members above ratio_from
     "ratio_from": 2 * 2**20,
+    "formula_cells": 100_000,         # formula cells in the workbook (bounds the engine's time)
 }
 
 ADDIN_EXTENSIONS = (".xlam", ".xla", ".xll")

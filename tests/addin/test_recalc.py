@@ -531,3 +531,8 @@ def test_long_error_listings_are_capped(tmp_path, capsys):
     assert code == 1
     assert out.count("ERROR Model sheet!") == recalc.MAX_LISTED
     assert f"... and {40 - recalc.MAX_LISTED} more error cells" in out
+
+
+def test_too_many_formula_cells_are_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(LIMITS, "formula_cells", 5)
+    _refused(tmp_path, capsys, _book(tmp_path / "a.xlsx"), r"more than 5 formula cells")
