@@ -33,7 +33,7 @@ if str(ROOT) not in sys.path:
 import openpyxl  # noqa: E402
 from openpyxl.chart import BarChart, LineChart, Reference  # noqa: E402
 from openpyxl.chart.series import SeriesLabel  # noqa: E402
-from openpyxl.styles import Alignment, Font, PatternFill  # noqa: E402
+from openpyxl.styles import Font, PatternFill  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402
 from openpyxl.workbook.defined_name import DefinedName  # noqa: E402
 from openpyxl.worksheet.formula import ArrayFormula  # noqa: E402
@@ -317,7 +317,6 @@ def _deal_pairs(book: Book, rows: list[tuple]) -> list[list[Any]]:
 
 def build_neocloud(path: Path) -> Path:
     book = Book("Neo-cloud GPU facility", "GPU-backed delayed-draw term loan to a neo-cloud")
-    wb = book.wb
     book.sheet("Summary")
     ws_in = book.sheet("Inputs", {"A": 26, "B": 16, "C": 26, "D": 80})
     ws_rv = book.sheet("Collateral", {"A": 12})
@@ -1104,7 +1103,6 @@ def build_portfolio(path: Path, n: int = 60) -> Path:
         ("excess", "margin less fair spread", "decimal per year",
          f"={rng['margin']}-{{spread}}", PCT2),
     ]
-    import numpy as np
     for k, (key, header, unit, formula, fmt) in enumerate(outputs, start=nxt + 1):
         c = L(k)
         col[key] = c
@@ -1147,7 +1145,6 @@ def build_portfolio(path: Path, n: int = 60) -> Path:
                     titles_from_data=True)
     ch.set_categories(Reference(ws, min_col=1, min_row=r0, max_row=r0 + show - 1))
     ws.add_chart(ch, f"N{r1 + 3}")
-    del np
     _summary(book, [
         ("Facilities", f"=ROWS(tape_ead)", "count", "0"),
         ("Total EAD", "=SUM(tape_ead)", "currency", MONEY),
