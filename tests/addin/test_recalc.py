@@ -536,3 +536,34 @@ def test_long_error_listings_are_capped(tmp_path, capsys):
 def test_too_many_formula_cells_are_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(LIMITS, "formula_cells", 5)
     _refused(tmp_path, capsys, _book(tmp_path / "a.xlsx"), r"more than 5 formula cells")
+
+
+def test_excel_style_sheet_markup_survives(tmp_path):
+    """Namespaces, mc:Ignorable, row attributes and the cm= of a dynamic array as Excel writes
+    them are kept byte for byte; only the cached values change."""
+    src = _book(tmp_path / "a.xlsx")
+    parts = _parts(src)
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    sheet = sheet.replace(
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+        'xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" '
+        'mc:Ignorable="x14ac" '
+        'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">')
+    sheet = re.sub(r'<row r="(\d+)"', r'<row r="\1" x14ac:dyDescent="0.25"', sheet)
+    sheet = sheet.replace('<c r="D1" s=', '<c r="D1" cm="1" s=')
+    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
+    p = tmp_path / "excel_style.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    out = tmp_path / "o.xlsx"
+    assert recalc.recalc_file(str(p), str(out)).exit_code == 0
+    written = _parts(out)["xl/worksheets/sheet1.xml"].decode()
+    head = sheet[:sheet.index("<sheetData>")]
+    assert written.startswith(head)
+    assert written.count('x14ac:dyDescent="0.25"') == sheet.count('x14ac:dyDescent="0.25"')
+    assert re.search(r'<c r="D1" cm="1" s="\d+" t="str"><f t="array" ref="D1:F3">', written)
+    assert sheet[sheet.index("</sheetData>"):] == written[written.index("</sheetData>"):]
+    ws = openpyxl.load_workbook(out, data_only=True)["Model sheet"]
+    assert ws["D1"].value == "function" and ws["B2"].value == 9
