@@ -137,12 +137,15 @@ def function_names(text: str) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # our functions inside the formula engine
 
+_REGISTERED: list[bool] = []
+
+
 def _engine() -> tuple[Any, dict[str, Any]]:
     """Import ``formulas`` quietly and register every ComputeCredit function once."""
     os.environ.setdefault("TQDM_DISABLE", "1")
     import formulas
     functions = formulas.get_functions()
-    if "_COMPUTECREDIT_" not in functions:
+    if not _REGISTERED:
         from formulas.tokens.operand import Empty
         from .registry import REGISTRY
         # A skipped argument, as in =LGD_CORR(pd, cov, vol, 1, 0.5, , 0), compiles to 0 in
@@ -153,7 +156,7 @@ def _engine() -> tuple[Any, dict[str, Any]]:
         for name, spec in REGISTRY.items():
             functions[name.upper()] = _engine_function(spec.name, spec.func)
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
-        functions["_COMPUTECREDIT_"] = None
+        _REGISTERED.append(True)
     return formulas, functions
 
 
