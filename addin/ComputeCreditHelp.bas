@@ -114,7 +114,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(6) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
     a(7) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
     a(8) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus discounted salvage. Exact continuous formula.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact formula. Column ranges of equal length give a column (a loan tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
     ReDim a(0 To 13)
     a(0) = "Purchase cost of the GPU. Unit: currency per GPU. Must be > 0."

@@ -37,11 +37,16 @@ def GPU_ECON_LIFE(rent0, utilization, cash_cost, deflation, max_life_years=None,
                                   step_downs=step_downs)
 
 
-@udf(category=CAT_RV, kinds=_STEPS)
+_RV_TAPE = {n: "number_or_vector" for n in ("rent0", "utilization", "cash_cost", "deflation",
+                                             "discount_rate", "salvage", "max_life_years")}
+
+
+@udf(category=CAT_RV, kinds={**_RV_TAPE, **_STEPS})
 def GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, salvage=None,
            max_life_years=None, step_years=None, step_downs=None):
     """Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost),
-    discounted over the economic life, plus discounted salvage. Exact continuous formula."""
+    discounted over the economic life, plus salvage. Exact formula. Column ranges of equal
+    length give a column (a loan tape)."""
     return residual.income_value(rent0, utilization, cash_cost, deflation, discount_rate,
                                  salvage=salvage, max_life_years=max_life_years,
                                  step_years=step_years, step_downs=step_downs)

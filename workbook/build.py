@@ -1068,16 +1068,16 @@ def build_portfolio(path: Path, n: int = 60) -> Path:
                 cell.number_format = fmt
     rng = {k: f"{c}{r0}:{c}{r1}" for k, c in col.items()}
     nxt = len(TAPE_INPUTS) + 1
-    # collateral value per GPU: one GPU_RV per facility (inputs differ by row)
+    # collateral value per GPU: one GPU_RV array formula over the tape (inputs differ by row)
     cv = L(nxt)
     ws.cell(hr - 1, nxt, "per GPU").font = NOTE
     ws.cell(hr, nxt, "economic value (GPU_RV)").font = HEAD
-    for i in range(n):
-        r = r0 + i
-        ws.cell(r, nxt, f"=GPU_RV({col['rent0']}{r}, {col['utilization']}{r}, "
-                        f"{col['cash_cost']}{r}, {col['deflation']}{r}, discount_rate, "
-                        f"salvage, physical_life)").number_format = MONEY
     rng["value"] = f"{cv}{r0}:{cv}{r1}"
+    ws[f"{cv}{r0}"] = ArrayFormula(rng["value"], f"=GPU_RV({rng['rent0']}, {rng['utilization']}, "
+                                   f"{rng['cash_cost']}, {rng['deflation']}, discount_rate, "
+                                   f"salvage, physical_life)")
+    for r in range(r0, r1 + 1):
+        ws[f"{cv}{r}"].number_format = MONEY
     outputs = [  # key, header, unit, array formula, format
         ("econ_ltv", "economic LTV", "decimal",
          f"={rng['ead']}/({rng['gpus']}*{rng['value']})", PCT),

@@ -139,8 +139,10 @@ def test_rent_deflation_fit_accepts_serials_and_datetimes():
      "#NUM! step_years must be >= 0; got -1"),
     (lambda: x.GPU_RV(2.5, 0.85, 0.5, 0.3, 0.1, None, None, [[1.0]] * 101, [[0.1]] * 101),
      "#VALUE! step_years must have at most 100 values; got 101"),
-    (lambda: x.GPU_RV([[2.5], [3.0]], 0.85, 0.5, 0.3, 0.1),
-     "#VALUE! rent0 must be a number; got a 2x1 range"),
+    (lambda: x.GPU_RV([[2.5, 3.0], [2.0, 1.0]], 0.85, 0.5, 0.3, 0.1),
+     "#VALUE! rent0 must be a single row or column; got a 2x2 range"),
+    (lambda: x.GPU_BOOK_VALUE([[30000.0], [25000.0]], 2.0, 6.0),
+     "#VALUE! cost must be a number; got a 2x1 range"),
     (lambda: x.GPU_RENT(2.5, [[1.0], ["abc"]], 0.3),
      "#VALUE! years[2] must be a number; got text 'abc'"),
     (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3), "#NUM! years[2] must be >= 0; got -1"),
@@ -203,3 +205,16 @@ def test_no_traceback_for_odd_inputs():
         out = x.GPU_RV(*args)
         assert isinstance(out, float) or out.startswith(("#VALUE! ", "#NUM! ")), out
         assert "internal error" not in str(out) and "Traceback" not in str(out)
+
+
+def test_gpu_rv_over_a_tape_is_one_column_equal_to_row_by_row_calls():
+    rents = [[2.4], [2.0], [3.1]]
+    costs = [[0.45], [0.40], [0.50]]
+    column = x.GPU_RV(rents, 0.85, costs, [[0.3], [0.2], [0.45]], 0.10, 500.0)
+    assert len(column) == 3 and all(len(r) == 1 for r in column)
+    for (r,), (c,), g, (v,) in zip(rents, costs, (0.3, 0.2, 0.45), column):
+        assert v == pytest.approx(x.GPU_RV(r, 0.85, c, g, 0.10, 500.0), rel=1e-12)
+    assert x.GPU_RV(rents, 0.85, [[0.45], [0.40]], 0.3, 0.1) == (
+        "#VALUE! cash_cost must have the same length as rent0 (3); got 2")
+    assert x.GPU_RV(rents, 0.85, 0.45, [[0.3], [1.5], [0.2]], 0.1) == (
+        "#NUM! deflation[2] must be in (-1, 1); got 1.5")
