@@ -508,6 +508,9 @@ def _write_output(pkg: Package, ev: Evaluation, out: str) -> None:
     os.close(fd)
     try:
         _copy_package(pkg, tmp, replaced)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the copy is an ordinary file
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):

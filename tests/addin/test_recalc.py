@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import re
+import stat
 import zipfile
 
 import openpyxl
@@ -567,3 +569,15 @@ def test_excel_style_sheet_markup_survives(tmp_path):
     assert sheet[sheet.index("</sheetData>"):] == written[written.index("</sheetData>"):]
     ws = openpyxl.load_workbook(out, data_only=True)["Model sheet"]
     assert ws["D1"].value == "function" and ws["B2"].value == 9
+
+
+def test_written_copy_has_ordinary_file_permissions(tmp_path):
+    src = _book(tmp_path / "in.xlsx")
+    out = tmp_path / "out.xlsx"
+    old = os.umask(0o022)
+    try:
+        assert _run([src, "-o", out]) == 0
+    finally:
+        os.umask(old)
+    assert out.exists()
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
