@@ -46,6 +46,12 @@ class Interval:
         return "in " + ("[" if self.lo_closed else "(") + f(lo) + ", " + f(hi) + (
             "]" if self.hi_closed else ")")
 
+    def holds(self, x: float) -> bool:
+        """Membership of one Python float (the scalar twin of :meth:`contains`)."""
+        return math.isfinite(x) and (
+            self.lo is None or (x >= self.lo if self.lo_closed else x > self.lo)) and (
+            self.hi is None or (x <= self.hi if self.hi_closed else x < self.hi))
+
     def contains(self, x: np.ndarray) -> np.ndarray:
         """Elementwise membership (NaN is never inside)."""
         x = np.asarray(x, dtype=float)
@@ -90,12 +96,8 @@ def check(name: str, value: Any, domain: Interval = REAL) -> Any:
         If any element is NaN, infinite or outside ``domain``; the message names the first
         offending element (and its position for arrays).
     """
-    if type(value) in (float, int):  # fast path for a plain Python number (bool excluded)
-        x = float(value)
-        if math.isfinite(x) and (domain.lo is None or (
-                x >= domain.lo if domain.lo_closed else x > domain.lo)) and (
-                domain.hi is None or (x <= domain.hi if domain.hi_closed else x < domain.hi)):
-            return x
+    if type(value) in (float, int) and domain.holds(float(value)):  # fast path (bool excluded)
+        return float(value)
     arr = as_float_array(name, value)
     ok = domain.contains(arr)
     if not np.all(ok):

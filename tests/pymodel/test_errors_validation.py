@@ -68,3 +68,11 @@ def test_check_steps():
 ])
 def test_format_value(value, text):
     assert format_value(value) == text
+
+
+@pytest.mark.parametrize("interval", [Interval(-1, 1, False, False), Interval(0, None),
+                                      Interval(0, 1), Interval(None, 5, hi_closed=False),
+                                      Interval()])
+@pytest.mark.parametrize("x", [-1.0, -0.5, 0.0, 0.5, 1.0, 5.0, 7.0, float("nan"), float("inf")])
+def test_scalar_membership_matches_the_vectorised_one(interval, x):
+    assert interval.holds(x) is bool(interval.contains(np.array([x]))[0])
