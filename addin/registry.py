@@ -37,7 +37,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pymodel.defaults import DEFAULTS, PARAMS
-from pymodel.errors import ComputeCreditError
+from pymodel.errors import ComputeCreditError, InputError
 
 from .cells import CONVERTERS, RANGE_KINDS
 
@@ -178,7 +178,6 @@ def convert_args(spec: UdfSpec, values: dict[str, Any]) -> dict[str, Any]:
             if a.optional:
                 v = a.default
             else:
-                from pymodel.errors import InputError
                 raise InputError(a.name, key="required")
         out[a.name] = v
     return out
@@ -230,10 +229,7 @@ def udf(*, category: str, kinds: dict[str, str] | None = None,
                 bound = sig.bind(*a, **k)
                 bound.apply_defaults()
                 return body(**convert_args(spec, bound.arguments))
-            try:
-                return call_safely(name, run)
-            except Exception:  # pragma: no cover - call_safely never raises
-                return f"#VALUE! {name}: internal error"
+            return call_safely(name, run)  # never raises: errors become cell text
 
         spec.func = wrapper
         old = REGISTRY.get(name)
