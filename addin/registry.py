@@ -266,7 +266,7 @@ def _lint(spec: UdfSpec) -> None:
 def apply_xlwings(spec: UdfSpec, fn: Callable[..., Any], xw_module: Any = None
                   ) -> Callable[..., Any]:
     """Apply ``xw.func``/``xw.arg`` from the spec (no-ops on Linux; the classic decorators when
-    the VBA wrappers are generated, see :mod:`addin.vba`)."""
+    the VBA wrappers are generated, see :mod:`addin.packaging.vba`)."""
     if xw_module is None:
         try:
             import xlwings as xw_module  # noqa: F811

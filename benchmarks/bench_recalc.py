@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from addin import recalc  # noqa: E402
+from workbook.engine import recalc  # noqa: E402
 
 
 def _builder():
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(tmp)
         warm = build.build_neocloud(tmp / "warm.xlsx")
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "addin.cli", "recalc", str(warm), "-o",
+        subprocess.run([sys.executable, "-m", "workbook.cli", "recalc", str(warm), "-o",
                         str(tmp / "cold.xlsx"), "-q"], cwd=ROOT, check=True,
                        capture_output=True)
         print(f"`computecredit recalc neocloud_facility.xlsx` in a fresh process (Python "

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 import addin.udfs  # noqa: F401  (registers every function)
 import pymodel
-from addin.generate import SAMPLES
+from addin.packaging.generate import SAMPLES
 from addin.registry import REGISTRY
 from pymodel.defaults import PARAMS
 from pymodel.fields import FieldSet
@@ -163,7 +163,7 @@ def valid_table(label):
 
 def valid_arg(a):
     """An input the function should accept (drives the maths, not only the validation); the
-    documented example value (addin.generate.SAMPLES) is one of the candidates."""
+    documented example value (addin.packaging.generate.SAMPLES) is one of the candidates."""
     value = _valid_arg(a)
     if a.name in SAMPLES:
         return st.one_of(st.just(SAMPLES[a.name]), value)

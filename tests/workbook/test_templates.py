@@ -13,8 +13,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from addin import recalc
-from addin.xlsx_cells import cells_of_range, read_formulas
+from workbook.engine import recalc
+from workbook.engine.sheetxml import cells_of_range, read_formulas
 import numpy as np
 
 from pymodel import dscr, irb, lgd, lgd_mc, residual
@@ -235,7 +235,7 @@ def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
 
 
 def test_recalc_command_draws_the_charts(tmp_path, capsys):
-    from addin.cli import main
+    from workbook.cli import main
     code = main(["recalc", str(WORKBOOK / "neocloud_facility.xlsx"), "-o", str(tmp_path),
                  "--png", str(tmp_path / "png")])
     out = capsys.readouterr().out

@@ -14,10 +14,10 @@ import zipfile
 import pytest
 
 import addin.udfs  # noqa: F401  (registers every function)
-from addin import generate, vba
+from addin.packaging import generate, vba
 from addin.registry import CATEGORIES, REGISTRY, is_cell_reference, udf
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 
 # VBA keywords and the names the generated wrapper body uses: an argument with one of these
@@ -214,7 +214,7 @@ def _xlwings_template():
 
 
 def test_xlam_keeps_the_vba_project_of_xlwings_quickstart():
-    ours = dict(generate.zip_members((ROOT / "addin/ComputeCredit.xlam").read_bytes()))
+    ours = dict(generate.zip_members((ROOT / "addin/packaging/ComputeCredit.xlam").read_bytes()))
     theirs = dict(generate.zip_members(_xlwings_template()))
     assert set(ours) == set(theirs)
     changed = {k for k in ours if ours[k] != theirs[k]}
@@ -224,7 +224,7 @@ def test_xlam_keeps_the_vba_project_of_xlwings_quickstart():
 
 
 def test_xlam_config_sheet_points_at_addin_udfs():
-    z = zipfile.ZipFile(io.BytesIO((ROOT / "addin/ComputeCredit.xlam").read_bytes()))
+    z = zipfile.ZipFile(io.BytesIO((ROOT / "addin/packaging/ComputeCredit.xlam").read_bytes()))
     book = ET.fromstring(z.read("xl/workbook.xml"))
     assert [s.get("name") for s in book.iterfind("m:sheets/m:sheet", NS)] == [generate.CONF_SHEET]
     strings = [si.findtext("m:t", namespaces=NS)
@@ -273,7 +273,7 @@ def test_functions_reference_documents_every_argument():
 
 def test_committed_artefacts_are_up_to_date():
     stale = generate.stale()
-    assert stale == [], (f"stale generated files {stale}: run `python -m addin.generate` and "
+    assert stale == [], (f"stale generated files {stale}: run `python -m addin.packaging.generate` and "
                          f"commit the result")
 
 

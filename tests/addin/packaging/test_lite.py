@@ -13,12 +13,13 @@ import pytest
 
 import addin.udfs  # noqa: F401  (registers every function)
 import pymodel
-from addin import cli, lite
+from addin.packaging import lite
+from workbook import cli
 from addin.registry import REGISTRY
 from pymodel.defaults import PARAMS
 from pymodel.fields import FieldSet
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
+ROOT = pathlib.Path(__file__).resolve().parents[3]
 SPECS = [REGISTRY[k] for k in sorted(REGISTRY) if not k.startswith("TEST_")]
 
 
@@ -232,5 +233,5 @@ def test_literal_round_trips_awkward_sources():
 
 
 def test_cli_registers_lite_bundle():
-    assert cli.COMMANDS["lite-bundle"][0] == "addin.lite"
+    assert cli.COMMANDS["lite-bundle"][0] == "addin.packaging.lite"
     assert math.isfinite(len(cli.build_parser().format_help()))

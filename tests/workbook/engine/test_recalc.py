@@ -1,4 +1,4 @@
-"""Headless recalculation (addin.recalc): values, round trip, add-in references, hostile input."""
+"""Headless recalculation (workbook.engine.recalc): values, round trip, add-in references, hostile input."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
-from addin import recalc
+from workbook.engine import recalc
 from addin.registry import REGISTRY
-from addin.xlsx_cells import ErrorValue, read_formulas, write_values
-from addin.xlsx_safety import LIMITS, WorkbookRefused, open_package
+from workbook.engine.sheetxml import ErrorValue, read_formulas, write_values
+from workbook.engine.package import LIMITS, WorkbookRefused, open_package
 
 
 def _run(argv):
@@ -471,7 +471,7 @@ def test_shared_formulas_as_excel_saves_them(tmp_path):
 
 
 def test_read_chart_resolves_series_against_values():
-    from addin.charts import read_chart, resolve_ref
+    from workbook.engine.charts import read_chart, resolve_ref
     xml = (b'<c:chartSpace xmlns:c="http://schemas.openxmlformats.org/drawingml/2006/chart" '
            b'xmlns:a="http://schemas.openxmlformats.org/drawingml/2006/main"><c:chart>'
            b'<c:title><c:tx><c:rich><a:p><a:r><a:t>Value</a:t></a:r></a:p></c:rich></c:tx>'

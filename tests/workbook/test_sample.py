@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from addin.cli import main
+from workbook.cli import main
 
 
 def test_sample_command_prints_the_curve(capsys, tmp_path):
@@ -24,6 +24,6 @@ def test_sample_command_bad_option_is_a_clean_message(capsys):
 
 
 def test_console_entry_point_module_runs():
-    out = subprocess.run([sys.executable, "-m", "addin.cli", "sample", "--horizon-years", "2"],
+    out = subprocess.run([sys.executable, "-m", "workbook.cli", "sample", "--horizon-years", "2"],
                          capture_output=True, text=True, check=True)
     assert out.stdout.count("\n") > 10 and "Traceback" not in out.stderr

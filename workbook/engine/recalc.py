@@ -9,7 +9,7 @@ charts are copied byte for byte. The input is never modified; the output is writ
 
 Pipeline for one file (:func:`recalc_file`):
 
-1. :func:`addin.xlsx_safety.open_package` checks the package before anything parses it
+1. :func:`workbook.engine.package.open_package` checks the package before anything parses it
    (zip, sizes, macros, DTDs, external links).
 2. Formulas that Excel saved as external references to the add-in (``[1]!GPU_RV(``,
    ``'C:\\...\\ComputeCredit.xlam'!GPU_RV(``, ``_xldudf_GPU_RV(``) are rewritten to plain names
@@ -37,9 +37,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .xlsx_cells import (ErrorValue, FormulaCell, cells_of_range, read_formulas,
+from .sheetxml import (ErrorValue, FormulaCell, cells_of_range, read_formulas,
                          split_coord, write_values)
-from .xlsx_safety import LIMITS, Package, WorkbookRefused, open_package
+from .package import LIMITS, Package, WorkbookRefused, open_package
 
 __all__ = ["add_arguments", "run", "recalc_file", "RecalcResult", "rewrite_formula",
            "evaluate_package", "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED"]
@@ -83,8 +83,8 @@ _NAME = r"([A-Za-z_][A-Za-z0-9_.]*)"
 
 
 def _our_names() -> dict[str, str]:
-    from . import udfs  # noqa: F401  (registers every Excel function)
-    from .registry import REGISTRY
+    from addin import udfs  # noqa: F401  (registers every Excel function)
+    from addin.registry import REGISTRY
     return {name.upper(): name for name in REGISTRY}
 
 
@@ -147,7 +147,7 @@ def _engine() -> tuple[Any, dict[str, Any]]:
     functions = formulas.get_functions()
     if not _REGISTERED:
         from formulas.tokens.operand import Empty
-        from .registry import REGISTRY
+        from addin.registry import REGISTRY
         # A skipped argument, as in =LGD_CORR(pd, cov, vol, 1, 0.5, , 0), compiles to 0 in
         # the engine; Excel gives a UDF an empty argument (the default). Mark it: still 0
         # for Excel's own functions, None for ours.

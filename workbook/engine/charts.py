@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 from openpyxl.utils.cell import range_boundaries
 
-from .xlsx_cells import ErrorValue, coord
+from .sheetxml import ErrorValue, coord
 
 __all__ = ["draw_charts", "read_chart", "resolve_ref"]
 

@@ -24,12 +24,12 @@ import pathlib
 import sys
 from typing import Iterable
 
-from .registry import REGISTRY, UdfSpec
+from ..registry import REGISTRY, UdfSpec
 
 __all__ = ["add_arguments", "run", "bundle_files", "closure", "main_py", "requirements_txt",
            "write_bundle", "stdlib_imports", "ALLOWED_THIRD_PARTY", "PYODIDE_UNSAFE"]
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("pymodel", "addin")
 ENTRY = "addin.udfs"
 #: import name -> requirement line. Pyodide ships numpy, scipy and pandas: do not pin them

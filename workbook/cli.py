@@ -12,9 +12,9 @@ import importlib
 import sys
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "sample": ("addin.sample", "run the main job on the shipped sample deal"),
-    "recalc": ("addin.recalc", "recalculate deal workbooks without Excel"),
-    "lite-bundle": ("addin.lite", "write main.py and requirements.txt for xlwings Lite"),
+    "sample": ("workbook.sample", "run the main job on the shipped sample deal"),
+    "recalc": ("workbook.engine.recalc", "recalculate deal workbooks without Excel"),
+    "lite-bundle": ("addin.packaging.lite", "write main.py and requirements.txt for xlwings Lite"),
 }
 
 
