@@ -8,3 +8,4 @@ from .info import *  # noqa: F401,F403
 from .dscr import *  # noqa: F401,F403
 from .lgd import *  # noqa: F401,F403
 from .rv import *  # noqa: F401,F403
+from .market import *  # noqa: F401,F403

@@ -91,6 +91,9 @@ _PARAMS: list[Param] = [
     Param("premium", 0.11, "decimal", Interval(-1, None, lo_closed=False),
           "Old-generation rent premium per unit of throughput over parity (negative = discount)",
           "D: SDH100RT/SDB200RT 2.60/5.30 vs H100/B200 FP8 ratio, model reference 4.1"),
+    Param("market_price", None, "currency per GPU", POS,
+          "Observed price of one GPU (secondary market or appraisal)",
+          "S: used H100 15,000-28,000 in 2026 (computeforecast.com); pymodel/data/market_evidence.csv"),
     Param("rents", None, "currency per GPU-hour", POS, "Observed market rents (one per date)",
           "S: public H100 rent observations, model reference 2.1"),
     # ---- loss: correlated LGD, IRB capital, fire-sale haircuts (issue 4) --------------------

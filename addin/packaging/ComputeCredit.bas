@@ -209,6 +209,32 @@ failed:
     GPU_ECON_LIFE = Err.Description
 End Function
 
+Function GPU_IMPLIED_DEFLATION(market_price, rent0, utilization, cash_cost, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GPU_IMPLIED_DEFLATION = XLPy.CallUDF("addin.udfs", "GPU_IMPLIED_DEFLATION", Array(market_price, rent0, utilization, cash_cost, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GPU_IMPLIED_DEFLATION = XLPy.CallUDF("addin.udfs", "GPU_IMPLIED_DEFLATION", Array(market_price, rent0, utilization, cash_cost, discount_rate, salvage, max_life_years, step_years, step_downs))
+        Exit Function
+    #End If
+failed:
+    GPU_IMPLIED_DEFLATION = Err.Description
+End Function
+
+Function GPU_MARKET_EVIDENCE(Optional sku, Optional basis)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GPU_MARKET_EVIDENCE = XLPy.CallUDF("addin.udfs", "GPU_MARKET_EVIDENCE", Array(sku, basis), ActiveWorkbook, Application.Caller)
+        Exit Function
+    #Else
+        GPU_MARKET_EVIDENCE = XLPy.CallUDF("addin.udfs", "GPU_MARKET_EVIDENCE", Array(sku, basis))
+        Exit Function
+    #End If
+failed:
+    GPU_MARKET_EVIDENCE = Err.Description
+End Function
+
 Function GPU_RENT(rent0, years, deflation, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

@@ -95,6 +95,23 @@ Public Sub ComputeCredit_RegisterHelp()
     a(5) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
     a(6) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_ECON_LIFE", Description:="Economic life in years: first time utilization*rent <= cash_cost (0 if already so), capped at the remaining physical life max_life_years.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    ' GPU_IMPLIED_DEFLATION
+    ReDim a(0 To 8)
+    a(0) = "Observed price of one GPU (secondary market or appraisal). Unit: currency per GPU. Must be > 0."
+    a(1) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
+    a(2) = "Share of hours the GPU is rented (spot utilisation u). Unit: decimal. Must be in [0, 1]. Default 0.85."
+    a(3) = "Cash operating cost c: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(4) = "Discount rate r (annual effective). Unit: annual effective decimal. Must be > -1. Default 0.1."
+    a(5) = "Salvage value at the end of life. Unit: currency per GPU. Must be >= 0. Default 0.0."
+    a(6) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
+    a(7) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(8) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_IMPLIED_DEFLATION", Description:="Annual rent deflation (decimal) at which GPU_RV equals the observed market price: what the secondary market prices in. #N/A with the reason when no deflation in (-1, 1) fits. Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    ' GPU_MARKET_EVIDENCE
+    ReDim a(0 To 1)
+    a(0) = "GPU model as text, e.g. H100, A100, H200, B200 (list with GPU_SKUS). Empty = every SKU."
+    a(1) = "What the figures are: spot | on-demand | 1-year contract | 3-year contract | index (rents per GPU-hour) or list | used sale | refurbished (prices per GPU). Empty = every basis."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_MARKET_EVIDENCE", Description:="The shipped public market evidence (rents per GPU-hour, used and list prices per GPU) with date, basis, segment, range, estimate flag, source and URL. Spills with a header row.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RENT
     ReDim a(0 To 4)
     a(0) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."

@@ -57,7 +57,7 @@ CONF_ROWS: tuple[tuple[str, Any], ...] = (
 #: example is shown with its computed result only when the call succeeds; otherwise the formula
 #: shows the argument names.
 SAMPLES: dict[str, Any] = {
-    "rent0": 2.4, "years": 3.0, "cash_cost": 0.45, "cost": 30000.0,
+    "rent0": 2.4, "years": 3.0, "market_price": 20000.0, "cash_cost": 0.45, "cost": 30000.0,
     "times": [[0.0], [1.0], [2.0], [3.0]],
     "pd": 0.02, "lgd": 0.45, "ead": 1_000_000.0, "coverage": 0.8, "collateral_vol": 0.5,
     "cdr": 0.1, "elgd": 0.4, "rho": 0.2, "units": 1000.0, "daily_volume": 200.0,
