@@ -308,6 +308,18 @@ def udf_cases() -> list[tuple[str, str, list[Any]]]:
     add("tail_column", "TAIL_DEPENDENCE", col([-0.5, 0.0, 0.5, 0.9]), 4.0)
     add("tail_bad_nu", "TAIL_DEPENDENCE", 0.2, 0.0)
     add("version", "COMPUTECREDIT_VERSION")
+    # ---- market calibration
+    add("implied_sample", "GPU_IMPLIED_DEFLATION", 20000.0, 2.4, 0.85, 0.45, 0.1)
+    add("implied_full", "GPU_IMPLIED_DEFLATION", 22000.0, 2.35, 0.85, 0.5, 0.1, 900.0, 7.0,
+        col([0.17, 1.17]), col([0.19, 0.10]))
+    add("implied_tape", "GPU_IMPLIED_DEFLATION", col([20000.0, 100.0, 5e7, 15000.0, 9000.0]),
+        col([2.35, 2.35, 2.35, 0.4, 1.2]), 0.85, 0.5, 0.1, 900.0)
+    add("implied_above", "GPU_IMPLIED_DEFLATION", 5e7, 2.35, 0.85, 0.5, 0.1)
+    add("implied_not_earning", "GPU_IMPLIED_DEFLATION", 20000.0, 0.5, 0.85, 0.5, 0.1)
+    add("implied_bad_price", "GPU_IMPLIED_DEFLATION", -1.0, 2.35, 0.85, 0.5, 0.1)
+    add("evidence_h100_used", "GPU_MARKET_EVIDENCE", "H100", "used sale")
+    add("evidence_none", "GPU_MARKET_EVIDENCE", "H200", "used sale")
+    add("evidence_bad_basis", "GPU_MARKET_EVIDENCE", "H100", "weekly")
     return c
 
 
@@ -434,6 +446,11 @@ def py_cases() -> list[dict[str, Any]]:
     b = "pymodel.bivariate."
     add("bvn_cdf", b + "bvn_cdf", [-1.0, 0.0, 1.5, 3.0], [0.5, 0.0, -0.2, 2.0],
         [-0.95, 0.5, 0.3, 0.99])
+    add("implied_deflation", "pymodel.implied.implied_deflation", [15000.0, 22000.0, 28000.0],
+        2.35, 0.85, 0.5, 0.1, salvage=900.0, max_life_years=7.0, **steps)
+    add("implied_deflation_table", "pymodel.implied.implied_deflation_table",
+        [20000.0, 100.0, 5e7], [2.35, 2.35, 0.3], 0.85, 0.5, 0.1, salvage=900.0)
+    add("market_series", "pymodel.market.market_series", "H100", "1-year contract")
     add("sample_report", "pymodel.samples.sample_report")
     add("sample_report_override", "pymodel.samples.sample_report", horizon_years=4.0,
         periods_per_year=2, deflation=0.2)
