@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("workbook.sample", "run the main job on the shipped sample deal"),
     "recalc": ("workbook.engine.recalc", "recalculate deal workbooks without Excel"),
     "lite-bundle": ("addin.packaging.lite", "write main.py and requirements.txt for xlwings Lite"),
+    "backtest": ("workbook.backtest", "backtest the rent and value forecasts on the shipped "
+                                      "market evidence (table, plots, HTML report)"),
 }
 
 
