@@ -119,8 +119,8 @@ class BacktestResult:
         and pooled rows with ``basis`` = ``all`` per (SKU, quantity, horizon, method) and
         ``sku`` = ``all`` per (quantity, horizon, method).
     series : pandas.DataFrame
-        The series scored: ``sku``, ``quantity``, ``basis``, ``date``, ``value`` (same-date
-        observations averaged in logs), ``n_obs``.
+        The series scored: ``sku``, ``quantity``, ``basis``, ``date`` (the 15th of the month),
+        ``value`` (the month's observations averaged in logs), ``n_obs``.
     settings : dict
         Deflation, coverage, horizons and the value-model inputs used.
     """
@@ -137,9 +137,10 @@ def _series(ev: pd.DataFrame, skus: tuple[str, ...]) -> pd.DataFrame:
     value = ev["basis"].isin(("used sale", "refurbished"))
     rows = []
     for quantity, mask in (("rent", rent), ("value", value)):
-        sub = ev[mask].assign(logv=np.log(ev.loc[mask, "value"]))
-        grouped = sub.groupby(["sku", "basis", "date"], sort=True)
-        for (sku, basis, date), g in grouped:
+        sub = ev[mask]
+        month = sub["date"].dt.to_period("M").dt.to_timestamp() + pd.Timedelta(days=14)
+        sub = sub.assign(logv=np.log(sub["value"]), month=month)
+        for (sku, basis, date), g in sub.groupby(["sku", "basis", "month"], sort=True):
             rows.append((sku, quantity, basis, date, float(np.exp(g["logv"].mean())), len(g)))
     return pd.DataFrame(rows, columns=["sku", "quantity", "basis", "date", "value", "n_obs"])
 
