@@ -4,468 +4,468 @@ Attribute VB_Name = "xlwings_udfs"
 Function BASEL_CORR(pd, Optional segment, Optional sales_eur_m)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        BASEL_CORR = XLPy.CallUDF("addin.udfs", "BASEL_CORR", Array(pd, segment, sales_eur_m), ActiveWorkbook, Application.Caller)
+        BASEL_CORR = CCErr_Result(XLPy.CallUDF("addin.udfs", "BASEL_CORR", Array(pd, segment, sales_eur_m), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         BASEL_CORR = XLPy.CallUDF("addin.udfs", "BASEL_CORR", Array(pd, segment, sales_eur_m))
         Exit Function
     #End If
 failed:
-    BASEL_CORR = Err.Description
+    BASEL_CORR = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function COMPUTECREDIT_FUNCTIONS()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COMPUTECREDIT_FUNCTIONS = XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_FUNCTIONS", Array(), ActiveWorkbook, Application.Caller)
+        COMPUTECREDIT_FUNCTIONS = CCErr_Result(XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_FUNCTIONS", Array(), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         COMPUTECREDIT_FUNCTIONS = XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_FUNCTIONS", Array())
         Exit Function
     #End If
 failed:
-    COMPUTECREDIT_FUNCTIONS = Err.Description
+    COMPUTECREDIT_FUNCTIONS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function COMPUTECREDIT_VERSION()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        COMPUTECREDIT_VERSION = XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_VERSION", Array(), ActiveWorkbook, Application.Caller)
+        COMPUTECREDIT_VERSION = CCErr_Result(XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_VERSION", Array(), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         COMPUTECREDIT_VERSION = XLPy.CallUDF("addin.udfs", "COMPUTECREDIT_VERSION", Array())
         Exit Function
     #End If
 failed:
-    COMPUTECREDIT_VERSION = Err.Description
+    COMPUTECREDIT_VERSION = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DEAL_FIELDS()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEAL_FIELDS = XLPy.CallUDF("addin.udfs", "DEAL_FIELDS", Array(), ActiveWorkbook, Application.Caller)
+        DEAL_FIELDS = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEAL_FIELDS", Array(), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DEAL_FIELDS = XLPy.CallUDF("addin.udfs", "DEAL_FIELDS", Array())
         Exit Function
     #End If
 failed:
-    DEAL_FIELDS = Err.Description
+    DEAL_FIELDS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DEBT_CAPACITY(deal_inputs, Optional target_dscr)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEBT_CAPACITY = XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr), ActiveWorkbook, Application.Caller)
+        DEBT_CAPACITY = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DEBT_CAPACITY = XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr))
         Exit Function
     #End If
 failed:
-    DEBT_CAPACITY = Err.Description
+    DEBT_CAPACITY = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DEBT_SCHEDULE(principal, annual_rate, years, Optional amortization, Optional periods_per_year, Optional balloon)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEBT_SCHEDULE = XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(principal, annual_rate, years, amortization, periods_per_year, balloon), ActiveWorkbook, Application.Caller)
+        DEBT_SCHEDULE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(principal, annual_rate, years, amortization, periods_per_year, balloon), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DEBT_SCHEDULE = XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(principal, annual_rate, years, amortization, periods_per_year, balloon))
         Exit Function
     #End If
 failed:
-    DEBT_SCHEDULE = Err.Description
+    DEBT_SCHEDULE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DSCR_BREAKEVEN(deal_inputs, Optional target)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_BREAKEVEN = XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller)
+        DSCR_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DSCR_BREAKEVEN = XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target))
         Exit Function
     #End If
 failed:
-    DSCR_BREAKEVEN = Err.Description
+    DSCR_BREAKEVEN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DSCR_COMPARE(deal_inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_COMPARE = XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs), ActiveWorkbook, Application.Caller)
+        DSCR_COMPARE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DSCR_COMPARE = XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs))
         Exit Function
     #End If
 failed:
-    DSCR_COMPARE = Err.Description
+    DSCR_COMPARE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DSCR_MIN(deal_inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_MIN = XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs), ActiveWorkbook, Application.Caller)
+        DSCR_MIN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DSCR_MIN = XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs))
         Exit Function
     #End If
 failed:
-    DSCR_MIN = Err.Description
+    DSCR_MIN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function DSCR_TABLE(deal_inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_TABLE = XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs), ActiveWorkbook, Application.Caller)
+        DSCR_TABLE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         DSCR_TABLE = XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs))
         Exit Function
     #End If
 failed:
-    DSCR_TABLE = Err.Description
+    DSCR_TABLE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function EXPECTED_LOSS(pd, lgd, ead)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        EXPECTED_LOSS = XLPy.CallUDF("addin.udfs", "EXPECTED_LOSS", Array(pd, lgd, ead), ActiveWorkbook, Application.Caller)
+        EXPECTED_LOSS = CCErr_Result(XLPy.CallUDF("addin.udfs", "EXPECTED_LOSS", Array(pd, lgd, ead), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         EXPECTED_LOSS = XLPy.CallUDF("addin.udfs", "EXPECTED_LOSS", Array(pd, lgd, ead))
         Exit Function
     #End If
 failed:
-    EXPECTED_LOSS = Err.Description
+    EXPECTED_LOSS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function FAIR_SPREAD(pd, lgd)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        FAIR_SPREAD = XLPy.CallUDF("addin.udfs", "FAIR_SPREAD", Array(pd, lgd), ActiveWorkbook, Application.Caller)
+        FAIR_SPREAD = CCErr_Result(XLPy.CallUDF("addin.udfs", "FAIR_SPREAD", Array(pd, lgd), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         FAIR_SPREAD = XLPy.CallUDF("addin.udfs", "FAIR_SPREAD", Array(pd, lgd))
         Exit Function
     #End If
 failed:
-    FAIR_SPREAD = Err.Description
+    FAIR_SPREAD = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function FIRESALE_HAIRCUT(units, daily_volume, annual_vol, Optional days_to_sell, Optional impact_coef, Optional cost_per_unit, Optional unit_value, Optional confidence, Optional deflation)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        FIRESALE_HAIRCUT = XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, deflation), ActiveWorkbook, Application.Caller)
+        FIRESALE_HAIRCUT = CCErr_Result(XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, deflation), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         FIRESALE_HAIRCUT = XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, deflation))
         Exit Function
     #End If
 failed:
-    FIRESALE_HAIRCUT = Err.Description
+    FIRESALE_HAIRCUT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function FRYE_JACOBS_LGD(cdr, pd, elgd, rho)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        FRYE_JACOBS_LGD = XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, rho), ActiveWorkbook, Application.Caller)
+        FRYE_JACOBS_LGD = CCErr_Result(XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, rho), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         FRYE_JACOBS_LGD = XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, rho))
         Exit Function
     #End If
 failed:
-    FRYE_JACOBS_LGD = Err.Description
+    FRYE_JACOBS_LGD = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_BOOK_VALUE(cost, age_years, life_years, Optional salvage)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_BOOK_VALUE = XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(cost, age_years, life_years, salvage), ActiveWorkbook, Application.Caller)
+        GPU_BOOK_VALUE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(cost, age_years, life_years, salvage), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_BOOK_VALUE = XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(cost, age_years, life_years, salvage))
         Exit Function
     #End If
 failed:
-    GPU_BOOK_VALUE = Err.Description
+    GPU_BOOK_VALUE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_ECON_LIFE(rent0, utilization, cash_cost, deflation, Optional max_life_years, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_ECON_LIFE = XLPy.CallUDF("addin.udfs", "GPU_ECON_LIFE", Array(rent0, utilization, cash_cost, deflation, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        GPU_ECON_LIFE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_ECON_LIFE", Array(rent0, utilization, cash_cost, deflation, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_ECON_LIFE = XLPy.CallUDF("addin.udfs", "GPU_ECON_LIFE", Array(rent0, utilization, cash_cost, deflation, max_life_years, step_years, step_downs))
         Exit Function
     #End If
 failed:
-    GPU_ECON_LIFE = Err.Description
+    GPU_ECON_LIFE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_IMPLIED_DEFLATION(market_price, rent0, utilization, cash_cost, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_IMPLIED_DEFLATION = XLPy.CallUDF("addin.udfs", "GPU_IMPLIED_DEFLATION", Array(market_price, rent0, utilization, cash_cost, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        GPU_IMPLIED_DEFLATION = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_IMPLIED_DEFLATION", Array(market_price, rent0, utilization, cash_cost, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_IMPLIED_DEFLATION = XLPy.CallUDF("addin.udfs", "GPU_IMPLIED_DEFLATION", Array(market_price, rent0, utilization, cash_cost, discount_rate, salvage, max_life_years, step_years, step_downs))
         Exit Function
     #End If
 failed:
-    GPU_IMPLIED_DEFLATION = Err.Description
+    GPU_IMPLIED_DEFLATION = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_MARKET_EVIDENCE(Optional sku, Optional basis)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_MARKET_EVIDENCE = XLPy.CallUDF("addin.udfs", "GPU_MARKET_EVIDENCE", Array(sku, basis), ActiveWorkbook, Application.Caller)
+        GPU_MARKET_EVIDENCE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_MARKET_EVIDENCE", Array(sku, basis), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_MARKET_EVIDENCE = XLPy.CallUDF("addin.udfs", "GPU_MARKET_EVIDENCE", Array(sku, basis))
         Exit Function
     #End If
 failed:
-    GPU_MARKET_EVIDENCE = Err.Description
+    GPU_MARKET_EVIDENCE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_RENT(rent0, years, deflation, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RENT = XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, years, deflation, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        GPU_RENT = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, years, deflation, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_RENT = XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, years, deflation, step_years, step_downs))
         Exit Function
     #End If
 failed:
-    GPU_RENT = Err.Description
+    GPU_RENT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RV = XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        GPU_RV = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_RV = XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs))
         Exit Function
     #End If
 failed:
-    GPU_RV = Err.Description
+    GPU_RV = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_RV_CURVE(cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional horizon_years, Optional periods_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(cost, rent0, utilization, cash_cost, deflation, discount_rate, horizon_years, periods_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller)
+        GPU_RV_CURVE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(cost, rent0, utilization, cash_cost, deflation, discount_rate, horizon_years, periods_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(cost, rent0, utilization, cash_cost, deflation, discount_rate, horizon_years, periods_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs))
         Exit Function
     #End If
 failed:
-    GPU_RV_CURVE = Err.Description
+    GPU_RV_CURVE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_SKUS()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_SKUS = XLPy.CallUDF("addin.udfs", "GPU_SKUS", Array(), ActiveWorkbook, Application.Caller)
+        GPU_SKUS = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_SKUS", Array(), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_SKUS = XLPy.CallUDF("addin.udfs", "GPU_SKUS", Array())
         Exit Function
     #End If
 failed:
-    GPU_SKUS = Err.Description
+    GPU_SKUS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function GPU_SPEC(sku, field)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_SPEC = XLPy.CallUDF("addin.udfs", "GPU_SPEC", Array(sku, field), ActiveWorkbook, Application.Caller)
+        GPU_SPEC = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_SPEC", Array(sku, field), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         GPU_SPEC = XLPy.CallUDF("addin.udfs", "GPU_SPEC", Array(sku, field))
         Exit Function
     #End If
 failed:
-    GPU_SPEC = Err.Description
+    GPU_SPEC = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function IRB_K(pd, lgd, Optional maturity, Optional asset_corr, Optional scaling)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        IRB_K = XLPy.CallUDF("addin.udfs", "IRB_K", Array(pd, lgd, maturity, asset_corr, scaling), ActiveWorkbook, Application.Caller)
+        IRB_K = CCErr_Result(XLPy.CallUDF("addin.udfs", "IRB_K", Array(pd, lgd, maturity, asset_corr, scaling), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         IRB_K = XLPy.CallUDF("addin.udfs", "IRB_K", Array(pd, lgd, maturity, asset_corr, scaling))
         Exit Function
     #End If
 failed:
-    IRB_K = Err.Description
+    IRB_K = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function IRB_RW(pd, lgd, Optional maturity, Optional asset_corr, Optional scaling)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        IRB_RW = XLPy.CallUDF("addin.udfs", "IRB_RW", Array(pd, lgd, maturity, asset_corr, scaling), ActiveWorkbook, Application.Caller)
+        IRB_RW = CCErr_Result(XLPy.CallUDF("addin.udfs", "IRB_RW", Array(pd, lgd, maturity, asset_corr, scaling), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         IRB_RW = XLPy.CallUDF("addin.udfs", "IRB_RW", Array(pd, lgd, maturity, asset_corr, scaling))
         Exit Function
     #End If
 failed:
-    IRB_RW = Err.Description
+    IRB_RW = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LGD_CAPITAL(pd, coverage, collateral_vol, horizon_years, rho_collateral, Optional asset_corr, Optional theta, Optional quantile)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_CAPITAL = XLPy.CallUDF("addin.udfs", "LGD_CAPITAL", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile), ActiveWorkbook, Application.Caller)
+        LGD_CAPITAL = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_CAPITAL", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LGD_CAPITAL = XLPy.CallUDF("addin.udfs", "LGD_CAPITAL", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile))
         Exit Function
     #End If
 failed:
-    LGD_CAPITAL = Err.Description
+    LGD_CAPITAL = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LGD_CORR(pd, coverage, collateral_vol, horizon_years, rho_collateral, Optional asset_corr, Optional theta)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_CORR = XLPy.CallUDF("addin.udfs", "LGD_CORR", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta), ActiveWorkbook, Application.Caller)
+        LGD_CORR = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_CORR", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LGD_CORR = XLPy.CallUDF("addin.udfs", "LGD_CORR", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta))
         Exit Function
     #End If
 failed:
-    LGD_CORR = Err.Description
+    LGD_CORR = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LGD_DOWNTURN(pd, coverage, collateral_vol, horizon_years, rho_collateral, Optional asset_corr, Optional theta, Optional quantile)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_DOWNTURN = XLPy.CallUDF("addin.udfs", "LGD_DOWNTURN", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile), ActiveWorkbook, Application.Caller)
+        LGD_DOWNTURN = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_DOWNTURN", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LGD_DOWNTURN = XLPy.CallUDF("addin.udfs", "LGD_DOWNTURN", Array(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr, theta, quantile))
         Exit Function
     #End If
 failed:
-    LGD_DOWNTURN = Err.Description
+    LGD_DOWNTURN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LGD_FIELDS()
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_FIELDS = XLPy.CallUDF("addin.udfs", "LGD_FIELDS", Array(), ActiveWorkbook, Application.Caller)
+        LGD_FIELDS = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_FIELDS", Array(), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LGD_FIELDS = XLPy.CallUDF("addin.udfs", "LGD_FIELDS", Array())
         Exit Function
     #End If
 failed:
-    LGD_FIELDS = Err.Description
+    LGD_FIELDS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LGD_MC(inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_MC = XLPy.CallUDF("addin.udfs", "LGD_MC", Array(inputs), ActiveWorkbook, Application.Caller)
+        LGD_MC = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_MC", Array(inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LGD_MC = XLPy.CallUDF("addin.udfs", "LGD_MC", Array(inputs))
         Exit Function
     #End If
 failed:
-    LGD_MC = Err.Description
+    LGD_MC = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function LLCR(deal_inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LLCR = XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs), ActiveWorkbook, Application.Caller)
+        LLCR = CCErr_Result(XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         LLCR = XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs))
         Exit Function
     #End If
 failed:
-    LLCR = Err.Description
+    LLCR = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function RENT_BREAKEVEN(deal_inputs, Optional target)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        RENT_BREAKEVEN = XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller)
+        RENT_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         RENT_BREAKEVEN = XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target))
         Exit Function
     #End If
 failed:
-    RENT_BREAKEVEN = Err.Description
+    RENT_BREAKEVEN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function RENT_DEFLATION_FIT(dates, rents)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        RENT_DEFLATION_FIT = XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents), ActiveWorkbook, Application.Caller)
+        RENT_DEFLATION_FIT = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         RENT_DEFLATION_FIT = XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents))
         Exit Function
     #End If
 failed:
-    RENT_DEFLATION_FIT = Err.Description
+    RENT_DEFLATION_FIT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function TAIL_DEPENDENCE(rho, nu)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TAIL_DEPENDENCE = XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(rho, nu), ActiveWorkbook, Application.Caller)
+        TAIL_DEPENDENCE = CCErr_Result(XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(rho, nu), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         TAIL_DEPENDENCE = XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(rho, nu))
         Exit Function
     #End If
 failed:
-    TAIL_DEPENDENCE = Err.Description
+    TAIL_DEPENDENCE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function UTILIZATION_BREAKEVEN(deal_inputs, Optional target)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        UTILIZATION_BREAKEVEN = XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller)
+        UTILIZATION_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         UTILIZATION_BREAKEVEN = XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target))
         Exit Function
     #End If
 failed:
-    UTILIZATION_BREAKEVEN = Err.Description
+    UTILIZATION_BREAKEVEN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function VASICEK_PD(pd, Optional asset_corr, Optional quantile)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        VASICEK_PD = XLPy.CallUDF("addin.udfs", "VASICEK_PD", Array(pd, asset_corr, quantile), ActiveWorkbook, Application.Caller)
+        VASICEK_PD = CCErr_Result(XLPy.CallUDF("addin.udfs", "VASICEK_PD", Array(pd, asset_corr, quantile), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
         VASICEK_PD = XLPy.CallUDF("addin.udfs", "VASICEK_PD", Array(pd, asset_corr, quantile))
         Exit Function
     #End If
 failed:
-    VASICEK_PD = Err.Description
+    VASICEK_PD = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 

@@ -5,10 +5,11 @@ reports stale files). It writes:
 
 * ``addin/packaging/ComputeCredit.bas``: the VBA wrappers (module ``xlwings_udfs``) that xlwings'
   *Import Functions* writes into the add-in, from the real classic decorators (:mod:`addin.packaging.vba`);
-* ``addin/packaging/ComputeCreditHelp.bas``: one macro registering the Function Wizard help and categories;
-* ``addin/packaging/ComputeCredit.xlam``: the custom add-in made by ``xlwings quickstart ComputeCredit
-  --addin`` with its configuration sheet pointing ``UDF MODULES`` at ``addin.udfs`` (the VBA
-  project is copied byte for byte);
+* ``addin/packaging/ComputeCreditErrors.bas``: error texts to Excel error values, kept for ``CC_WHY``;
+* ``addin/packaging/ComputeCreditHelp.bas``: ``CC_WHY`` and the Function Wizard help and categories;
+* ``addin/packaging/ComputeCredit.xlam``: the add-in, built from ``xlwings quickstart ComputeCredit
+  --addin`` with these modules written into its VBA project as source and its config sheet
+  ``ComputeCredit.conf`` pointing ``UDF MODULES`` at ``addin.udfs`` (:mod:`addin.packaging.xlam`);
 * ``docs/functions.md``: the function reference (signature, description, every argument with its
   help, unit and default, an example computed by calling the function).
 
@@ -18,38 +19,23 @@ reports stale files). It writes:
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib
-import io
 import pathlib
 import re
-import subprocess
 import sys
-import tempfile
-import zipfile
 from typing import Any
 
 from pymodel.defaults import PARAMS
+from pymodel.errors import DomainError
 
 from . import vba
+from .xlam import CONF_ROWS, CONF_SHEET, build_xlam, zip_members
 from ..registry import CATEGORIES, REGISTRY, UdfSpec
 
 __all__ = ["ROOT", "artefacts", "build_xlam", "functions_md", "stale", "main", "zip_members",
            "CONF_SHEET", "CONF_ROWS", "SAMPLES"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-#: The add-in's VBA keeps xlwings' quickstart project name ``myaddin`` (``PROJECT_NAME`` is
-#: compiled into the VBA project, which we do not touch): its config sheet is ``myaddin.conf``.
-CONF_SHEET = "myaddin.conf"
-#: Rows of the config sheet (key, value). Interpreter and PYTHONPATH rows are left out on purpose
-#: so that ``%USERPROFILE%\.myaddin\myaddin.conf`` or ``pythonw`` on the PATH decide them.
-CONF_ROWS: tuple[tuple[str, Any], ...] = (
-    ("UDF Modules", vba.UDF_MODULE),
-    ("Debug UDFs", False),
-    ("Use UDF Server", False),
-    ("Show Console", False),
-)
 
 #: Sample values for the documented examples, by argument name (required arguments without a
 #: model default). Other required arguments take their default from pymodel.defaults; a
@@ -108,81 +94,6 @@ def _load_registry() -> dict[str, UdfSpec]:
 def _specs() -> list[UdfSpec]:
     reg = _load_registry()
     return [reg[k] for k in sorted(reg)]
-
-
-# ---------------------------------------------------------------------------- xlam
-def _quickstart_xlam() -> bytes:
-    """Run xlwings' own ``xlwings quickstart ComputeCredit --addin`` in a temp dir."""
-    code = "from xlwings.cli import main; main()"
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-c", code, "quickstart", "ComputeCredit", "--addin"],
-                       cwd=tmp, check=True, capture_output=True, text=True)
-        return (pathlib.Path(tmp) / "ComputeCredit" / "ComputeCredit.xlam").read_bytes()
-
-
-def _xml_text(s: str) -> str:
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _conf_sheet_parts(sheet_xml: str) -> tuple[str, str]:
-    strings: list[str] = []
-    rows = []
-    for i, (key, value) in enumerate(CONF_ROWS, start=1):
-        strings.append(key)
-        cells = f'<c r="A{i}" s="1" t="s"><v>{len(strings) - 1}</v></c>'
-        if isinstance(value, bool):
-            cells += f'<c r="B{i}" s="1" t="b"><v>{int(value)}</v></c>'
-        else:
-            strings.append(str(value))
-            cells += f'<c r="B{i}" s="1" t="s"><v>{len(strings) - 1}</v></c>'
-        rows.append(f'<row r="{i}" spans="1:2" ht="15.75">{cells}</row>')
-    sheet_xml, n1 = re.subn(r"<sheetData>.*</sheetData>",
-                            "<sheetData>" + "".join(rows) + "</sheetData>", sheet_xml,
-                            flags=re.S)
-    sheet_xml, n2 = re.subn(r'<dimension ref="[^"]*"\s*/>',
-                            f'<dimension ref="A1:B{len(CONF_ROWS)}" />', sheet_xml)
-    if (n1, n2) != (1, 1):
-        raise RuntimeError("unexpected quickstart add-in layout (config sheet)")
-    sst = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-           '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-           f'count="{len(strings)}" uniqueCount="{len(strings)}">'
-           + "".join(f"<si><t>{_xml_text(s)}</t></si>" for s in strings) + "</sst>")
-    return sheet_xml, sst
-
-
-def build_xlam(template: bytes | None = None) -> bytes:
-    """The ComputeCredit add-in: xlwings' quickstart add-in with its config sheet activated
-    (``_myaddin.conf`` renamed to ``myaddin.conf``) and ``UDF MODULES = addin.udfs``; title and
-    description set for Excel's Add-ins dialog. Every other part, including
-    ``xl/vbaProject.bin``, is copied unchanged (same order, timestamps and compression)."""
-    import pymodel
-    src = zipfile.ZipFile(io.BytesIO(template if template is not None else _quickstart_xlam()))
-    sheet, sst = _conf_sheet_parts(src.read("xl/worksheets/sheet1.xml").decode("utf-8"))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as dst:
-        for old in src.infolist():
-            info = copy.copy(old)  # writestr updates offsets in place
-            data = src.read(old)
-            if info.filename == "xl/workbook.xml":
-                text = data.decode("utf-8")
-                new = text.replace('name="_myaddin.conf"', f'name="{CONF_SHEET}"')
-                if new == text:
-                    raise RuntimeError("unexpected quickstart add-in layout (sheet name)")
-                data = new.encode("utf-8")
-            elif info.filename == "xl/worksheets/sheet1.xml":
-                data = sheet.encode("utf-8")
-            elif info.filename == "xl/sharedStrings.xml":
-                data = sst.encode("utf-8")
-            elif info.filename == "docProps/core.xml":
-                text = data.decode("utf-8")
-                desc = (f"ComputeCredit {pymodel.__version__}: credit analytics for debt secured "
-                        f"on AI compute (Python functions via xlwings, module {vba.UDF_MODULE}).")
-                text = text.replace("<dc:title />", "<dc:title>ComputeCredit</dc:title>")
-                text = text.replace("<dc:description />",
-                                    f"<dc:description>{_xml_text(desc)}</dc:description>")
-                data = text.encode("utf-8")
-            dst.writestr(info, data)
-    return out.getvalue()
 
 
 # ---------------------------------------------------------------------------- docs
@@ -270,10 +181,15 @@ def functions_md() -> str:
            f"{len(specs)} functions. Conventions: rates, probabilities, correlations, shares "
            "and deflation are decimals (0.30 = 30%); time is in years; rents and cash costs "
            "per GPU-hour; values per GPU. An empty optional argument (shown in brackets) means "
-           "the default. Bad input returns a text starting with `#VALUE!`, `#NUM!` or `#N/A` "
-           "that names the argument.", "", "## Contents", ""]
+           "the default.", "",
+           "Errors: in Excel a bad input shows a real error value (`#VALUE!` wrong type or "
+           "shape, `#NUM!` outside the domain or no convergence, `#N/A` not available), so "
+           "`ISERROR`, `IFERROR` and `IFNA` work, and `=CC_WHY(cell)` returns the message, "
+           "which names the argument, the bound and the value. Called from Python or xlwings Lite, the functions return the message as text starting "
+           "with the error tag (`#NUM! deflation must be ...`).", "", "## Contents", ""]
+    extra = {c: [name for name, _, cat, _ in vba.VBA_ONLY_FUNCTIONS if cat == c] for c in cats}
     for c in cats:
-        names = [s.name for s in specs if s.category == c]
+        names = [s.name for s in specs if s.category == c] + extra[c]
         anchor = re.sub(r"[^a-z0-9 -]", "", c.lower()).replace(" ", "-")
         out.append(f"* [{c}](#{anchor}): " + ", ".join(f"`{n}`" for n in names))
     for c in cats:
@@ -297,6 +213,17 @@ def functions_md() -> str:
                 out.append(f"Example: `{formula}` (cells holding the inputs).")
             else:
                 out.append(f"Example: `{formula}` returns {_md(result)}.")
+        for name, doc, cat, args in vba.VBA_ONLY_FUNCTIONS:
+            if cat != c:
+                continue
+            out += ["", f"### {name}", "", f"`{name}({', '.join(a for a, _ in args)})`", "",
+                    _md(doc) + " Part of the add-in itself (VBA), not of the Python functions.",
+                    "", "| Argument | Required | Accepts | Unit | Default (empty cell) | Help |",
+                    "|---|---|---|---|---|---|"]
+            out += [f"| `{a}` | yes | cell reference |  |  | {_md(h)} |" for a, h in args]
+            sample = DomainError("deflation", "in (-1, 1)", 1.2).excel_text()
+            out += ["", f"Example: `={name}(B7)` where B7 shows `#NUM!` returns the message, "
+                        f"e.g. `{sample}`; for a cell without an error it returns empty text."]
     return "\n".join(out) + "\n"
 
 
@@ -306,16 +233,11 @@ def artefacts() -> dict[str, bytes]:
     _load_registry()
     return {
         "addin/packaging/ComputeCredit.bas": vba.udfs_bas().encode("utf-8"),
+        "addin/packaging/ComputeCreditErrors.bas": vba.errors_bas().encode("utf-8"),
         "addin/packaging/ComputeCreditHelp.bas": vba.help_bas().encode("utf-8"),
         "addin/packaging/ComputeCredit.xlam": build_xlam(),
         "docs/functions.md": functions_md().encode("utf-8"),
     }
-
-
-def zip_members(data: bytes) -> list[tuple[str, bytes]]:
-    """(name, uncompressed bytes) of every part of a zip package, in order."""
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return [(i.filename, z.read(i)) for i in z.infolist()]
 
 
 def same_artefact(rel: str, old: bytes, new: bytes) -> bool:

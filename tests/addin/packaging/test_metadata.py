@@ -64,17 +64,20 @@ def test_names_unique_case_insensitive_and_not_excel_builtins():
 
 
 def test_names_do_not_clash_with_the_add_ins_own_vba():
-    """The add-in's VBA project holds xlwings' runtime (module ``xlwings``): a UDF named like one
-    of its procedures (VBA ignores case) would be an "Ambiguous name detected" compile error."""
+    """The add-in's VBA project holds xlwings' runtime (module ``xlwings``) and our error and help
+    modules: a UDF named like one of their procedures (VBA ignores case) would be an "Ambiguous
+    name detected" compile error."""
     import xlwings
     src = (pathlib.Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text(
         encoding="utf-8", errors="replace")
+    src += vba.errors_bas() + vba.help_bas()
     procs = {m.lower() for m in re.findall(
         r"^\s*(?:Public |Private |Friend )?(?:Declare (?:PtrSafe )?)?(?:Function|Sub) (\w+)",
         src, flags=re.M)}
-    assert {"runpython", "importpythonudfstoaddin", "getconfig"} <= procs
-    procs |= {"xlwings", "dictionary", "module1", "thisworkbook", "xlwings_udfs",
-              "computecredithelp", vba.HELP_MACRO.lower()}
+    assert {"runpython", "importpythonudfstoaddin", "getconfig", "cc_why",
+            "ccerr_result"} <= procs
+    procs |= {"xlwings", "dictionary", "thisworkbook", "sheet2", "xlwings_udfs",
+              vba.HELP_MODULE.lower(), vba.ERRORS_MODULE.lower(), vba.PROJECT_NAME.lower()}
     assert sorted(n for n in REGISTRY if n.lower() in procs) == []
 
 
@@ -162,8 +165,9 @@ def test_vba_wrapper_of_each_function(spec, bas):
     args = ", ".join(a.name for a in spec.args)
     call = f'XLPy.CallUDF("{vba.UDF_MODULE}", "{spec.name}", Array({args}), ActiveWorkbook, ' \
            f"Application.Caller)"
-    assert f"{spec.name} = {call}" in body
-    assert f"{spec.name} = Err.Description" in body
+    # every result goes through the error-value conversion (module ComputeCreditErrors)
+    assert f"{spec.name} = CCErr_Result({call}, Application.Caller)" in body
+    assert f"{spec.name} = CCErr_Failed(Err.Description, Application.Caller)" in body
 
 
 def test_vba_module_has_exactly_the_registered_functions(bas):
@@ -213,14 +217,13 @@ def _xlwings_template():
     return (pathlib.Path(xlwings.__file__).parent / "quickstart_addin.xlam").read_bytes()
 
 
-def test_xlam_keeps_the_vba_project_of_xlwings_quickstart():
+def test_xlam_changes_only_known_parts_of_xlwings_quickstart():
     ours = dict(generate.zip_members((ROOT / "addin/packaging/ComputeCredit.xlam").read_bytes()))
     theirs = dict(generate.zip_members(_xlwings_template()))
     assert set(ours) == set(theirs)
     changed = {k for k in ours if ours[k] != theirs[k]}
     assert changed == {"xl/workbook.xml", "xl/worksheets/sheet1.xml", "xl/sharedStrings.xml",
-                       "docProps/core.xml"}
-    assert ours["xl/vbaProject.bin"] == theirs["xl/vbaProject.bin"]
+                       "docProps/core.xml", "xl/vbaProject.bin"}
 
 
 def test_xlam_config_sheet_points_at_addin_udfs():
@@ -246,10 +249,11 @@ def test_xlam_config_sheet_points_at_addin_udfs():
 def test_config_sheet_name_matches_the_vba_project_name():
     """The add-in VBA looks for a sheet named PROJECT_NAME & ".conf"."""
     import xlwings
-    src = (pathlib.Path(xlwings.__file__).parent / "xlwings_custom_addin.bas").read_text(
-        encoding="utf-8", errors="replace")
+    from addin.packaging import ovba
+    z = zipfile.ZipFile(io.BytesIO((ROOT / "addin/packaging/ComputeCredit.xlam").read_bytes()))
+    src = ovba.VbaProject.load(z.read("xl/vbaProject.bin")).source("xlwings")
     project = re.search(r'PROJECT_NAME As String = "(\w+)"', src).group(1)
-    assert generate.CONF_SHEET == f"{project}.conf"
+    assert generate.CONF_SHEET == f"{project}.conf" == "ComputeCredit.conf"
     assert f'xlwings64-{xlwings.__version__}.dll' in src  # the DLL the add-in will load
 
 
