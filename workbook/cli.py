@@ -17,6 +17,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "lite-bundle": ("addin.packaging.lite", "write main.py and requirements.txt for xlwings Lite"),
     "backtest": ("workbook.backtest", "backtest the rent and value forecasts on the shipped "
                                       "market evidence (table, plots, HTML report)"),
+    "addin": ("addin.packaging.install", "install, uninstall or show the Excel add-in (XLSTART "
+                                         "and the per-user config)"),
+    "doctor": ("addin.packaging.doctor", "check that this machine is set up for the Excel add-in"),
 }
 
 
