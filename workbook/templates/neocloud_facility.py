@@ -1,0 +1,345 @@
+"""neocloud_facility.xlsx: a GPU-backed delayed-draw term loan to a neo-cloud (H100 + B200 fleet,
+take-or-pay contracts with IG and sub-IG tenants)."""
+
+from __future__ import annotations
+
+from .blocks import (CORR, Beside, Chart, Check, Column, Grid, Input, Inputs, Output,
+                     Outputs, Series, Sheet, Stack, Table, Template)
+
+__all__ = ["template"]
+
+FLEET = Inputs(title="Fleet and contracts", rows=[
+    Input("h100_gpus", 1536, "GPUs", "borrower fleet register"),
+    Input("h100_cost", 28000.0, "currency per GPU", "purchase invoices; catalogue reference "
+          "price 30,000 (GPU_SPEC)"),
+    Input("h100_rent0", 2.00, "currency per GPU-hour", "market spot rent at close; SDH100RT "
+          "index about 2.60 mid-2026 (catalogue)"),
+    Input("h100_cash_cost", 0.32, "currency per GPU-hour", "power 1.275 kW per GPU x price, "
+          "colocation, maintenance"),
+    Input("b200_gpus", 512, "GPUs", "borrower fleet register"),
+    Input("b200_cost", 42000.0, "currency per GPU", "purchase invoices; catalogue reference "
+          "price 35,000 plus networking"),
+    Input("b200_rent0", 3.40, "currency per GPU-hour", "contracted-market rent at close "
+          "(SDB200RT about 5.30 spot, catalogue)"),
+    Input("b200_cash_cost", 0.44, "currency per GPU-hour", "power 1.79 kW per GPU x price, "
+          "colocation, maintenance"),
+    Input("ig_share", 0.20, "decimal of capacity", "take-or-pay contracts with "
+          "investment-grade tenants"),
+    Input("ig_tenant_pd", 0.002, "decimal per year", "one-year PD of a BBB tenant "
+          "(rating-agency default studies, approx.)"),
+    Input("subig_share", 0.10, "decimal of capacity", "take-or-pay contracts with "
+          "sub-investment-grade (AI start-up) tenants"),
+    Input("subig_tenant_pd", 0.04, "decimal per year", "one-year PD of a B tenant "
+          "(rating-agency default studies, approx.)"),
+])
+
+
+def _fleet_avg(field: str) -> str:
+    """GPU-weighted average of an H100 and a B200 input."""
+    return f"=(h100_gpus*h100_{field}+b200_gpus*b200_{field})/(h100_gpus+b200_gpus)"
+
+
+DEAL = Inputs(
+    title="Deal (deal_inputs)", note="read as one range by the coverage functions",
+    name="deal_inputs", prefix="deal_", rows=[
+        Input("gpus", "=h100_gpus+b200_gpus", "GPUs", "fleet above"),
+        Input("rent0", _fleet_avg("rent0"), "currency per GPU-hour",
+              "fleet-weighted spot rent at close"),
+        Input("deflation", 0.20, "decimal per year", "annual spot-rent decline; README: 20-40% "
+              "a year observed; cf. RENT_DEFLATION_FIT"),
+        Input("utilization", 0.85, "decimal", "spot utilisation of uncontracted GPUs "
+              "(borrower KPI pack)"),
+        Input("contracted_share", "=ig_share+subig_share", "decimal",
+              "IG + sub-IG take-or-pay capacity"),
+        Input("contract_rate", 2.60, "currency per GPU-hour", "blended contract price "
+              "(customer contracts)"),
+        Input("contract_years", 4.0, "years", "remaining contract term (customer contracts)"),
+        Input("cash_cost", _fleet_avg("cash_cost"), "currency per GPU-hour",
+              "fleet-weighted power, colocation, maintenance"),
+        Input("tax_rate", 0.21, "decimal", "US federal corporate rate"),
+        Input("tenant_pd", "=(ig_share*ig_tenant_pd+subig_share*subig_tenant_pd)/(ig_share+"
+              "subig_share)", "decimal per year", "share-weighted tenant default probability"),
+        Input("tenant_default_year", None, "years", "none: no tenant-default stress in the base "
+              "case (type a year to test one)"),
+        Input("step_years", 2.0, "years from close", "next NVIDIA generation in volume (Rubin, "
+              "catalogue volume date)"),
+        Input("step_downs", 0.10, "decimal", "rent markdown when it ships (throughput parity "
+              "with premium)"),
+        Input("debt", 35_000_000.0, "currency", "facility commitment, assumed fully drawn at "
+              "close (term sheet)"),
+        Input("debt_rate", 0.105, "nominal annual decimal", "base rate + margin (term sheet)"),
+        Input("debt_years", 4.0, "years", "tenor (term sheet)"),
+        Input("amortization", "annuity", "-", "annuity | linear | bullet | sculpted (term "
+              "sheet)"),
+        Input("balloon", 0.20, "decimal of debt", "balloon at maturity (term sheet)"),
+        Input("periods_per_year", 4, "periods per year", "quarterly payments (term sheet)"),
+        Input("gpu_cost", _fleet_avg("cost"), "currency per GPU", "fleet-weighted purchase "
+              "price"),
+        Input("age_years", 0.0, "years", "GPUs new at close"),
+        Input("book_life_years", 6.0, "years", "straight-line depreciation life (borrower "
+              "accounts)"),
+        Input("physical_life_years", 7.0, "years", "physical life of a data-centre GPU "
+              "(assumption)"),
+        Input("salvage", 1500.0, "currency per GPU", "scrap/parts value at end of life"),
+        Input("discount_rate", 0.12, "annual effective decimal", "collateral discount rate "
+              "(cost of equity of a GPU buyer)"),
+    ])
+
+CREDIT = Inputs(title="Credit, covenants and collateral", rows=[
+    Input("borrower_pd", 0.03, "decimal per year", "internal rating B+ (one-year PD)"),
+    Input("margin", 0.065, "decimal per year", "facility margin over the base rate (term "
+          "sheet)"),
+    Input("dscr_covenant", 1.20, "x", "minimum DSCR covenant (term sheet)"),
+    Input("ltv_covenant", 0.80, "decimal", "maximum LTV covenant (term sheet)"),
+    Input("maturity_years", "=deal_debt_years", "years", "effective maturity for IRB capital"),
+    Input("collateral_vol", 0.45, "decimal per sqrt(year)", "volatility of GPU values "
+          "(log-rent volatility, cf. RENT_DEFLATION_FIT)"),
+    Input("workout_years", 1.0, "years", "time from default to the sale of the GPUs"),
+    Input("rho_collateral", 0.50, "decimal", "correlation of GPU values with the systematic "
+          "factor (downturns hit rents)", fmt=CORR),
+    Input("theta", 0.0, "decimal", "loading of GPU values on the borrower's own shock",
+          fmt=CORR),
+    Input("daily_volume", 300.0, "GPUs a day", "secondary-market depth for used H100/B200 "
+          "(broker estimate)"),
+    Input("days_to_sell", 60.0, "business days", "liquidation horizon of the receiver"),
+    Input("cost_per_unit", 1500.0, "currency per GPU", "de-installation, transport, "
+          "refurbishment and broker fee"),
+])
+
+# GPU_RV / GPU_RV_CURVE arguments after (cost, rent) that come from the deal block
+_LIFE = "deal_physical_life_years-deal_age_years"
+_STEPS = "deal_step_years, deal_step_downs"
+
+
+def _curve(sku: str) -> Table:
+    return Table(
+        f"=GPU_RV_CURVE({sku}_cost, {sku}_rent0, deal_utilization, {sku}_cash_cost, "
+        f"deal_deflation, deal_discount_rate, deal_debt_years, 1, deal_book_life_years, "
+        f"deal_age_years, deal_salvage, {_LIFE}, {_STEPS})",
+        title=f"{sku.upper()} (cost, rent at close from Inputs)", id=f"curve_{sku}",
+        names={f"{sku}_econ_end": "economic value[-1]", f"{sku}_book_end": "book value[-1]"})
+
+
+def _gpu_rv(sku: str) -> str:
+    return (f"=GPU_RV({sku}_rent0, deal_utilization, {sku}_cash_cost, deal_deflation, "
+            f"deal_discount_rate, deal_salvage, {_LIFE}, {_STEPS})")
+
+
+COLLATERAL = Sheet(
+    "Collateral", "Collateral: economic value against straight-line book value, per GPU",
+    note="GPU_RV_CURVE: income-approach value of one GPU at each year (rent deflation and "
+         "generation step-downs) next to the book value that deal sheets use.",
+    blocks=[
+        Beside([_curve("h100"), _curve("b200")]),
+        Outputs(title="Fleet at close", span=4, rows=[
+            Output("H100 economic value per GPU (GPU_RV)", _gpu_rv("h100"),
+                   "currency per GPU", "rv_h100"),
+            Output("B200 economic value per GPU (GPU_RV)", _gpu_rv("b200"),
+                   "currency per GPU", "rv_b200"),
+            Output("Fleet economic value", "=h100_gpus*rv_h100+b200_gpus*rv_b200", "currency",
+                   "fleet_econ_value"),
+            Output("Fleet book value", "=h100_gpus*GPU_BOOK_VALUE(h100_cost, deal_age_years, "
+                   "deal_book_life_years, deal_salvage)+b200_gpus*GPU_BOOK_VALUE(b200_cost, "
+                   "deal_age_years, deal_book_life_years, deal_salvage)", "currency",
+                   "fleet_book_value"),
+            Output("Economic / book", "=fleet_econ_value/fleet_book_value", "decimal",
+                   "fleet_econ_to_book"),
+            Output("Economic LTV at close", "=deal_debt/fleet_econ_value", "decimal",
+                   "ltv_econ_close"),
+            Output("Book LTV at close", "=deal_debt/fleet_book_value", "decimal",
+                   "ltv_book_close"),
+        ]),
+        Chart("Economic vs book value per GPU", x_title="year", y_title="currency per GPU",
+              y_format="#,##0", categories=Series("curve_h100", "year"), series=[
+                  Series(f"curve_{sku}", f"{what} value", f"{sku.upper()} {what}")
+                  for sku in ("h100", "b200") for what in ("economic", "book")]),
+    ])
+
+_PERIODS = "[:-1]"  # rows of DSCR_TABLE before its last row, the balloon at maturity
+
+COVERAGE = Sheet(
+    "Coverage", "Coverage: deflated DSCR and LTV paths against covenants",
+    note="DSCR_TABLE: the debt schedule is fixed at close; spot rents deflate and step down "
+         "when the next generation ships; contracted capacity rolls onto spot at expiry.",
+    blocks=[
+        Outputs(label_width=34, rows=[
+            Output("Minimum DSCR", "=DSCR_MIN(deal_inputs)", "x", "min_dscr"),
+            Output("LLCR at close", "=LLCR(deal_inputs)", "x", "llcr_close"),
+            Output("Breakeven deflation (DSCR 1.00x)", "=DSCR_BREAKEVEN(deal_inputs, 1)",
+                   "decimal per year", "be_deflation"),
+            Output("Breakeven deflation at the covenant",
+                   "=DSCR_BREAKEVEN(deal_inputs, dscr_covenant)", "decimal per year",
+                   "be_deflation_cov"),
+            Output("Breakeven spot rent at close (1.00x)", "=RENT_BREAKEVEN(deal_inputs, 1)",
+                   "currency per GPU-hour", "be_rent"),
+            Output("Breakeven spot utilisation (1.00x)",
+                   "=UTILIZATION_BREAKEVEN(deal_inputs, 1)", "decimal", "be_util"),
+            Output("Debt capacity at the covenant DSCR",
+                   "=DEBT_CAPACITY(deal_inputs, dscr_covenant)", "currency",
+                   "capacity_at_covenant"),
+        ]),
+        Table("=DSCR_TABLE(deal_inputs)", id="dscr_table",
+              title="Per period (DSCR_TABLE; the last row is the balloon at maturity)",
+              extra=[Column("dscr_covenant", unit="x", formula="=dscr_covenant", rows=_PERIODS),
+                     Column("ltv_covenant", unit="decimal", formula="=ltv_covenant",
+                            rows=_PERIODS)],
+              names={"tab_dscr": "dscr" + _PERIODS, "tab_closing": "closing_balance[-2]",
+                     "tab_principal": "principal" + _PERIODS,
+                     "tab_econ_ltv": "economic_ltv" + _PERIODS,
+                     "tab_book_ltv": "book_ltv" + _PERIODS,
+                     "tab_econ_value": "economic_value_per_gpu" + _PERIODS,
+                     "tab_book_value": "book_value_per_gpu" + _PERIODS}),
+        Beside([
+            Chart("DSCR against covenant", x_title="year", y_title="DSCR (x)", y_format="0.00",
+                  categories=Series("dscr_table", "year" + _PERIODS), series=[
+                      Series("dscr_table", c + _PERIODS) for c in ("dscr", "dscr_covenant")]),
+            Chart("LTV: economic vs book against covenant", x_title="year", y_title="LTV",
+                  y_format="0%", categories=Series("dscr_table", "year" + _PERIODS), series=[
+                      Series("dscr_table", c + _PERIODS)
+                      for c in ("economic_ltv", "book_ltv", "ltv_covenant")]),
+        ]),
+        Beside([
+            Table("=DSCR_COMPARE(deal_inputs)", id="compare",
+                  title="What straight-line sheets show: flat rents and book collateral "
+                        "(DSCR_COMPARE)",
+                  names={"cmp_flat": "dscr_flat", "cmp_deflated": "dscr_deflated"}),
+            Chart("DSCR: flat-rent sheet vs deflated", x_title="year", y_title="DSCR (x)",
+                  y_format="0.00", categories=Series("compare", "year"),
+                  series=[Series("compare", "dscr_flat"), Series("compare", "dscr_deflated")]),
+        ]),
+    ])
+
+# arguments of the collateral LGD functions after (PD, coverage, vol, workout years)
+_LGD_TAIL = "rho_collateral, , theta"
+
+LOSS = Sheet(
+    "Loss", "Loss: fire-sale haircut, correlated and downturn LGD, capital, pricing",
+    note="Defaults come in downturns, when GPU rents fall: the LGD below lets the collateral "
+         "fall with the borrower (correlated lognormal, closed form).",
+    blocks=[Beside([
+        Stack([
+            Table("=FIRESALE_HAIRCUT(deal_gpus, daily_volume, collateral_vol, days_to_sell, 1, "
+                  "cost_per_unit, fleet_econ_value/deal_gpus)", keyed=True,
+                  title="Fire-sale haircut on the whole fleet",
+                  names={"haircut_total": "total"}),
+            Outputs(rows=[
+                Output("Exposure at default (commitment)", "=deal_debt", "currency", "ead"),
+                Output("Collateral after fire-sale haircut",
+                       "=fleet_econ_value*(1-haircut_total)", "currency", "net_collateral"),
+                Output("Coverage (net collateral / EAD)", "=net_collateral/ead", "x",
+                       "coverage"),
+                Output("Expected LGD, correlated collateral (LGD_CORR)",
+                       f"=LGD_CORR(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"{_LGD_TAIL})", "decimal", "expected_lgd"),
+                Output("Expected LGD if collateral were independent (rho = 0)",
+                       "=LGD_CORR(borrower_pd, coverage, collateral_vol, workout_years, 0, , "
+                       "theta)", "decimal", "independent_lgd"),
+                Output("Downturn LGD at 99.9% (LGD_DOWNTURN)",
+                       f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"{_LGD_TAIL})", "decimal", "downturn_lgd"),
+                Output("Capital per unit EAD, collateral model (LGD_CAPITAL)",
+                       f"=LGD_CAPITAL(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"{_LGD_TAIL})", "decimal", "cap_collateral"),
+                Output("Basel IRB capital K with downturn LGD (IRB_K)",
+                       "=IRB_K(borrower_pd, downturn_lgd, maturity_years)", "decimal",
+                       "k_irb"),
+                Output("Basel IRB risk weight (IRB_RW)",
+                       "=IRB_RW(borrower_pd, downturn_lgd, maturity_years)", "decimal",
+                       "rw_irb"),
+                Output("Capital (K x EAD)", "=k_irb*ead", "currency", "capital"),
+                Output("Expected loss per year (EXPECTED_LOSS)",
+                       "=EXPECTED_LOSS(borrower_pd, expected_lgd, ead)", "currency per year",
+                       "el_per_year"),
+                Output("Fair spread for expected loss (FAIR_SPREAD)",
+                       "=FAIR_SPREAD(borrower_pd, expected_lgd)", "decimal per year",
+                       "spread_fair"),
+                Output("Facility margin", "=margin", "decimal per year", "margin_ref"),
+                Output("Margin less fair spread", "=margin-spread_fair", "decimal per year",
+                       "excess_spread"),
+                Output("Return on capital of the excess spread", "=excess_spread*ead/capital",
+                       "decimal", "return_on_capital"),
+            ]),
+            Grid(title="LGD distribution over the systematic factor (LGD_DOWNTURN at each "
+                       "quantile)",
+                 corner="systematic quantile", id="lgd_quantiles",
+                 rows=[0.50, 0.75, 0.90, 0.95, 0.99, 0.999], row_unit="decimal",
+                 columns=["LGD", "LGD, rho = 0"], unit="decimal", body=[
+                     f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, "
+                     f"{_LGD_TAIL}, {{row}})",
+                     "=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, 0, , "
+                     "theta, {row})"],
+                 names={"lgd_by_quantile": "LGD", "lgd_q_lower": "LGD[:-1]",
+                        "lgd_q_upper": "LGD[1:]"}),
+        ]),
+        Chart("LGD by systematic quantile (downturn severity)", kind="bar",
+              x_title="quantile of the systematic factor", y_title="LGD", y_format="0%",
+              categories=Series("lgd_quantiles", "rows"),
+              series=[Series("lgd_quantiles", "LGD"), Series("lgd_quantiles", "LGD, rho = 0")]),
+    ])])
+
+INPUTS = Sheet(
+    "Inputs", "Neo-cloud GPU facility: inputs",
+    note="Blue-on-yellow cells are inputs; white cells in column B are formulas. Field names "
+         "of the deal block are read by DSCR_TABLE and friends: do not rename them.",
+    blocks=[FLEET, DEAL, CREDIT])
+
+SUMMARY = [
+    Output("Fleet economic value at close", "=fleet_econ_value", "currency"),
+    Output("Fleet book value at close", "=fleet_book_value", "currency"),
+    Output("Economic LTV at close", "=ltv_econ_close", "decimal"),
+    Output("Maximum economic LTV over the loan", "=MAX(tab_econ_ltv)", "decimal"),
+    Output("Maximum book LTV over the loan", "=MAX(tab_book_ltv)", "decimal"),
+    Output("LTV covenant", "=ltv_covenant", "decimal"),
+    Output("Minimum DSCR", "=min_dscr", "x"),
+    Output("DSCR covenant", "=dscr_covenant", "x"),
+    Output("LLCR at close", "=llcr_close", "x"),
+    Output("Breakeven deflation (1.00x)", "=be_deflation", "decimal per year"),
+    Output("Breakeven deflation at the covenant", "=be_deflation_cov", "decimal per year"),
+    Output("Debt capacity at the covenant DSCR", "=capacity_at_covenant", "currency"),
+    Output("Fire-sale haircut", "=haircut_total", "decimal"),
+    Output("Expected LGD (correlated)", "=expected_lgd", "decimal"),
+    Output("Expected LGD if independent", "=independent_lgd", "decimal"),
+    Output("Downturn LGD (99.9%)", "=downturn_lgd", "decimal"),
+    Output("IRB risk weight", "=rw_irb", "decimal"),
+    Output("Capital", "=capital", "currency"),
+    Output("Expected loss per year", "=el_per_year", "currency"),
+    Output("Fair spread", "=spread_fair", "decimal per year"),
+    Output("Facility margin", "=margin", "decimal per year"),
+    Output("All checks TRUE", "=all_checks", "TRUE/FALSE"),
+]
+
+CHECKS = [
+    Check("H100 economic value <= book value at the horizon (base case)",
+          "=h100_econ_end<=h100_book_end"),
+    Check("B200 economic value <= book value at the horizon (base case)",
+          "=b200_econ_end<=b200_book_end"),
+    Check("Balances end at the balloon: closing balance of the last period = balloon x debt",
+          "=ABS(tab_closing-deal_balloon*deal_debt)<=0.000001*deal_debt"),
+    Check("Principal repaid over the loan = debt less balloon",
+          "=ABS(SUM(tab_principal)-deal_debt*(1-deal_balloon))<=0.000001*deal_debt"),
+    Check("DSCR_MIN equals the minimum of the DSCR column",
+          "=ABS(min_dscr-MIN(tab_dscr))<=0.000000001"),
+    Check("Deflated DSCR never above the flat-rent DSCR",
+          "=SUMPRODUCT(--(cmp_deflated>cmp_flat+0.000000001))=0"),
+    Check("Expected LGD within [0, 1]", "=AND(expected_lgd>=0, expected_lgd<=1)"),
+    Check("Downturn LGD within [0, 1] and >= expected LGD",
+          "=AND(downturn_lgd<=1, downturn_lgd>=expected_lgd)"),
+    Check("Correlation raises LGD: correlated >= independent", "=expected_lgd>=independent_lgd"),
+    Check("LGD rises with the systematic quantile",
+          "=SUMPRODUCT(--(lgd_q_upper<lgd_q_lower))=0"),
+    Check("Fire-sale haircut within [0, 1]", "=AND(haircut_total>=0, haircut_total<=1)"),
+    Check("Risk weight = 12.5 x K", "=ABS(rw_irb-12.5*k_irb)<=0.000000001"),
+    Check("Economic value per GPU in DSCR_TABLE at close = GPU_RV of the blended fleet",
+          f"=ABS(INDEX(tab_econ_value,1)-GPU_RV(deal_rent0, deal_utilization, deal_cash_cost, "
+          f"deal_deflation, deal_discount_rate, deal_salvage, {_LIFE}, {_STEPS}))"
+          f"<=0.000001*INDEX(tab_econ_value,1)"),
+]
+
+
+def template() -> Template:
+    """The neo-cloud facility workbook, as data."""
+    return Template(
+        title="Neo-cloud GPU facility",
+        subject="GPU-backed delayed-draw term loan to a neo-cloud",
+        summary_title="Neo-cloud GPU facility: summary",
+        sheets=[INPUTS, COLLATERAL, COVERAGE, LOSS], summary=SUMMARY, checks=CHECKS)

@@ -1,0 +1,163 @@
+"""portfolio.xlsx: a loan tape of GPU-backed facilities, one array formula per output column."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .blocks import (CORR, Beside, Chart, Check, Column, Input, Inputs, Output, Series, Sheet,
+                     Tape, Template)
+
+__all__ = ["template", "tape", "SKUS"]
+
+SKUS = {  # sku: (cost per GPU, rent0 per GPU-hour, cash cost per GPU-hour) - illustrative
+    "H100 SXM": (28000.0, 2.10, 0.32), "H200 SXM": (31000.0, 2.60, 0.33),
+    "B200": (40000.0, 3.60, 0.44), "A100 SXM": (12000.0, 1.00, 0.22),
+    "MI300X": (15000.0, 1.90, 0.33),
+}
+BORROWERS = ("neo-cloud", "miner turned AI host", "enterprise AI lab")
+PD_GRID = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08)
+
+
+def tape(n: int, seed: int = 2026) -> list[dict[str, Any]]:
+    """A synthetic, deterministic loan tape of ``n`` GPU-backed facilities."""
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    rows = []
+    skus = list(SKUS)
+    for i in range(n):
+        sku = skus[int(rng.integers(len(skus)))]
+        cost, rent, cash = SKUS[sku]
+        gpus = int(rng.choice([256, 512, 1024, 2048, 4096, 8192]))
+        rows.append({
+            "id": f"F{i + 1:04d}",
+            "borrower": BORROWERS[int(rng.integers(len(BORROWERS)))],
+            "sku": sku,
+            "gpus": gpus,
+            "ead": round(float(gpus * cost * rng.uniform(0.35, 0.75)), -3),
+            "pd": float(PD_GRID[int(rng.integers(len(PD_GRID)))]),
+            "rent0": round(rent * float(rng.uniform(0.85, 1.15)), 2),
+            "utilization": round(float(rng.uniform(0.70, 0.95)), 2),
+            "cash_cost": cash,
+            "deflation": round(float(rng.uniform(0.15, 0.35)), 2),
+            "collateral_vol": round(float(rng.uniform(0.35, 0.60)), 2),
+            "rho_collateral": round(float(rng.uniform(0.30, 0.70)), 2),
+            "maturity": float(rng.choice([2.0, 3.0, 4.0, 5.0])),
+            "margin": round(float(rng.uniform(0.04, 0.09)), 4),
+        })
+    return rows
+
+
+TAPE_INPUTS = [
+    Column("id", "facility", "-"), Column("borrower", "borrower type", "-"),
+    Column("sku", "GPU", "-"), Column("gpus", "GPUs", "GPUs"),
+    Column("ead", "EAD", "currency"), Column("pd", "PD (one-year)", "decimal per year"),
+    Column("rent0", "rent at close", "currency per GPU-hour"),
+    Column("utilization", "utilisation", "decimal"),
+    Column("cash_cost", "cash cost", "currency per GPU-hour"),
+    Column("deflation", "rent deflation", "decimal per year"),
+    Column("collateral_vol", "collateral vol", "decimal per sqrt(year)"),
+    Column("rho_collateral", "collateral corr", "decimal", fmt=CORR),
+    Column("maturity", "maturity", "years"), Column("margin", "margin", "decimal per year"),
+]
+
+# each output column is ONE array formula over the whole tape; tape_<key> names every column
+TAPE_OUTPUTS = [
+    Column("value", "economic value (GPU_RV)", "currency per GPU",
+           "=GPU_RV(tape_rent0, tape_utilization, tape_cash_cost, tape_deflation, "
+           "discount_rate, salvage, physical_life)"),
+    Column("econ_ltv", "economic LTV", "decimal", "=tape_ead/(tape_gpus*tape_value)"),
+    Column("coverage", "coverage after haircut", "x",
+           "=tape_gpus*tape_value*(1-workout_haircut)/tape_ead"),
+    Column("asset_corr", "asset correlation (BASEL_CORR)", "decimal", "=BASEL_CORR(tape_pd)",
+           fmt="0.000"),
+    Column("pd_downturn", "PD at 99.9% (VASICEK_PD)", "decimal",
+           "=VASICEK_PD(tape_pd, tape_asset_corr)"),
+    Column("lgd", "LGD (LGD_CORR)", "decimal", "=LGD_CORR(tape_pd, tape_coverage, "
+           "tape_collateral_vol, workout_years, tape_rho_collateral)"),
+    Column("lgd_downturn", "downturn LGD (LGD_DOWNTURN)", "decimal",
+           "=LGD_DOWNTURN(tape_pd, tape_coverage, tape_collateral_vol, workout_years, "
+           "tape_rho_collateral)"),
+    Column("el", "EL (EXPECTED_LOSS)", "currency per year",
+           "=EXPECTED_LOSS(tape_pd, tape_lgd, tape_ead)"),
+    Column("k", "capital K (IRB_K)", "decimal", "=IRB_K(tape_pd, tape_lgd_downturn, "
+           "tape_maturity)"),
+    Column("capital", "capital", "currency", "=tape_k*tape_ead"),
+    Column("spread", "fair spread (FAIR_SPREAD)", "decimal per year",
+           "=FAIR_SPREAD(tape_pd, tape_lgd)"),
+    Column("excess", "margin less fair spread", "decimal per year", "=tape_margin-tape_spread"),
+]
+
+INPUTS = Sheet(
+    "Inputs", "Portfolio: common inputs",
+    note="The facility-level inputs are on the Tape sheet (blue-on-yellow columns).",
+    blocks=[Inputs(title="Common assumptions", rows=[
+        Input("discount_rate", 0.12, "annual effective decimal", "collateral discount rate"),
+        Input("salvage", 1000.0, "currency per GPU", "scrap/parts value"),
+        Input("physical_life", 6.0, "years", "remaining physical life of the GPUs"),
+        Input("workout_haircut", 0.25, "decimal", "haircut on economic value in a workout "
+              "(cf. FIRESALE_HAIRCUT)"),
+        Input("workout_years", 1.0, "years", "default to sale of the GPUs"),
+        Input("ltv_limit", 0.80, "decimal", "economic LTV limit of the credit policy"),
+    ])])
+
+SUMMARY = [
+    Output("Facilities", "=ROWS(tape_ead)", "count"),
+    Output("Total EAD", "=SUM(tape_ead)", "currency"),
+    Output("Total collateral economic value", "=SUMPRODUCT(tape_gpus, tape_value)", "currency"),
+    Output("Portfolio economic LTV", "=SUM(tape_ead)/SUMPRODUCT(tape_gpus, tape_value)",
+           "decimal"),
+    Output("Facilities above the LTV limit", '=COUNTIF(tape_econ_ltv, ">"&ltv_limit)', "count"),
+    Output("EAD-weighted PD", "=SUMPRODUCT(tape_pd, tape_ead)/SUM(tape_ead)", "decimal",
+           fmt="0.00%"),
+    Output("EAD-weighted LGD", "=SUMPRODUCT(tape_lgd, tape_ead)/SUM(tape_ead)", "decimal"),
+    Output("EAD-weighted downturn LGD", "=SUMPRODUCT(tape_lgd_downturn, tape_ead)/SUM(tape_ead)",
+           "decimal"),
+    Output("Expected loss per year", "=SUM(tape_el)", "currency"),
+    Output("Capital", "=SUM(tape_capital)", "currency"),
+    Output("Facilities priced below their fair spread", '=COUNTIF(tape_excess, "<0")', "count"),
+    Output("All checks TRUE", "=all_checks", "TRUE/FALSE"),
+]
+
+
+def template(n: int = 60) -> Template:
+    """The portfolio workbook over a synthetic tape of ``n`` facilities, as data."""
+    show = min(n, 60)  # facilities drawn in the charts
+    tape_sheet = Sheet(
+        "Tape", f"Loan tape: {n} GPU-backed facilities",
+        note="Inputs in blue; each output column (grey header) is ONE array formula over the "
+             "whole tape (Ctrl+Shift+Enter).",
+        top=3,
+        blocks=[
+            Tape(tape(n), TAPE_INPUTS, TAPE_OUTPUTS, prefix="tape_", id="tape",
+                 freeze_columns=3, widths=(9, 20, 10, 8, 13)),
+            Beside([
+                Chart("Economic LTV by facility", kind="bar", width=24, x_title="facility",
+                      y_title="economic LTV", y_format="0%",
+                      categories=Series("tape", f"id[:{show}]"),
+                      series=[Series("tape", f"econ_ltv[:{show}]")]),
+                Chart("Expected and downturn LGD by facility", kind="bar", width=24,
+                      y_title="LGD", y_format="0%", categories=Series("tape", f"id[:{show}]"),
+                      series=[Series("tape", f"{k}[:{show}]") for k in ("lgd", "lgd_downturn")]),
+            ]),
+        ])
+    checks = [
+        Check(f"The tape has {n} facilities and every output column as many rows",
+              f"=AND(ROWS(tape_ead)={n}, COUNT(tape_lgd)={n}, COUNT(tape_el)={n}, "
+              f"COUNT(tape_capital)={n}, COUNT(tape_spread)={n}, COUNT(tape_econ_ltv)={n}, "
+              f"COUNT(tape_pd_downturn)={n})"),
+        Check("Every LGD within [0, 1]", "=AND(MIN(tape_lgd)>=0, MAX(tape_lgd)<=1)"),
+        Check("Downturn LGD >= expected LGD for every facility",
+              "=SUMPRODUCT(--(tape_lgd_downturn<tape_lgd))=0"),
+        Check("Downturn PD >= PD for every facility",
+              "=SUMPRODUCT(--(tape_pd_downturn<tape_pd))=0"),
+        Check("EL = PD x LGD x EAD, summed", "=ABS(SUM(tape_el)-SUMPRODUCT(tape_pd, tape_lgd, "
+              "tape_ead))<=0.000001*SUM(tape_el)"),
+        Check("Capital >= 0 for every facility", "=MIN(tape_capital)>=0"),
+        Check("Fair spread >= 0 for every facility", "=MIN(tape_spread)>=0"),
+        Check("Economic LTV > 0 for every facility", "=MIN(tape_econ_ltv)>0"),
+    ]
+    return Template(
+        title=f"GPU loan portfolio ({n} facilities)",
+        subject="Loan tape of GPU-backed facilities: one array formula per output column",
+        summary_title=f"GPU loan portfolio ({n} facilities): summary",
+        sheets=[INPUTS, tape_sheet], summary=SUMMARY, checks=checks)
