@@ -14,13 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from pymodel.errors import DomainError, InputError, InputTypeError
+from pymodel.errors import (EXCEL_ERROR_CODES as EXCEL_ERRORS, DomainError, InputError,
+                            InputTypeError)
 
 __all__ = ["unwrap", "to_number", "to_int", "to_text", "to_bool", "to_vector",
            "to_number_or_vector", "to_pairs", "to_matrix", "is_blank", "CONVERTERS"]
-
-EXCEL_ERRORS = ("#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!",
-                "#SPILL!", "#CALC!", "#GETTING_DATA")
 
 MAX_CELLS = 1_000_000  # guard: a whole-column reference must not hang Excel
 

@@ -29,7 +29,30 @@ __all__ = [
     "NotAvailableError",
     "format_value",
     "MESSAGES",
+    "EXCEL_ERROR_CODES",
+    "excel_error_code",
 ]
+
+#: Excel's error values as a cell shows them and a workbook file stores them (``t="e"``): the
+#: one list used by the add-in (error text in an argument), the headless engine (results) and
+#: the worksheet writer (cached values). Every ``excel_code`` below is one of them.
+EXCEL_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                     "#GETTING_DATA", "#SPILL!", "#CALC!")
+
+
+def excel_error_code(text: Any) -> str | None:
+    """The Excel error code that ``text`` starts with (``"#NUM! pd must be ..."`` -> ``"#NUM!"``),
+    case-insensitively and after leading blanks; None for anything else."""
+    if not isinstance(text, str):
+        return None
+    head = text.lstrip()[:13].upper()
+    if not head.startswith("#"):
+        return None
+    for code in EXCEL_ERROR_CODES:
+        if head.startswith(code):
+            return code
+    return None
+
 
 #: Message templates. Placeholders: ``name`` (argument), ``bound`` (what is allowed),
 #: ``value`` (what was given, already formatted).
