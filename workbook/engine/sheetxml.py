@@ -1,10 +1,14 @@
-"""Read formula cells from, and write cached values into, worksheet XML, touching nothing else.
+"""Read worksheet XML and write cached values into it, with an XML parser and byte offsets.
 
-A worksheet part is edited as text: only the ``<c>`` elements of formula cells (and the cells of
-array-formula ranges) get a new cached value ``<v>`` and type ``t``; every other byte of the part
-(styles ``s=``, merged cells, drawings, conditional formats, extension lists, namespace
-declarations) is copied as it was. Cells of an array formula's range that the file does not hold
-yet are inserted in row and column order, with the anchor cell's style.
+A worksheet part is parsed once with :mod:`xml.parsers.expat` (no DTD, no entities, UTF-8 only).
+The parser reports where each element of ``worksheet > sheetData > row > c`` starts and ends, so
+reading sees exactly the cells Excel would (never text inside comments, processing instructions
+or CDATA), and writing replaces exactly the bytes of the ``<c>`` elements that get a new cached
+value. Every other byte (styles ``s=``, merged cells, drawings, conditional formats, extension
+lists, namespace declarations, comments) is copied unchanged. Cells of an array-formula range
+that the part does not hold yet are inserted in row and column order, with the anchor's style.
+Time is linear in the size of the part; memory beyond the part itself is proportional to the
+cells read (reading) or to the values written (writing).
 """
 
 from __future__ import annotations
@@ -12,14 +16,28 @@ from __future__ import annotations
 import html
 import math
 import re
-from dataclasses import dataclass
-from typing import Any
+import xml.parsers.expat as expat
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
 
-from openpyxl.utils.cell import (column_index_from_string, coordinate_from_string,
-                                 get_column_letter, range_boundaries)
+from pymodel.errors import EXCEL_ERROR_CODES
 
-__all__ = ["FormulaCell", "ErrorValue", "read_formulas", "write_values", "split_coord",
-           "coord", "cells_of_range"]
+__all__ = ["FormulaCell", "ErrorValue", "CellRecord", "read_formulas", "iter_cells",
+           "write_values", "rewrite_formulas", "split_coord", "coord", "cells_of_range",
+           "range_bounds", "excel_escape", "excel_unescape", "MAX_ROW", "MAX_COL",
+           "SheetXMLError", "LimitExceeded", "new_parser", "set_attribute"]
+
+MAX_ROW, MAX_COL = 1_048_576, 16_384
+MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+           "http://purl.oclc.org/ooxml/spreadsheetml/main")
+
+
+class SheetXMLError(ValueError):
+    """A worksheet part that cannot be read as a worksheet; ``str(exc)`` is one plain line."""
+
+
+class LimitExceeded(SheetXMLError):
+    """A part holds more of something than the caller allows (checked while reading)."""
 
 
 @dataclass(frozen=True)
@@ -36,87 +54,429 @@ class FormulaCell:
     kind: str          # "normal", "shared", "array", "dataTable"
     ref: str | None    # the range of an array (or shared master) formula
     style: str | None = None  # the cell's s= attribute (style index)
+    si: str | None = None     # the shared-formula group of a "shared" formula
+
+
+@dataclass(slots=True)
+class CellRecord:
+    """One ``<c>`` element as the parser found it: position, type, value and formula."""
+    row: int
+    col: int
+    t: str | None            # the t= attribute (None: a number)
+    s: str | None            # the s= attribute (style index)
+    value: str | None        # text of <v>, or of <is> for an inline string
+    f_kind: str | None = None  # None: no formula; else "normal", "shared", "array", "dataTable"
+    f_text: str | None = None
+    f_ref: str | None = None
+    f_si: str | None = None
+    # byte offsets into the part: the element, the end of its start tag, and its <f>/<extLst>
+    start: int = 0
+    tag_end: int = 0
+    end: int = 0
+    f_span: tuple[int, int, int, int] | None = None   # start, content start, content end, end
+    ext_span: tuple[int, int] | None = None
+
+    @property
+    def coord(self) -> str:
+        return coord(self.row, self.col)
+
+
+# --------------------------------------------------------------------------------------------
+# coordinates
+
+_COORD = re.compile(r"\$?([A-Za-z]{1,3})\$?([0-9]{1,7})$")
+_COLS: dict[int, str] = {}
+
+
+_COL_INDEX: dict[str, int] = {}
+
+
+def _col_index(letters: str) -> int:
+    n = _COL_INDEX.get(letters)
+    if n is None:
+        n = 0
+        for ch in letters.upper():
+            n = n * 26 + ord(ch) - 64
+        if len(_COL_INDEX) < 20_000:
+            _COL_INDEX[letters] = n
+    return n
+
+
+def _col_letters(col: int) -> str:
+    s = _COLS.get(col)
+    if s is None:
+        n, s = col, ""
+        while n:
+            n, rem = divmod(n - 1, 26)
+            s = chr(65 + rem) + s
+        _COLS[col] = s
+    return s
 
 
 def split_coord(c: str) -> tuple[int, int]:
-    """'B12' -> (12, 2)."""
-    col, row = coordinate_from_string(c.replace("$", ""))
-    return row, column_index_from_string(col)
+    """'B12' -> (12, 2). Raises :class:`SheetXMLError` outside the sheet's grid."""
+    m = _COORD.match(c.strip())
+    if not m:
+        raise SheetXMLError(f"{c!r} is not a cell reference")
+    row, col = int(m.group(2)), _col_index(m.group(1))
+    if not (1 <= row <= MAX_ROW and 1 <= col <= MAX_COL):
+        raise SheetXMLError(f"{c!r} is outside the sheet (A1:XFD1048576)")
+    return row, col
 
 
 def coord(row: int, col: int) -> str:
-    return f"{get_column_letter(col)}{row}"
+    return f"{_col_letters(col)}{row}"
+
+
+def range_bounds(ref: str) -> tuple[int, int, int, int]:
+    """'B2:D9' -> (first row, first column, last row, last column); 'B2' is a 1x1 range."""
+    a, _, b = ref.replace("$", "").partition(":")
+    r1, c1 = split_coord(a)
+    r2, c2 = split_coord(b) if b else (r1, c1)
+    return min(r1, r2), min(c1, c2), max(r1, r2), max(c1, c2)
 
 
 def cells_of_range(ref: str) -> list[str]:
-    c1, r1, c2, r2 = range_boundaries(ref.replace("$", ""))
+    r1, c1, r2, c2 = range_bounds(ref)
     return [coord(r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
 
 
-def _prefix(text: str) -> tuple[str, re.Match | None]:
-    m = re.search(r"<([A-Za-z_][\w.-]*:)?sheetData(?=[\s/>])[^>]*?(/>|>)", text)
-    if not m:
-        return "", None
-    return m.group(1) or "", m
+# --------------------------------------------------------------------------------------------
+# text escapes: characters XML 1.0 cannot hold are written as _xHHHH_, as Excel does
+
+_UNESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+_NEEDS_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)|[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff"
+                           "\ud800-\udfff]")
 
 
-def _patterns(p: str) -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    q = re.escape(p)
-    row = re.compile(rf"<{q}row(?=[\s/>])(?P<a>[^>]*?)(?:/>|>(?P<b>.*?)</{q}row>)", re.S)
-    cell = re.compile(rf"<{q}c(?=[\s/>])(?P<a>[^>]*?)(?:/>|>(?P<b>.*?)</{q}c>)", re.S)
-    f = re.compile(rf"<{q}f(?=[\s/>])(?P<a>[^>]*?)(?:/>|>(?P<t>.*?)</{q}f>)", re.S)
-    return row, cell, f
+def excel_escape(text: str) -> str:
+    """Text as Excel stores it in XML: control characters (and CR, lone surrogates) become
+    ``_xHHHH_``, and an underscore that would read as such an escape becomes ``_x005F_``."""
+    return _NEEDS_ESCAPE.sub(lambda m: f"_x{ord(m.group(0)):04X}_", text)
 
 
-def _attr(attrs: str, name: str) -> str | None:
-    m = re.search(rf'(?:^|\s){name}\s*=\s*(["\'])(.*?)\1', attrs, re.S)
-    return html.unescape(m.group(2)) if m else None
+def excel_unescape(text: str) -> str:
+    """The inverse of :func:`excel_escape` (``_x0001_`` -> chr(1), ``_x005F_`` -> ``_``)."""
+    if "_x" not in text:
+        return text
+    return _UNESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _sheet_data(text: str) -> tuple[str, int, int]:
-    """(prefix, start, end) of the sheetData content; start == end for an empty sheet."""
-    p, m = _prefix(text)
-    if m is None:
-        return p, -1, -1
-    if m.group(2) == "/>":
-        return p, m.end(), m.end()
-    end = text.find(f"</{p}sheetData>", m.end())
-    return p, m.end(), end
+# --------------------------------------------------------------------------------------------
+# the parser
+
+_TAG = re.compile(rb"<[^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*>")
+_ATTR = re.compile(rb"""\s+([^\s=/>]+)\s*=\s*("[^"]*"|'[^']*')""")
+_DECL = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
 
 
-def read_formulas(xml: bytes) -> dict[str, FormulaCell]:
-    """Every formula cell of a worksheet part: coordinate -> :class:`FormulaCell`."""
-    text = xml.decode("utf-8")
-    p, start, end = _sheet_data(text)
+def _check_utf8(data: bytes) -> None:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or data[:4] in (b"\x00<\x00?", b"<\x00?\x00"):
+        raise SheetXMLError("the part is not UTF-8 encoded")
+    m = _DECL.match(data[:200])
+    if m and m.group(1).lower().replace(b"-", b"").replace(b"_", b"") != b"utf8":
+        declared = m.group(1).decode("ascii", "replace")
+        raise SheetXMLError(f"the part declares the encoding {declared!r}, not UTF-8")
+
+
+def _refuse_dtd(*_: Any) -> None:
+    raise SheetXMLError("the part declares a DTD or entities")
+
+
+def new_parser() -> Any:
+    """An expat parser with namespaces (``"uri local"`` names) that refuses DTDs and entities."""
+    p = expat.ParserCreate(namespace_separator=" ")
+    p.StartDoctypeDeclHandler = _refuse_dtd
+    p.EntityDeclHandler = _refuse_dtd
+    p.UnparsedEntityDeclHandler = _refuse_dtd
+    p.ExternalEntityRefHandler = _refuse_dtd
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    p.buffer_text = True
+    p.buffer_size = 1 << 16
+    return p
+
+
+@dataclass(slots=True)
+class _Row:
+    r: int
+    start: int
+    tag_end: int
+    end: int = 0
+    empty: bool = False
+    body_end: int = 0        # where </row> starts (the end of the start tag for <row/>)
+    cells: list[CellRecord] = field(default_factory=list)
+
+
+_LOCAL = {f"{ns} {local}": local for ns in MAIN_NS
+          for local in ("worksheet", "sheetData", "dimension", "row", "c", "f", "v", "is", "r",
+                        "t", "extLst")}
+
+
+class _Scan:
+    """One pass over a worksheet part.
+
+    * ``on_cell`` (reading): every cell is passed to it, with byte spans only if ``positions``;
+    * ``rows`` (writing; sorted row numbers): only those rows are kept, with their cells and
+      byte spans, and :attr:`insert_at` says where each of them that the part lacks would go
+      (the start of the next row).
+    """
+
+    def __init__(self, data: bytes, rows: list[int] | None = None,
+                 on_cell: Callable[[CellRecord], None] | None = None,
+                 positions: bool = False) -> None:
+        _check_utf8(data)
+        self.data = data
+        self.wanted = rows
+        self.next_wanted = 0
+        self.insert_at: dict[int, int] = {}
+        self.on_cell = on_cell
+        self.positions = positions
+        self.rows: list[_Row] = []
+        self.sheet_data: tuple[int, int, int, bool] | None = None  # start, tag end, end, empty
+        self.dimension: tuple[int, int] | None = None              # start tag span
+        self.stack: list[str] = []
+        self.row: _Row | None = None
+        self.keep = False
+        self.last_row = 0
+        self.last_col = 0
+        self.cell: CellRecord | None = None
+        self.content = False                 # the open <c> has content (children or text)
+        self.text: list[str] | None = None   # character data being collected
+        self.text_of = ""                    # "f", "v", "is" or "t" (inline string)
+        self.f_start = 0                     # start of the open <f>
+        self.ext_start = 0                   # start of the open <extLst> of a cell
+        p = self.parser = new_parser()
+        p.StartElementHandler = self._start
+        p.EndElementHandler = self._end
+        p.CharacterDataHandler = self._chars
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _tag(self, i: int) -> tuple[int, bool]:
+        """(end of the start tag at ``i``, whether it is an empty-element tag)."""
+        data = self.data
+        end = data.index(b">", i) + 1
+        if data.count(b'"', i, end) % 2 or data.find(b"'", i, end) >= 0:
+            m = _TAG.match(data, i)  # perhaps a ">" inside a quoted attribute value
+            if m is None:  # pragma: no cover - expat accepted the element, so it matches
+                raise SheetXMLError("unreadable start tag")
+            end = m.end()
+        return end, data[end - 2] == 0x2F  # '/'
+
+    def _end_of(self, i: int, content: bool) -> tuple[int, bool]:
+        """At an end event at ``i``: (end of the element, whether it was an empty tag)."""
+        if not content and self.data[i - 2:i] == b"/>":
+            return i, True  # expat reports an empty element's end just after "/>"
+        return self.data.index(b">", i) + 1, False
+
+    def _cell_coord(self, r: str | None) -> tuple[int, int]:
+        row = self.row
+        if r:
+            letters = r.rstrip("0123456789")
+            digits = r[len(letters):]
+            if letters.isalpha() and len(letters) <= 3 and digits.isdigit() \
+                    and len(digits) <= 7:
+                rnum, col = int(digits), _col_index(letters)
+                if not (1 <= rnum <= MAX_ROW and 1 <= col <= MAX_COL):
+                    raise SheetXMLError(f"{r!r} is outside the sheet (A1:XFD1048576)")
+            else:
+                rnum, col = split_coord(r)
+            if rnum != row.r:
+                raise SheetXMLError(f"cell {r} is inside row {row.r}")
+            if col <= self.last_col:
+                raise SheetXMLError(f"cell {r} is out of order in row {rnum}")
+        else:  # a cell without r= follows its left neighbour
+            rnum, col = row.r, self.last_col + 1
+            if col > MAX_COL:
+                raise SheetXMLError(f"row {rnum} has more than {MAX_COL:,} cells")
+        self.last_col = col
+        return rnum, col
+
+    # -- expat callbacks ------------------------------------------------------------------
+    def _start(self, name: str, attrs: dict[str, str]) -> None:
+        local = _LOCAL.get(name, "")
+        stack = self.stack
+        parent = stack[-1] if stack else ""
+        stack.append(local)
+        cell = self.cell
+        if parent == "c" and cell is not None:
+            self.content = True
+            if local == "v":
+                self.text, self.text_of = [], "v"
+            elif local == "f":
+                cell.f_kind = attrs.get("t", "normal")
+                cell.f_ref = attrs.get("ref")
+                cell.f_si = attrs.get("si")
+                self.f_start = self.parser.CurrentByteIndex
+                self.text, self.text_of = [], "f"
+            elif local == "is":
+                self.text, self.text_of = [], "is"
+            elif local == "extLst":
+                self.ext_start = self.parser.CurrentByteIndex
+        elif local == "c":
+            if parent == "row" and self.row is not None:
+                row, col = self._cell_coord(attrs.get("r"))
+                self.content = False
+                if self.on_cell is not None or self.keep:
+                    self.cell = CellRecord(row, col, attrs.get("t"), attrs.get("s"), None)
+                    if self.positions or self.keep:
+                        i = self.parser.CurrentByteIndex
+                        self.cell.start, self.cell.tag_end = i, self._tag(i)[0]
+        elif local == "t":
+            if self.text_of == "is" and parent in ("is", "r"):
+                self.text_of = "t"
+        elif local == "row":
+            if parent == "sheetData":
+                self._row_start(attrs.get("r"))
+        elif local == "sheetData":
+            if parent == "worksheet" and len(stack) == 2:
+                if self.sheet_data is not None:
+                    raise SheetXMLError("the sheet has two sheetData elements")
+                i = self.parser.CurrentByteIndex
+                tag_end, empty = self._tag(i)
+                self.sheet_data = (i, tag_end, tag_end, empty)
+        elif local == "dimension" and parent == "worksheet" and len(stack) == 2:
+            i = self.parser.CurrentByteIndex
+            self.dimension = (i, self._tag(i)[0])
+
+    def _row_start(self, r: str | None) -> None:
+        if r:
+            if not r.isdigit() or not 1 <= int(r) <= MAX_ROW:
+                raise SheetXMLError(f"row number {r[:20]!r} is not a row of the sheet")
+            rnum = int(r)
+            if rnum <= self.last_row:
+                raise SheetXMLError(f"row {rnum} is out of order (after row {self.last_row})")
+        else:
+            rnum = self.last_row + 1
+            if rnum > MAX_ROW:
+                raise SheetXMLError(f"more than {MAX_ROW:,} rows")
+        self.last_row, self.last_col = rnum, 0
+        i = self.parser.CurrentByteIndex
+        self.keep = self._wanted(rnum, i)
+        if self.keep:
+            tag_end, empty = self._tag(i)
+            self.row = _Row(rnum, i, tag_end, tag_end if empty else 0, empty, tag_end)
+        else:
+            self.row = _Row(rnum, i, 0)
+
+    def _chars(self, text: str) -> None:
+        if self.text is not None and self.text_of in ("v", "f", "t"):
+            self.text.append(text)
+        elif self.cell is not None and self.stack[-1] == "c":
+            self.content = True
+
+    def _end(self, name: str) -> None:
+        stack = self.stack
+        local = stack.pop()
+        if not local:
+            return
+        parent = stack[-1] if stack else ""
+        cell = self.cell
+        if parent == "c" and cell is not None:
+            if local == "v":
+                cell.value = "".join(self.text or ())
+            elif local == "f":
+                i = self.parser.CurrentByteIndex
+                end, empty = self._end_of(i, bool(self.text))
+                cell.f_text = None if empty else "".join(self.text or ())
+                if self.positions or self.keep:
+                    tag_end = end if empty else self._tag(self.f_start)[0]
+                    cell.f_span = (self.f_start, tag_end, end if empty else i, end)
+            elif local == "is":
+                cell.value = "".join(self.text or ())
+            elif local == "extLst":
+                if self.positions or self.keep:
+                    tag_end, empty = self._tag(self.ext_start)
+                    i = self.parser.CurrentByteIndex
+                    cell.ext_span = (self.ext_start,
+                                     tag_end if empty else self.data.index(b">", i) + 1)
+                return
+            else:
+                return
+            self.text, self.text_of = None, ""
+        elif local == "c":
+            if cell is not None and parent == "row":
+                if self.positions or self.keep:
+                    cell.end = self._end_of(self.parser.CurrentByteIndex, self.content)[0]
+                self.cell = None
+                if self.on_cell is not None:
+                    self.on_cell(cell)
+                elif self.keep:
+                    self.row.cells.append(cell)
+        elif local == "t":
+            if self.text_of == "t":
+                self.text_of = "is"
+        elif local == "row":
+            if parent == "sheetData" and self.row is not None:
+                row, self.row = self.row, None
+                if self.keep:
+                    if not row.empty:
+                        i = self.parser.CurrentByteIndex
+                        row.end, row.body_end = self.data.index(b">", i) + 1, i
+                    self.rows.append(row)
+        elif local == "sheetData" and parent == "worksheet" and self.sheet_data is not None:
+            start, tag_end, _, empty = self.sheet_data
+            if not empty:
+                self.sheet_data = (start, tag_end, self.parser.CurrentByteIndex, empty)
+
+    def _wanted(self, rnum: int, start: int) -> bool:
+        wanted = self.wanted
+        if wanted is None:
+            return False
+        k = self.next_wanted
+        while k < len(wanted) and wanted[k] < rnum:
+            self.insert_at[wanted[k]] = start  # a wanted row the part lacks goes here
+            k += 1
+        keep = k < len(wanted) and wanted[k] == rnum
+        self.next_wanted = k + keep
+        return keep
+
+    # -- driving ------------------------------------------------------------------------------
+    def feed(self, start: int, stop: int, final: bool) -> None:
+        try:
+            self.parser.Parse(self.data[start:stop], final)
+        except expat.ExpatError as exc:
+            raise SheetXMLError(f"the part is not well-formed XML "
+                                f"({expat.ErrorString(exc.code)}, line {exc.lineno})") \
+                from None
+
+    def run(self) -> "_Scan":
+        self.feed(0, len(self.data), True)
+        return self
+
+
+_CHUNK = 1 << 20
+
+
+def iter_cells(xml: bytes) -> Iterator[CellRecord]:
+    """Every ``<c>`` element of ``worksheet > sheetData`` in document order (streaming: the
+    records of about 1 MB of XML are held at a time)."""
+    out: list[CellRecord] = []
+    scan = _Scan(xml, on_cell=out.append)
+    n = len(xml)
+    for pos in range(0, max(n, 1), _CHUNK):
+        scan.feed(pos, min(pos + _CHUNK, n), pos + _CHUNK >= n)
+        yield from out
+        out.clear()
+
+
+def read_formulas(xml: bytes, limit: int | None = None) -> dict[str, FormulaCell]:
+    """Every formula cell of a worksheet part: coordinate -> :class:`FormulaCell`.
+
+    With ``limit``, raises :class:`SheetXMLError` as soon as the part holds more formula cells
+    (so a huge sheet is refused before it is all read)."""
     out: dict[str, FormulaCell] = {}
-    if start < 0:
-        return out
-    row_re, cell_re, f_re = _patterns(p)
-    for rm in row_re.finditer(text, start, end):
-        rnum = _attr(rm.group("a"), "r")
-        body = rm.group("b") or ""
-        col = 0
-        for cm in cell_re.finditer(body):
-            r = _attr(cm.group("a"), "r")
-            if r:
-                row_i, col = split_coord(r)
-            else:  # cells without r= follow their left neighbour
-                col += 1
-                row_i = int(rnum) if rnum else 0
-                r = coord(row_i, col)
-            fm = f_re.search(cm.group("b") or "")
-            if not fm:
-                continue
-            kind = _attr(fm.group("a"), "t") or "normal"
-            ftext = fm.group("t")
-            out[r] = FormulaCell(r, html.unescape(ftext) if ftext is not None else None,
-                                 kind, _attr(fm.group("a"), "ref"), _attr(cm.group("a"), "s"))
+    for c in iter_cells(xml):
+        if c.f_kind is None:
+            continue
+        key = c.coord
+        out[key] = FormulaCell(key, c.f_text, c.f_kind, c.f_ref, c.s, c.f_si)
+        if limit is not None and len(out) > limit:
+            raise LimitExceeded(f"more than {limit:,} formula cells")
     return out
 
 
-_EXCEL_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
-                "#GETTING_DATA", "#SPILL!", "#CALC!")
-
+# --------------------------------------------------------------------------------------------
+# writing
 
 def _fmt_number(x: float) -> str:
     s = repr(float(x))
@@ -126,7 +486,7 @@ def _fmt_number(x: float) -> str:
 def _encode(value: Any) -> tuple[str | None, str]:
     """(t attribute or None, text of <v>) for a cached value."""
     if isinstance(value, ErrorValue):
-        return "e", value.code if value.code in _EXCEL_CODES else "#VALUE!"
+        return "e", value.code if value.code in EXCEL_ERROR_CODES else "#VALUE!"
     if isinstance(value, bool):
         return "b", "1" if value else "0"
     if isinstance(value, (int, float)):
@@ -136,122 +496,214 @@ def _encode(value: Any) -> tuple[str | None, str]:
         return None, _fmt_number(f + 0.0)
     if value is None:
         return "str", ""
-    return "str", html.escape(str(value), quote=False)
+    return "str", html.escape(excel_escape(str(value)), quote=False)
 
 
-def _set_attr(attrs: str, name: str, value: str | None) -> str:
-    pat = re.compile(rf'\s{name}\s*=\s*(["\']).*?\1', re.S)
-    attrs = pat.sub("", attrs)
+def set_attribute(tag: bytes, name: str, value: str | None) -> bytes:
+    """A start tag with attribute ``name`` removed and, if ``value`` is given, appended."""
+    key = name.encode()
+    pieces, pos = [], 0
+    for m in _ATTR.finditer(tag):
+        if m.group(1) == key:
+            pieces.append(tag[pos:m.start()])
+            pos = m.end()
+    pieces.append(tag[pos:])
+    tag = b"".join(pieces)
     if value is not None:
-        attrs = attrs.rstrip() + f' {name}="{value}"'
-    return attrs
+        close = 2 if tag.endswith(b"/>") else 1
+        tag = (tag[:-close].rstrip() + b" " + key + b'="' + html.escape(value).encode()
+               + b'"' + tag[-close:])
+    return tag
 
 
-def _cell_xml(p: str, attrs: str, fxml: str, value: Any, tail: str) -> str:
+def _attr_value(tag: bytes, key: bytes) -> str | None:
+    for m in _ATTR.finditer(tag):
+        if m.group(1) == key:
+            return html.unescape(m.group(2)[1:-1].decode("utf-8"))
+    return None
+
+
+def _prefix(data: bytes, start: int) -> bytes:
+    """The namespace prefix of the element starting at ``start`` (b"" or b"x:")."""
+    m = re.match(rb"<([^\s/>:]+:)?", data[start:start + 64])
+    return (m.group(1) or b"") if m else b""
+
+
+def _cell_bytes(p: bytes, tag: bytes, f: bytes, value: Any, ext: bytes) -> bytes:
     t, v = _encode(value)
-    attrs = _set_attr(attrs, "t", t)
-    return f"<{p}c{attrs}>{fxml}<{p}v>{v}</{p}v>{tail}</{p}c>"
+    tag = set_attribute(tag, "t", t)
+    if tag.endswith(b"/>"):
+        tag = tag[:-2].rstrip() + b">"
+    return (tag + f + b"<" + p + b"v>" + v.encode("utf-8") + b"</" + p + b"v>" + ext
+            + b"</" + p + b"c>")
 
 
 def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str] | None = None
                  ) -> bytes:
     """Return the worksheet part with ``values`` (coordinate -> value) as cached values.
 
-    Existing cells keep their attributes and formula; cells missing from the part (the body of
-    an array formula) are inserted, with the style of ``styles_from[coord]`` (an anchor cell).
+    Existing cells keep their attributes, formula and extension list; cells missing from the
+    part (the body of an array formula) are inserted, with the style of ``styles_from[coord]``
+    (an anchor cell). Every byte outside the ``<c>`` elements written (and the ``spans`` of a
+    row that gets new cells, and the ``dimension``) is copied unchanged.
     """
     if not values:
         return xml
-    text = xml.decode("utf-8")
-    p, start, end = _sheet_data(text)
-    if start < 0:
-        raise ValueError("worksheet without sheetData")
-    row_re, cell_re, f_re = _patterns(p)
     styles_from = styles_from or {}
     pending: dict[int, dict[int, Any]] = {}
     for c, v in values.items():
         r, col = split_coord(c)
         pending.setdefault(r, {})[col] = v
+    scan = _Scan(xml, rows=sorted(pending)).run()
+    data = xml
+    if scan.sheet_data is None:
+        raise SheetXMLError("worksheet without sheetData")
+    sd_start, sd_tag_end, sd_end, sd_empty = scan.sheet_data
+    p = _prefix(data, sd_start)
 
-    def new_cell(r: int, col: int, v: Any) -> str:
+    def new_cell(r: int, col: int, v: Any) -> bytes:
         c = coord(r, col)
         s = styles_from.get(c)
-        attrs = f' r="{c}"' + (f' s="{s}"' if s else "")
-        return _cell_xml(p, attrs, "", v, "")
+        tag = b"<" + p + b'c r="' + c.encode() + b'"'
+        if s:
+            tag += b' s="' + html.escape(s).encode() + b'"'
+        return _cell_bytes(p, tag + b">", b"", v, b"")
 
-    def edit_row(rnum: int, attrs: str, body: str) -> str:
-        todo = pending.pop(rnum, {})
-        if not todo:
-            return None
-        parts, col, pos, inserted = [], 0, 0, False
-        for cm in cell_re.finditer(body):
-            r = _attr(cm.group("a"), "r")
-            col = split_coord(r)[1] if r else col + 1
-            for k in sorted(k for k in todo if k < col):
-                parts.append(body[pos:cm.start()])
-                pos = cm.start()
-                parts.append(new_cell(rnum, k, todo.pop(k)))
-                inserted = True
-            parts.append(body[pos:cm.start()])
-            pos = cm.end()
-            if col in todo:
-                v = todo.pop(col)
-                cbody = cm.group("b") or ""
-                fm = f_re.search(cbody)
-                fxml = fm.group(0) if fm else ""
-                ext = re.search(rf"<{re.escape(p)}extLst.*</{re.escape(p)}extLst>", cbody, re.S)
-                parts.append(_cell_xml(p, cm.group("a"), fxml, v, ext.group(0) if ext else ""))
-            else:
-                parts.append(cm.group(0))
-        parts.append(body[pos:])
-        for k in sorted(todo):
-            parts.append(new_cell(rnum, k, todo[k]))
+    def new_row(rnum: int) -> bytes:
+        todo = pending[rnum]
+        body = b"".join(new_cell(rnum, k, todo[k]) for k in sorted(todo))
+        return b"<" + p + b'row r="' + str(rnum).encode() + b'">' + body + b"</" + p + b"row>"
+
+    def edited_row(row: _Row) -> bytes:
+        todo = pending[row.r]
+        order = sorted(todo)
+        parts: list[bytes] = []
+        pos, k, inserted = row.tag_end, 0, False
+        for cell in row.cells:
+            while k < len(order) and order[k] < cell.col:
+                parts += [data[pos:cell.start], new_cell(row.r, order[k], todo[order[k]])]
+                pos, k, inserted = cell.start, k + 1, True
+            if k < len(order) and order[k] == cell.col:
+                f = data[cell.f_span[0]:cell.f_span[3]] if cell.f_span else b""
+                ext = data[cell.ext_span[0]:cell.ext_span[1]] if cell.ext_span else b""
+                parts += [data[pos:cell.start],
+                          _cell_bytes(_prefix(data, cell.start), data[cell.start:cell.tag_end],
+                                      f, todo[cell.col], ext)]
+                pos, k = cell.end, k + 1
+        parts.append(data[pos:row.body_end])
+        for col in order[k:]:
+            parts.append(new_cell(row.r, col, todo[col]))
             inserted = True
+        tag = data[row.start:row.tag_end]
+        if row.empty:
+            tag = tag[:-2].rstrip() + b">"
+            close = b"</" + _prefix(data, row.start) + b"row>"
+        else:
+            close = data[row.body_end:row.end]
         if inserted:
-            attrs = _set_attr(attrs, "spans", None)
-        return f"<{p}row{attrs}>{''.join(parts)}</{p}row>"
+            tag = set_attribute(tag, "spans", None)
+        return tag + b"".join(parts) + close
 
-    out, pos = [], start
-    order, nxt = sorted(pending), 0  # rows still to write, in order (no quadratic scans)
-    for rm in row_re.finditer(text, start, end):
-        rnum = int(_attr(rm.group("a"), "r") or 0)
-        while nxt < len(order) and order[nxt] < rnum:
-            k = order[nxt]
-            nxt += 1
-            if k not in pending:
-                continue
-            out.append(text[pos:rm.start()])
-            pos = rm.start()
-            out.append(edit_row(k, f' r="{k}"', ""))
-        edited = edit_row(rnum, rm.group("a"), rm.group("b") or "")
-        if edited is not None:
-            out.append(text[pos:rm.start()])
-            out.append(edited)
-            pos = rm.end()
-    out.append(text[pos:end])
-    for k in sorted(pending):
-        out.append(edit_row(k, f' r="{k}"', ""))
-    body = "".join(out)
-    if start == end and text[start - 2:start] == "/>":  # <sheetData/>: open it
-        head = text[:start - 2] + ">"
-        new = head + body + f"</{p}sheetData>" + text[end:]
+    edits: list[tuple[int, int, bytes]] = []   # (start, end, new bytes), in document order
+    dim = _dimension_edit(data, scan.dimension, values)
+    if dim and dim[0] < sd_start:
+        edits.append(dim)
+    if sd_empty:
+        opened = data[sd_start:sd_tag_end][:-2].rstrip() + b">"
+        edits.append((sd_start, sd_tag_end, opened + b"".join(new_row(r) for r in
+                                                              sorted(pending))
+                      + b"</" + p + b"sheetData>"))
     else:
-        new = text[:start] + body + text[end:]
-    new = _grow_dimension(new, p, values)
-    return new.encode("utf-8")
+        present = {row.r: row for row in scan.rows}
+        for r in sorted(pending):
+            row = present.get(r)
+            if row is not None:
+                edits.append((row.start, row.end, edited_row(row)))
+            else:
+                at = scan.insert_at.get(r, sd_end)
+                edits.append((at, at, new_row(r)))
+    if dim and dim[0] > sd_start:
+        edits.append(dim)
+    return _splice(data, edits)
 
 
-def _grow_dimension(text: str, p: str, values: dict[str, Any]) -> str:
-    m = re.search(rf'<{re.escape(p)}dimension\s+ref="([^"]*)"', text)
-    if not m or not values:
-        return text
-    rows, cols = zip(*(split_coord(c) for c in values))
+def _splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    """``data`` with each (start, end, new bytes) edit applied (edits in document order)."""
+    out, pos = [], 0
+    for a, b, new in edits:
+        out += [data[pos:a], new]
+        pos = b
+    out.append(data[pos:])
+    return b"".join(out)
+
+
+def _dimension_edit(data: bytes, span: tuple[int, int] | None, values: dict[str, Any]
+                    ) -> tuple[int, int, bytes] | None:
+    """The ``<dimension ref=...>`` grown to cover the cells written."""
+    if span is None or not values:
+        return None
+    start, end = span
+    tag = data[start:end]
+    ref = _attr_value(tag, b"ref")
+    if not ref:
+        return None
     try:
-        ref = m.group(1)
-        c1, r1, c2, r2 = range_boundaries(ref if ":" in ref else f"{ref}:{ref}")
-    except (ValueError, TypeError):
-        return text
-    c1, r1 = min(c1, min(cols)), min(r1, min(rows))
-    c2, r2 = max(c2, max(cols)), max(r2, max(rows))
-    new = f"{coord(r1, c1)}:{coord(r2, c2)}"
-    return text[:m.start(1)] + new + text[m.end(1):]
+        r1, c1, r2, c2 = range_bounds(ref)
+    except SheetXMLError:
+        return None
+    rows, cols = zip(*(split_coord(c) for c in values))
+    new = (f"{coord(min(r1, min(rows)), min(c1, min(cols)))}:"
+           f"{coord(max(r2, max(rows)), max(c2, max(cols)))}")
+    return start, end, _set_attr_keep_place(tag, b"ref", new)
+
+
+def _set_attr_keep_place(tag: bytes, key: bytes, value: str) -> bytes:
+    for m in _ATTR.finditer(tag):
+        if m.group(1) == key:
+            q = m.group(2)[:1]
+            a, b = m.start(2), m.end(2)
+            return tag[:a] + q + html.escape(value).encode() + q + tag[b:]
+    return tag
+
+
+def element_tags(xml: bytes, path: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Byte spans of the start tags of the elements at ``path`` (local names in the
+    spreadsheet namespace, from the root), e.g. ``("workbook", "calcPr")``."""
+    _check_utf8(xml)
+    found: list[tuple[int, int]] = []
+    stack: list[str] = []
+    p = new_parser()
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        ns, _, local = name.rpartition(" ")
+        stack.append(local if ns in MAIN_NS else "")
+        if tuple(stack) == path:
+            i = p.CurrentByteIndex
+            m = _TAG.match(xml, i)
+            found.append((i, m.end() if m else i))
+
+    p.StartElementHandler = start
+    p.EndElementHandler = lambda name: stack.pop()
+    try:
+        p.Parse(xml, True)
+    except expat.ExpatError as exc:
+        raise SheetXMLError(f"the part is not well-formed XML "
+                            f"({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
+    return found
+
+
+def rewrite_formulas(xml: bytes, rewrite: Callable[[str], str]) -> bytes:
+    """The worksheet part with every formula text ``t`` of a cell replaced by ``rewrite(t)``
+    (only the text inside the ``<f>`` elements the parser found changes)."""
+    edits: list[tuple[int, int, bytes]] = []
+
+    def on_cell(c: CellRecord) -> None:
+        if c.f_text is None or c.f_span is None:
+            return
+        new = rewrite(c.f_text)
+        if new != c.f_text:
+            edits.append((c.f_span[1], c.f_span[2],
+                          html.escape(new, quote=False).encode("utf-8")))
+
+    _Scan(xml, on_cell=on_cell, positions=True).run()
+    return _splice(xml, edits) if edits else xml
