@@ -1,3 +1,15 @@
-"""The headless workbook engine: :mod:`.package` checks a package before anything parses it,
-:mod:`.sheetxml` reads formula cells and writes cached values, :mod:`.recalc` evaluates a
-workbook and writes the copy, :mod:`.charts` draws its charts."""
+"""The headless workbook engine: recalculate an .xlsx without Excel.
+
+One file flows through these modules, in order:
+
+* :mod:`.package`: open the zip and check it before anything parses it (sizes, macros, DTDs,
+  external links); read and copy its parts;
+* :mod:`.sheetxml`: worksheet XML read and written with a streaming parser and byte offsets;
+* :mod:`.formulatext`: formula text: tokens, called functions, rewrites for the engine;
+* :mod:`.functions`: our Excel functions registered in the ``formulas`` engine;
+* :mod:`.evaluate`: compute every formula cell of a checked package;
+* :mod:`.report`: what a run found (error cells, FALSE checks, the Summary) and its printing;
+* :mod:`.output`: write the recalculated copy atomically;
+* :mod:`.charts`: draw the workbook's charts as PNG;
+* :mod:`.recalc`: ``computecredit recalc``: one file end to end, and the command line.
+"""

@@ -120,10 +120,12 @@ def _slug(text: str) -> str:
 
 def draw_charts(pkg: Any, values: dict[tuple[str, str], Any], out_dir: str, stem: str
                 ) -> list[str]:
-    """Draw every chart of the package into ``out_dir``; return the PNG paths written."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Draw every chart of the package into ``out_dir``; return the PNG paths written.
+
+    Figures are drawn on matplotlib's Agg canvas directly (no pyplot, no backend switch: the
+    process's matplotlib settings are left as they are)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
     os.makedirs(out_dir, exist_ok=True)
     sheets = [s for s, _ in pkg.sheets]
@@ -132,7 +134,9 @@ def draw_charts(pkg: Any, values: dict[tuple[str, str], Any], out_dir: str, stem
         spec = read_chart(pkg.read(part), values, sheets)
         if not spec["series"]:
             continue
-        fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=110)
+        fig = Figure(figsize=(7.5, 4.2), dpi=110)
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
         nbar = sum(1 for s in spec["series"] if s["kind"] == "bar")
         width = 0.8 / max(nbar, 1)
         ibar = 0
@@ -166,6 +170,5 @@ def draw_charts(pkg: Any, values: dict[tuple[str, str], Any], out_dir: str, stem
         fig.tight_layout()
         path = os.path.join(out_dir, f"{stem}_{k:02d}_{_slug(spec['title'])}.png")
         fig.savefig(path)
-        plt.close(fig)
         written.append(path)
     return written

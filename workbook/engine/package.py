@@ -75,6 +75,20 @@ class Package:
     def read(self, name: str) -> bytes:
         return _read_member(self.zf, name)
 
+    def write_copy(self, dest: str, replaced: dict[str, bytes]) -> None:
+        """Write the package's parts to ``dest`` (a new zip) with the ``replaced`` parts
+        swapped in; every other part keeps its bytes, name, date and attributes."""
+        with zipfile.ZipFile(dest, "w") as out:
+            for info in self.zf.infolist():
+                data = replaced.get(info.filename)
+                if data is None:
+                    data = self.read(info.filename)
+                copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
+                copy.compress_type = info.compress_type
+                copy.external_attr, copy.create_system = info.external_attr, info.create_system
+                copy.comment, copy.extra = info.comment, info.extra
+                out.writestr(copy, data)  # a fresh ZipInfo: writestr updates it in place
+
     def close(self) -> None:
         self.zf.close()
 

@@ -18,6 +18,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.formula import ArrayFormula
 
 from workbook.engine import recalc
+from workbook.engine.formulatext import rewrite_formula
 from addin.registry import REGISTRY
 from workbook.engine.sheetxml import ErrorValue, read_formulas, write_values
 from workbook.engine.package import LIMITS, WorkbookRefused, open_package
@@ -219,7 +220,7 @@ OURS = {"GPU_RV": "GPU_RV", "COMPUTECREDIT_VERSION": "COMPUTECREDIT_VERSION"}
     ("SUM('My [1] sheet'!A1:A2)", "SUM('My [1] sheet'!A1:A2)"),
 ])
 def test_rewrite_formula(text, expected):
-    assert recalc.rewrite_formula(text, {1}, OURS) == expected
+    assert rewrite_formula(text, {1}, OURS) == expected
 
 
 def _with_external_link(src, dest, target, formula_cell="B3",
@@ -581,3 +582,53 @@ def test_written_copy_has_ordinary_file_permissions(tmp_path):
         os.umask(old)
     assert out.exists()
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+# --------------------------------------------------------------------------------------------
+# the engine integration: skipped arguments, no patching of libraries, one error vocabulary
+
+def test_skipped_argument_of_our_function_is_its_default(tmp_path):
+    def extra(wb):
+        ws = wb["Model sheet"]
+        ws["C20"] = "=IRB_K(0.01, 0.45, , 0.12)"
+        ws["C21"] = "=GPU_RV(2, 0.85, 0.32, 0.2, 0.12, , 6)"
+        ws["C22"] = "=IF(FALSE, , 5)+SUM(1, , 2)"      # Excel's own: a skipped argument is 0
+    out = tmp_path / "o.xlsx"
+    res = recalc.recalc_file(str(_book(tmp_path / "a.xlsx", extra)), str(out))
+    assert res.exit_code == 0, res
+    ws = openpyxl.load_workbook(out, data_only=True)["Model sheet"]
+    assert ws["C20"].value == pytest.approx(REGISTRY["IRB_K"].func(0.01, 0.45, None, 0.12))
+    assert ws["C21"].value == pytest.approx(
+        REGISTRY["GPU_RV"].func(2, 0.85, 0.32, 0.2, 0.12, None, 6))
+    assert ws["C22"].value == 8
+    # the written copy keeps the formula as the officer typed it
+    assert openpyxl.load_workbook(out)["Model sheet"]["C20"].value == \
+        "=IRB_K(0.01, 0.45, , 0.12)"
+
+
+def test_no_third_party_library_is_patched(tmp_path):
+    import matplotlib
+    from formulas.tokens.operand import Empty
+    compile_before = Empty.__dict__["compile"]
+    backend = matplotlib.get_backend()
+
+    def extra(wb):
+        wb["Model sheet"]["C20"] = "=IRB_K(0.01, 0.45, , 0.12)"
+    code = _run([_book(tmp_path / "a.xlsx", extra), "-o", tmp_path / "o.xlsx",
+                 "--png", tmp_path / "png"])
+    assert code == 0 and list((tmp_path / "png").glob("*.png"))
+    assert Empty.__dict__["compile"] is compile_before and Empty.compile() == 0
+    assert matplotlib.get_backend() == backend
+
+
+def test_one_excel_error_vocabulary():
+    from addin import cells
+    from pymodel import errors
+    from workbook.engine import sheetxml
+    assert cells.EXCEL_ERRORS is errors.EXCEL_ERROR_CODES
+    assert sheetxml.EXCEL_ERROR_CODES is errors.EXCEL_ERROR_CODES
+    for cls in (errors.InputTypeError, errors.DomainError, errors.ConvergenceError,
+                errors.NotAvailableError):
+        assert cls.excel_code in errors.EXCEL_ERROR_CODES
+    assert errors.excel_error_code("  #num! pd must be ...") == "#NUM!"
+    assert errors.excel_error_code("#NUMBER") is None and errors.excel_error_code(3) is None

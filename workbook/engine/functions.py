@@ -1,0 +1,176 @@
+"""Our Excel functions inside the ``formulas`` engine: registered in its function table (the
+library's documented extension point), with cell values converted on the way in and out.
+
+Nothing of the library is replaced or patched: our functions are added under their own names
+(and under ``_XLDUDF_NAME``), a skipped argument of ours arrives as the private function
+:data:`~workbook.engine.formulatext.SKIPPED_FUNCTION` written into the evaluation copy by
+:func:`~workbook.engine.formulatext.mark_skipped`, and table results use a subclass of the
+library's array type that fits a range as Excel does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pymodel.errors import excel_error_code
+
+from .formulatext import SKIPPED_FUNCTION
+from .sheetxml import ErrorValue
+
+__all__ = ["engine", "our_names", "plain", "error_token", "SKIPPED"]
+
+#: Error codes the engine represents as its own error values (others become #VALUE!).
+ENGINE_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NUM!", "#NAME?", "#N/A")
+
+
+class _Skipped:
+    """A skipped argument of one of our functions (Excel passes nothing there)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "SKIPPED"
+
+
+SKIPPED = _Skipped()
+_STATE: dict[str, Any] = {}
+
+
+def our_names() -> dict[str, str]:
+    """Upper-case name -> name of every ComputeCredit Excel function."""
+    if "ours" not in _STATE:
+        from addin import udfs  # noqa: F401  (registers every Excel function)
+        from addin.registry import REGISTRY
+        _STATE["ours"] = {name.upper(): name for name in REGISTRY}
+    return _STATE["ours"]
+
+
+def engine() -> tuple[Any, dict[str, Any]]:
+    """The ``formulas`` module and its function table, with every ComputeCredit function
+    registered (once per process)."""
+    import formulas
+    functions = formulas.get_functions()  # one table per process (the library caches it)
+    if "registered" not in _STATE:
+        from addin.registry import REGISTRY
+        our_names()
+        for name, spec in REGISTRY.items():
+            functions[name.upper()] = _engine_function(spec.name, spec.func)
+            functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
+        functions[SKIPPED_FUNCTION] = _skipped_function()
+        _STATE["registered"] = True
+    return formulas, functions
+
+
+def _skipped_function() -> Callable[..., Any]:
+    import numpy as np
+
+    def skipped() -> Any:
+        out = np.empty((1, 1), dtype=object)
+        out[0, 0] = SKIPPED
+        return out
+
+    return skipped
+
+
+def _error_class() -> type:
+    if "error_class" not in _STATE:
+        from formulas.tokens.operand import XlError
+
+        class MessageError(XlError):
+            """An engine error value that carries our message (``#NUM! pd must be ...``)."""
+
+        _STATE["error_class"] = MessageError
+    return _STATE["error_class"]
+
+
+def error_token(code: str, message: str = "") -> Any:
+    """An engine error value for ``code`` carrying ``message`` to the report."""
+    if code not in ENGINE_ERROR_CODES:
+        code = "#VALUE!"
+    err = _error_class()(code)
+    err.message = message
+    return err
+
+
+def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    import numpy as np
+    import schedula as sh
+    from formulas.functions import wrap_func
+    from formulas.tokens.operand import XlError
+
+    def cell_in(v: Any) -> Any:
+        if v is sh.EMPTY or v is SKIPPED or (isinstance(v, sh.Token) and str(v) == "empty"):
+            return None
+        if isinstance(v, XlError):
+            return str(v)
+        if isinstance(v, np.generic):
+            return v.item()
+        return v
+
+    def arg_in(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            if x.size == 1 and x.ravel()[0] is SKIPPED:
+                return None
+            return [[cell_in(v) for v in row] for row in np.atleast_2d(x).tolist()]
+        return cell_in(x)
+
+    def cell_out(v: Any) -> Any:
+        code = excel_error_code(v) if isinstance(v, str) else None
+        return error_token(code, v) if code else v
+
+    def call(*args: Any) -> Any:
+        result = func(*(arg_in(a) for a in args))
+        if isinstance(result, list):
+            rows = [[cell_out(v) for v in row] for row in result]
+        else:
+            rows = [[cell_out(result)]]
+        out = np.empty((len(rows), len(rows[0]) if rows else 0), dtype=object)
+        for i, row in enumerate(rows):
+            out[i, :] = row
+        return out.view(_fit_array_class())
+
+    call.__name__ = name
+    return wrap_func(call)
+
+
+def _fit_array_class() -> type:
+    """An array that fits into its range as Excel does: a table larger than the array-formula
+    range is cut to the range, a smaller one is padded with #N/A (the engine's own reshape
+    returns #VALUE! for a larger table)."""
+    if "fit_array" not in _STATE:
+        import numpy as np
+        from formulas.functions import Array
+        from formulas.tokens.operand import Error
+
+        class FitArray(Array):
+            def reshape(self, shape: Any, *shapes: Any, order: str = "C") -> Any:
+                if (not shapes and isinstance(shape, tuple) and len(shape) == 2
+                        and all(isinstance(k, int) and k > 0 for k in shape)
+                        and tuple(shape) != self.shape and self.ndim == 2):
+                    res = np.empty(shape, dtype=object)
+                    res[:, :] = Error.errors["#N/A"]
+                    r, c = min(shape[0], self.shape[0]), min(shape[1], self.shape[1])
+                    res[:r, :c] = np.asarray(self)[:r, :c]
+                    return res
+                return super().reshape(shape, *shapes, order=order)
+
+        _STATE["fit_array"] = FitArray
+    return _STATE["fit_array"]
+
+
+def plain(v: Any) -> Any:
+    """A value from the engine as plain Python: float, bool, str, None or ErrorValue."""
+    import numpy as np
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+    if isinstance(v, np.ndarray):
+        v = v.ravel()[0] if v.size else None
+    if isinstance(v, XlError):
+        return ErrorValue(str(v), getattr(v, "message", ""))
+    if v is sh.EMPTY or v is SKIPPED or (isinstance(v, sh.Token) and str(v) == "empty"):
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return float(v)
+    return v if isinstance(v, str) else str(v)

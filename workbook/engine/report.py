@@ -1,0 +1,111 @@
+"""What one file's recalculation found (:class:`RecalcResult`), built from the evaluation, and
+how it is printed: a status line, the Summary sheet, error cells and FALSE checks."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from .sheetxml import ErrorValue, cells_of_range, split_coord
+
+__all__ = ["RecalcResult", "build_report", "print_result", "fmt", "EXIT_OK", "EXIT_FINDINGS",
+           "EXIT_REFUSED", "MAX_LISTED", "CHECKS_SHEET", "SUMMARY_SHEET"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
+CHECKS_SHEET = "Checks"
+SUMMARY_SHEET = "Summary"
+MAX_LISTED = 30  # error cells / FALSE checks printed per file (all are in RecalcResult)
+
+
+@dataclass
+class RecalcResult:
+    """What one file's recalculation found (picklable: returned by worker processes)."""
+    path: str
+    out: str | None = None
+    refused: str | None = None                                  # one-line reason
+    errors: list[tuple[str, str, str, str]] = field(default_factory=list)  # sheet, cell, code, msg
+    false_checks: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, label
+    summary: list[tuple[str, Any]] = field(default_factory=list)
+    n_formulas: int = 0
+    seconds: float = 0.0
+    pngs: list[str] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        if self.refused:
+            return EXIT_REFUSED
+        return EXIT_FINDINGS if (self.errors or self.false_checks) else EXIT_OK
+
+
+def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
+    """Fill ``res`` from an evaluation: error cells, FALSE checks, the Summary sheet."""
+    n = 0
+    for name in sheets:
+        cells = ev.formulas[name]
+        coords = []
+        for c in cells.values():
+            coords += cells_of_range(c.ref) if (c.kind == "array" and c.ref) else [c.coord]
+        n += len(cells)
+        for cc in sorted(set(coords), key=split_coord):
+            v = ev.values.get((name, cc))
+            if isinstance(v, ErrorValue):
+                res.errors.append((name, cc, v.code, v.message))
+            elif v is False and name.lower() == CHECKS_SHEET.lower():
+                row = split_coord(cc)[0]
+                label = ev.values.get((name, f"A{row}"))
+                res.false_checks.append((name, cc, str(label) if label else ""))
+    for (sheet, cc) in ev.missing:
+        res.errors.append((sheet, cc, "#N/A", "not evaluated by the headless engine"))
+    res.n_formulas = n
+    summary = next((s for s in sheets if s.lower() == SUMMARY_SHEET.lower()), None)
+    if summary:
+        rows = sorted({split_coord(c)[0] for c in ev.formulas[summary] if c.startswith("B")})
+        for r in rows[:40]:
+            label, value = ev.values.get((summary, f"A{r}")), ev.values.get((summary, f"B{r}"))
+            unit = ev.values.get((summary, f"C{r}"))
+            if isinstance(label, str) and label and value is not None and value != "":
+                res.summary.append((label + (f" ({unit})" if isinstance(unit, str) and unit
+                                             else ""), value))
+
+
+def fmt(v: Any) -> str:
+    """A value as the report shows it."""
+    if isinstance(v, ErrorValue):
+        return v.message or v.code
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.0f}"
+        if v != 0 and abs(v) < 1e-3:
+            return f"{v:.4g}"
+        return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:,.2f}"
+    return str(v)
+
+
+def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
+                 err: TextIO | None = None) -> None:
+    """Print one file's result: refusals on stderr (one line), the rest on stdout."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if res.refused:
+        print(f"{res.path}: refused: {res.refused}", file=err)
+        return
+    status = "OK" if res.exit_code == EXIT_OK else "FINDINGS"
+    print(f"{res.path}: {status}: {res.n_formulas} formulas in {res.seconds:.2f} s"
+          + (f" -> {res.out}" if res.out else ""), file=out)
+    if not quiet:
+        width = max((len(k) for k, _ in res.summary), default=0)
+        for label, value in res.summary:
+            print(f"  {label:<{width}}  {fmt(value)}", file=out)
+        for p in res.pngs:
+            print(f"  chart: {p}", file=out)
+    for sheet, cell, code, msg in res.errors[:MAX_LISTED]:
+        print(f"  ERROR {sheet}!{cell}: {msg or code}", file=out)
+    if len(res.errors) > MAX_LISTED:
+        print(f"  ... and {len(res.errors) - MAX_LISTED} more error cells", file=out)
+    for sheet, cell, label in res.false_checks[:MAX_LISTED]:
+        print(f"  CHECK FALSE {sheet}!{cell}: {label}", file=out)
+    if len(res.false_checks) > MAX_LISTED:
+        print(f"  ... and {len(res.false_checks) - MAX_LISTED} more FALSE checks", file=out)
