@@ -1,8 +1,8 @@
-"""The ``computecredit`` console command.
+"""The ``computecredit`` console command: dispatch only.
 
 Sub-commands are declared in :data:`COMMANDS` as ``name -> (module, help)``; each module has
-``add_arguments(parser)`` and ``run(args) -> int`` (the exit code). Modules are imported only when
-their command runs, so ``computecredit --help`` stays fast.
+``add_arguments(parser)`` and ``run(args) -> int`` (the exit code). A module is imported only when
+its command is given, so ``computecredit --help`` imports none of them.
 """
 
 from __future__ import annotations
@@ -23,28 +23,44 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    import pymodel
+class _Version(argparse.Action):
+    """``--version``: the package version, read only when asked for."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        import pymodel
+        print(pymodel.__version__)
+        parser.exit()
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module (if any) is imported to add its arguments."""
     parser = argparse.ArgumentParser(prog="computecredit",
                                      description="ComputeCredit: credit analytics for debt "
                                                  "secured on AI compute.")
-    parser.add_argument("--version", action="version", version=pymodel.__version__)
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        mod = importlib.import_module(module)
-        mod.add_arguments(p)
-        p.set_defaults(_module=mod)
+        p.set_defaults(_module=module)
+        if name == command:
+            importlib.import_module(module).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(command if command in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return int(args._module.run(args) or 0)
+    return int(importlib.import_module(args._module).run(args) or 0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,54 @@
+"""The ``computecredit`` command only dispatches: a sub-command's module is imported when that
+command is given, never for ``--help``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from workbook import cli
+
+HEAVY = ("numpy", "formulas", "openpyxl", "xlwings", "matplotlib", "addin", "workbook.engine",
+         "workbook.sample")
+
+
+def _imported_after(code: str) -> set[str]:
+    prog = ("import sys\n" + code + "\n"
+            "print('MODULES:', ' '.join(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True,
+                         check=True)
+    return set(out.stdout.split("MODULES:")[-1].split())
+
+
+def test_help_imports_no_sub_command():
+    mods = _imported_after("from workbook import cli\n"
+                           "try:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass")
+    assert not [m for m in mods if m.split(".")[0] in HEAVY or m.startswith(HEAVY)]
+
+
+def test_a_command_imports_only_its_own_module():
+    mods = _imported_after("from workbook import cli\ntry:\n"
+                           "    cli.main(['recalc', '--help'])\nexcept SystemExit:\n    pass")
+    assert "workbook.engine.recalc" in mods
+    assert not {"workbook.sample", "addin.packaging.lite", "formulas", "numpy"} & mods
+
+
+def test_help_lists_every_command(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    for name, (_, help_text) in cli.COMMANDS.items():
+        assert name in out and help_text in out
+
+
+def test_version(capsys):
+    import pymodel
+    with pytest.raises(SystemExit):
+        cli.main(["--version"])
+    assert capsys.readouterr().out.strip() == pymodel.__version__
+
+
+def test_no_command_prints_help():
+    assert cli.main([]) == 2
