@@ -1,5 +1,6 @@
 """Loss functions: Basel IRB capital, correlated LGD (closed form and Monte Carlo), fire-sale
-haircuts, expected loss and fair spread (issue 4). No maths here: one pymodel call each.
+haircuts, expected loss and fair spread. No maths here: one pymodel call each; argument help and
+defaults come from the model's schema.
 
 Loan-tape use: pd, lgd, ead, coverage and the other number arguments accept a single cell or a
 column range; one array formula then returns a column (ranges must have equal lengths).
@@ -19,22 +20,18 @@ __all__ = ["BASEL_CORR", "IRB_K", "IRB_RW", "VASICEK_PD", "FRYE_JACOBS_LGD", "LG
 _V = "number_or_vector"
 _TAPE = {n: _V for n in ("pd", "lgd", "ead", "maturity", "asset_corr", "coverage",
                          "collateral_vol", "horizon_years", "rho_collateral", "theta", "cdr",
-                         "elgd", "rho", "nu", "sales_eur_m")}
+                         "elgd", "pair_corr", "nu", "sales_eur_m")}
 
 
 def _kinds(*names: str, **extra: str) -> dict[str, str]:
     return {**{n: _TAPE[n] for n in names}, **extra}
 
 
-_HORIZON = ("Time to the collateral sale (workout horizon) over which collateral volatility "
-            "accrues. Unit: years. Must be > 0.")
-_FJ_RHO = "Asset correlation of the obligor. Unit: decimal. Must be in [0, 1)."
-_TD_RHO = "Copula correlation. Unit: decimal. Must be in [-1, 1]."
 _CLOSED = ("pd", "coverage", "collateral_vol", "horizon_years", "rho_collateral", "asset_corr",
            "theta")
 
 
-@udf(category=CAT_LGD, kinds=_kinds("pd", "sales_eur_m", segment="text"))
+@udf(category=CAT_LGD, kinds=_kinds("pd", "sales_eur_m"))
 def BASEL_CORR(pd, segment=None, sales_eur_m=None):
     """Basel IRB asset correlation R (decimal) for pd: corporate (SME-adjusted if sales_eur_m),
     mortgage, qrre or other_retail. A pd column gives a column."""
@@ -63,14 +60,14 @@ def VASICEK_PD(pd, asset_corr=None, quantile=None):
     return irb.conditional_pd(pd, asset_corr, quantile=quantile)
 
 
-@udf(category=CAT_LGD, kinds=_kinds("cdr", "pd", "elgd", "rho"), docs={"rho": _FJ_RHO})
-def FRYE_JACOBS_LGD(cdr, pd, elgd, rho):
+@udf(category=CAT_LGD, kinds=_kinds("cdr", "pd", "elgd", "asset_corr"))
+def FRYE_JACOBS_LGD(cdr, pd, elgd, asset_corr=None):
     """Frye-Jacobs LGD (decimal) at conditional default rate cdr, for PD pd, expected LGD elgd
-    and asset correlation rho (all decimals)."""
-    return irb.frye_jacobs_lgd(cdr, pd, elgd, rho)
+    and asset correlation asset_corr (all decimals; empty = Basel corporate)."""
+    return irb.frye_jacobs_lgd(cdr, pd, elgd, asset_corr)
 
 
-@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED))
 def LGD_CORR(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
              theta=None):
     """Expected LGD (decimal) with lognormal collateral correlated with the downturn
@@ -79,7 +76,7 @@ def LGD_CORR(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_
                         asset_corr=asset_corr, theta=theta)
 
 
-@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED))
 def LGD_DOWNTURN(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
                  theta=None, quantile=None):
     """Downturn LGD (decimal): expected LGD given default at the quantile (default 0.999) of
@@ -88,7 +85,7 @@ def LGD_DOWNTURN(pd, coverage, collateral_vol, horizon_years, rho_collateral, as
                             asset_corr=asset_corr, theta=theta, quantile=quantile)
 
 
-@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED), docs={"horizon_years": _HORIZON})
+@udf(category=CAT_LGD, kinds=_kinds(*_CLOSED))
 def LGD_CAPITAL(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr=None,
                 theta=None, quantile=None):
     """Capital per unit EAD (decimal): loss at the systematic quantile (default 0.999) less
@@ -97,32 +94,29 @@ def LGD_CAPITAL(pd, coverage, collateral_vol, horizon_years, rho_collateral, ass
                            asset_corr=asset_corr, theta=theta, quantile=quantile)
 
 
-@udf(category=CAT_LGD, kinds={"inputs": "pairs"},
-     docs={"inputs": "Two-column range of field name and value (see LGD_FIELDS); money in "
-                     "one currency, decimals, years. Empty fields take their defaults."})
-def LGD_MC(inputs):
+@udf(category=CAT_LGD)
+def LGD_MC(lgd_inputs):
     """Monte Carlo LGD with GPU, BTC and receivables collateral, copula and regimes: spills
     label/value rows, expected_lgd first (decimals; losses in the EAD currency). Seeded."""
-    return [[k, v] for k, v in lgd_mc.simulate_lgd(inputs).items()]
+    return [[k, v] for k, v in lgd_mc.simulate_lgd(lgd_inputs).items()]
 
 
 @udf(category=CAT_LGD)
 def LGD_FIELDS():
-    """Lists the LGD_MC input fields with default, unit and description (spills a table)."""
+    """Lists the LGD_MC input fields: required, or their default; unit, description and
+    source; renamed fields last (spills a table)."""
     return lgd_mc.FIELDS.table()
 
 
-@udf(category=CAT_LGD, docs={
-    "deflation": "Expected annual decline of the unit value while selling. Unit: decimal per "
-                 "year. Must be in (-1, 1). Default 0.3."})
+@udf(category=CAT_LGD)
 def FIRESALE_HAIRCUT(units, daily_volume, annual_vol, days_to_sell=None, impact_coef=None,
-                     cost_per_unit=None, unit_value=None, confidence=None, deflation=None):
+                     cost_per_unit=None, unit_value=None, confidence=None, value_decline=None):
     """Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility,
     square-root impact and cost components, label/value rows."""
     parts = haircut.firesale_components(
         units, daily_volume, annual_vol, days_to_sell=days_to_sell, impact_coef=impact_coef,
         cost_per_unit=cost_per_unit, unit_value=unit_value, confidence=confidence,
-        deflation=deflation)
+        value_decline=value_decline)
     return [[k, parts[k]] for k in haircut.COMPONENTS]
 
 
@@ -139,8 +133,8 @@ def FAIR_SPREAD(pd, lgd):
     return irb.fair_spread(pd, lgd)
 
 
-@udf(category=CAT_LGD, kinds=_kinds("rho", "nu"), docs={"rho": _TD_RHO})
-def TAIL_DEPENDENCE(rho, nu):
-    """Tail-dependence coefficient (decimal) of the Student-t copula with correlation rho and
-    nu degrees of freedom (0 for the Gaussian copula)."""
-    return closed_form.tail_dependence(rho, nu)
+@udf(category=CAT_LGD, kinds=_kinds("pair_corr", "nu"))
+def TAIL_DEPENDENCE(pair_corr, nu=None):
+    """Tail-dependence coefficient (decimal) of the Student-t copula with correlation pair_corr
+    and nu degrees of freedom (default 4; 0 for the Gaussian copula)."""
+    return closed_form.tail_dependence(pair_corr, nu)

@@ -1,7 +1,8 @@
 """Market calibration functions: market-implied deflation and the shipped market evidence.
 
 Each body makes one :mod:`pymodel` call; the adapter (:func:`addin.registry.udf`) converts the
-cells, maps empty optional cells to the defaults and turns errors into clean cell text.
+cells, maps empty optional cells to the defaults and turns errors into clean cell text. Argument
+help, units and defaults come from the model's schema.
 """
 
 from __future__ import annotations
@@ -35,12 +36,7 @@ def GPU_IMPLIED_DEFLATION(market_price, rent0, utilization, cash_cost, discount_
             for g, ok, why in zip(res.deflation, res.solved, res.reason)]
 
 
-@udf(category=CAT_RV, kinds={"sku": "text", "basis": "text"},
-     docs={"sku": "GPU model as text, e.g. H100, A100, H200, B200 (list with GPU_SKUS). Empty "
-                  "= every SKU.",
-           "basis": "What the figures are: spot | on-demand | 1-year contract | 3-year contract "
-                    "| index (rents per GPU-hour) or list | used sale | refurbished (prices per "
-                    "GPU). Empty = every basis."})
+@udf(category=CAT_RV, kinds={"basis": "text"})
 def GPU_MARKET_EVIDENCE(sku=None, basis=None):
     """The shipped public market evidence (rents per GPU-hour, used and list prices per GPU) with
     date, basis, segment, range, estimate flag, source and URL. Spills with a header row."""

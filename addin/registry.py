@@ -2,26 +2,29 @@
 
 Every Excel function is declared with :func:`udf`::
 
-    @udf(category=CAT_RV, kinds={"years": "number_or_vector"})
-    def GPU_RENT(rent0, years, deflation, step_years=None, step_downs=None):
+    @udf(category=CAT_RV, kinds={"t_years": "number_or_vector"})
+    def GPU_RENT(rent0, t_years, deflation, step_years=None, step_downs=None):
         '''Market rent per GPU-hour at year t ... (<= 255 characters).'''
-        return residual.rent_path(rent0, years, deflation, step_years=step_years, ...)
+        return residual.rent_path(rent0, t_years, deflation, step_years=step_years, ...)
 
-The decorator
+Every argument is a parameter declared in the model's schema (:data:`pymodel.schema.SCHEMA`):
+its help, unit, default and the kind of cell it takes derive from that one declaration. An
+argument is optional in Excel exactly when its Python default is ``None``, and then the
+parameter must have a default (or mean something when empty). The decorator
 
-* converts each argument from what Excel sends (kind ``"number"`` unless stated, see
-  :data:`addin.cells.CONVERTERS`); an empty optional cell becomes the model default from
-  :data:`pymodel.defaults.DEFAULTS` (or the ``defaults=`` given here), the one place where
-  ``None`` is mapped;
+* converts each argument from what Excel sends (the kind follows the parameter's kind unless
+  ``kinds`` says otherwise, e.g. a column for a loan tape; see
+  :data:`addin.cells.CONVERTERS`); an empty optional cell becomes the declared default, the one
+  place where ``None`` is mapped;
 * catches every error: :class:`~pymodel.errors.ComputeCreditError` becomes its clean
   ``#VALUE!``/``#NUM!``/``#N/A`` text; anything else becomes a short ``#VALUE!`` internal-error
   text (never a traceback);
 * shapes the result: numpy scalars to float, 1-D arrays to a column, DataFrames to a header row
   plus rows; NaN or inf in a scalar result becomes a ``#NUM!`` message, inside a table ``#N/A``;
   ``None`` inside a table becomes an empty string;
-* records a :class:`UdfSpec` (name, category, docstring, argument help derived from
-  :data:`pymodel.defaults.PARAMS` unless given) in :data:`REGISTRY`, checked against Excel's
-  limits, and applies the xlwings decorators (``xw.func``/``xw.arg``) from that same spec.
+* records a :class:`UdfSpec` (name, category, docstring, argument help, unit and default from
+  the schema) in :data:`REGISTRY`, checked against Excel's limits, and applies the xlwings
+  decorators (``xw.func``/``xw.arg``) from that same spec.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pymodel.defaults import DEFAULTS, PARAMS
 from pymodel.errors import ComputeCreditError, InputError
+from pymodel.schema import SCHEMA, Param
 
 from .cells import CONVERTERS, RANGE_KINDS
 
@@ -63,6 +66,7 @@ class ArgSpec:
     kind: str
     optional: bool
     default: Any  # the value an empty optional cell stands for
+    unit: str = ""
 
     @property
     def is_range(self) -> bool:
@@ -183,22 +187,39 @@ def convert_args(spec: UdfSpec, values: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _arg_doc(name: str, docs: dict[str, str]) -> str:
-    if name in docs:
-        return docs[name]
-    if name in PARAMS:
-        return PARAMS[name].help()
-    raise ValueError(f"argument {name} has no description (give docs= or declare it in "
-                     f"pymodel.defaults)")
+#: Cell kind of an argument, by the kind of its parameter (``kinds=`` overrides it).
+KIND_OF_PARAM = {"float": "number", "int": "int", "choice": "text", "text": "text",
+                 "bool": "bool", "list": "vector", "block": "pairs", "date": "raw",
+                 "range": "matrix"}
 
 
-def udf(*, category: str, kinds: dict[str, str] | None = None,
-        docs: dict[str, str] | None = None, defaults: dict[str, Any] | None = None,
-        volatile: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare an Excel function (see the module docstring)."""
+def _param(func: str, name: str, params: Any) -> Param:
+    try:
+        return params[name]
+    except KeyError:
+        raise ValueError(f"{func}.{name}: not a parameter of the model; declare it in the "
+                         "schema next to the maths that uses it (pymodel.schema.declare)"
+                         ) from None
+
+
+def udf(*, category: str, kinds: dict[str, str] | None = None, volatile: bool = False,
+        params: Any = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare an Excel function (see the module docstring).
+
+    Parameters
+    ----------
+    category : str
+        Function Wizard category.
+    kinds : dict, optional
+        Argument name -> cell kind, where it differs from the parameter's kind (a column for
+        a loan tape: ``"number_or_vector"``; a range of dates: ``"matrix"``).
+    volatile : bool, optional
+        Refused (ComputeCredit functions are never volatile).
+    params : mapping, optional
+        Where the arguments are declared (default :data:`pymodel.schema.SCHEMA`).
+    """
     kinds = kinds or {}
-    docs = docs or {}
-    defaults = defaults or {}
+    params = SCHEMA if params is None else params
 
     def deco(body: Callable[..., Any]) -> Callable[..., Any]:
         name = body.__name__
@@ -210,13 +231,16 @@ def udf(*, category: str, kinds: dict[str, str] | None = None,
                 raise ValueError(f"{name}: Excel functions take positional arguments only")
             optional = p.default is not inspect.Parameter.empty
             if optional and p.default is not None:
-                raise ValueError(f"{name}.{p.name}: optional defaults are None (an empty cell); "
-                                 f"put the value in defaults= or pymodel.defaults")
-            default = defaults.get(p.name, DEFAULTS.get(p.name)) if optional else None
-            args.append(ArgSpec(p.name, _arg_doc(p.name, docs), kinds.get(p.name, "number"),
-                                optional, default))
-        unknown = set(kinds) | set(docs) | set(defaults)
-        unknown -= {a.name for a in args}
+                raise ValueError(f"{name}.{p.name}: an optional argument defaults to None (an "
+                                 "empty cell); its value comes from the schema")
+            prm = _param(name, p.name, params)
+            if optional and prm.required:
+                raise ValueError(f"{name}.{p.name}: optional in Excel but required in the "
+                                 "schema (declare its default there)")
+            args.append(ArgSpec(p.name, prm.help(optional=optional),
+                                kinds.get(p.name, KIND_OF_PARAM[prm.kind]), optional,
+                                prm.default if optional else None, prm.unit))
+        unknown = set(kinds) - {a.name for a in args}
         if unknown:
             raise ValueError(f"{name}: metadata for unknown arguments {sorted(unknown)}")
         spec = UdfSpec(name, category, doc, args, body, module=body.__module__,

@@ -1,8 +1,9 @@
-"""Residual value functions (issue 2): GPU rent path, economic life, income value, book value,
-the value curve, catalogue look-ups and the rent deflation fit.
+"""Residual value functions: GPU rent path, economic life, income value, book value, the value
+curve, catalogue look-ups and the rent deflation fit.
 
 Each body makes one :mod:`pymodel` call; the adapter (:func:`addin.registry.udf`) converts the
-cells, maps empty optional cells to the defaults and turns errors into clean cell text.
+cells, maps empty optional cells to the defaults and turns errors into clean cell text. Argument
+help, units and defaults come from the model's schema.
 Dates for RENT_DEFLATION_FIT may arrive as Excel serial numbers or as datetime objects:
 :func:`pymodel.deflation.deflation_fit` accepts both (and ISO text).
 """
@@ -19,11 +20,11 @@ __all__ = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_BOOK_VALUE", "GPU_RV_CURV
 _STEPS = {"step_years": "vector", "step_downs": "vector"}
 
 
-@udf(category=CAT_RV, kinds={"years": "number_or_vector", **_STEPS})
-def GPU_RENT(rent0, years, deflation, step_years=None, step_downs=None):
+@udf(category=CAT_RV, kinds={"t_years": "number_or_vector", **_STEPS})
+def GPU_RENT(rent0, t_years, deflation, step_years=None, step_downs=None):
     """Market rent at year t, currency per GPU-hour: rent0*(1-deflation)^t, times (1-step_down)
-    for each step year <= t. Spills a column when years is a range."""
-    return residual.rent_path(rent0, years, deflation, step_years=step_years,
+    for each step year <= t. Spills a column when t_years is a range."""
+    return residual.rent_path(rent0, t_years, deflation, step_years=step_years,
                               step_downs=step_downs)
 
 
@@ -52,38 +53,29 @@ def GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, salvage=None
                                  step_years=step_years, step_downs=step_downs)
 
 
-@udf(category=CAT_RV, docs={"salvage": "Book salvage value at the end of the book life. "
-                                       "Unit: currency per GPU. Must be in [0, cost]. "
-                                       "Default 0."})
-def GPU_BOOK_VALUE(cost, age_years, life_years, salvage=None):
-    """Straight-line book value per GPU (currency): cost - (cost - salvage) x
-    min(age_years / life_years, 1)."""
-    return residual.book_value(cost, age_years, life_years, salvage=salvage)
+@udf(category=CAT_RV)
+def GPU_BOOK_VALUE(gpu_cost, age_years, book_life_years, salvage=None):
+    """Straight-line book value per GPU (currency): gpu_cost - (gpu_cost - salvage) x
+    min(age_years / book_life_years, 1)."""
+    return residual.book_value(gpu_cost, age_years, book_life_years, salvage=salvage)
 
 
-@udf(category=CAT_RV, kinds={"periods_per_year": "int", **_STEPS})
-def GPU_RV_CURVE(cost, rent0, utilization, cash_cost, deflation, discount_rate,
-                 horizon_years=None, periods_per_year=None, book_life_years=None,
+@udf(category=CAT_RV, kinds=_STEPS)
+def GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate,
+                 curve_years=None, points_per_year=None, book_life_years=None,
                  age_years=None, salvage=None, max_life_years=None, step_years=None,
                  step_downs=None):
     """Table by future year t: market rent (per GPU-hour), economic value, book value at
     age+t, gap = book - economic (currency per GPU) and economic/book (decimal). Spills."""
-    return residual.value_curve(cost, rent0, utilization, cash_cost, deflation, discount_rate,
-                                horizon_years=horizon_years, periods_per_year=periods_per_year,
+    return residual.value_curve(gpu_cost, rent0, utilization, cash_cost, deflation,
+                                discount_rate, curve_years=curve_years,
+                                points_per_year=points_per_year,
                                 book_life_years=book_life_years, age_years=age_years,
                                 salvage=salvage, max_life_years=max_life_years,
                                 step_years=step_years, step_downs=step_downs)
 
 
-_SKU_DOC = ("GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 (case and "
-            "spaces ignored; list with GPU_SKUS).")
-_FIELD_DOC = ("Catalogue field as text: announce_date, volume_date, gpu_kw, system_kw_per_gpu, "
-              "memory_gb, bf16_dense_tflops, fp8_dense_tflops (TFLOPS), ref_price (per GPU), "
-              "ref_rent (per GPU-hour), sources, ...")
-
-
-@udf(category=CAT_RV, kinds={"sku": "text", "field": "text"},
-     docs={"sku": _SKU_DOC, "field": _FIELD_DOC})
+@udf(category=CAT_RV)
 def GPU_SPEC(sku, field):
     """One figure of the GPU catalogue: power in kW, memory in GB, dense throughput in TFLOPS,
     price per GPU, rent per GPU-hour, dates as ISO text, sources. #N/A if not published."""
@@ -97,11 +89,7 @@ def GPU_SKUS():
     return catalogue.sku_table()
 
 
-@udf(category=CAT_RV, kinds={"dates": "matrix", "rents": "vector"},
-     docs={"dates": "Observation dates: a row or column of Excel dates (serial numbers or date "
-                    "cells) or ISO text. Unit: date. At least 3 distinct dates.",
-           "rents": "Observed rents, one per date. Unit: currency per GPU-hour. Must be > 0. "
-                    "At most 10000 points."})
+@udf(category=CAT_RV, kinds={"rents": "vector"})
 def RENT_DEFLATION_FIT(dates, rents):
     """Log-linear fit of observed rents: one row of annual deflation g (decimal), annual
     volatility of detrended log rent (decimal per sqrt-year) and number of points."""

@@ -29,7 +29,7 @@ from pymodel import dscr  # noqa: E402
 
 
 def deal_block(**changes):
-    d = dict(dscr.sample_deal(), debt_years=10, periods_per_year=12, contract_years=10,
+    d = dict(dscr.sample_deal(), debt_years=10, payments_per_year=12, contract_years=10,
              contracted_share=0.6, debt=40_000_000.0,
              step_years="1.5; 3", step_downs="0.1; 0.1", **changes)
     return [[k, v] for k, v in d.items()]

@@ -111,7 +111,7 @@ def monte_carlo_section():
     print("## Monte Carlo LGD: standard error against paths")
     block = [("ead", 100.0), ("pd", 0.02), ("asset_corr", 0.2), ("gpu_value", 120.0),
              ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0),
-             ("discount_rate", 0.0), ("workout_years", 0.0)]
+             ("workout_discount_rate", 0.0), ("workout_years", 0.0)]
     cf = lgd.lgd_corr(0.02, 1.2, 0.4, 1.0, 0.5, asset_corr=0.2)
     print(f"closed form expected LGD {cf:.6f}\n")
     print("| paths | plain: s.e. | conditional: s.e. | Sobol: s.e. | "
@@ -131,8 +131,9 @@ def monte_carlo_section():
         blk = [[k, v] for k, v in miner] + [["n_paths", n]]
         t = bench(lambda: x.LGD_MC(blk), 1, repeat=3)
         print(f"LGD_MC, sample miner (GPU + BTC, t copula, regimes), {n:,} paths: {fmt(t)}")
-    rent = [["gpu_value_model", "rent"], ["gpu_units", 2000.0], ["rent0", 2.4],
-            ["cash_cost", 0.6], ["ead", 30e6], ["step_years", "0.5"], ["step_downs", "0.1"]]
+    rent = [["gpu_value_model", "rent"], ["gpus", 2000], ["rent0", 2.4],
+            ["cash_cost", 0.6], ["ead", 30e6], ["pd", 0.03], ["step_years", "0.5"],
+            ["step_downs", "0.1"]]
     t = bench(lambda: x.LGD_MC(rent), 1, repeat=3)
     print(f"LGD_MC, rent-linked GPU value (income approach per path), 100,000 paths: {fmt(t)}")
     print()

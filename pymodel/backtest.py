@@ -59,12 +59,12 @@ import pandas as pd
 from scipy.stats import norm
 
 from .catalogue import find_sku, load_catalogue
-from .defaults import DEFAULTS
 from .deflation import EXCEL_EPOCH, deflation_fit
 from .errors import ComputeCreditError, InputTypeError, NotAvailableError
 from .market import PRICE_BASES, RENT_BASES, load_market_evidence
+from .residual import D as _RV
 from .residual import economic_value_path
-from .validation import Interval, check
+from .schema import NONNEG, OPEN_UNIT, SCHEMA, Param, declare
 
 __all__ = ["backtest", "BacktestResult", "HORIZONS", "METHODS", "COVERAGE", "BOOK_LIFE_YEARS",
            "SALVAGE_SHARE", "PHYSICAL_LIFE_YEARS", "cash_cost_from_power", "SUMMARY_COLUMNS"]
@@ -90,6 +90,16 @@ SUMMARY_COLUMNS = ("sku", "quantity", "basis", "horizon_months", "method", "n", 
 _DAYS = 365.25
 _MONTH = _DAYS / 12
 
+#: Parameters of the backtest (the value-model inputs are the residual-value model's).
+P = declare(
+    Param("interval_coverage", "decimal", "Central probability of the prediction intervals",
+          OPEN_UNIT, default=COVERAGE, source="D: 80% intervals"),
+    Param("skus", "", "Catalogue SKUs to backtest", default=("A100 SXM", "H100 SXM"),
+          kind="range", source="D: the SKUs with several years of public evidence"),
+    Param("system_kw_per_gpu", "kW per GPU", "IT power per GPU (system kW / GPUs per system)",
+          NONNEG),
+)
+
 
 def cash_cost_from_power(system_kw_per_gpu: float) -> float:
     """Cash cost per GPU-hour from the IT power per GPU (kW): colocation + power + other.
@@ -98,7 +108,7 @@ def cash_cost_from_power(system_kw_per_gpu: float) -> float:
     2023 industrial power per kWh at PUE 1.2, other costs; model reference 4.3). H100 (1.275
     kW): 0.505.
     """
-    kw = float(check("system_kw_per_gpu", system_kw_per_gpu, Interval(0, None)))
+    kw = float(SCHEMA.check("system_kw_per_gpu", system_kw_per_gpu))
     return 184.06 * kw / 730.0 + 0.0806 * kw * 1.2 + 0.06
 
 
@@ -194,12 +204,12 @@ def _book_ratio(age0: float, h: np.ndarray) -> np.ndarray:
 
 
 def backtest(evidence: pd.DataFrame | None = None, *,
-             skus: Iterable[str] = ("A100 SXM", "H100 SXM"),
-             deflation: float = DEFAULTS["deflation"],
-             coverage: float = COVERAGE,
-             utilization: float = DEFAULTS["utilization"],
-             discount_rate: float = DEFAULTS["discount_rate"],
-             bases: Iterable[str] | None = None) -> BacktestResult:
+             skus: Iterable[str] = P["skus"].default,
+             deflation: float = _RV["deflation"],
+             interval_coverage: float = COVERAGE,
+             utilization: float = _RV["utilization"],
+             discount_rate: float = _RV["discount_rate"],
+             basis: Iterable[str] | None = None) -> BacktestResult:
     """Rolling-origin forecasts of rent and value, scored against later observations.
 
     Parameters
@@ -212,11 +222,11 @@ def backtest(evidence: pd.DataFrame | None = None, *,
     deflation : float, optional
         The model's annual rent decline g, decimal per year in (-1, 1). Default: the shipped
         default (0.30).
-    coverage : float, optional
+    interval_coverage : float, optional
         Central probability of the prediction intervals, in (0, 1). Default 0.80.
     utilization, discount_rate : float, optional
         Value-model inputs (decimal; annual effective). Defaults as in GPU_RV.
-    bases : iterable of str, optional
+    basis : str or iterable of str, optional
         Restrict to these bases (rent or price bases of :mod:`pymodel.market`).
 
     Returns
@@ -227,7 +237,8 @@ def backtest(evidence: pd.DataFrame | None = None, *,
     Raises
     ------
     InputTypeError, DomainError
-        Bad arguments (unknown SKU or basis, g outside (-1, 1), coverage outside (0, 1)).
+        Bad arguments (unknown SKU or basis, g outside (-1, 1), interval_coverage outside
+        (0, 1)).
     NotAvailableError
         The evidence has no pair of observations to score.
 
@@ -241,18 +252,18 @@ def backtest(evidence: pd.DataFrame | None = None, *,
     accuracy: an analysis and review", International Journal of Forecasting 16 (rolling
     origins).
     """
-    g = check("deflation", deflation, Interval(-1, 1, False, False))
-    cov = check("coverage", coverage, Interval(0, 1, False, False))
-    u = check("utilization", utilization, Interval(0, 1))
-    r = check("discount_rate", discount_rate, Interval(-1, None, lo_closed=False))
+    g = SCHEMA.check("deflation", deflation)
+    cov = SCHEMA.check("interval_coverage", interval_coverage)
+    u = SCHEMA.check("utilization", utilization)
+    r = SCHEMA.check("discount_rate", discount_rate)
     sku_list = tuple(dict.fromkeys(find_sku(s) for s in skus))
     ev = load_market_evidence() if evidence is None else evidence
-    if bases is not None:
+    if basis is not None:
         allowed = RENT_BASES + PRICE_BASES
-        bl = tuple(bases)
+        bl = (basis,) if isinstance(basis, str) else tuple(basis)
         for b in bl:
             if b not in allowed:
-                raise InputTypeError("bases", " | ".join(allowed), b, key="choice")
+                raise InputTypeError("basis", " | ".join(allowed), b, key="choice")
         ev = ev[ev["basis"].isin(bl)]
     series = _series(ev, sku_list)
     cat = load_catalogue().set_index("sku")

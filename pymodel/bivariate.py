@@ -15,11 +15,21 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
-from .defaults import CORR
 from .errors import DomainError
-from .validation import as_float_array, check
+from .schema import CORR, SCHEMA, Param, declare
+from .validation import as_float_array
 
-__all__ = ["bvn_cdf", "phi2_scalar"]
+__all__ = ["bvn_cdf", "phi2_scalar", "P"]
+
+#: Parameters of the bivariate normal cdf.
+P = declare(
+    Param("a", "standard deviations", "Upper limit of the first standard normal variable "
+          "(+-infinity allowed)", None),
+    Param("b", "standard deviations", "Upper limit of the second standard normal variable "
+          "(+-infinity allowed)", None),
+    Param("pair_corr", "decimal", "Correlation of the pair of variables (the copula's "
+          "correlation parameter)", CORR),
+)
 
 _TWOPI = 2.0 * np.pi
 _BIG = 40.0  # |limit| beyond which Phi underflows to exactly 0 or 1 in double precision
@@ -193,15 +203,15 @@ def _phi2(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarray:
     return out.reshape(shape)
 
 
-def bvn_cdf(a: Any, b: Any, rho: Any) -> Any:
+def bvn_cdf(a: Any, b: Any, pair_corr: Any) -> Any:
     """Standard bivariate normal cdf Phi2(a, b; rho) = P(X <= a, Y <= b), corr(X, Y) = rho.
 
     Parameters
     ----------
     a, b : float or array_like
         Upper limits (standard deviations); +-inf allowed. Broadcast against each other.
-    rho : float or array_like
-        Correlation, in [-1, 1] (decimal).
+    pair_corr : float or array_like
+        Correlation rho, in [-1, 1] (decimal).
 
     Returns
     -------
@@ -230,7 +240,7 @@ def bvn_cdf(a: Any, b: Any, rho: Any) -> Any:
     """
     a_ = _limit("a", a)
     b_ = _limit("b", b)
-    r = check("rho", rho, CORR)
+    r = SCHEMA.check("pair_corr", pair_corr)
     out = _phi2(a_, b_, r)
     return float(out) if out.ndim == 0 else out
 

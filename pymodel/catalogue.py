@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .defaults import DEFAULTS, PARAMS
 from .errors import InputTypeError, NotAvailableError
-from .validation import check, check_choice
+from .residual import P as _RV
+from .schema import NOT_GIVEN, POS, SCHEMA, Param, declare
+from .validation import Interval, check_choice
 
-__all__ = ["load_catalogue", "sku_table", "sku_names", "find_sku", "gpu_spec", "FIELDS", "NUMERIC_FIELDS",
-           "DATE_FIELDS", "parity_step_down", "catalogue_step_downs", "to_date",
-           "year_fraction", "DAYS_PER_YEAR"]
+__all__ = ["load_catalogue", "sku_table", "sku_names", "find_sku", "gpu_spec", "FIELDS",
+           "NUMERIC_FIELDS", "DATE_FIELDS", "parity_step_down", "catalogue_step_downs",
+           "to_date", "year_fraction", "DAYS_PER_YEAR", "P"]
 
 #: Days per year for converting date differences to years (Julian year).
 DAYS_PER_YEAR = 365.25
@@ -52,6 +53,34 @@ FIELD_UNITS = {
     "ref_price": "currency per GPU", "ref_rent": "currency per GPU-hour",
 }
 METRICS = {"fp8": "fp8_dense_tflops", "bf16": "bf16_dense_tflops"}
+
+#: Parameters of the catalogue look-ups and of throughput parity (model reference 3, 4.1).
+P = declare(
+    Param("sku", "", "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 "
+          "(case, spaces and hyphens ignored; aliases accepted)", default=None, kind="text",
+          empty="every SKU"),
+    Param("field", "", "Catalogue field as text: announce_date, volume_date, gpu_kw, "
+          "system_kw_per_gpu, memory_gb, bf16_dense_tflops, fp8_dense_tflops (TFLOPS), "
+          "ref_price (per GPU), ref_rent (per GPU-hour), sources, ...", kind="text"),
+    Param("valuation_date", "date", "Valuation date (a date, or ISO text such as 2026-06-30)",
+          kind="date"),
+    Param("premium", "decimal", "Old-generation rent premium per unit of throughput over "
+          "parity (negative = discount)", Interval(-1, None, lo_closed=False), default=0.11,
+          source="D: SDH100RT/SDB200RT 2.60/5.30 vs H100/B200 FP8 ratio, model reference 4.1"),
+    Param("metric", "", "Throughput measure for parity: dense FP8 or BF16 TFLOPS",
+          default="fp8", source="D: inference runs in FP8", kind="choice",
+          choices=tuple(METRICS)),
+    Param("same_vendor", "", "Only successors of the same vendor step the old SKU down",
+          default=True, source="D: customers rarely switch vendor", kind="bool"),
+    Param("rent_old", "currency per GPU-hour", "Old SKU's market rent just before the "
+          "successor ships, R_old(tau-)", POS),
+    Param("rent_new", "currency per GPU-hour", "Successor's market rent when it ships, "
+          "R_new(tau)", POS),
+    Param("throughput_old", "TFLOPS", "Useful throughput theta of the old SKU (same metric as "
+          "the successor's)", POS),
+    Param("throughput_new", "TFLOPS", "Useful throughput theta of the successor", POS),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
 
 
 def _norm(text: str) -> str:
@@ -114,7 +143,7 @@ def find_sku(sku: Any) -> str:
         If ``sku`` is not text or names no catalogue SKU (the message lists the SKUs).
     """
     if not isinstance(sku, str):
-        raise InputTypeError("sku", value=sku, key="not_text")
+        raise InputTypeError("sku", value=sku, key="not_text")  # the schema's kind "text"
     found = _alias_index().get(_norm(sku))
     if found is None:
         raise InputTypeError("sku", " | ".join(sku_names()), sku, key="choice")
@@ -187,7 +216,7 @@ def year_fraction(start: pd.Timestamp, end: pd.Timestamp) -> float:
 # --------------------------------------------------------------------------------------------
 
 def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
-                     premium=DEFAULTS["premium"]):
+                     premium=D["premium"]):
     """Generation step-down j of an old SKU when a new SKU ships (throughput parity).
 
     Parameters
@@ -224,11 +253,11 @@ def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
     >>> round(parity_step_down(2.60, 5.30, 1979, 4500, premium=0.0), 4)
     0.1035
     """
-    r_old = np.asarray(check("rent_old", rent_old, PARAMS["rent0"].domain), dtype=float)
-    r_new = np.asarray(check("rent_new", rent_new, PARAMS["rent0"].domain), dtype=float)
-    th_old = np.asarray(check("throughput_old", throughput_old, PARAMS["rent0"].domain))
-    th_new = np.asarray(check("throughput_new", throughput_new, PARAMS["rent0"].domain))
-    pi = np.asarray(check("premium", premium, PARAMS["premium"].domain), dtype=float)
+    r_old = np.asarray(SCHEMA.check("rent_old", rent_old), dtype=float)
+    r_new = np.asarray(SCHEMA.check("rent_new", rent_new), dtype=float)
+    th_old = np.asarray(SCHEMA.check("throughput_old", throughput_old))
+    th_new = np.asarray(SCHEMA.check("throughput_new", throughput_new))
+    pi = np.asarray(SCHEMA.check("premium", premium), dtype=float)
     try:
         parity = (1.0 + pi) * r_new * th_old / th_new
         j = np.maximum(0.0, 1.0 - parity / r_old)
@@ -238,9 +267,10 @@ def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
     return float(j) if j.ndim == 0 else j
 
 
-def catalogue_step_downs(sku: str, valuation_date: Any, *, deflation=DEFAULTS["deflation"],
-                         premium=DEFAULTS["premium"], metric: str = "fp8",
-                         rent0: float | None = None, same_vendor: bool = True
+def catalogue_step_downs(sku: str, valuation_date: Any, *,
+                         deflation=_RV["deflation"].default, premium=D["premium"],
+                         metric: str = D["metric"], rent0: Any = NOT_GIVEN,
+                         same_vendor: bool = D["same_vendor"]
                          ) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Step-downs (step_years, step_downs) of ``sku`` from its catalogue successors.
 
@@ -258,8 +288,8 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *, deflation=DEFAULTS["d
     metric : {"fp8", "bf16"}, optional
         Throughput measure (dense TFLOPS). If a pair lacks FP8 (A100), BF16 is used for it.
     rent0 : float, optional
-        The old SKU's rent at the valuation date, currency per GPU-hour; default: its catalogue
-        reference rent rolled to the valuation date at ``deflation``.
+        The old SKU's rent at the valuation date, currency per GPU-hour; not given: its
+        catalogue reference rent rolled to the valuation date at ``deflation``.
     same_vendor : bool, optional
         Only successors of the same vendor (default True).
 
@@ -279,15 +309,15 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *, deflation=DEFAULTS["d
     """
     name = find_sku(sku)
     val = to_date("valuation_date", valuation_date)
-    g = check("deflation", deflation, PARAMS["deflation"].domain)
-    pi = check("premium", premium, PARAMS["premium"].domain)
-    col = METRICS[check_choice("metric", metric, tuple(METRICS))]
+    g = SCHEMA.check("deflation", deflation)
+    pi = SCHEMA.check("premium", premium)
+    col = METRICS[SCHEMA.check("metric", metric)]
     cat = _catalogue()
     old = cat.set_index("sku").loc[name]
-    if rent0 is None:
+    if rent0 is NOT_GIVEN:
         r0 = old["ref_rent"] * (1 - g) ** year_fraction(old["ref_rent_date"], val)
     else:
-        r0 = check("rent0", rent0, PARAMS["rent0"].domain)
+        r0 = SCHEMA.check("rent0", rent0)
     later = cat[(cat["volume_date"] > val) & (cat["sku"] != name)]
     if same_vendor:
         later = later[later["vendor"] == old["vendor"]]

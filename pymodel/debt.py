@@ -1,11 +1,15 @@
 """Debt schedules: annuity with balloon, linear, bullet (interest only) and sculpted.
 
 Conventions (model reference, Conventions 4 and 6, and section 6.1): the debt rate is nominal
-annual, the rate of a period of length ``1/periods_per_year`` is ``i = annual_rate /
-periods_per_year``; period ``p = 1..n`` pays interest on the opening balance ``B_(p-1)`` at its
-end; ``B_0`` is the principal at close. A balloon (a share of the principal left outstanding at
+annual, the rate of a period of length ``1/payments_per_year`` is ``i = debt_rate /
+payments_per_year``; period ``p = 1..n`` pays interest on the opening balance ``B_(p-1)`` at its
+end; ``B_0`` is the debt drawn at close. A balloon (a share of the debt left outstanding at
 maturity) is refinancing risk: it is reported as the closing balance of the last period and is
 **not** counted in debt service.
+
+The loan's parameters (:data:`P`) are the deal's own (``debt``, ``debt_rate``, ``debt_years``,
+``amortization``, ``payments_per_year``, ``balloon_share``): a schedule typed on its own and a
+deal block name the same quantities the same way.
 
 Every kernel is vectorised over the periods (closed forms and cumulative sums, no Python loop).
 """
@@ -18,21 +22,48 @@ from typing import Any, Sequence
 import numpy as np
 
 from .errors import ConvergenceError, DomainError, InputTypeError
-from .validation import Interval, check, check_choice
+from .schema import NONNEG, NOT_GIVEN, SCHEMA, UNIT, Param, declare
+from .validation import Interval, check
 
-__all__ = ["AMORTIZATIONS", "PERIODS_PER_YEAR", "DebtSchedule", "debt_schedule",
-           "annuity_payment", "sculpted_schedule", "period_count"]
+__all__ = ["AMORTIZATIONS", "PAYMENTS_PER_YEAR", "DebtSchedule", "debt_schedule",
+           "annuity_payment", "sculpted_schedule", "period_count", "schedule_kernel", "P"]
 
 #: Repayment profiles.
 AMORTIZATIONS = ("annuity", "linear", "bullet", "sculpted")
 #: Allowed payment frequencies (annual, semi-annual, quarterly, monthly).
-PERIODS_PER_YEAR = (1, 2, 4, 12)
-
-_NONNEG = Interval(0, None)
-_POS = Interval(0, None, lo_closed=False)
-_SHARE = Interval(0, 1)
+PAYMENTS_PER_YEAR = (1, 2, 4, 12)
 #: Tenors allowed, years: (0, 50].
 MAX_TENOR = Interval(0, 50, lo_closed=False)
+
+#: The parameters of a loan.
+P = declare(
+    Param("debt", "currency", "Debt drawn at close (the facility amount)", NONNEG),
+    Param("debt_rate", "nominal annual decimal", "Interest rate of the debt; per period "
+          "debt_rate / payments_per_year", UNIT),
+    Param("debt_years", "years", "Tenor of the debt from close; debt_years x "
+          "payments_per_year must be whole", MAX_TENOR),
+    Param("amortization", "", "Repayment profile of the debt (sculpted: debt service "
+          "proportional to the deal's cash flows)", default="annuity",
+          source="D: level payments, the usual term-loan profile", kind="choice",
+          choices=AMORTIZATIONS),
+    Param("payments_per_year", "payments per year", "Payment frequency of the debt (and "
+          "periods of the DSCR table)", default=4,
+          source="D: quarterly, usual in project finance", kind="int",
+          choices=PAYMENTS_PER_YEAR),
+    Param("balloon_share", "decimal of debt", "Share of the debt outstanding at maturity "
+          "(refinancing risk; not in debt service)", UNIT, default=0.0,
+          source="D: fully amortising"),
+    Param("balloon_amount", "currency", "Amount left outstanding after the last payment",
+          NONNEG, default=0.0, source="D: fully amortising"),
+    Param("rate_per_period", "decimal per period", "Interest rate per period i = debt_rate / "
+          "payments_per_year", NONNEG),
+    Param("n_periods", "periods", "Number of periods of the loan", Interval(1, None),
+          kind="int"),
+    Param("cfads", "currency per period", "Base-case cash flow available for debt service of "
+          "each period (sculpted amortization)", default=None, kind="range",
+          empty="none: only sculpted amortization needs it"),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
 
 
 @dataclass(frozen=True)
@@ -53,8 +84,8 @@ class DebtSchedule:
     closing : ndarray
         Closing balance ``B_p``; the last one is the balloon.
     rate_per_period : float
-        ``i = annual_rate / periods_per_year`` (decimal per period).
-    periods_per_year : int
+        ``i = debt_rate / payments_per_year`` (decimal per period).
+    payments_per_year : int
     amortization : str
     """
 
@@ -64,7 +95,7 @@ class DebtSchedule:
     debt_service: np.ndarray
     closing: np.ndarray
     rate_per_period: float
-    periods_per_year: int
+    payments_per_year: int
     amortization: str
 
     @property
@@ -79,8 +110,8 @@ class DebtSchedule:
 
     @property
     def year_end(self) -> np.ndarray:
-        """End of each period in years from close, ``p / periods_per_year``."""
-        return np.arange(1, self.n + 1) / self.periods_per_year
+        """End of each period in years from close, ``p / payments_per_year``."""
+        return np.arange(1, self.n + 1) / self.payments_per_year
 
     def rows(self) -> list[list[Any]]:
         """Header row plus one row per period (for a spilled Excel range)."""
@@ -91,54 +122,52 @@ class DebtSchedule:
         return [head] + [list(r) for r in zip(*(c.tolist() for c in cols))]
 
 
-def period_count(years: float, periods_per_year: int, *, name: str = "years") -> int:
-    """Number of periods ``n = years * periods_per_year``, which must be a whole number.
+def period_count(debt_years: float, payments_per_year: int, *, name: str = "debt_years") -> int:
+    """Number of periods ``n = debt_years * payments_per_year``, which must be a whole number.
 
     Parameters
     ----------
-    years : float
+    debt_years : float
         Tenor in years, in (0, 50].
-    periods_per_year : int
+    payments_per_year : int
         One of 1, 2, 4, 12.
     name : str, optional
-        How ``years`` is named in messages.
+        How the tenor is named in messages.
 
     Raises
     ------
     DomainError
-        If ``periods_per_year`` is not one of 1, 2, 4, 12, or ``years`` is not a positive
-        multiple of ``1/periods_per_year``.
+        If ``payments_per_year`` is not one of 1, 2, 4, 12, or the tenor is not a positive
+        multiple of ``1/payments_per_year``.
     """
-    ppy = check_periods_per_year(periods_per_year)
-    years = check(name, years, MAX_TENOR)
+    ppy = SCHEMA.check("payments_per_year", payments_per_year)
+    years = check(name, debt_years, MAX_TENOR)
+    return _period_count(years, ppy, name)
+
+
+def _period_count(years: float, ppy: int, name: str = "debt_years") -> int:
     n_float = years * ppy
     n = int(round(n_float))
     if n < 1 or abs(n_float - n) > 1e-9 * max(1.0, n_float):
-        raise DomainError(name, f"a positive multiple of 1/periods_per_year ({1 / ppy:g} years)",
-                          years)
+        raise DomainError(name, f"a positive multiple of 1/payments_per_year ({1 / ppy:g} "
+                          "years)", years)
     return n
 
 
-def check_periods_per_year(value: Any, *, name: str = "periods_per_year") -> int:
-    """Validate a payment frequency: one of 1, 2, 4, 12 (whole numbers as floats accepted)."""
-    x = check(name, value)
-    if np.ndim(x) != 0 or x not in PERIODS_PER_YEAR:
-        raise DomainError(name, " | ".join(map(str, PERIODS_PER_YEAR)), value, key="choice")
-    return int(x)
-
-
-def annuity_payment(principal: float, rate: float, n: int, *, balloon: float = 0.0) -> float:
-    """Level payment per period that repays ``principal`` down to ``balloon`` in ``n`` periods.
+def annuity_payment(debt: float, rate_per_period: float, n_periods: int, *,
+                    balloon_amount: float = D["balloon_amount"]) -> float:
+    """Level payment per period that repays ``debt`` down to ``balloon_amount`` in
+    ``n_periods`` periods (kernel: no validation).
 
     Parameters
     ----------
-    principal : float
+    debt : float
         Amount borrowed at close (currency).
-    rate : float
+    rate_per_period : float
         Interest rate per period (decimal, >= 0).
-    n : int
+    n_periods : int
         Number of periods (>= 1).
-    balloon : float, optional
+    balloon_amount : float, optional
         Amount left outstanding after the last payment (currency), default 0.
 
     Returns
@@ -154,14 +183,15 @@ def annuity_payment(principal: float, rate: float, n: int, *, balloon: float = 0
 
     the same as ``numpy_financial.pmt(i, n, -D, F)``.
     """
-    if rate == 0.0:
-        return (principal - balloon) / n
-    vn = (1.0 + rate) ** (-n)
-    return (principal - balloon * vn) * rate / -np.expm1(-n * np.log1p(rate))
+    if rate_per_period == 0.0:
+        return (debt - balloon_amount) / n_periods
+    vn = (1.0 + rate_per_period) ** (-n_periods)
+    return (debt - balloon_amount * vn) * rate_per_period / -np.expm1(
+        -n_periods * np.log1p(rate_per_period))
 
 
 def _annuity(d: float, i: float, n: int, bal: float):
-    a = annuity_payment(d, i, n, balloon=bal)
+    a = annuity_payment(d, i, n, balloon_amount=bal)
     p = np.arange(0, n + 1, dtype=float)
     if i == 0.0:
         b = d - a * p
@@ -187,21 +217,23 @@ def _from_balances(b: np.ndarray, i: float, ppy: int, kind: str) -> DebtSchedule
                         kind)
 
 
-def sculpted_schedule(principal: float, rate: float, cfads: Sequence[float], *,
-                      balloon: float = 0.0, periods_per_year: int = 4) -> DebtSchedule:
-    """Sculpted schedule: debt service proportional to the positive part of CFADS.
+def sculpted_schedule(debt: float, rate_per_period: float, cfads: Sequence[float], *,
+                      balloon_amount: float = D["balloon_amount"],
+                      payments_per_year: int = D["payments_per_year"]) -> DebtSchedule:
+    """Sculpted schedule: debt service proportional to the positive part of CFADS (kernel: no
+    validation).
 
     Parameters
     ----------
-    principal : float
+    debt : float
         Amount borrowed at close (currency, >= 0).
-    rate : float
+    rate_per_period : float
         Interest rate per period (decimal, >= 0).
     cfads : sequence of float
         Base-case cash flow available for debt service of each period (currency).
-    balloon : float, optional
+    balloon_amount : float, optional
         Amount left outstanding at maturity (currency), default 0.
-    periods_per_year : int, optional
+    payments_per_year : int, optional
         Payment frequency (only recorded in the result), default 4.
 
     Returns
@@ -225,6 +257,7 @@ def sculpted_schedule(principal: float, rate: float, cfads: Sequence[float], *,
     ConvergenceError
         If no period has positive CFADS (nothing to sculpt against) while debt is to be repaid.
     """
+    rate, principal, balloon = rate_per_period, debt, balloon_amount
     cf = np.clip(np.asarray(cfads, dtype=float), 0.0, None)
     n = cf.size
     v = (1.0 + rate) ** (-np.arange(1, n + 1, dtype=float))
@@ -246,32 +279,47 @@ def sculpted_schedule(principal: float, rate: float, cfads: Sequence[float], *,
     opening, closing = b[:-1].copy(), b[1:].copy()
     interest = opening * rate
     return DebtSchedule(opening, interest, ds - interest, ds, closing, rate,
-                        int(periods_per_year), "sculpted")
+                        int(payments_per_year), "sculpted")
 
 
-def debt_schedule(principal: float, annual_rate: float, years: float, *,
-                  amortization: str = "annuity", periods_per_year: int = 4,
-                  balloon: float = 0.0, cfads: Sequence[float] | None = None) -> DebtSchedule:
+def schedule_kernel(debt: float, rate_per_period: float, n_periods: int, amortization: str,
+                    balloon_share: float, payments_per_year: int) -> DebtSchedule:
+    """Annuity, linear or bullet schedule from clean values (no validation; a bullet leaves
+    the whole debt outstanding whatever ``balloon_share`` says)."""
+    share = 1.0 if amortization == "bullet" else balloon_share
+    bal = debt * share
+    if amortization == "annuity":
+        b = _annuity(debt, rate_per_period, n_periods, bal)
+    else:  # linear, bullet (a bullet is linear with balloon 1)
+        b = _linear(debt, n_periods, bal)
+    return _from_balances(b, rate_per_period, payments_per_year, amortization)
+
+
+def debt_schedule(debt: float, debt_rate: float, debt_years: float, *,
+                  amortization: str = D["amortization"],
+                  payments_per_year: int = D["payments_per_year"],
+                  balloon_share: float = D["balloon_share"],
+                  cfads: Sequence[float] | None = D["cfads"]) -> DebtSchedule:
     """Debt schedule of a term loan.
 
     Parameters
     ----------
-    principal : float
+    debt : float
         Amount borrowed at close (currency, >= 0).
-    annual_rate : float
-        Nominal annual interest rate (decimal, >= 0); per period ``i = annual_rate /
-        periods_per_year``.
-    years : float
-        Tenor in years, in (0, 50]; ``years * periods_per_year`` must be whole.
+    debt_rate : float
+        Nominal annual interest rate (decimal, in [0, 1]); per period ``i = debt_rate /
+        payments_per_year``.
+    debt_years : float
+        Tenor in years, in (0, 50]; ``debt_years * payments_per_year`` must be whole.
     amortization : {"annuity", "linear", "bullet", "sculpted"}, optional
         Repayment profile (default "annuity"): level payment leaving the balloon; equal
-        principal of ``principal * (1 - balloon) / n``; interest only with the whole principal
-        due at maturity (``balloon`` is then 1 whatever is given); debt service proportional to
-        ``cfads``.
-    periods_per_year : int, optional
+        principal of ``debt * (1 - balloon_share) / n``; interest only with the whole debt
+        due at maturity (``balloon_share`` is then 1 whatever is given); debt service
+        proportional to ``cfads``.
+    payments_per_year : int, optional
         1, 2, 4 or 12 (default 4, quarterly).
-    balloon : float, optional
-        Share of the principal outstanding at maturity (decimal in [0, 1], default 0).
+    balloon_share : float, optional
+        Share of the debt outstanding at maturity (decimal in [0, 1], default 0).
     cfads : sequence of float, optional
         Base-case CFADS per period (currency), required for "sculpted" (length n).
 
@@ -283,7 +331,7 @@ def debt_schedule(principal: float, annual_rate: float, years: float, *,
     Notes
     -----
     Interest is :math:`B_{p-1} i`. The annuity payment is
-    :math:`A = (D - F v^n) i / (1 - v^n)` with :math:`F = \\text{balloon} \\cdot D`,
+    :math:`A = (D - F v^n) i / (1 - v^n)` with :math:`F = \\text{balloon\\_share} \\cdot D`,
     :math:`v = 1/(1+i)` (``numpy_financial.pmt(i, n, -D, F)``); its balances are
     :math:`B_p = A (1 - v^{n-p})/i + F v^{n-p}` (equal to :math:`D (1+i)^p - A((1+i)^p - 1)/i`,
     without its cancellation). The balloon is reported, not counted in debt
@@ -291,28 +339,25 @@ def debt_schedule(principal: float, annual_rate: float, years: float, *,
 
     References
     ----------
-    Model reference (``shared/reference/models.md``), section 6.1; issue 3 "Deflated DSCR".
+    Model reference, section 6.1.
 
     Examples
     --------
-    >>> s = debt_schedule(1000.0, 0.08, 1, periods_per_year=4, amortization="linear")
+    >>> s = debt_schedule(1000.0, 0.08, 1, payments_per_year=4, amortization="linear")
     >>> s.principal.tolist()
     [250.0, 250.0, 250.0, 250.0]
     >>> s.interest.tolist()
     [20.0, 15.0, 10.0, 5.0]
     """
-    d = check("principal", principal, _NONNEG)
-    rate = check("annual_rate", annual_rate, Interval(0, 1))
-    ppy = check_periods_per_year(periods_per_year)
-    n = period_count(years, ppy)
-    kind = check_choice("amortization", amortization, AMORTIZATIONS)
-    share = check("balloon", balloon, _SHARE)
+    d = SCHEMA.check("debt", debt)
+    rate = SCHEMA.check("debt_rate", debt_rate)
+    ppy = SCHEMA.check("payments_per_year", payments_per_year)
+    n = period_count(debt_years, ppy)
+    kind = SCHEMA.check("amortization", amortization)
+    share = SCHEMA.check("balloon_share", balloon_share)
     i = rate / ppy
-    if kind == "bullet":
-        share = 1.0
-    bal = d * share
     if kind == "sculpted":
-        if cfads is None:
+        if cfads is None or cfads is NOT_GIVEN:
             raise InputTypeError("amortization", "annuity | linear | bullet (sculpted needs the "
                                  "deal's cash flows: use a deal_inputs block)", kind,
                                  key="choice")
@@ -321,9 +366,5 @@ def debt_schedule(principal: float, annual_rate: float, years: float, *,
         if cf.size != n:
             raise InputTypeError("cfads", value=None, key="length_mismatch",
                                  other="the number of periods", n_other=n, n=cf.size)
-        return sculpted_schedule(d, i, cf, balloon=bal, periods_per_year=ppy)
-    if kind == "annuity":
-        b = _annuity(d, i, n, bal)
-    else:  # linear, bullet (a bullet is linear with balloon 1)
-        b = _linear(d, n, bal)
-    return _from_balances(b, i, ppy, kind)
+        return sculpted_schedule(d, i, cf, balloon_amount=d * share, payments_per_year=ppy)
+    return schedule_kernel(d, i, n, kind, share, ppy)

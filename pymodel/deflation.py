@@ -29,18 +29,28 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .defaults import PARAMS
 from .errors import DomainError, InputTypeError
-from .validation import check
+from .schema import POS, SCHEMA, Param, declare
 
 __all__ = ["DeflationFit", "deflation_fit", "load_h100_rents", "to_day_numbers",
-           "MAX_FIT_POINTS", "EXCEL_EPOCH"]
+           "MAX_FIT_POINTS", "EXCEL_EPOCH", "P"]
 
 #: Most observations one fit accepts.
 MAX_FIT_POINTS = 10_000
 #: Day 0 of Excel's 1900 date system (serial 1 = 1900-01-01, Lotus leap-year bug included).
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 DAYS_PER_YEAR = 365.25
+
+#: Parameters of the deflation fit (model reference, sections 2.1-2.3).
+P = declare(
+    Param("dates", "date", "Observation dates: a row or column of Excel dates (serial numbers "
+          "or date cells) or ISO text; at least 3 distinct dates", kind="range"),
+    Param("rents", "currency per GPU-hour", "Observed market rents, one per date (at most "
+          "10000)", POS),
+    Param("basis", "", "Basis of the observations, what the figures are: spot, on-demand, "
+          "1-year contract, 3-year contract, index (rents); list, used sale, refurbished "
+          "(prices)", default=None, kind="range", empty="every basis"),
+)
 
 
 @dataclass(frozen=True)
@@ -171,8 +181,7 @@ def deflation_fit(dates: Any, rents: Any) -> DeflationFit:
     (0.3, 3)
     """
     days = to_day_numbers("dates", dates)
-    r = np.atleast_1d(np.asarray(check("rents", rents, PARAMS["rents"].domain),
-                                 dtype=float)).ravel()
+    r = np.atleast_1d(np.asarray(SCHEMA.check("rents", rents), dtype=float)).ravel()
     if days.size != r.size:
         raise InputTypeError("rents", value=None, key="length_mismatch", other="dates",
                              n_other=days.size, n=r.size)

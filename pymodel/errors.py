@@ -63,6 +63,7 @@ MESSAGES = {
     "not_text": "{name} must be text; got {value}",
     "not_finite": "{name} must be a finite number; got {value}",
     "required": "{name} is required; got an empty cell",
+    "required_field": "{name}: {value} is required ({what})",
     "error_cell": "{name} refers to an error cell ({value})",
     "choice": "{name} must be one of {bound}; got {value}",
     "length_mismatch": "{name} must have the same length as {other} ({n_other}); got {n}",

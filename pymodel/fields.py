@@ -1,27 +1,36 @@
-"""Field/value input tables: the deal sheet's input block as a typed, validated mapping.
+"""Field/value input tables: a deal sheet's input block as a typed, validated mapping.
 
 Deal-level functions (DSCR, LGD Monte Carlo) take a two-column block of field name and value.
-A :class:`FieldSet` declares the fields once (default, unit, kind, domain, description), parses a
-block (unknown names are an error naming the nearest valid one, missing fields take their
-defaults), and lists itself for ``DEAL_FIELDS()``-style functions.
+A :class:`FieldSet` lists the fields as declared parameters of the schema
+(:class:`~pymodel.schema.Param`), so each field has one name, unit, domain and default. It
+parses a block (names matched case-insensitively; unknown names are an error naming the nearest
+valid one; a missing required field is an error naming it and its unit; missing optional fields
+take their defaults), and lists itself for ``DEAL_FIELDS()``-style functions, required fields
+marked.
 
-Kinds: ``"float"``, ``"int"``, ``"choice"`` (text from a fixed list), ``"list"`` (numbers given
-as a range or as text ``"1.5; 3"``), ``"text"``.
+A field may be required only in some deals (:class:`Field` with ``when``: the contract rent
+when part of the fleet is contracted). A renamed field keeps its old name for one release: the
+block is read as if the new name were used, a :class:`DeprecationWarning` says so, and the
+listing has a row for the old name saying what replaced it.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
-from .errors import InputError, InputTypeError
-from .validation import Interval, check, check_choice, check_int
+from .errors import InputTypeError
+from .schema import SCHEMA, Param
 
-__all__ = ["FieldSpec", "FieldSet", "parse_number_list"]
+__all__ = ["Field", "FieldSet", "field_set", "parse_number_list", "RENAMED_UNTIL"]
+
+#: Version in which old field names stop being accepted (they are read, with a note, before).
+RENAMED_UNTIL = "0.3.0"
 
 _SPLIT = re.compile(r"[;,\s]+")
 
@@ -52,131 +61,221 @@ def parse_number_list(name: str, value: Any) -> tuple[float, ...]:
     return tuple(flat)
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 @dataclass(frozen=True)
-class FieldSpec:
-    """One input field: name, default (``None`` = optional with no value), unit, kind,
-    domain or choices, description and source of the default."""
+class Field:
+    """A parameter used as a field of a block.
 
-    name: str
-    default: Any
-    unit: str
-    doc: str
-    kind: str = "float"
-    domain: Interval | None = None
-    choices: tuple[str, ...] = field(default=())
-    source: str = "D"
+    Parameters
+    ----------
+    param : Param
+        The declared parameter (name, unit, meaning, domain, default or required).
+    when : str, optional
+        For a required parameter needed only in some blocks: the condition as text
+        (``"contracted_share > 0"``); ``needed`` tests it on the parsed values. Where it does
+        not hold, the field may be left empty (its value is then ``None``).
+    needed : callable, optional
+        ``values -> bool``.
+    note : str, optional
+        How this block uses the parameter, appended to its description in the listing.
+    """
 
-    def parse(self, value: Any) -> Any:
-        """Validate one raw value (``None`` means: use the default)."""
-        if value is None or (isinstance(value, str) and not value.strip() and self.kind != "text"):
-            return self.default
-        if self.kind == "float":
-            return check(self.name, value, self.domain or Interval())
-        if self.kind == "int":
-            return check_int(self.name, value, self.domain or Interval())
-        if self.kind == "choice":
-            return check_choice(self.name, value, self.choices)
-        if self.kind == "list":
-            vals = parse_number_list(self.name, value)
-            if self.domain is not None and vals:
-                check(self.name, list(vals), self.domain)
-            return vals
-        if self.kind == "text":
-            if not isinstance(value, str):
-                raise InputTypeError(self.name, value=value, key="not_text")
-            return value.strip()
-        raise ValueError(f"unknown field kind {self.kind}")
+    param: Param
+    when: str = ""
+    needed: Callable[[Mapping[str, Any]], bool] | None = None
+    note: str = ""
 
-    def default_text(self) -> Any:
-        """The default as a cell shows it."""
-        d = self.default
-        if d is None:
+    def __post_init__(self) -> None:
+        if bool(self.when) != (self.needed is not None):
+            raise ValueError(f"field {self.param.name}: give both `when` and `needed`")
+
+    @property
+    def name(self) -> str:
+        return self.param.name
+
+    def default_cell(self) -> Any:
+        """The default as a listing shows it: "required", "required when ...", a number, a
+        text option, or "(none)" (nothing: an empty list, or empty with a meaning)."""
+        p = self.param
+        if self.when:
+            return f"required when {self.when}"
+        if p.required:
+            return "required"
+        d = p.default
+        if d is None or (isinstance(d, tuple) and not d):
             return "(none)"
         if isinstance(d, tuple):
-            return "; ".join(f"{v:g}" for v in d) if d else "(none)"
+            return "; ".join(f"{v:g}" for v in d)
         return d
 
-    def help(self) -> str:
-        """Description with unit and allowed values."""
-        text = self.doc.rstrip(".") + "."
-        if self.choices:
-            text += " One of " + " | ".join(self.choices) + "."
-        elif self.domain is not None:
-            text += " Must be " + self.domain.describe() + "."
+    def description(self) -> str:
+        """Meaning, allowed values and the meaning of an empty value (the unit has its own
+        column in the listing)."""
+        p = self.param
+        text = p.doc.rstrip(".") + "."
+        if self.note:
+            text += " " + self.note.rstrip(".") + "."
+        if p.bound():
+            text += " Must be " + p.bound() + "."
+        if p.default is None:
+            text += " Empty: " + p.empty.rstrip(".") + "."
         return text
 
 
 class FieldSet:
-    """An ordered set of :class:`FieldSpec` with parsing and listing.
+    """An ordered set of fields with parsing and listing.
 
     Parameters
     ----------
     label : str
         How the whole block is named in messages (e.g. ``"deal_inputs"``).
-    specs : sequence of FieldSpec
+    fields : sequence of Param or Field
+    renamed : mapping, optional
+        Old field name -> new name, accepted (with a note) until :data:`RENAMED_UNTIL`.
     """
 
-    def __init__(self, label: str, specs: Sequence[FieldSpec]):
+    def __init__(self, label: str, fields: Sequence[Param | Field],
+                 renamed: Mapping[str, str] | None = None):
         self.label = label
-        self.specs: dict[str, FieldSpec] = {}
-        for s in specs:
-            if s.name in self.specs:
-                raise ValueError(f"duplicate field {s.name}")
-            self.specs[s.name] = s
+        self.fields: dict[str, Field] = {}
+        for f in fields:
+            f = f if isinstance(f, Field) else Field(f)
+            if f.name in self.fields:
+                raise ValueError(f"duplicate field {f.name}")
+            self.fields[f.name] = f
+        self.renamed = dict(renamed or {})
+        for old, new in self.renamed.items():
+            if new not in self.fields or old in self.fields:
+                raise ValueError(f"renamed field {old} -> {new}: {new} must be a field and "
+                                 f"{old} must not")
 
-    def __iter__(self):
-        return iter(self.specs.values())
+    def __iter__(self) -> Iterator[Param]:
+        """The fields' parameters, in order."""
+        return (f.param for f in self.fields.values())
+
+    def __getitem__(self, name: str) -> Param:
+        return self.fields[name].param
 
     def names(self) -> list[str]:
-        return list(self.specs)
+        return list(self.fields)
+
+    def required(self) -> list[str]:
+        """Fields every block must give (not those required only under a condition)."""
+        return [n for n, f in self.fields.items() if f.param.required and not f.when]
 
     def defaults(self) -> dict[str, Any]:
-        """Every field at its default."""
-        return {n: s.default for n, s in self.specs.items()}
+        """Every field at its default (``None`` where there is none)."""
+        return {n: (f.param.default if f.param.has_default else None)
+                for n, f in self.fields.items()}
+
+    def _key(self, raw_name: Any, value: Any) -> str | None:
+        """The field a block row names (None for an empty row)."""
+        if raw_name is None or (isinstance(raw_name, str) and not raw_name.strip()):
+            if _blank(value):
+                return None
+            raise InputTypeError(self.label, value=value, key="unnamed_value")
+        if not isinstance(raw_name, str):
+            raise InputTypeError(self.label, value=raw_name, key="unknown_field",
+                                 hint=" (field names are text)")
+        key = raw_name.strip().lower()
+        if key in self.renamed:
+            new = self.renamed[key]
+            warnings.warn(f"{self.label}: field '{key}' is renamed '{new}'; the old name is "
+                          f"read as '{new}' until version {RENAMED_UNTIL}", DeprecationWarning,
+                          stacklevel=4)
+            return new
+        if key not in self.fields:
+            near = difflib.get_close_matches(key, self.names() + list(self.renamed), n=1,
+                                             cutoff=0.5)
+            near = [self.renamed.get(n, n) for n in near]
+            hint = f"; did you mean '{near[0]}'?" if near else \
+                "; see the list of fields for valid names"
+            raise InputTypeError(self.label, value=raw_name, key="unknown_field", hint=hint,
+                                 formatted=f"'{raw_name.strip()}'")
+        return key
 
     def parse(self, block: Mapping[str, Any] | Iterable[tuple[Any, Any]]) -> dict[str, Any]:
         """Parse a block of (field name, value) pairs into a complete dict of typed values.
 
         Names are matched case-insensitively after trimming; blank names with blank values are
-        skipped (empty rows). Unknown names raise :class:`InputTypeError` naming the nearest
-        valid field; duplicates raise too.
+        skipped (empty rows); an empty value counts as not given. Missing optional fields take
+        their defaults.
+
+        Raises
+        ------
+        InputTypeError
+            Unknown names (naming the nearest valid field), duplicates, text where a number
+            is needed, and missing required fields: ``deal_inputs: 'debt' is required
+            (currency)``, then any other missing ones.
+        DomainError
+            A value outside its domain.
         """
         pairs = block.items() if isinstance(block, Mapping) else block
         out = self.defaults()
-        seen: set[str] = set()
+        seen: dict[str, Any] = {}
         for raw_name, value in pairs:
-            if raw_name is None or (isinstance(raw_name, str) and not raw_name.strip()):
-                if value is None or (isinstance(value, str) and not value.strip()):
-                    continue
-                raise InputTypeError(self.label, value=value, key="unnamed_value")
-            if not isinstance(raw_name, str):
-                raise InputTypeError(self.label, value=raw_name, key="unknown_field",
-                                     hint=" (field names are text)")
-            shown = f"'{raw_name.strip()}'"
-            key = raw_name.strip().lower()
-            if key not in self.specs:
-                near = difflib.get_close_matches(key, self.names(), n=1, cutoff=0.5)
-                hint = f"; did you mean '{near[0]}'?" if near else \
-                    "; see the list of fields for valid names"
-                raise InputTypeError(self.label, value=raw_name, key="unknown_field", hint=hint,
-                                     formatted=shown)
+            key = self._key(raw_name, value)
+            if key is None:
+                continue
+            raw = str(raw_name).strip()
             if key in seen:
+                other = seen[key]
+                also = f" (also given as '{other}')" if other.lower() != raw.lower() else ""
                 raise InputTypeError(self.label, value=raw_name, key="duplicate_field",
-                                     formatted=shown)
-            seen.add(key)
-            out[key] = self.specs[key].parse(value)
+                                     formatted=f"'{raw}'{also}")
+            seen[key] = raw
+            p = self.fields[key].param
+            if _blank(value) and p.kind != "text":
+                continue
+            out[key] = p.check(value)
+        missing = [f for f in self.fields.values() if f.param.required and out[f.name] is None
+                   and (not f.when or f.needed(out))]
+        if missing:
+            raise self._missing(missing)
         return out
 
+    def _missing(self, fields: list[Field]) -> InputTypeError:
+        """``label: 'name' is required [when ...] (unit)``, then the other missing fields
+        (those required in every block first)."""
+        fields = sorted(fields, key=lambda f: bool(f.when))  # stable: table order otherwise
+        first = fields[0]
+        err = first.param.required_error(self.label)
+        text = err.message
+        if first.when:
+            text = text.replace(" is required (", f" is required when {first.when} (", 1)
+        if len(fields) > 1:
+            text += "; also missing: " + ", ".join(f"'{f.name}'" for f in fields[1:])
+        err.args = (text,)
+        err.message = text
+        return err
+
     def table(self) -> list[list[Any]]:
-        """Rows for a FIELDS() listing: header, then field, default, unit, description."""
-        rows: list[list[Any]] = [["field", "default", "unit", "description"]]
-        for s in self.specs.values():
-            rows.append([s.name, s.default_text(), s.unit or "-", s.help()])
+        """Rows for a FIELDS() listing: header, then field, default ("required", "required
+        when ..." or the value), unit, description, source; then one row per renamed field."""
+        rows: list[list[Any]] = [["field", "default", "unit", "description", "source"]]
+        for f in self.fields.values():
+            p = f.param
+            rows.append([p.name, f.default_cell(), p.unit or "-", f.description(),
+                         p.source or "-"])
+        for old, new in self.renamed.items():
+            rows.append([old, "renamed", "-", f"Renamed '{new}': the old name is read as "
+                         f"'{new}' until version {RENAMED_UNTIL}.", "-"])
         return rows
 
 
-def require(label: str, values: Mapping[str, Any], names: Iterable[str]) -> None:
-    """Raise if a field without default was left empty."""
-    for n in names:
-        if values.get(n) is None:
-            raise InputError(f"{label}.{n}", key="required")
+def field_set(label: str, fields: Sequence[Param | Field], *, doc: str,
+              renamed: Mapping[str, str] | None = None) -> FieldSet:
+    """Declare a field table: the block parameter ``label`` (kind "block", meaning ``doc``)
+    in the schema, and the table itself (found again with ``SCHEMA.field_set(label)``)."""
+    fs = FieldSet(label, fields, renamed)
+    SCHEMA.declare(Param(label, "", doc, kind="block"), module=_caller())
+    SCHEMA.register_field_set(fs)
+    return fs
+
+
+def _caller() -> str:
+    import sys
+    return sys._getframe(2).f_globals.get("__name__", "")

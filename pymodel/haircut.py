@@ -5,8 +5,8 @@ Basel holding-period scaling of 9.2:
 
 H_total = 1 - (1 - H_drift)(1 - H_vol)(1 - H_impact)(1 - H_cost)
 
-* H_drift = 1 - (1 - g)^T: expected value deflation g (annual decimal) over the time to sell T
-  (years = business days / 252);
+* H_drift = 1 - (1 - g)^T: expected annual decline g of the unit value (``value_decline``)
+  over the time to sell T (years = business days / 252);
 * H_vol = 1 - exp(-z sigma sqrt(T) - sigma^2 T / 2): lognormal value-at-risk at confidence
   level alpha, z = Phi^-1(alpha), sigma the annual volatility (``vol_method="lognormal"``); or
   the Basel linear form min(1, z sigma_d sqrt(days)) (``vol_method="basel"``);
@@ -22,33 +22,71 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
-from .defaults import DEFAULTS, PARAMS
 from .errors import InputError
 from .irb import broadcast_named
-from .validation import Interval, check, check_choice
+from .schema import (DEFLATION, NONNEG, OPEN_UNIT, POS, SCHEMA, UNIT_OPEN_HI, Param, declare)
+from .validation import Interval, check
 
 __all__ = ["TRADING_DAYS", "COMPONENTS", "firesale_haircut", "firesale_components",
-           "holding_period_scale", "optimal_days_to_sell"]
+           "holding_period_scale", "optimal_days_to_sell", "P"]
 
 TRADING_DAYS = 252.0
 #: Order of the components in :func:`firesale_components` (total first).
 COMPONENTS = ("total", "drift", "volatility", "impact", "cost")
 
-
-def _dom(name: str) -> Interval:
-    return PARAMS[name].domain
+#: Parameters of the fire-sale haircut (model reference, sections 9.1, 9.2 and 9.4).
+P = declare(
+    Param("units", "units", "Number of units Q to sell (GPUs, BTC, ...)", POS),
+    Param("daily_volume", "units a business day", "Units the secondary market trades a "
+          "business day, V", POS),
+    Param("annual_vol", "decimal per sqrt(year)", "Annual volatility sigma of the unit price",
+          NONNEG),
+    Param("days_to_sell", "business days", "Time to sell the units (liquidation horizon)",
+          POS, default=20.0,
+          source="P: Basel II para 167, 20-day holding period for secured lending"),
+    Param("impact_coef", "factor", "Square-root impact coefficient Y (eta of the Almgren law)",
+          NONNEG, default=1.0, source="P: Maitrier et al. 2025, Y of order 1"),
+    Param("cost_per_unit", "currency per unit", "De-installation, transport, refurbishment "
+          "and broker cost per unit", NONNEG, default=0.0, source="D: none"),
+    Param("unit_value", "currency per unit", "Orderly value of one unit", POS, default=None,
+          empty="none; needed when cost_per_unit > 0"),
+    Param("confidence", "decimal", "Confidence level of the volatility haircut", OPEN_UNIT,
+          default=0.99, source="P: Basel II para 156, 99%"),
+    Param("value_decline", "decimal per year", "Expected annual decline g of the unit value "
+          "while selling (negative = rising)", DEFLATION, default=0.30,
+          source="D: the rent deflation default (Epoch AI)"),
+    Param("impact_cap", "decimal", "Cap on the market-impact haircut", UNIT_OPEN_HI,
+          default=0.9, source="D: a sale always recovers something"),
+    Param("vol_method", "", "Volatility haircut: lognormal value-at-risk (below 1) or the "
+          "Basel linear square-root-of-time form (capped at 1)", default="lognormal",
+          source="D: bounded below 1", kind="choice", choices=("lognormal", "basel")),
+    Param("impact_law", "", "Market impact: square-root law or Almgren et al. temporary "
+          "impact", default="sqrt", source="P: Maitrier et al. 2025", kind="choice",
+          choices=("sqrt", "almgren")),
+    Param("haircut", "decimal", "Haircut H_N for a holding period of from_days business days",
+          NONNEG),
+    Param("from_days", "business days", "Holding period T_N of the given haircut", POS),
+    Param("to_days", "business days", "Holding period T_M of the haircut wanted", POS),
+    Param("remargin_days", "business days", "Business days N_R between revaluations",
+          Interval(1, None), default=1.0, source="P: Basel II para 166, daily revaluation"),
+    Param("min_days", "business days", "Shortest time to sell searched", POS, default=1.0,
+          source="D: one business day"),
+    Param("max_days", "business days", "Longest time to sell searched", POS,
+          default=2.0 * TRADING_DAYS, source="D: two years"),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
 
 
 def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
-                        days_to_sell: Any = DEFAULTS["days_to_sell"],
-                        impact_coef: Any = DEFAULTS["impact_coef"],
-                        cost_per_unit: Any = DEFAULTS["cost_per_unit"],
-                        unit_value: Any = None,
-                        confidence: Any = DEFAULTS["confidence"],
-                        deflation: Any = DEFAULTS["deflation"],
-                        impact_cap: Any = DEFAULTS["impact_cap"],
-                        vol_method: str = "lognormal",
-                        impact_law: str = "sqrt") -> dict[str, Any]:
+                        days_to_sell: Any = D["days_to_sell"],
+                        impact_coef: Any = D["impact_coef"],
+                        cost_per_unit: Any = D["cost_per_unit"],
+                        unit_value: Any = D["unit_value"],
+                        confidence: Any = D["confidence"],
+                        value_decline: Any = D["value_decline"],
+                        impact_cap: Any = D["impact_cap"],
+                        vol_method: str = D["vol_method"],
+                        impact_law: str = D["impact_law"]) -> dict[str, Any]:
     """Fire-sale haircut and its components, as decimals of the orderly value.
 
     Parameters
@@ -71,9 +109,9 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
         Orderly value per unit, currency > 0; required when ``cost_per_unit`` > 0.
     confidence : float or array_like, optional
         Confidence level alpha of the volatility haircut, in (0, 1) (default 0.99).
-    deflation : float or array_like, optional
-        Expected annual value decline g during the sale, in (-1, 1) (default 0.30, the rent
-        deflation default).
+    value_decline : float or array_like, optional
+        Expected annual decline g of the unit value during the sale, in (-1, 1) (default
+        0.30, the rent deflation default).
     impact_cap : float, optional
         Cap on the impact haircut, in [0, 1) (default 0.9).
     vol_method : {"lognormal", "basel"}, optional
@@ -95,26 +133,26 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
     Loeper and Bouchaud (2025), arXiv 2502.16246 (square-root law); Almgren, Thum, Hauptmann
     and Li (2005), "Direct estimation of equity market impact", Risk.
     """
-    method = check_choice("vol_method", vol_method, ("lognormal", "basel"))
-    law = check_choice("impact_law", impact_law, ("sqrt", "almgren"))
-    q = check("units", units, _dom("units"))
-    v = check("daily_volume", daily_volume, _dom("daily_volume"))
-    sig = check("annual_vol", annual_vol, _dom("annual_vol"))
-    days = check("days_to_sell", days_to_sell, _dom("days_to_sell"))
-    y = check("impact_coef", impact_coef, _dom("impact_coef"))
-    cpu = check("cost_per_unit", cost_per_unit, _dom("cost_per_unit"))
-    conf = check("confidence", confidence, _dom("confidence"))
-    g = check("deflation", deflation, _dom("deflation"))
-    cap = check("impact_cap", impact_cap, _dom("impact_cap"))
+    method = SCHEMA.check("vol_method", vol_method)
+    law = SCHEMA.check("impact_law", impact_law)
+    q = SCHEMA.check("units", units)
+    v = SCHEMA.check("daily_volume", daily_volume)
+    sig = SCHEMA.check("annual_vol", annual_vol)
+    days = SCHEMA.check("days_to_sell", days_to_sell)
+    y = SCHEMA.check("impact_coef", impact_coef)
+    cpu = SCHEMA.check("cost_per_unit", cost_per_unit)
+    conf = SCHEMA.check("confidence", confidence)
+    g = SCHEMA.check("value_decline", value_decline)
+    cap = SCHEMA.check("impact_cap", impact_cap)
     if unit_value is None:
         if np.any(np.asarray(cpu) > 0):
             raise InputError("unit_value (needed when cost_per_unit > 0)", key="required")
         val = 1.0
     else:
-        val = check("unit_value", unit_value, _dom("unit_value"))
+        val = SCHEMA.check("unit_value", unit_value)
     (q, v, sig, days, y, cpu, conf, g, val), _ = broadcast_named(
         units=q, daily_volume=v, annual_vol=sig, days_to_sell=days, impact_coef=y,
-        cost_per_unit=cpu, confidence=conf, deflation=g, unit_value=val)
+        cost_per_unit=cpu, confidence=conf, value_decline=g, unit_value=val)
     t = days / TRADING_DAYS
     z = ndtri(conf)
     sig_d = sig / np.sqrt(TRADING_DAYS)
@@ -144,7 +182,7 @@ def firesale_haircut(units: Any, daily_volume: Any, annual_vol: Any, **kwargs: A
 
 
 def holding_period_scale(haircut: Any, from_days: Any, to_days: Any, *,
-                         remargin_days: Any = 1.0) -> Any:
+                         remargin_days: Any = D["remargin_days"]) -> Any:
     """Basel square-root-of-time scaling of a haircut between holding periods.
 
     Parameters
@@ -166,17 +204,17 @@ def holding_period_scale(haircut: Any, from_days: Any, to_days: Any, *,
     ----------
     Basel II (2006), paras 156-158 and 162-166.
     """
-    h = check("haircut", haircut, Interval(0, None))
-    tn = check("from_days", from_days, Interval(0, None, lo_closed=False))
-    tm = check("to_days", to_days, Interval(0, None, lo_closed=False))
-    nr = check("remargin_days", remargin_days, Interval(1, None))
+    h = SCHEMA.check("haircut", haircut)
+    tn = SCHEMA.check("from_days", from_days)
+    tm = SCHEMA.check("to_days", to_days)
+    nr = SCHEMA.check("remargin_days", remargin_days)
     (h, tn, tm, nr), _ = broadcast_named(haircut=h, from_days=tn, to_days=tm, remargin_days=nr)
     out = h * np.sqrt(tm / tn) * np.sqrt((nr + tm - 1.0) / tm)
     return float(out) if np.ndim(out) == 0 else out
 
 
 def optimal_days_to_sell(units: float, daily_volume: float, annual_vol: float, *,
-                         min_days: float = 1.0, max_days: float = 2.0 * TRADING_DAYS,
+                         min_days: float = D["min_days"], max_days: float = D["max_days"],
                          **kwargs: Any) -> tuple[float, float]:
     """Time to sell that minimises the total haircut (the Almgren-Chriss trade-off).
 
@@ -192,7 +230,7 @@ def optimal_days_to_sell(units: float, daily_volume: float, annual_vol: float, *
     """
     from scipy.optimize import minimize_scalar
 
-    lo = check("min_days", min_days, Interval(0, None, lo_closed=False))
+    lo = SCHEMA.check("min_days", min_days)
     hi = check("max_days", max_days, Interval(lo, None, lo_closed=False))
     if "days_to_sell" in kwargs:
         raise InputError("days_to_sell", "empty (it is the variable optimised)", kwargs[

@@ -44,12 +44,19 @@ from typing import Callable
 import numpy as np
 from scipy.optimize import brentq
 
-from .defaults import DEFAULTS
 from .errors import NotAvailableError, format_value
+from .residual import D as _RV
 from .residual import _delta, _k, _numbers, _steps, _value_kernel
+from .schema import POS, Param, declare
 
 __all__ = ["implied_deflation", "implied_deflation_table", "ImpliedDeflation", "GRID", "XTOL",
            "brent_vectorised"]
+
+#: Parameters of the implied deflation not declared by the residual-value model.
+P = declare(
+    Param("market_price", "currency per GPU", "Observed price of one GPU (secondary market or "
+          "appraisal)", POS),
+)
 
 #: Bracketing grid of g (strictly inside (-1, 1), increasing).
 GRID = np.array([-1 + 1e-9, -0.9, -0.75, -0.5, -0.3, -0.15, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6,
@@ -182,9 +189,9 @@ def _reason(i: int, n: int, text: str) -> str:
 
 
 def implied_deflation_table(market_price, rent0, utilization, cash_cost, discount_rate, *,
-                            salvage=DEFAULTS["salvage"],
-                            max_life_years=DEFAULTS["max_life_years"], step_years=(),
-                            step_downs=()) -> ImpliedDeflation:
+                            salvage=_RV["salvage"], max_life_years=_RV["max_life_years"],
+                            step_years=_RV["step_years"],
+                            step_downs=_RV["step_downs"]) -> ImpliedDeflation:
     """Market-implied deflation for every row of a tape, with the reason where there is none.
 
     Parameters
@@ -293,8 +300,8 @@ def implied_deflation_table(market_price, rent0, utilization, cash_cost, discoun
 
 
 def implied_deflation(market_price, rent0, utilization, cash_cost, discount_rate, *,
-                      salvage=DEFAULTS["salvage"], max_life_years=DEFAULTS["max_life_years"],
-                      step_years=(), step_downs=()):
+                      salvage=_RV["salvage"], max_life_years=_RV["max_life_years"],
+                      step_years=_RV["step_years"], step_downs=_RV["step_downs"]):
     """The annual rent deflation g at which the income value equals the market price.
 
     Parameters

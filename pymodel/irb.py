@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr, ndtri
 
-from .defaults import DEFAULTS, PARAMS
 from .errors import DomainError, InputTypeError
-from .validation import Interval, check, check_choice
+from .schema import NONNEG, OPEN_UNIT, POS, SCHEMA, UNIT, UNIT_OPEN_HI, Param, declare
+from .validation import Interval
 
-__all__ = ["SEGMENTS", "basel_corr", "conditional_pd", "maturity_adjustment", "irb_capital",
-           "irb_risk_weight", "expected_loss", "fair_spread", "frye_jacobs_lgd",
-           "broadcast_named"]
+__all__ = ["SEGMENTS", "basel_corr", "asset_correlation", "conditional_pd",
+           "maturity_adjustment", "irb_capital", "irb_risk_weight", "expected_loss",
+           "fair_spread", "frye_jacobs_lgd", "broadcast_named", "P"]
 
 #: Basel II segments with their own asset correlation.
 SEGMENTS = ("corporate", "mortgage", "qrre", "other_retail")
@@ -26,9 +26,29 @@ _RETAIL = ("mortgage", "qrre", "other_retail")
 #: The two allowed values of the scaling switch: 1 (Basel III) and 1.06 (Basel II).
 SCALINGS = (1.0, 1.06)
 
-
-def _dom(name: str) -> Interval:
-    return PARAMS[name].domain
+#: Parameters of the Vasicek / Basel IRB model (model reference, sections 8.1 and 8.5).
+P = declare(
+    Param("pd", "decimal (one-year probability)", "Probability of default PD over one year",
+          OPEN_UNIT),
+    Param("lgd", "decimal of EAD", "Loss given default LGD", UNIT),
+    Param("ead", "currency", "Exposure at default EAD", NONNEG),
+    Param("maturity", "years", "Effective maturity M (Basel floor 1, cap 5)", Interval(1, 5),
+          default=2.5, source="P: Basel II para 318-320"),
+    Param("asset_corr", "decimal", "Obligor asset correlation R", UNIT_OPEN_HI, default=None,
+          empty="the Basel correlation of pd (corporate unless a segment is given)"),
+    Param("segment", "", "Basel exposure class for the asset correlation", default="corporate",
+          source="P: Basel II paras 272, 328-330", kind="choice", choices=SEGMENTS),
+    Param("sales_eur_m", "EUR million a year", "Annual turnover for the SME adjustment of "
+          "corporates (clipped to [5, 50])", POS, default=None, empty="no SME adjustment"),
+    Param("scaling", "factor", "Scaling factor on K and RW: 1 (Basel III) or 1.06 (Basel II)",
+          default=1.0, source="P: BIS CRE31 (Basel III); Basel II para 44",
+          choices=SCALINGS),
+    Param("quantile", "decimal", "Confidence level of the systematic factor", OPEN_UNIT,
+          default=0.999, source="P: Basel II para 272"),
+    Param("cdr", "decimal", "Conditional default rate cDR", OPEN_UNIT),
+    Param("elgd", "decimal", "Expected (long-run) LGD", Interval(0, 1, lo_closed=False)),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
 
 
 def broadcast_named(**arrays: Any) -> tuple[list[np.ndarray], tuple[int, ...]]:
@@ -75,7 +95,8 @@ def _basel_corr(pd: np.ndarray, segment: str, sales: np.ndarray | None) -> np.nd
     return r
 
 
-def basel_corr(pd: Any, *, segment: str = "corporate", sales_eur_m: Any = None) -> Any:
+def basel_corr(pd: Any, *, segment: str = D["segment"], sales_eur_m: Any = D["sales_eur_m"]
+               ) -> Any:
     """Basel II/III IRB asset correlation R.
 
     Parameters
@@ -104,12 +125,12 @@ def basel_corr(pd: Any, *, segment: str = "corporate", sales_eur_m: Any = None) 
     BCBS (2006), Basel II, paras 272-273 and 327-330; BCBS (2005), "An Explanatory Note on the
     Basel II IRB Risk Weight Functions".
     """
-    seg = check_choice("segment", segment, SEGMENTS)
-    p = check("pd", pd, _dom("pd"))
+    seg = SCHEMA.check("segment", segment)
+    p = SCHEMA.check("pd", pd)
     if sales_eur_m is not None:
         if seg != "corporate":
             raise DomainError("sales_eur_m", "empty for segment " + seg, sales_eur_m)
-        s = check("sales_eur_m", sales_eur_m, _dom("sales_eur_m"))
+        s = SCHEMA.check("sales_eur_m", sales_eur_m)
         (p, s), _ = broadcast_named(pd=p, sales_eur_m=s)
     else:
         s = None
@@ -117,18 +138,25 @@ def basel_corr(pd: Any, *, segment: str = "corporate", sales_eur_m: Any = None) 
     return _finish(_basel_corr(p, seg, s))
 
 
-def _resolve_corr(pd: np.ndarray, asset_corr: Any) -> Any:
+def asset_correlation(pd: Any, asset_corr: Any, segment: str = "corporate") -> Any:
+    """The asset correlation R to use: ``asset_corr`` validated, or, when it is empty
+    (``None``), the Basel correlation of the (validated) ``pd`` for ``segment`` (corporate
+    without SME adjustment by default).
+
+    The one place where "empty asset_corr = Basel correlation" is decided (IRB capital,
+    Vasicek PD, Frye-Jacobs LGD, the closed-form and the Monte Carlo LGD).
+    """
     if asset_corr is None:
-        return _basel_corr(np.asarray(pd, dtype=float), "corporate", None)
-    return check("asset_corr", asset_corr, _dom("asset_corr"))
+        return _basel_corr(np.asarray(pd, dtype=float), segment, None)
+    return SCHEMA.check("asset_corr", asset_corr)
 
 
 def _cond_pd(pd: np.ndarray, r: np.ndarray, q: np.ndarray) -> np.ndarray:
     return ndtr((ndtri(pd) + np.sqrt(r) * ndtri(q)) / np.sqrt(1.0 - r))
 
 
-def conditional_pd(pd: Any, asset_corr: Any = None, *, quantile: Any = DEFAULTS["quantile"]
-                   ) -> Any:
+def conditional_pd(pd: Any, asset_corr: Any = D["asset_corr"], *,
+                   quantile: Any = D["quantile"]) -> Any:
     """Vasicek conditional PD at a quantile of the systematic factor (the "worst-case" PD).
 
     Parameters
@@ -150,20 +178,20 @@ def conditional_pd(pd: Any, asset_corr: Any = None, *, quantile: Any = DEFAULTS[
     Vasicek, O. (2002), "The distribution of loan portfolio value", Risk 15(12); Basel II
     para 272.
     """
-    p = check("pd", pd, _dom("pd"))
-    r = _resolve_corr(p, asset_corr)
-    q = check("quantile", quantile, _dom("quantile"))
+    p = SCHEMA.check("pd", pd)
+    r = asset_correlation(p, asset_corr)
+    q = SCHEMA.check("quantile", quantile)
     (p, r, q), _ = broadcast_named(pd=p, asset_corr=r, quantile=q)
     return _finish(_cond_pd(p, r, q))
 
 
-def maturity_adjustment(pd: Any, maturity: Any = DEFAULTS["maturity"]) -> Any:
+def maturity_adjustment(pd: Any, maturity: Any = D["maturity"]) -> Any:
     """Basel maturity adjustment (1 + (M - 2.5) b) / (1 - 1.5 b), b = (0.11852 - 0.05478 ln PD)^2.
 
     ``pd`` decimal in (0, 1); ``maturity`` effective maturity M in years, in [1, 5].
     """
-    p = check("pd", pd, _dom("pd"))
-    m = check("maturity", maturity, _dom("maturity"))
+    p = SCHEMA.check("pd", pd)
+    m = SCHEMA.check("maturity", maturity)
     (p, m), _ = broadcast_named(pd=p, maturity=m)
     return _finish(_mat_adj(p, m))
 
@@ -174,15 +202,15 @@ def _mat_adj(p: np.ndarray, m: np.ndarray) -> np.ndarray:
 
 
 def _scaling(scaling: Any) -> float:
-    s = check("scaling", scaling, Interval(0, None, lo_closed=False))
+    s = SCHEMA.check("scaling", scaling)  # a finite number; then one of the two values
     if np.ndim(s) != 0 or not any(abs(s - v) < 1e-12 for v in SCALINGS):
         raise DomainError("scaling", "1 (Basel III) or 1.06 (Basel II)", s)
     return float(s)
 
 
-def irb_capital(pd: Any, lgd: Any, *, maturity: Any = DEFAULTS["maturity"],
-                asset_corr: Any = None, scaling: Any = DEFAULTS["scaling"],
-                segment: str = "corporate", quantile: Any = DEFAULTS["quantile"]) -> Any:
+def irb_capital(pd: Any, lgd: Any, *, maturity: Any = D["maturity"],
+                asset_corr: Any = D["asset_corr"], scaling: Any = D["scaling"],
+                segment: str = D["segment"], quantile: Any = D["quantile"]) -> Any:
     """Basel IRB capital requirement K per unit of EAD.
 
     Parameters
@@ -217,17 +245,13 @@ def irb_capital(pd: Any, lgd: Any, *, maturity: Any = DEFAULTS["maturity"],
     ----------
     BCBS (2006), Basel II, para 272 and Annex 5; BIS CRE31 (Basel III, no 1.06 factor).
     """
-    seg = check_choice("segment", segment, SEGMENTS)
-    p = check("pd", pd, _dom("pd"))
-    l_ = check("lgd", lgd, _dom("lgd"))
-    m = check("maturity", maturity, _dom("maturity"))
-    q = check("quantile", quantile, _dom("quantile"))
+    seg = SCHEMA.check("segment", segment)
+    p = SCHEMA.check("pd", pd)
+    l_ = SCHEMA.check("lgd", lgd)
+    m = SCHEMA.check("maturity", maturity)
+    q = SCHEMA.check("quantile", quantile)
     s = _scaling(scaling)
-    if asset_corr is None:
-        p_arr = np.asarray(p, dtype=float)
-        r = _basel_corr(p_arr, seg, None)
-    else:
-        r = check("asset_corr", asset_corr, _dom("asset_corr"))
+    r = asset_correlation(p, asset_corr, seg)
     (p, l_, m, r, q), _ = broadcast_named(pd=p, lgd=l_, maturity=m, asset_corr=r, quantile=q)
     k = l_ * (_cond_pd(p, r, q) - p)
     if seg not in _RETAIL:
@@ -245,9 +269,9 @@ def expected_loss(pd: Any, lgd: Any, ead: Any) -> Any:
 
     ``pd`` decimal in (0, 1); ``lgd`` decimal in [0, 1]; ``ead`` exposure at default >= 0.
     """
-    p = check("pd", pd, _dom("pd"))
-    l_ = check("lgd", lgd, _dom("lgd"))
-    e = check("ead", ead, _dom("ead"))
+    p = SCHEMA.check("pd", pd)
+    l_ = SCHEMA.check("lgd", lgd)
+    e = SCHEMA.check("ead", ead)
     (p, l_, e), _ = broadcast_named(pd=p, lgd=l_, ead=e)
     return _finish(p * l_ * e)
 
@@ -258,13 +282,13 @@ def fair_spread(pd: Any, lgd: Any) -> Any:
     ``pd`` one-year PD, decimal in (0, 1); ``lgd`` decimal in [0, 1]. The default intensity
     -ln(1 - PD) times the loss rate: the spread that pays for expected loss (no risk premium).
     """
-    p = check("pd", pd, _dom("pd"))
-    l_ = check("lgd", lgd, _dom("lgd"))
+    p = SCHEMA.check("pd", pd)
+    l_ = SCHEMA.check("lgd", lgd)
     (p, l_), _ = broadcast_named(pd=p, lgd=l_)
     return _finish(-np.log1p(-p) * l_)
 
 
-def frye_jacobs_lgd(cdr: Any, pd: Any, elgd: Any, rho: Any) -> Any:
+def frye_jacobs_lgd(cdr: Any, pd: Any, elgd: Any, asset_corr: Any = D["asset_corr"]) -> Any:
     """Frye-Jacobs LGD as a function of the conditional default rate.
 
     Parameters
@@ -275,23 +299,24 @@ def frye_jacobs_lgd(cdr: Any, pd: Any, elgd: Any, rho: Any) -> Any:
         Unconditional PD, decimal in (0, 1).
     elgd : float or array_like
         Expected LGD, decimal in (0, 1].
-    rho : float or array_like
-        Asset correlation, decimal in [0, 1).
+    asset_corr : float or array_like, optional
+        Asset correlation R, decimal in [0, 1); empty means the Basel corporate correlation of
+        ``pd``.
 
     Returns
     -------
     float or ndarray
-        LGD(cDR) = Phi(Phi^-1(cDR) - k) / cDR, k = (Phi^-1(PD) - Phi^-1(PD ELGD)) / sqrt(1 - rho).
+        LGD(cDR) = Phi(Phi^-1(cDR) - k) / cDR, k = (Phi^-1(PD) - Phi^-1(PD ELGD)) / sqrt(1 - R).
 
     References
     ----------
     Frye, J. and Jacobs, M. (2012), "Credit loss and systematic loss given default", Journal of
     Credit Risk 8(1); MathWorks Risk Management Toolbox, ``fryeJacobsLGD``.
     """
-    c = check("cdr", cdr, _dom("cdr"))
-    p = check("pd", pd, _dom("pd"))
-    e = check("elgd", elgd, _dom("elgd"))
-    r = check("rho", rho, Interval(0, 1, hi_closed=False))
-    (c, p, e, r), _ = broadcast_named(cdr=c, pd=p, elgd=e, rho=r)
+    c = SCHEMA.check("cdr", cdr)
+    p = SCHEMA.check("pd", pd)
+    e = SCHEMA.check("elgd", elgd)
+    r = asset_correlation(p, asset_corr)
+    (c, p, e, r), _ = broadcast_named(cdr=c, pd=p, elgd=e, asset_corr=r)
     k = (ndtri(p) - ndtri(p * e)) / np.sqrt(1.0 - r)
     return _finish(ndtr(ndtri(c) - k) / c)

@@ -20,35 +20,55 @@ from scipy.special import ndtr, ndtri
 from scipy.stats import t as student_t
 
 from .bivariate import _phi2, phi2_scalar
-from .defaults import DEFAULTS, PARAMS
-from .irb import _basel_corr, broadcast_named
-from .validation import Interval, check, check_choice
+from .irb import asset_correlation, broadcast_named
+from .schema import CORR, NONNEG, POS, SCHEMA, Param, declare, param
 
 __all__ = ["lgd_inputs", "expected_loss_corr", "conditional_loss", "lgd_corr", "lgd_downturn",
-           "lgd_capital", "tail_dependence", "conditional_correlation"]
+           "lgd_capital", "tail_dependence", "conditional_correlation", "P"]
 
-
-def _dom(name: str) -> Interval:
-    return PARAMS[name].domain
+#: Parameters of the correlated-LGD model (model reference, sections 8.4 and 8.7).
+P = declare(
+    Param("coverage", "decimal of EAD", "Expected collateral value at the horizon divided by "
+          "EAD (after haircuts, discounted)", NONNEG),
+    Param("collateral_vol", "decimal per sqrt(year)", "Annual volatility of the log "
+          "collateral value", NONNEG),
+    Param("horizon_years", "years", "Time to the collateral sale (workout horizon), over which "
+          "the collateral value is uncertain", POS, default=1.0,
+          source="D: a one-year workout"),
+    Param("rho_collateral", "decimal", "Correlation of the collateral with the systematic "
+          "factor (> 0 = wrong-way: collateral falls in downturns)", CORR),
+    Param("theta", "decimal", "Correlation of the collateral with the obligor's idiosyncratic "
+          "risk (0 = none)", CORR, default=0.0, source="D: no published estimate"),
+    Param("nu", "degrees of freedom", "Student-t degrees of freedom (t copula)", POS,
+          default=4.0, source="D: model reference 8.8, 11.4"),
+    Param("x", "standard deviations", "Value x of the systematic factor X ~ N(0, 1)", None),
+    Param("threshold", "standard deviations", "Threshold h of the conditioning region of X",
+          POS),
+    Param("region", "", "Conditioning region: |X| > h (outside), |X| < h (inside) or X < -h "
+          "(below)", default="outside", source="D: both tails", kind="choice",
+          choices=("outside", "inside", "below")),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
+_ASSET_CORR = param("asset_corr").default
+_QUANTILE = param("quantile").default
 
 
 def lgd_inputs(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-               rho_collateral: Any, asset_corr: Any = None, theta: Any = 0.0,
-               quantile: Any = DEFAULTS["quantile"]) -> dict[str, np.ndarray]:
+               rho_collateral: Any, asset_corr: Any = _ASSET_CORR, theta: Any = D["theta"],
+               quantile: Any = _QUANTILE) -> dict[str, np.ndarray]:
     """Validate and broadcast the closed-form inputs (shared by the public functions).
 
     Returns a dict of equal-shape float arrays: pd, coverage, sigma (= vol sqrt(horizon)), rho,
     r (asset correlation), theta, quantile.
     """
-    p = check("pd", pd, _dom("pd"))
-    cov = check("coverage", coverage, _dom("coverage"))
-    vol = check("collateral_vol", collateral_vol, _dom("collateral_vol"))
-    hor = check("horizon_years", horizon_years, Interval(0, None, lo_closed=False))
-    rho = check("rho_collateral", rho_collateral, _dom("rho_collateral"))
-    th = check("theta", theta, _dom("theta"))
-    q = check("quantile", quantile, _dom("quantile"))
-    r = (_basel_corr(np.asarray(p, dtype=float), "corporate", None) if asset_corr is None
-         else check("asset_corr", asset_corr, _dom("asset_corr")))
+    p = SCHEMA.check("pd", pd)
+    cov = SCHEMA.check("coverage", coverage)
+    vol = SCHEMA.check("collateral_vol", collateral_vol)
+    hor = SCHEMA.check("horizon_years", horizon_years)
+    rho = SCHEMA.check("rho_collateral", rho_collateral)
+    th = SCHEMA.check("theta", theta)
+    q = SCHEMA.check("quantile", quantile)
+    r = asset_correlation(p, asset_corr)
     (p, cov, vol, hor, rho, r, th, q), _ = broadcast_named(
         pd=p, coverage=cov, collateral_vol=vol, horizon_years=hor, rho_collateral=rho,
         asset_corr=r, theta=th, quantile=q)
@@ -113,7 +133,8 @@ def _finish(x: np.ndarray) -> Any:
 
 
 def expected_loss_corr(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-                       rho_collateral: Any, *, asset_corr: Any = None, theta: Any = 0.0) -> Any:
+                       rho_collateral: Any, *, asset_corr: Any = _ASSET_CORR,
+                       theta: Any = D["theta"]) -> Any:
     """Unconditional expected loss per unit EAD, EL = E[1[A < c] (1 - C)^+] (decimal of EAD).
 
     Arguments as :func:`lgd_corr`.
@@ -123,13 +144,13 @@ def expected_loss_corr(pd: Any, coverage: Any, collateral_vol: Any, horizon_year
 
 
 def conditional_loss(x: Any, pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-                     rho_collateral: Any, *, asset_corr: Any = None, theta: Any = 0.0
-                     ) -> tuple[Any, Any]:
+                     rho_collateral: Any, *, asset_corr: Any = _ASSET_CORR,
+                     theta: Any = D["theta"]) -> tuple[Any, Any]:
     """EL(x) and p(x) per unit EAD conditional on the systematic factor X = x (N(0, 1) units).
 
     Returns the conditional expected loss (decimal of EAD) and the conditional PD (decimal).
     """
-    xv = check("x", x, Interval())
+    xv = SCHEMA.check("x", x)
     v = lgd_inputs(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr,
                    theta)
     el, p = _el_x(v, np.asarray(xv, dtype=float))
@@ -137,7 +158,8 @@ def conditional_loss(x: Any, pd: Any, coverage: Any, collateral_vol: Any, horizo
 
 
 def lgd_corr(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-             rho_collateral: Any, *, asset_corr: Any = None, theta: Any = 0.0) -> Any:
+             rho_collateral: Any, *, asset_corr: Any = _ASSET_CORR,
+             theta: Any = D["theta"]) -> Any:
     """Expected LGD with lognormal collateral correlated with the systematic factor.
 
     Parameters
@@ -180,8 +202,8 @@ def lgd_corr(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
 
 
 def lgd_downturn(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-                 rho_collateral: Any, *, asset_corr: Any = None, theta: Any = 0.0,
-                 quantile: Any = DEFAULTS["quantile"]) -> Any:
+                 rho_collateral: Any, *, asset_corr: Any = _ASSET_CORR, theta: Any = D["theta"],
+                 quantile: Any = _QUANTILE) -> Any:
     """Downturn LGD: expected LGD given default when the systematic factor is at its
     (1 - quantile) quantile, x_q = -Phi^-1(quantile); EL(x_q)/p(x_q), decimal in [0, 1].
 
@@ -196,8 +218,8 @@ def lgd_downturn(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any
 
 
 def lgd_capital(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
-                rho_collateral: Any, *, asset_corr: Any = None, theta: Any = 0.0,
-                quantile: Any = DEFAULTS["quantile"]) -> Any:
+                rho_collateral: Any, *, asset_corr: Any = _ASSET_CORR, theta: Any = D["theta"],
+                quantile: Any = _QUANTILE) -> Any:
     """Capital per unit EAD with correlated collateral: K = EL(x_q) - EL (no maturity
     adjustment, no scaling), decimal of EAD. Arguments as :func:`lgd_downturn`."""
     v = lgd_inputs(pd, coverage, collateral_vol, horizon_years, rho_collateral, asset_corr,
@@ -206,15 +228,15 @@ def lgd_capital(pd: Any, coverage: Any, collateral_vol: Any, horizon_years: Any,
     return _finish(np.maximum(el_q - _el(v), 0.0))
 
 
-def tail_dependence(rho: Any, nu: Any) -> Any:
+def tail_dependence(pair_corr: Any, nu: Any = D["nu"]) -> Any:
     """Tail-dependence coefficient of the bivariate Student-t copula.
 
     Parameters
     ----------
-    rho : float or array_like
-        Correlation, in [-1, 1].
-    nu : float or array_like
-        Degrees of freedom, > 0.
+    pair_corr : float or array_like
+        Correlation parameter rho of the copula, in [-1, 1].
+    nu : float or array_like, optional
+        Degrees of freedom, > 0 (default 4).
 
     Returns
     -------
@@ -228,22 +250,23 @@ def tail_dependence(rho: Any, nu: Any) -> Any:
     Statistical Review 73(1); Embrechts, McNeil and Straumann (2002), "Correlation and
     dependence in risk management: properties and pitfalls".
     """
-    r = check("rho", rho, _dom("rho"))
-    n = check("nu", nu, _dom("nu"))
-    (r, n), _ = broadcast_named(rho=r, nu=n)
+    r = SCHEMA.check("pair_corr", pair_corr)
+    n = SCHEMA.check("nu", nu)
+    (r, n), _ = broadcast_named(pair_corr=r, nu=n)
     with np.errstate(divide="ignore"):
         arg = -np.sqrt((n + 1.0) * (1.0 - r) / (1.0 + r))
     lam = 2.0 * student_t.cdf(arg, n + 1.0)
     return _finish(lam)
 
 
-def conditional_correlation(rho: Any, threshold: Any, *, region: str = "outside") -> Any:
+def conditional_correlation(pair_corr: Any, threshold: Any, *, region: str = D["region"]
+                            ) -> Any:
     """Correlation of a standard bivariate normal pair conditional on X's region.
 
     Parameters
     ----------
-    rho : float or array_like
-        Unconditional correlation, in [-1, 1].
+    pair_corr : float or array_like
+        Unconditional correlation rho, in [-1, 1].
     threshold : float or array_like
         h > 0 in standard deviations.
     region : {"outside", "inside", "below"}, optional
@@ -264,10 +287,10 @@ def conditional_correlation(rho: Any, threshold: Any, *, region: str = "outside"
     Longin, F. and Solnik, B. (2001), "Extreme correlation of international equity markets",
     Journal of Finance 56(2), 649-676; Boyer, Gibson and Loretan (1999).
     """
-    reg = check_choice("region", region, ("outside", "inside", "below"))
-    r = check("rho", rho, _dom("rho"))
-    h = check("threshold", threshold, Interval(0, None, lo_closed=False))
-    (r, h), _ = broadcast_named(rho=r, threshold=h)
+    reg = SCHEMA.check("region", region)
+    r = SCHEMA.check("pair_corr", pair_corr)
+    h = SCHEMA.check("threshold", threshold)
+    (r, h), _ = broadcast_named(pair_corr=r, threshold=h)
     dens = np.exp(-h * h / 2.0) / np.sqrt(2.0 * np.pi)
     tail = ndtr(-h)
     if reg == "outside":

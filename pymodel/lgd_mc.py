@@ -19,7 +19,7 @@ receivables' own noise is independent. Given X the collateral does not depend on
   and collateral value are linked and the cash cost's operating leverage shows (EAD and costs
   must then be in the rent's currency, e.g. USD, not USD million). Net proceeds
   max(0, V_k (1 - haircut_k) - cost_k); recovery = min(EAD, sum of net proceeds)
-  (1 + discount_rate)^-workout_years; LGD = 1 - recovery / EAD.
+  (1 + workout_discount_rate)^-workout_years; LGD = 1 - recovery / EAD.
 * Sampling conditional on default (``"conditional"``, default): draw A below its threshold by
   inverting the truncated normal, then X given A, so every path is a default path; in the t
   copula the default probability given W enters as a likelihood-ratio weight.
@@ -46,13 +46,16 @@ from scipy.special import gammaincinv, ndtr, ndtri, stdtr, stdtrit
 from scipy.stats import qmc
 
 from . import residual
-from .errors import DomainError, InputError, InputTypeError
-from .fields import FieldSet, FieldSpec
-from .irb import _basel_corr
+from .dscr.deal import P as _DEAL  # noqa: F401  (declares gpus)
+from .errors import DomainError, InputTypeError
+from .fields import Field, field_set
+from .irb import asset_correlation
+from .lgd import P as _LGD  # noqa: F401  (declares horizon_years, nu)
+from .schema import CORR, NONNEG, RATE, UNIT, Param, declare, param
 from .validation import Interval
 
 __all__ = ["FIELDS", "MAX_PATHS", "OUTPUTS", "COLLATERALS", "simulate_lgd", "sample_inputs",
-           "rng_for"]
+           "rng_for", "P"]
 
 MAX_PATHS = 250_000
 COLLATERALS = ("gpu", "btc", "receivables")
@@ -62,103 +65,120 @@ OUTPUTS = ("expected_lgd", "downturn_lgd", "expected_loss", "loss_q999", "std_er
 _FUNCTION_ID = "LGD_MC"
 _SOBOL_REPLICATES = 8
 
-_POS = Interval(0, None, lo_closed=False)
-_NONNEG = Interval(0, None)
-_UNIT = Interval(0, 1)
-_CORR = Interval(-1, 1)
-_HAIRCUT = Interval(0, 1)
+_MR88 = "D: model reference 8.8"
 
 
-def _corr(name: str, default: float, what: str, src: str = "D: model reference 8.8") -> FieldSpec:
-    return FieldSpec(name, default, "decimal", what, domain=_CORR, source=src)
+def _corr(name: str, default: float, what: str, src: str = _MR88) -> Param:
+    return Param(name, "decimal", what, CORR, default=default, source=src)
 
 
-FIELDS = FieldSet("inputs", [
-    FieldSpec("ead", 100.0, "currency", "Exposure at default EAD (same currency as the "
-              "collateral values)", domain=_POS),
-    FieldSpec("pd", 0.03, "decimal", "One-year probability of default",
-              domain=Interval(0, 1, False, False)),
-    FieldSpec("asset_corr", None, "decimal", "Obligor asset correlation R; empty = Basel "
-              "corporate correlation of pd", domain=Interval(0, 1, hi_closed=False), source="P"),
-    FieldSpec("horizon_years", 1.0, "years", "Time over which collateral values are uncertain "
-              "(to the sale)", domain=_POS),
-    FieldSpec("gpu_value", 60.0, "currency", "Expected GPU collateral value at the horizon "
-              "(e.g. from GPU_RV times units; lognormal)", domain=_NONNEG),
-    FieldSpec("gpu_value_model", "lognormal", "", "lognormal: GPU value lognormal around "
-              "gpu_value; rent: GPU value = gpu_units x income value at a lognormal market rent",
-              kind="choice", choices=("lognormal", "rent")),
-    FieldSpec("gpu_vol", 0.40, "decimal per sqrt(year)", "GPU value volatility (rent volatility "
-              "if gpu_value_model is rent), calm regime", domain=_NONNEG,
-              source="D: no published estimate"),
-    FieldSpec("gpu_vol_stress", 0.60, "decimal per sqrt(year)", "GPU value volatility, stress "
-              "regime", domain=_NONNEG, source="D"),
+def _vol(name: str, default: float, what: str, src: str) -> Param:
+    return Param(name, "decimal per sqrt(year)", what, NONNEG, default=default, source=src)
+
+
+def _money(name: str, what: str, default: float = 0.0, src: str = "D: none") -> Param:
+    return Param(name, "currency", what, NONNEG, default=default, source=src)
+
+
+def _cut(name: str, what: str) -> Param:
+    return Param(name, "decimal", what, UNIT, default=0.0, source="D: none")
+
+
+#: Parameters of the Monte Carlo LGD (model reference 8.6) not declared by other models.
+P = declare(
+    Param("gpu_value", "currency", "Expected GPU collateral value at the horizon (e.g. the "
+          "income value per GPU x GPUs; lognormal); 0 if no GPUs are pledged", NONNEG),
+    Param("gpu_value_model", "", "lognormal: GPU value lognormal around gpu_value; rent: GPU "
+          "value = gpus x income value at a lognormal market rent", default="lognormal",
+          source="D", kind="choice", choices=("lognormal", "rent")),
+    _vol("gpu_vol", 0.40, "GPU value volatility (rent volatility if gpu_value_model is rent), "
+         "calm regime", "D: no published estimate"),
+    _vol("gpu_vol_stress", 0.60, "GPU value volatility, stress regime",
+         "D: no published estimate"),
     _corr("gpu_corr_calm", 0.4, "Correlation of GPU value with the systematic factor, calm"),
-    _corr("gpu_corr_stress", 0.7, "Correlation of GPU value with the systematic factor, stress"),
-    FieldSpec("gpu_units", 0.0, "GPUs", "Number of GPUs pledged (gpu_value_model rent)",
-              domain=_NONNEG),
-    FieldSpec("rent0", None, "currency per GPU-hour", "Market rent today (gpu_value_model rent)",
-              domain=_POS),
-    FieldSpec("utilization", 0.85, "decimal", "Utilisation of the GPUs after repossession "
-              "(gpu_value_model rent)", domain=_UNIT, source="D: model reference 10"),
-    FieldSpec("cash_cost", None, "currency per GPU-hour", "Cash operating cost (gpu_value_model "
-              "rent)", domain=_NONNEG),
-    FieldSpec("deflation", 0.30, "decimal per year", "Annual rent decline g (gpu_value_model "
-              "rent)", domain=Interval(-1, 1, False, False), source="P: Epoch AI"),
-    FieldSpec("rv_discount_rate", 0.12, "annual effective decimal", "Buyer's discount rate for "
-              "the GPU income value (gpu_value_model rent)", domain=Interval(-1, None, False)),
-    FieldSpec("salvage", 0.0, "currency per GPU", "Salvage value at the end of economic life "
-              "(gpu_value_model rent)", domain=_NONNEG),
-    FieldSpec("max_life_years", 8.0, "years", "Remaining physical life at the valuation date "
-              "(gpu_value_model rent)", domain=_NONNEG, source="V: amcompute"),
-    FieldSpec("step_years", (), "years", "Years of generation step-downs, e.g. '0.5; 1.5' "
-              "(gpu_value_model rent)", kind="list", domain=_NONNEG),
-    FieldSpec("step_downs", (), "decimal", "Rent markdowns at the step years (gpu_value_model "
-              "rent)", kind="list", domain=Interval(0, 1, hi_closed=False)),
-    FieldSpec("btc_value", 0.0, "currency", "Expected BTC collateral value at the horizon "
-              "(miners; lognormal)", domain=_NONNEG),
-    FieldSpec("btc_vol", 0.50, "decimal per sqrt(year)", "BTC volatility, calm regime",
-              domain=_NONNEG, source="S: model reference 8.8"),
-    FieldSpec("btc_vol_stress", 0.80, "decimal per sqrt(year)", "BTC volatility, stress regime",
-              domain=_NONNEG, source="S: model reference 8.8"),
+    _corr("gpu_corr_stress", 0.7, "Correlation of GPU value with the systematic factor, "
+          "stress"),
+    Param("rv_discount_rate", "annual effective decimal", "Buyer's discount rate for the GPU "
+          "income value in a workout (gpu_value_model rent)", RATE, default=0.12,
+          source="D: above the lender's 0.10 (a distressed buyer)"),
+    _money("btc_value", "Expected BTC collateral value at the horizon (miners; lognormal)",
+           src="D: none pledged"),
+    _vol("btc_vol", 0.50, "BTC volatility, calm regime", "S: model reference 8.8"),
+    _vol("btc_vol_stress", 0.80, "BTC volatility, stress regime", "S: model reference 8.8"),
     _corr("btc_corr_calm", 0.3, "Correlation of BTC with the systematic factor, calm"),
     _corr("btc_corr_stress", 0.7, "Correlation of BTC with the systematic factor, stress"),
     _corr("gpu_btc_corr_calm", 0.2, "Correlation of GPU value with BTC, calm"),
     _corr("gpu_btc_corr_stress", 0.6, "Correlation of GPU value with BTC, stress"),
-    FieldSpec("receivables_value", 0.0, "currency", "Expected value of contracted receivables "
-              "at the horizon (lognormal)", domain=_NONNEG),
-    FieldSpec("receivables_vol", 0.20, "decimal per sqrt(year)", "Receivables volatility",
-              domain=_NONNEG),
+    _money("receivables_value", "Expected value of contracted receivables at the horizon "
+           "(lognormal)", src="D: none pledged"),
+    _vol("receivables_vol", 0.20, "Receivables volatility", "D: no published estimate"),
     _corr("receivables_corr", 0.3, "Correlation of receivables with the systematic factor "
-          "(both regimes)", "D"),
-    FieldSpec("p_stress", 0.2, "decimal", "Probability of the stress regime", domain=_UNIT),
-    FieldSpec("copula", "gaussian", "", "Dependence: Gaussian or Student-t copula",
-              kind="choice", choices=("gaussian", "t")),
-    FieldSpec("nu", 4.0, "degrees of freedom", "Student-t degrees of freedom (copula t)",
-              domain=Interval(0, None, lo_closed=False), source="D: model reference 8.8"),
-    FieldSpec("gpu_haircut", 0.0, "decimal", "Fire-sale haircut on GPU value (e.g. "
-              "FIRESALE_HAIRCUT)", domain=_HAIRCUT),
-    FieldSpec("btc_haircut", 0.0, "decimal", "Fire-sale haircut on BTC", domain=_HAIRCUT),
-    FieldSpec("receivables_haircut", 0.0, "decimal", "Haircut on receivables", domain=_HAIRCUT),
-    FieldSpec("gpu_liquidation_cost", 0.0, "currency", "Fixed cost of liquidating the GPUs",
-              domain=_NONNEG),
-    FieldSpec("btc_liquidation_cost", 0.0, "currency", "Fixed cost of liquidating the BTC",
-              domain=_NONNEG),
-    FieldSpec("receivables_collection_cost", 0.0, "currency", "Fixed cost of collecting the "
-              "receivables", domain=_NONNEG),
-    FieldSpec("workout_years", 1.0, "years", "Time from default to recovery cash "
-              "(discounting)", domain=_NONNEG),
-    FieldSpec("discount_rate", 0.10, "annual effective decimal", "Discount rate over the workout",
-              domain=Interval(-1, None, lo_closed=False), source="P/S: facility rates 0.07-0.15"),
-    FieldSpec("quantile", 0.999, "decimal", "Confidence level of the systematic factor for the "
-              "downturn", domain=Interval(0, 1, False, False), source="P: Basel II para 272"),
-    FieldSpec("sampling", "conditional", "", "conditional (every path defaults), plain "
-              "(unconditional, keep defaults) or sobol (conditional, quasi-random)",
-              kind="choice", choices=("conditional", "plain", "sobol")),
-    FieldSpec("n_paths", 100_000, "paths", "Monte Carlo paths per batch (capped so a call "
-              "takes about a second)", kind="int", domain=Interval(1000, MAX_PATHS)),
-    FieldSpec("seed", 1, "integer", "Random seed; change it to see the Monte Carlo noise",
-              kind="int", domain=Interval(0, 2**31 - 1)),
-])
+          "(both regimes)", "D: no published estimate"),
+    Param("p_stress", "decimal", "Probability of the stress regime", UNIT, default=0.2,
+          source="D: one year in five"),
+    Param("copula", "", "Dependence: Gaussian or Student-t copula", default="gaussian",
+          source="D: the Basel ASRF model", kind="choice", choices=("gaussian", "t")),
+    _cut("gpu_haircut", "Fire-sale haircut on GPU value (e.g. from FIRESALE_HAIRCUT)"),
+    _cut("btc_haircut", "Fire-sale haircut on BTC"),
+    _cut("receivables_haircut", "Haircut on receivables"),
+    _money("gpu_liquidation_cost", "Fixed cost of liquidating the GPUs"),
+    _money("btc_liquidation_cost", "Fixed cost of liquidating the BTC"),
+    _money("receivables_collection_cost", "Fixed cost of collecting the receivables"),
+    Param("workout_years", "years", "Time from default to recovery cash (discounting)", NONNEG,
+          default=1.0, source="D: a one-year workout"),
+    Param("workout_discount_rate", "annual effective decimal", "Discount rate of the recovery "
+          "cash over the workout", RATE, default=0.10, source="P/S: facility rates 0.07-0.15"),
+    Param("sampling", "", "conditional (every path defaults), plain (unconditional, keep "
+          "defaults) or sobol (conditional, quasi-random)", default="conditional",
+          source="D: lowest variance", kind="choice",
+          choices=("conditional", "plain", "sobol")),
+    Param("n_paths", "paths", "Monte Carlo paths per batch (capped so a call takes about a "
+          "second)", Interval(1000, MAX_PATHS), default=100_000, source="D: about 0.3 s",
+          kind="int"),
+    Param("seed", "integer", "Random seed; change it to see the Monte Carlo noise",
+          Interval(0, 2**31 - 1), default=1, source="D", kind="int"),
+)
+
+
+def _rent_model(v: dict[str, Any]) -> bool:
+    return v["gpu_value_model"] == "rent"
+
+
+def _lognormal(v: dict[str, Any]) -> bool:
+    return v["gpu_value_model"] == "lognormal"
+
+
+_RENT = "gpu_value_model is rent"
+_RENT_NOTE = "Used when gpu_value_model is rent"
+
+#: The LGD_MC field table (``lgd_inputs``).
+FIELDS = field_set("lgd_inputs", [
+    Field(param("ead"), note="Same currency as the collateral values; > 0"),
+    param("pd"), param("asset_corr"), param("horizon_years"),
+    Field(param("gpu_value"), when="gpu_value_model is lognormal", needed=_lognormal),
+    param("gpu_value_model"), param("gpu_vol"), param("gpu_vol_stress"),
+    param("gpu_corr_calm"), param("gpu_corr_stress"),
+    Field(param("gpus"), when=_RENT, needed=_rent_model),
+    Field(param("rent0"), when=_RENT, needed=_rent_model),
+    Field(param("utilization"), note=_RENT_NOTE + ", after repossession"),
+    Field(param("cash_cost"), when=_RENT, needed=_rent_model),
+    Field(param("deflation"), note=_RENT_NOTE),
+    param("rv_discount_rate"),
+    Field(param("salvage"), note=_RENT_NOTE),
+    Field(param("max_life_years"), note=_RENT_NOTE),
+    Field(param("step_years"), note=_RENT_NOTE),
+    Field(param("step_downs"), note=_RENT_NOTE),
+    param("btc_value"), param("btc_vol"), param("btc_vol_stress"), param("btc_corr_calm"),
+    param("btc_corr_stress"), param("gpu_btc_corr_calm"), param("gpu_btc_corr_stress"),
+    param("receivables_value"), param("receivables_vol"), param("receivables_corr"),
+    param("p_stress"), param("copula"), param("nu"), param("gpu_haircut"),
+    param("btc_haircut"), param("receivables_haircut"), param("gpu_liquidation_cost"),
+    param("btc_liquidation_cost"), param("receivables_collection_cost"),
+    param("workout_years"), param("workout_discount_rate"), param("quantile"),
+    param("sampling"), param("n_paths"), param("seed"),
+], doc="Two-column range of LGD_MC field names and values (see LGD_FIELDS): money in one "
+       "currency, decimals, years; EAD, PD and the collateral are required",
+   renamed={"gpu_units": "gpus", "discount_rate": "workout_discount_rate"})
 
 
 def rng_for(seed: int, n_paths: int, function: str = _FUNCTION_ID) -> np.random.Generator:
@@ -188,7 +208,7 @@ def _regime_factor(v: Mapping[str, Any], regime: str, active: list[int]) -> tupl
         if 0 in active and 1 in active:
             fields.append(f"gpu_btc_corr_{regime}")
         shown = ", ".join(f"{n} {v[n]:g}" for n in fields)
-        raise DomainError("inputs", f"a positive definite {regime} correlation matrix of the "
+        raise DomainError("lgd_inputs", f"a positive definite {regime} correlation matrix of the "
                           "systematic factor and the collateral", None,
                           formatted=shown + " (not positive definite)")
     w, vec = np.linalg.eigh(resid)
@@ -245,14 +265,14 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
         sig = vol * math.sqrt(t)
         shock = np.exp(sig * y[i] - sig * sig / 2.0)
         if k == "gpu" and v["gpu_value_model"] == "rent":
-            coll = v["gpu_units"] * _rent_linked_value(v, shock)
+            coll = v["gpus"] * _rent_linked_value(v, shock)
         else:
             coll = v[f"{k}_value"] * shock
         cost = v[{"gpu": "gpu_liquidation_cost", "btc": "btc_liquidation_cost",
                   "receivables": "receivables_collection_cost"}[k]]
         net[i] = np.maximum(coll * (1.0 - v[f"{k}_haircut"]) - cost, 0.0)
     total = net.sum(0)
-    df = (1.0 + v["discount_rate"]) ** (-v["workout_years"])
+    df = (1.0 + v["workout_discount_rate"]) ** (-v["workout_years"])
     rec = np.minimum(total, v["ead"]) * df
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, net / np.where(total > 0, total, 1.0), 0.0)
@@ -264,7 +284,7 @@ def _active(v: Mapping[str, Any]) -> list[int]:
     out = []
     for i, k in enumerate(COLLATERALS):
         rent = k == "gpu" and v["gpu_value_model"] == "rent"
-        if (v["gpu_units"] > 0) if rent else (v[f"{k}_value"] > 0):
+        if (v["gpus"] > 0) if rent else (v[f"{k}_value"] > 0):
             out.append(i)
     return out
 
@@ -280,18 +300,13 @@ def _rent_linked_value(v: Mapping[str, Any], shock: np.ndarray) -> np.ndarray:
         step_downs=v["step_downs"])
 
 
-def _check_rent_model(v: Mapping[str, Any]) -> None:
-    if v["gpu_value_model"] != "rent":
-        return
-    for name in ("rent0", "cash_cost"):
-        if v[name] is None:
-            raise InputError(f"inputs.{name} (needed when gpu_value_model is rent)",
-                             key="required")
-    if v["gpu_units"] <= 0:
-        raise DomainError("inputs.gpu_units", "> 0 when gpu_value_model is rent",
-                          v["gpu_units"])
-    if len(v["step_years"]) != len(v["step_downs"]):
-        raise InputTypeError("inputs.step_downs", value=None, key="length_mismatch",
+def _check(v: Mapping[str, Any]) -> None:
+    """Checks across fields (each field was validated when the block was parsed, required
+    fields included)."""
+    if v["ead"] <= 0:
+        raise DomainError("ead", "> 0 (the LGD is a share of EAD)", v["ead"])
+    if _rent_model(v) and len(v["step_years"]) != len(v["step_downs"]):
+        raise InputTypeError("lgd_inputs.step_downs", value=None, key="length_mismatch",
                              other="step_years", n_other=len(v["step_years"]),
                              n=len(v["step_downs"]))
 
@@ -303,16 +318,16 @@ def _weighted(x: np.ndarray, w: np.ndarray) -> tuple[float, float]:
     return mean, se
 
 
-def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
-                 ) -> dict[str, float]:
+def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[str, float]:
     """Monte Carlo LGD of a loan secured on GPUs, BTC and receivables.
 
     Parameters
     ----------
-    inputs : mapping or list of (field, value) pairs, optional
-        Fields of :data:`FIELDS` (see ``FIELDS.table()``); missing fields take their defaults.
-        Money fields share one currency (EAD and collateral values); decimals for rates,
-        probabilities, correlations and haircuts; years for times.
+    lgd_inputs : mapping or list of (field, value) pairs
+        Fields of :data:`FIELDS` (see ``FIELDS.table()``): EAD, PD and the collateral are
+        required, missing optional fields take their defaults. Money fields share one
+        currency (EAD and collateral values); decimals for rates, probabilities,
+        correlations and haircuts; years for times.
 
     Returns
     -------
@@ -336,11 +351,10 @@ def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
     McNeil (2005), "The t copula and related copulas"; Glasserman (2004), "Monte Carlo Methods
     in Financial Engineering", ch. 9 (conditional sampling).
     """
-    v = FIELDS.parse(inputs or [])
+    v = FIELDS.parse(lgd_inputs)
+    _check(v)
     pd_ = v["pd"]
-    r = v["asset_corr"] if v["asset_corr"] is not None else float(
-        _basel_corr(np.asarray(pd_), "corporate", None))
-    _check_rent_model(v)
+    r = float(asset_correlation(pd_, v["asset_corr"]))
     active = _active(v)
     loads = {reg: _regime_factor(v, reg, active) for reg in ("calm", "stress")}
     nu = float(v["nu"]) if v["copula"] == "t" else None
@@ -372,7 +386,7 @@ def simulate_lgd(inputs: Mapping[str, Any] | list[tuple[Any, Any]] | None = None
         stress = ub[5] < v["p_stress"]
         lgd, rec_k = _recovery(v, zx, stress, ub[2:5], s, nu, loads)
         if w.sum() <= 0:
-            raise DomainError("inputs.n_paths", "large enough to see a default (or use "
+            raise DomainError("lgd_inputs.n_paths", "large enough to see a default (or use "
                               "sampling conditional)", n)
         mu, se = _weighted(lgd, w)
         means.append(mu)
@@ -427,7 +441,7 @@ _SAMPLES = {
         ("gpu_btc_corr_calm", 0.2), ("gpu_btc_corr_stress", 0.6),
         ("p_stress", 0.25), ("copula", "t"), ("nu", 4.0),
         ("gpu_haircut", 0.30), ("btc_haircut", 0.05), ("gpu_liquidation_cost", 3.0),
-        ("workout_years", 1.0), ("discount_rate", 0.12), ("seed", 1),
+        ("workout_years", 1.0), ("workout_discount_rate", 0.12), ("seed", 1),
     ],
     "neocloud": [
         ("ead", 100.0), ("pd", 0.025), ("horizon_years", 1.0),
@@ -437,7 +451,7 @@ _SAMPLES = {
         ("receivables_haircut", 0.20),
         ("p_stress", 0.2), ("copula", "gaussian"),
         ("gpu_haircut", 0.25), ("gpu_liquidation_cost", 2.0),
-        ("workout_years", 1.5), ("discount_rate", 0.10), ("seed", 1),
+        ("workout_years", 1.5), ("workout_discount_rate", 0.10), ("seed", 1),
     ],
 }
 

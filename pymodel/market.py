@@ -51,7 +51,9 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import find_sku, sku_names
+from .deflation import P as _FIT  # noqa: F401  (declares basis)
 from .errors import DomainError, InputTypeError
+from .schema import Param, declare
 
 __all__ = ["BASES", "RENT_BASES", "PRICE_BASES", "SEGMENTS", "PRECISIONS", "COLUMNS", "UNITS",
            "load_market_evidence", "validate_market_evidence", "market_series", "basis_unit",
@@ -76,6 +78,24 @@ COLUMNS = ("date", "sku", "variant", "basis", "segment", "value", "low", "high",
 MARKET_EVIDENCE_FILE = "market_evidence.csv"
 
 _TEXT = ("sku", "variant", "basis", "segment", "unit", "date_precision", "what", "source", "url")
+
+#: Parameters of the evidence look-ups (``basis`` and ``sku`` are declared by the rent fit and
+#: the catalogue).
+P = declare(
+    Param("market_segment", "", "Who quotes the figure: hyperscaler, neocloud, marketplace, "
+          "mixed, secondary or channel (the evidence's segment column)", default=None,
+          kind="range", empty="every segment"),
+    Param("exclude_segments", "", "Market segments left out of a series when no "
+          "market_segment is given", default=("hyperscaler",), kind="range",
+          source="D: hyperscaler list rents are a separate, sticky price"),
+    Param("estimates", "", "Keep observations flagged as estimates (range midpoints, "
+          "'about' figures, model outputs)", default=True, kind="bool",
+          source="D: keep them, flagged"),
+    Param("path", "", "A CSV file in the layout of the shipped market evidence", default=None,
+          kind="text", empty="the shipped pymodel/data/market_evidence.csv"),
+    Param("evidence", "", "A market evidence table (as load_market_evidence returns)",
+          default=None, kind="range", empty="the shipped market evidence"),
+)
 
 
 def basis_unit(basis: str) -> str:
@@ -230,7 +250,7 @@ def _shipped() -> pd.DataFrame:
 
 def load_market_evidence(sku: str | Iterable[str] | None = None,
                          basis: str | Iterable[str] | None = None, *,
-                         segment: str | Iterable[str] | None = None,
+                         market_segment: str | Iterable[str] | None = None,
                          estimates: bool = True,
                          path: str | os.PathLike[str] | None = None) -> pd.DataFrame:
     """The shipped market evidence (or a file in the same layout), validated and filtered.
@@ -241,7 +261,7 @@ def load_market_evidence(sku: str | Iterable[str] | None = None,
         Keep these SKUs (catalogue names or aliases, e.g. ``"H100"``). Default: all.
     basis : str or iterable of str, optional
         Keep these bases (:data:`BASES`). Default: all.
-    segment : str or iterable of str, optional
+    market_segment : str or iterable of str, optional
         Keep these segments (:data:`SEGMENTS`). Default: all.
     estimates : bool, optional
         False drops rows flagged ``estimate``. Default True (keep them).
@@ -272,7 +292,7 @@ def load_market_evidence(sku: str | Iterable[str] | None = None,
     bases = _as_tuple("basis", basis, BASES)
     if bases is not None:
         df = df[df["basis"].isin(bases)]
-    segs = _as_tuple("segment", segment, SEGMENTS)
+    segs = _as_tuple("market_segment", market_segment, SEGMENTS)
     if segs is not None:
         df = df[df["segment"].isin(segs)]
     if not estimates:
@@ -281,7 +301,8 @@ def load_market_evidence(sku: str | Iterable[str] | None = None,
         drop=True)
 
 
-def market_series(sku: str, basis: str, *, segment: str | Iterable[str] | None = None,
+def market_series(sku: str, basis: str, *,
+                  market_segment: str | Iterable[str] | None = None,
                   exclude_segments: Iterable[str] = ("hyperscaler",),
                   evidence: pd.DataFrame | None = None) -> pd.DataFrame:
     """One observation series: a single SKU and a single basis, in date order.
@@ -292,10 +313,10 @@ def market_series(sku: str, basis: str, *, segment: str | Iterable[str] | None =
         Catalogue SKU or alias.
     basis : str
         One basis of :data:`BASES` (a series never mixes bases).
-    segment : str or iterable of str, optional
+    market_segment : str or iterable of str, optional
         Keep only these segments. Default: every segment not in ``exclude_segments``.
     exclude_segments : iterable of str, optional
-        Segments left out when ``segment`` is not given. Default ``("hyperscaler",)``:
+        Segments left out when ``market_segment`` is not given. Default ``("hyperscaler",)``:
         hyperscaler list rents are a separate, sticky price several times the neocloud rent.
     evidence : pandas.DataFrame, optional
         A table from :func:`load_market_evidence` (default: the shipped evidence).
@@ -308,8 +329,8 @@ def market_series(sku: str, basis: str, *, segment: str | Iterable[str] | None =
     (b,) = _as_tuple("basis", basis, BASES)
     ev = load_market_evidence() if evidence is None else evidence
     df = ev[(ev["sku"] == find_sku(sku)) & (ev["basis"] == b)]
-    if segment is not None:
-        df = df[df["segment"].isin(_as_tuple("segment", segment, SEGMENTS))]
+    if market_segment is not None:
+        df = df[df["segment"].isin(_as_tuple("market_segment", market_segment, SEGMENTS))]
     else:
         df = df[~df["segment"].isin(_as_tuple("exclude_segments", tuple(exclude_segments),
                                               SEGMENTS) or ())]

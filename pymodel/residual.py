@@ -7,9 +7,11 @@ Symbols: g annual fractional rent decline (``deflation``), delta = -ln(1-g); r a
 discount rate, k = ln(1+r); u utilisation; c cash cost per GPU-hour; H = 8,760 hours a year;
 tau_k, j_k the years and fractions of generation step-downs; T_phys the remaining physical life.
 
-Public functions validate their inputs (domains from :mod:`pymodel.defaults`) and broadcast
-numeric arguments as numpy arrays: a scalar in gives a float out. Step lists are shared by every
-element. The private ``_*_kernel`` functions compute on clean flat arrays.
+Parameters are declared in :data:`P` (the schema, :mod:`pymodel.schema`). Public functions
+validate their inputs against it once and broadcast numeric arguments as numpy arrays: a scalar
+in gives a float out. Step lists are shared by every element. The kernels
+(:func:`rent_kernel`, :func:`economic_value_kernel`, :func:`book_value_kernel` and the private
+``_*_kernel`` functions) compute on clean arrays, for callers that validated already.
 
 Functions
 ---------
@@ -37,21 +39,63 @@ import numpy as np
 import pandas as pd
 
 from . import HOURS_PER_YEAR
-from .defaults import DEFAULTS, PARAMS
 from .errors import DomainError, InputTypeError
-from .validation import Interval, check, check_int, check_steps
+from .schema import (DEFLATION, NONNEG, POS, RATE, SCHEMA, UNIT, UNIT_OPEN_HI, Param, declare)
+from .validation import Interval, check_steps
 
 __all__ = ["rent_path", "economic_life", "income_value", "income_value_periodic",
-           "economic_value_path", "book_value", "value_curve", "CURVE_COLUMNS",
-           "MAX_CURVE_POINTS", "MAX_PERIODIC_CELLS", "MAX_STEPS"]
+           "economic_value_path", "book_value", "value_curve", "rent_kernel",
+           "economic_value_kernel", "book_value_kernel", "require_finite", "CURVE_COLUMNS",
+           "MAX_CURVE_POINTS", "MAX_PERIODIC_CELLS", "MAX_STEPS", "P"]
 
 H = HOURS_PER_YEAR
+
+#: The parameters of the residual-value model (model reference, sections 2 and 4).
+P = declare(
+    Param("rent0", "currency per GPU-hour", "Market rent R0 of the GPU at the valuation date "
+          "(at close, for a deal)", POS),
+    Param("t_years", "years from the valuation date", "Time t at which to read the rent or "
+          "the value", NONNEG),
+    Param("deflation", "decimal per year", "Annual fractional decline g of the market rent "
+          "(0.30 = -30% a year; negative = rising)", DEFLATION, default=0.30,
+          source="P: Epoch AI, hardware 30% cheaper each year at fixed performance"),
+    Param("utilization", "decimal", "Share u of hours the GPU is rented", UNIT, default=0.85,
+          source="D: model reference 10"),
+    Param("cash_cost", "currency per GPU-hour", "Cash operating cost c of a GPU: power, "
+          "colocation, maintenance", NONNEG),
+    Param("discount_rate", "annual effective decimal", "Discount rate r of the GPU's income "
+          "(the collateral value)", RATE, default=0.10, source="P/S: facility rates 0.07-0.15"),
+    Param("salvage", "currency per GPU", "Salvage value SV of one GPU: received at the end of "
+          "its economic life, and the floor of its straight-line book value", NONNEG,
+          default=0.0, source="D: none (conservative)"),
+    Param("max_life_years", "years", "Remaining physical life T_phys at the valuation date "
+          "(caps the economic life)", NONNEG, default=8.0,
+          source="V: amcompute, useful life can reach 8 years"),
+    Param("step_years", "years from the valuation date", "Years tau_k of generation "
+          "step-downs (list, e.g. 1.5; 3)", NONNEG, default=(), source="D: none",
+          kind="list"),
+    Param("step_downs", "decimal", "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1)",
+          UNIT_OPEN_HI, default=(), source="D: none", kind="list"),
+    Param("gpu_cost", "currency per GPU", "Purchase cost C0 of one GPU", POS),
+    Param("age_years", "years", "Age of the GPU at the valuation date", NONNEG, default=0.0,
+          source="D: new at the valuation date"),
+    Param("book_life_years", "years", "Straight-line book (depreciation) life L", POS,
+          default=6.0, source="S: CoreWeave, Microsoft, Alphabet 6 years"),
+    Param("curve_years", "years from the valuation date", "Last year of the value curve", POS,
+          default=6.0, source="D: the usual book life"),
+    Param("points_per_year", "points per year", "Curve points per year (1 = yearly, 12 = "
+          "monthly)", Interval(1, 12), default=1, source="D: yearly", kind="int"),
+    Param("periods_per_year", "periods per year", "Periods per year of the periodic income "
+          "schedule (1 = annual, 12 = monthly, 365 = daily)", Interval(1, 365), default=12,
+          source="D: monthly", kind="int"),
+)
+D = {n: p.default for n, p in P.items() if p.has_default}
 
 #: Column headers of :func:`value_curve` (and of the Excel GPU_RV_CURVE table).
 CURVE_COLUMNS = ("year", "market rent", "economic value", "book value", "gap",
                  "economic/book")
 
-#: Most rows a value curve may have (horizon_years * periods_per_year + 1).
+#: Most rows a value curve may have (curve_years * points_per_year + 1).
 MAX_CURVE_POINTS = 1_000
 #: Most (element x period) cells the periodic variant evaluates in one call.
 MAX_PERIODIC_CELLS = 20_000_000
@@ -65,15 +109,11 @@ _SMALL = 1e-10
 # validation helpers
 # --------------------------------------------------------------------------------------------
 
-def _dom(name: str) -> Interval:
-    return PARAMS[name].domain
-
-
 def _numbers(**named: Any) -> tuple[dict[str, np.ndarray], tuple[int, ...]]:
     """Check each named value against its declared domain and broadcast them together."""
     arrays = {}
     for name, value in named.items():
-        arrays[name] = np.asarray(check(name, value, _dom(name)), dtype=float)
+        arrays[name] = np.asarray(SCHEMA.check(name, value), dtype=float)
     try:
         shape = np.broadcast_shapes(*(a.shape for a in arrays.values()))
     except ValueError:
@@ -120,10 +160,19 @@ def _annuity_factor(x: np.ndarray, length: np.ndarray) -> np.ndarray:
     return np.where(small, length * (1.0 - 0.5 * xl), exact)
 
 
-def _rent_kernel(rent0, t, delta, tau, j):
-    factor = np.prod(np.where(t[:, None] >= tau, 1.0 - j, 1.0), axis=1)
+def rent_kernel(rent0, t, deflation, tau, j):
+    """The rent path R(t) = R0 (1-g)^t prod_k (1 - j_k 1[t >= tau_k]) on clean arrays.
+
+    The one implementation of the rent path (residual value, deal cash flows, Monte Carlo
+    collateral). ``rent0``, ``t`` and ``deflation`` broadcast together; the step-downs ``tau``,
+    ``j`` run along the last axis and broadcast against ``t[..., None]`` (shape (K,) for steps
+    shared by every element, (n, K) for per-element steps). g = 1 is allowed (rents gone
+    after time 0). No validation: callers validate at their public boundary.
+    """
+    t = np.asarray(t, dtype=float)
+    factor = np.prod(np.where(t[..., None] >= tau, 1.0 - j, 1.0), axis=-1)
     with np.errstate(over="ignore", under="ignore"):
-        return rent0 * np.exp(-delta * t) * factor
+        return rent0 * np.power(1.0 - deflation, t) * factor
 
 
 def _segments(tau: np.ndarray, j: np.ndarray):
@@ -185,18 +234,40 @@ def _shifted_steps(t: np.ndarray, tau: np.ndarray, j: np.ndarray):
     return np.where(keep, shifted, 0.0), np.where(keep, j[None, :], 0.0)
 
 
+def economic_value_kernel(t, rent0, u, c, g, r, salvage, life, tau, j):
+    """V(t) on clean flat arrays of equal length (``life`` = remaining physical life at the
+    valuation date; ``tau``, ``j`` sorted step-downs shared by every element). No validation:
+    see :func:`economic_value_path` for the formula."""
+    n = t.size
+    delta = _delta(g)
+    rent_t = rent_kernel(rent0, t, g, np.broadcast_to(tau, (n, tau.size)),
+                         np.broadcast_to(j, (n, j.size)))
+    tau_t, j_t = _shifted_steps(t, tau, j)
+    life_t = np.maximum(life - t, 0.0)
+    value, _ = _value_kernel(rent_t, u, c, delta, _k(r), salvage, life_t, tau_t, j_t)
+    return value
+
+
+def book_value_kernel(cost, age, life, salvage):
+    """Straight-line book value on clean arrays (see :func:`book_value`); no validation."""
+    with np.errstate(over="ignore"):  # a subnormal life overflows age/life: fully written off
+        frac = np.minimum(np.maximum(age, 0.0) / life, 1.0)
+    return cost - (cost - salvage) * frac
+
+
 # --------------------------------------------------------------------------------------------
 # public functions
 # --------------------------------------------------------------------------------------------
 
-def rent_path(rent0, years, deflation, *, step_years=(), step_downs=()):
+def rent_path(rent0, t_years, deflation, *, step_years=D["step_years"],
+              step_downs=D["step_downs"]):
     """Market rent per GPU-hour at time t, with annual deflation and generation step-downs.
 
     Parameters
     ----------
     rent0 : float or array_like
         Market rent R0 at the valuation date, currency per GPU-hour, > 0.
-    years : float or array_like
+    t_years : float or array_like
         Time t from the valuation date, years, >= 0.
     deflation : float or array_like
         Annual fractional rent decline g, decimal per year, in (-1, 1) (0.30 = -30% a year;
@@ -227,16 +298,17 @@ def rent_path(rent0, years, deflation, *, step_years=(), step_downs=()):
     >>> round(rent_path(2.5, 2.0, 0.3, step_years=[1.5], step_downs=[0.2]), 6)
     0.98
     """
-    a, shape = _numbers(rent0=rent0, years=years, deflation=deflation)
+    a, shape = _numbers(rent0=rent0, t_years=t_years, deflation=deflation)
     tau, j = _steps(step_years, step_downs)
     n = a["rent0"].size
-    out = _rent_kernel(a["rent0"], a["years"], _delta(a["deflation"]),
-                       np.broadcast_to(tau, (n, tau.size)), np.broadcast_to(j, (n, j.size)))
+    out = rent_kernel(a["rent0"], a["t_years"], a["deflation"],
+                      np.broadcast_to(tau, (n, tau.size)), np.broadcast_to(j, (n, j.size)))
     return _out(out, shape)
 
 
 def economic_life(rent0, utilization, cash_cost, deflation, *,
-                  max_life_years=DEFAULTS["max_life_years"], step_years=(), step_downs=()):
+                  max_life_years=D["max_life_years"], step_years=D["step_years"],
+                  step_downs=D["step_downs"]):
     """Economic life T*: the first time the GPU's margin per hour is no longer positive.
 
     Parameters
@@ -285,7 +357,8 @@ def economic_life(rent0, utilization, cash_cost, deflation, *,
     return _out(out, shape)
 
 
-def _finite(name: str, values: np.ndarray) -> np.ndarray:
+def require_finite(name: str, values: np.ndarray) -> np.ndarray:
+    """``values`` if every one is finite; a DomainError naming the overflow otherwise."""
     if not np.all(np.isfinite(values)):
         raise DomainError(name, "finite", "an overflow", key="domain",
                           formatted="an overflow (rent growth far above the discount rate "
@@ -294,8 +367,8 @@ def _finite(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
-                 salvage=DEFAULTS["salvage"], max_life_years=DEFAULTS["max_life_years"],
-                 step_years=(), step_downs=()):
+                 salvage=D["salvage"], max_life_years=D["max_life_years"],
+                 step_years=D["step_years"], step_downs=D["step_downs"]):
     """Income-approach value of one GPU at the valuation date (exact continuous closed form).
 
     Parameters
@@ -357,13 +430,13 @@ def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
                              _delta(a["deflation"]), _k(a["discount_rate"]), a["salvage"],
                              a["max_life_years"], np.broadcast_to(tau, (n, tau.size)),
                              np.broadcast_to(j, (n, j.size)))
-    return _out(_finite("income value", value), shape)
+    return _out(require_finite("income value", value), shape)
 
 
 def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rate, *,
-                          periods_per_year=12, salvage=DEFAULTS["salvage"],
-                          max_life_years=DEFAULTS["max_life_years"], step_years=(),
-                          step_downs=()):
+                          periods_per_year=D["periods_per_year"], salvage=D["salvage"],
+                          max_life_years=D["max_life_years"], step_years=D["step_years"],
+                          step_downs=D["step_downs"]):
     """Income value of one GPU from a periodic schedule (mid-period discounting).
 
     Parameters
@@ -402,7 +475,7 @@ def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rat
     a, shape = _numbers(rent0=rent0, utilization=utilization, cash_cost=cash_cost,
                         deflation=deflation, discount_rate=discount_rate, salvage=salvage,
                         max_life_years=max_life_years)
-    ppy = check_int("periods_per_year", periods_per_year, Interval(1, 365))
+    ppy = SCHEMA.check("periods_per_year", periods_per_year)
     tau, j = _steps(step_years, step_downs)
     dt = 1.0 / ppy
     n_phys = np.floor(a["max_life_years"] * ppy + 1e-9).astype(np.int64)
@@ -410,13 +483,11 @@ def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rat
     if n_phys.size * n_max > MAX_PERIODIC_CELLS:
         raise InputTypeError("max_life_years x periods_per_year", value=None, key="too_many",
                              limit=MAX_PERIODIC_CELLS, n=n_phys.size * n_max)
-    delta, k = _delta(a["deflation"]), _k(a["discount_rate"])
+    k = _k(a["discount_rate"])
     p = np.arange(1, n_max + 1)
     start = (p - 1) * dt
-    step_factor = np.prod(np.where(start[:, None] >= tau[None, :], 1.0 - j[None, :], 1.0),
-                          axis=1) if tau.size else np.ones(n_max)
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        rent = a["rent0"][:, None] * np.exp(-delta[:, None] * start[None, :]) * step_factor
+        rent = rent_kernel(a["rent0"][:, None], start[None, :], a["deflation"][:, None], tau, j)
         margin = a["utilization"][:, None] * rent - a["cash_cost"][:, None]
         dead = (margin <= 0) | (p[None, :] > n_phys[:, None])
         n_star = np.where(dead.any(axis=1), dead.argmax(axis=1), n_max)
@@ -424,20 +495,20 @@ def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rat
         disc = np.exp(-k[:, None] * (p[None, :] - 0.5) * dt)
         value = (H * dt * np.where(alive, margin * disc, 0.0)).sum(axis=1) \
             + a["salvage"] * np.exp(-k * n_star * dt)
-    return _out(_finite("income value", value), shape)
+    return _out(require_finite("income value", value), shape)
 
 
-def economic_value_path(times, rent0, utilization, cash_cost, deflation, discount_rate, *,
-                        salvage=DEFAULTS["salvage"], max_life_years=DEFAULTS["max_life_years"],
-                        step_years=(), step_downs=()):
+def economic_value_path(t_years, rent0, utilization, cash_cost, deflation, discount_rate, *,
+                        salvage=D["salvage"], max_life_years=D["max_life_years"],
+                        step_years=D["step_years"], step_downs=D["step_downs"]):
     """Income value per GPU at future times t, with the market rolled forward to t.
 
     Parameters
     ----------
-    times : float or array_like
+    t_years : float or array_like
         Future times t, years from the valuation date, >= 0.
     rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years
-        As in :func:`income_value` (broadcast with ``times``).
+        As in :func:`income_value` (broadcast with ``t_years``).
     step_years, step_downs : sequence of float, optional
         Generation step-downs, years from the valuation date (see :func:`rent_path`).
 
@@ -457,35 +528,29 @@ def economic_value_path(times, rent0, utilization, cash_cost, deflation, discoun
     ----------
     Model reference, sections 4.6 and 4.8.
     """
-    a, shape = _numbers(times=times, rent0=rent0, utilization=utilization,
+    a, shape = _numbers(t_years=t_years, rent0=rent0, utilization=utilization,
                         cash_cost=cash_cost, deflation=deflation, discount_rate=discount_rate,
                         salvage=salvage, max_life_years=max_life_years)
     tau, j = _steps(step_years, step_downs)
-    t = a["times"]
-    delta = _delta(a["deflation"])
-    n = t.size
-    rent_t = _rent_kernel(a["rent0"], t, delta, np.broadcast_to(tau, (n, tau.size)),
-                          np.broadcast_to(j, (n, j.size)))
-    tau_t, j_t = _shifted_steps(t, tau, j)
-    life_t = np.maximum(a["max_life_years"] - t, 0.0)
-    value, _ = _value_kernel(rent_t, a["utilization"], a["cash_cost"], delta,
-                             _k(a["discount_rate"]), a["salvage"], life_t, tau_t, j_t)
-    return np.atleast_1d(_out(_finite("economic value", value), shape))
+    value = economic_value_kernel(a["t_years"], a["rent0"], a["utilization"], a["cash_cost"],
+                                  a["deflation"], a["discount_rate"], a["salvage"],
+                                  a["max_life_years"], tau, j)
+    return np.atleast_1d(_out(require_finite("economic value", value), shape))
 
 
-def book_value(cost, age_years, life_years, *, salvage=DEFAULTS["salvage"]):
+def book_value(gpu_cost, age_years, book_life_years, *, salvage=D["salvage"]):
     """Straight-line book value per GPU.
 
     Parameters
     ----------
-    cost : float or array_like
+    gpu_cost : float or array_like
         Purchase cost C0, currency per GPU, > 0.
     age_years : float or array_like
         Age of the GPU, years, >= 0.
-    life_years : float or array_like
+    book_life_years : float or array_like
         Book (depreciation) life L, years, > 0 (6 at CoreWeave, Microsoft, Alphabet [S]).
     salvage : float or array_like, optional
-        Book salvage SV, currency per GPU, in [0, cost]. Default 0.
+        Book salvage SV, currency per GPU, in [0, gpu_cost]. Default 0.
 
     Returns
     -------
@@ -505,34 +570,32 @@ def book_value(cost, age_years, life_years, *, salvage=DEFAULTS["salvage"]):
     >>> book_value(30000, 3, 6)
     15000.0
     """
-    a, shape = _numbers(cost=cost, age_years=age_years, life_years=life_years,
-                        salvage=salvage)
-    bad = a["salvage"] > a["cost"]
+    a, shape = _numbers(gpu_cost=gpu_cost, age_years=age_years,
+                        book_life_years=book_life_years, salvage=salvage)
+    bad = a["salvage"] > a["gpu_cost"]
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
-        raise DomainError("salvage", f"<= cost ({a['cost'][i]:g})", a["salvage"][i])
-    with np.errstate(over="ignore"):  # a subnormal life overflows age/life to inf: fully written off
-        frac = np.minimum(np.maximum(a["age_years"], 0.0) / a["life_years"], 1.0)
-    return _out(a["cost"] - (a["cost"] - a["salvage"]) * frac, shape)
+        raise DomainError("salvage", f"<= gpu_cost ({a['gpu_cost'][i]:g})", a["salvage"][i])
+    return _out(book_value_kernel(a["gpu_cost"], a["age_years"], a["book_life_years"],
+                                  a["salvage"]), shape)
 
 
-def value_curve(cost, rent0, utilization, cash_cost, deflation, discount_rate, *,
-                horizon_years=DEFAULTS["horizon_years"],
-                periods_per_year=DEFAULTS["periods_per_year"],
-                book_life_years=DEFAULTS["book_life_years"], age_years=DEFAULTS["age_years"],
-                salvage=DEFAULTS["salvage"], max_life_years=DEFAULTS["max_life_years"],
-                step_years=(), step_downs=()) -> pd.DataFrame:
+def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, *,
+                curve_years=D["curve_years"], points_per_year=D["points_per_year"],
+                book_life_years=D["book_life_years"], age_years=D["age_years"],
+                salvage=D["salvage"], max_life_years=D["max_life_years"],
+                step_years=D["step_years"], step_downs=D["step_downs"]) -> pd.DataFrame:
     """Economic value next to straight-line book value at future times (one GPU).
 
     Parameters
     ----------
-    cost : float
+    gpu_cost : float
         Purchase cost C0, currency per GPU, > 0.
     rent0, utilization, cash_cost, deflation, discount_rate : float
         As in :func:`income_value`.
-    horizon_years : float, optional
+    curve_years : float, optional
         Last year of the curve, years, > 0. Default 6.
-    periods_per_year : int, optional
+    points_per_year : int, optional
         Curve points per year, 1 to 12. Default 1. At most 1,000 rows.
     book_life_years : float, optional
         Straight-line book life L, years, > 0. Default 6.
@@ -557,34 +620,41 @@ def value_curve(cost, rent0, utilization, cash_cost, deflation, discount_rate, *
 
     Notes
     -----
-    t = 0, Delta, 2 Delta, ... up to the horizon, Delta = 1/periods_per_year (the horizon is
-    the last row when it is a multiple of Delta). V(t) from :func:`economic_value_path`; BV from :func:`book_value` at
-    age + t.
+    t = 0, Delta, 2 Delta, ... up to ``curve_years``, Delta = 1/points_per_year (the last year
+    is the last row when it is a multiple of Delta). V(t) as :func:`economic_value_path`; BV
+    as :func:`book_value` at age + t.
 
     References
     ----------
     Model reference, sections 4.8 and 5.
     """
-    horizon = check("horizon_years", horizon_years, _dom("horizon_years"))
-    ppy = check_int("periods_per_year", periods_per_year, _dom("periods_per_year"))
+    horizon = SCHEMA.check("curve_years", curve_years)
+    ppy = SCHEMA.check("points_per_year", points_per_year)
     n_points = int(np.floor(horizon * ppy + 1e-9)) + 1
     if n_points > MAX_CURVE_POINTS:
-        raise InputTypeError("horizon_years x periods_per_year", value=None, key="too_many",
+        raise InputTypeError("curve_years x points_per_year", value=None, key="too_many",
                              limit=MAX_CURVE_POINTS, n=n_points)
-    for name, v in (("cost", cost), ("rent0", rent0), ("utilization", utilization),
+    x = {}
+    for name, v in (("gpu_cost", gpu_cost), ("rent0", rent0), ("utilization", utilization),
                     ("cash_cost", cash_cost), ("deflation", deflation),
                     ("discount_rate", discount_rate), ("book_life_years", book_life_years),
                     ("age_years", age_years), ("salvage", salvage),
                     ("max_life_years", max_life_years)):
-        if np.ndim(check(name, v, _dom(name))) != 0:
+        x[name] = SCHEMA.check(name, v)
+        if np.ndim(x[name]) != 0:
             raise InputTypeError(name, value=None, key="not_number",
                                  formatted="a range (one number expected)")
+    tau, j = _steps(step_years, step_downs)
+    if x["salvage"] > x["gpu_cost"]:
+        raise DomainError("salvage", f"<= gpu_cost ({x['gpu_cost']:g})", x["salvage"])
     t = np.arange(n_points) / ppy
-    rent = rent_path(rent0, t, deflation, step_years=step_years, step_downs=step_downs)
-    econ = economic_value_path(t, rent0, utilization, cash_cost, deflation, discount_rate,
-                               salvage=salvage, max_life_years=max_life_years,
-                               step_years=step_years, step_downs=step_downs)
-    book = np.atleast_1d(book_value(cost, age_years + t, book_life_years, salvage=salvage))
+    full = {n: np.full(n_points, v) for n, v in x.items()}
+    rent = rent_kernel(full["rent0"], t, full["deflation"], tau, j)
+    econ = require_finite("economic value", economic_value_kernel(
+        t, full["rent0"], full["utilization"], full["cash_cost"], full["deflation"],
+        full["discount_rate"], full["salvage"], full["max_life_years"], tau, j))
+    book = book_value_kernel(full["gpu_cost"], full["age_years"] + t, full["book_life_years"],
+                             full["salvage"])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(book > 0, econ / np.where(book > 0, book, 1.0), np.nan)
     return pd.DataFrame({"year": t, "market rent": np.atleast_1d(rent),

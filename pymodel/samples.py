@@ -1,9 +1,9 @@
 """The shipped sample deal: an H100 fleet (``pymodel/data/sample_h100.csv``).
 
 The sample is data (field, value, unit, source), parsed through a :class:`~pymodel.fields.FieldSet`
-whose fields take their units and domains from :mod:`pymodel.defaults`, so the workbook issue can
-reuse both the file and :func:`load_sample_h100`. :func:`sample_report` runs the main job: the
-residual value curve next to straight-line book value.
+of declared parameters (:mod:`pymodel.schema`), so the workbooks can reuse both the file and
+:func:`load_sample_h100`. :func:`sample_report` runs the main job: the residual value curve next
+to straight-line book value.
 """
 
 from __future__ import annotations
@@ -15,33 +15,20 @@ from typing import Any
 import pandas as pd
 
 from .catalogue import find_sku, to_date
-from .defaults import PARAMS
-from .fields import FieldSet, FieldSpec
+from .dscr.deal import P as _DEAL  # noqa: F401  (declares gpus)
+from .fields import FieldSet
 from .residual import economic_life, income_value, value_curve
-from .validation import Interval
+from .schema import Param, declare, param
 
 __all__ = ["SAMPLE_FIELDS", "load_sample_h100", "sample_report"]
 
+declare(Param("fleet", "", "Name of the fleet", default=None, kind="text", empty="unnamed"))
 
-def _from_param(name: str, kind: str = "float") -> FieldSpec:
-    p = PARAMS[name]
-    return FieldSpec(name, p.default, p.unit, p.doc, kind=kind, domain=p.domain,
-                     source=p.source)
-
-
-SAMPLE_FIELDS = FieldSet("sample", [
-    FieldSpec("fleet", "", "", "Name of the fleet", kind="text"),
-    FieldSpec("sku", "H100 SXM", "", "Catalogue SKU of the GPUs", kind="text"),
-    FieldSpec("gpus", None, "GPUs", "Number of GPUs in the fleet", kind="int",
-              domain=Interval(1, None)),
-    FieldSpec("valuation_date", None, "date", "Valuation date (ISO)", kind="text"),
-    _from_param("cost"), _from_param("rent0"), _from_param("utilization"),
-    _from_param("cash_cost"), _from_param("deflation"), _from_param("discount_rate"),
-    _from_param("salvage"), _from_param("age_years"), _from_param("book_life_years"),
-    _from_param("max_life_years"), _from_param("horizon_years"),
-    _from_param("periods_per_year", "int"),
-    _from_param("step_years", "list"), _from_param("step_downs", "list"),
-])
+#: The fields of the sample file.
+SAMPLE_FIELDS = FieldSet("sample", [param(n) for n in (
+    "fleet", "sku", "gpus", "valuation_date", "gpu_cost", "rent0", "utilization", "cash_cost",
+    "deflation", "discount_rate", "salvage", "age_years", "book_life_years", "max_life_years",
+    "curve_years", "points_per_year", "step_years", "step_downs")])
 
 
 def load_sample_h100() -> dict[str, Any]:
@@ -66,7 +53,7 @@ def sample_report(inputs: dict[str, Any] | None = None, **overrides: Any) -> dic
     inputs : dict, optional
         Inputs as from :func:`load_sample_h100` (default: the shipped sample).
     **overrides
-        Replace single inputs, e.g. ``horizon_years=8``.
+        Replace single inputs, e.g. ``curve_years=8``.
 
     Returns
     -------
@@ -79,9 +66,9 @@ def sample_report(inputs: dict[str, Any] | None = None, **overrides: Any) -> dic
     x.update(overrides)
     common = dict(salvage=x["salvage"], max_life_years=x["max_life_years"],
                   step_years=x["step_years"], step_downs=x["step_downs"])
-    curve = value_curve(x["cost"], x["rent0"], x["utilization"], x["cash_cost"],
-                        x["deflation"], x["discount_rate"], horizon_years=x["horizon_years"],
-                        periods_per_year=x["periods_per_year"],
+    curve = value_curve(x["gpu_cost"], x["rent0"], x["utilization"], x["cash_cost"],
+                        x["deflation"], x["discount_rate"], curve_years=x["curve_years"],
+                        points_per_year=x["points_per_year"],
                         book_life_years=x["book_life_years"], age_years=x["age_years"],
                         **common)
     life = economic_life(x["rent0"], x["utilization"], x["cash_cost"], x["deflation"],

@@ -28,8 +28,8 @@ def test_pymodel_never_imports_xlwings_or_addin():
 
 
 def test_importing_every_pymodel_module_loads_no_xlwings():
-    mods = sorted("pymodel." + p.stem for p in (ROOT / "pymodel").glob("*.py")
-                  if p.stem != "__init__")
+    mods = sorted(".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+                  for p in (ROOT / "pymodel").rglob("*.py"))
     code = ("import importlib, sys\n"
             f"for m in {mods!r}: importlib.import_module(m)\n"
             "print('xlwings' in sys.modules)")

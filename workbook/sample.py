@@ -18,9 +18,10 @@ __all__ = ["add_arguments", "run", "format_report"]
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of the ``sample`` command."""
-    parser.add_argument("--horizon-years", type=float, default=None,
-                        help="last year of the curve (default: the sample's 6)")
-    parser.add_argument("--periods-per-year", type=int, default=None,
+    parser.add_argument("--curve-years", "--horizon-years", dest="curve_years", type=float,
+                        default=None, help="last year of the curve (default: the sample's 6)")
+    parser.add_argument("--points-per-year", "--periods-per-year", dest="points_per_year",
+                        type=int, default=None,
                         help="curve points per year, 1-12 (default: the sample's 1)")
     parser.add_argument("--deflation", type=float, default=None,
                         help="annual rent decline g as a decimal (default: the sample's 0.30)")
@@ -39,7 +40,7 @@ def format_report(report: dict) -> str:
     lines = [
         f"ComputeCredit sample: {x['fleet']}",
         f"  {x['gpus']:,} x {x['sku']}, valued {x['valuation_date'].isoformat()}, "
-        f"age {x['age_years']:g} years, cost {_money(x['cost'])} per GPU",
+        f"age {x['age_years']:g} years, cost {_money(x['gpu_cost'])} per GPU",
         f"  rent {x['rent0']:.2f} per GPU-hour, utilisation {x['utilization']:.0%}, "
         f"cash cost {x['cash_cost']:.2f} per GPU-hour, deflation {x['deflation']:.0%} a year, "
         f"discount rate {x['discount_rate']:.0%}",
@@ -73,8 +74,8 @@ def format_report(report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Print the sample report; exit code 0, or 2 with a clean message on bad options."""
-    overrides = {k: v for k, v in (("horizon_years", args.horizon_years),
-                                   ("periods_per_year", args.periods_per_year),
+    overrides = {k: v for k, v in (("curve_years", args.curve_years),
+                                   ("points_per_year", args.points_per_year),
                                    ("deflation", args.deflation)) if v is not None}
     try:
         report = sample_report(**overrides)

@@ -66,13 +66,13 @@ failed:
     DEBT_CAPACITY = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DEBT_SCHEDULE(principal, annual_rate, years, Optional amortization, Optional periods_per_year, Optional balloon)
+Function DEBT_SCHEDULE(debt, debt_rate, debt_years, Optional amortization, Optional payments_per_year, Optional balloon_share)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEBT_SCHEDULE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(principal, annual_rate, years, amortization, periods_per_year, balloon), ActiveWorkbook, Application.Caller), Application.Caller)
+        DEBT_SCHEDULE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(debt, debt_rate, debt_years, amortization, payments_per_year, balloon_share), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DEBT_SCHEDULE = XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(principal, annual_rate, years, amortization, periods_per_year, balloon))
+        DEBT_SCHEDULE = XLPy.CallUDF("addin.udfs", "DEBT_SCHEDULE", Array(debt, debt_rate, debt_years, amortization, payments_per_year, balloon_share))
         Exit Function
     #End If
 failed:
@@ -157,39 +157,39 @@ failed:
     FAIR_SPREAD = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function FIRESALE_HAIRCUT(units, daily_volume, annual_vol, Optional days_to_sell, Optional impact_coef, Optional cost_per_unit, Optional unit_value, Optional confidence, Optional deflation)
+Function FIRESALE_HAIRCUT(units, daily_volume, annual_vol, Optional days_to_sell, Optional impact_coef, Optional cost_per_unit, Optional unit_value, Optional confidence, Optional value_decline)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        FIRESALE_HAIRCUT = CCErr_Result(XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, deflation), ActiveWorkbook, Application.Caller), Application.Caller)
+        FIRESALE_HAIRCUT = CCErr_Result(XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, value_decline), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        FIRESALE_HAIRCUT = XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, deflation))
+        FIRESALE_HAIRCUT = XLPy.CallUDF("addin.udfs", "FIRESALE_HAIRCUT", Array(units, daily_volume, annual_vol, days_to_sell, impact_coef, cost_per_unit, unit_value, confidence, value_decline))
         Exit Function
     #End If
 failed:
     FIRESALE_HAIRCUT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function FRYE_JACOBS_LGD(cdr, pd, elgd, rho)
+Function FRYE_JACOBS_LGD(cdr, pd, elgd, Optional asset_corr)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        FRYE_JACOBS_LGD = CCErr_Result(XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, rho), ActiveWorkbook, Application.Caller), Application.Caller)
+        FRYE_JACOBS_LGD = CCErr_Result(XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, asset_corr), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        FRYE_JACOBS_LGD = XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, rho))
+        FRYE_JACOBS_LGD = XLPy.CallUDF("addin.udfs", "FRYE_JACOBS_LGD", Array(cdr, pd, elgd, asset_corr))
         Exit Function
     #End If
 failed:
     FRYE_JACOBS_LGD = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function GPU_BOOK_VALUE(cost, age_years, life_years, Optional salvage)
+Function GPU_BOOK_VALUE(gpu_cost, age_years, book_life_years, Optional salvage)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_BOOK_VALUE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(cost, age_years, life_years, salvage), ActiveWorkbook, Application.Caller), Application.Caller)
+        GPU_BOOK_VALUE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(gpu_cost, age_years, book_life_years, salvage), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        GPU_BOOK_VALUE = XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(cost, age_years, life_years, salvage))
+        GPU_BOOK_VALUE = XLPy.CallUDF("addin.udfs", "GPU_BOOK_VALUE", Array(gpu_cost, age_years, book_life_years, salvage))
         Exit Function
     #End If
 failed:
@@ -235,13 +235,13 @@ failed:
     GPU_MARKET_EVIDENCE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function GPU_RENT(rent0, years, deflation, Optional step_years, Optional step_downs)
+Function GPU_RENT(rent0, t_years, deflation, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RENT = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, years, deflation, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
+        GPU_RENT = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, t_years, deflation, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        GPU_RENT = XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, years, deflation, step_years, step_downs))
+        GPU_RENT = XLPy.CallUDF("addin.udfs", "GPU_RENT", Array(rent0, t_years, deflation, step_years, step_downs))
         Exit Function
     #End If
 failed:
@@ -261,13 +261,13 @@ failed:
     GPU_RV = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function GPU_RV_CURVE(cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional horizon_years, Optional periods_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
+Function GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional curve_years, Optional points_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RV_CURVE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(cost, rent0, utilization, cash_cost, deflation, discount_rate, horizon_years, periods_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
+        GPU_RV_CURVE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(cost, rent0, utilization, cash_cost, deflation, discount_rate, horizon_years, periods_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs))
+        GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs))
         Exit Function
     #End If
 failed:
@@ -378,13 +378,13 @@ failed:
     LGD_FIELDS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function LGD_MC(inputs)
+Function LGD_MC(lgd_inputs)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LGD_MC = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_MC", Array(inputs), ActiveWorkbook, Application.Caller), Application.Caller)
+        LGD_MC = CCErr_Result(XLPy.CallUDF("addin.udfs", "LGD_MC", Array(lgd_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        LGD_MC = XLPy.CallUDF("addin.udfs", "LGD_MC", Array(inputs))
+        LGD_MC = XLPy.CallUDF("addin.udfs", "LGD_MC", Array(lgd_inputs))
         Exit Function
     #End If
 failed:
@@ -430,13 +430,13 @@ failed:
     RENT_DEFLATION_FIT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function TAIL_DEPENDENCE(rho, nu)
+Function TAIL_DEPENDENCE(pair_corr, Optional nu)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        TAIL_DEPENDENCE = CCErr_Result(XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(rho, nu), ActiveWorkbook, Application.Caller), Application.Caller)
+        TAIL_DEPENDENCE = CCErr_Result(XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(pair_corr, nu), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        TAIL_DEPENDENCE = XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(rho, nu))
+        TAIL_DEPENDENCE = XLPy.CallUDF("addin.udfs", "TAIL_DEPENDENCE", Array(pair_corr, nu))
         Exit Function
     #End If
 failed:

@@ -23,44 +23,44 @@ Public Sub ComputeCredit_RegisterHelp()
     ReDim a(0 To 2)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Basel exposure class for the asset correlation. One of corporate | mortgage | qrre | other_retail. Default corporate."
-    a(2) = "Annual turnover for the SME adjustment (clipped to [5, 50]); empty = none. Unit: EUR million a year. Must be > 0."
+    a(2) = "Annual turnover for the SME adjustment of corporates (clipped to [5, 50]). Unit: EUR million a year. Must be > 0. Empty: no SME adjustment."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!BASEL_CORR", Description:="Basel IRB asset correlation R (decimal) for pd: corporate (SME-adjusted if sales_eur_m), mortgage, qrre or other_retail. A pd column gives a column.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' COMPUTECREDIT_FUNCTIONS
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!COMPUTECREDIT_FUNCTIONS", Description:="Lists every ComputeCredit Excel function with its category and description (spills).", Category:="ComputeCredit Info"
     ' COMPUTECREDIT_VERSION
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!COMPUTECREDIT_VERSION", Description:="Version of the ComputeCredit model library, to quote in credit papers (text, e.g. 0.1.0).", Category:="ComputeCredit Info"
     ' DEAL_FIELDS
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEAL_FIELDS", Description:="Lists every deal_inputs field with its default, unit, description and the source of the default. Spills.", Category:="ComputeCredit Coverage"
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEAL_FIELDS", Description:="Lists every deal_inputs field: required, or its default; unit, description and the source of the default; renamed fields last. Spills.", Category:="ComputeCredit Coverage"
     ' DEBT_CAPACITY
     ReDim a(0 To 1)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "DSCR the sculpted loan keeps in every period. Unit: times (x). Must be > 0. Default 1.3."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEBT_CAPACITY", Description:="Most debt (currency) the deal's cash flows carry at target_dscr in every period: sculpted, fully amortising, at the deal's debt rate, tenor and frequency.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DEBT_SCHEDULE
     ReDim a(0 To 5)
-    a(0) = "Amount borrowed at close. Unit: currency. Must be >= 0."
-    a(1) = "Debt interest rate; per period annual_rate/periods_per_year. Unit: nominal annual decimal. Must be in [0, 1]."
-    a(2) = "Tenor of the debt; times periods_per_year must be whole. Unit: years. Must be in (0, 50]."
-    a(3) = "Repayment profile. One of annuity | linear | bullet. Default annuity."
-    a(4) = "Payment frequency: 1, 2, 4 or 12. Unit: periods per year. Default 4."
-    a(5) = "Share of the principal outstanding at maturity (not in debt service). Unit: decimal of principal. Must be in [0, 1]. Default 0.0."
+    a(0) = "Debt drawn at close (the facility amount). Unit: currency. Must be >= 0."
+    a(1) = "Interest rate of the debt; per period debt_rate / payments_per_year. Unit: nominal annual decimal. Must be in [0, 1]."
+    a(2) = "Tenor of the debt from close; debt_years x payments_per_year must be whole. Unit: years. Must be in (0, 50]."
+    a(3) = "Repayment profile of the debt (sculpted: debt service proportional to the deal's cash flows). One of annuity | linear | bullet | sculpted. Default annuity."
+    a(4) = "Payment frequency of the debt (and periods of the DSCR table). Unit: payments per year. One of 1 | 2 | 4 | 12. Default 4."
+    a(5) = "Share of the debt outstanding at maturity (refinancing risk; not in debt service). Unit: decimal of debt. Must be in [0, 1]. Default 0."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEBT_SCHEDULE", Description:="Debt schedule per period: opening balance, interest, principal, debt service, closing balance (currency); the balloon stays as the last closing balance. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_BREAKEVEN
     ReDim a(0 To 1)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
-    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1.0."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_BREAKEVEN", Description:="Breakeven rent deflation (decimal per year): the largest annual rent decline g at which the minimum DSCR stays >= target. #N/A if never binding, #NUM! if it fails even with rents rising 50% a year.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_COMPARE
     ReDim a(0 To 0)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_COMPARE", Description:="Per period: DSCR and book LTV under flat rents with straight-line collateral next to DSCR and economic LTV under the deal's deflation (same debt). DSCR in x, LTV decimal. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_MIN
     ReDim a(0 To 0)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_MIN", Description:="Minimum DSCR (CFADS / debt service, times x) over the periods of the deal with debt service, at the deal's rent deflation.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_TABLE
     ReDim a(0 To 0)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_TABLE", Description:="Per period of a deal: rent, revenue, opex, CFADS, debt service, balance, DSCR, LLCR, economic and book value per GPU, LTVs, PLCR; last row: balloon at maturity. Currency per period; rent per GPU-hour; DSCR in x. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' EXPECTED_LOSS
     ReDim a(0 To 2)
@@ -75,126 +75,126 @@ Public Sub ComputeCredit_RegisterHelp()
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FAIR_SPREAD", Description:="Fair annual credit spread -ln(1 - PD) x LGD (decimal per year) that pays for expected loss; columns give a column.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' FIRESALE_HAIRCUT
     ReDim a(0 To 8)
-    a(0) = "Number of units Q to sell. Unit: units (GPUs). Must be > 0."
-    a(1) = "Units the secondary market trades a day V. Unit: units a trading day. Must be > 0."
-    a(2) = "Annual volatility of the unit price. Unit: decimal per sqrt(year). Must be >= 0."
-    a(3) = "Time to sell the units (liquidation horizon). Unit: business days. Must be > 0. Default 20.0."
-    a(4) = "Square-root impact coefficient Y. Unit: factor. Must be >= 0. Default 1.0."
-    a(5) = "De-installation, transport, refurbishment and broker cost per unit. Unit: currency per unit. Must be >= 0. Default 0.0."
-    a(6) = "Orderly value of one unit (needed when cost_per_unit > 0). Unit: currency per unit. Must be > 0."
+    a(0) = "Number of units Q to sell (GPUs, BTC, ...). Unit: units. Must be > 0."
+    a(1) = "Units the secondary market trades a business day, V. Unit: units a business day. Must be > 0."
+    a(2) = "Annual volatility sigma of the unit price. Unit: decimal per sqrt(year). Must be >= 0."
+    a(3) = "Time to sell the units (liquidation horizon). Unit: business days. Must be > 0. Default 20."
+    a(4) = "Square-root impact coefficient Y (eta of the Almgren law). Unit: factor. Must be >= 0. Default 1."
+    a(5) = "De-installation, transport, refurbishment and broker cost per unit. Unit: currency per unit. Must be >= 0. Default 0."
+    a(6) = "Orderly value of one unit. Unit: currency per unit. Must be > 0. Empty: none; needed when cost_per_unit > 0."
     a(7) = "Confidence level of the volatility haircut. Unit: decimal. Must be in (0, 1). Default 0.99."
-    a(8) = "Expected annual decline of the unit value while selling. Unit: decimal per year. Must be in (-1, 1). Default 0.3."
+    a(8) = "Expected annual decline g of the unit value while selling (negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FIRESALE_HAIRCUT", Description:="Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility, square-root impact and cost components, label/value rows.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' FRYE_JACOBS_LGD
     ReDim a(0 To 3)
     a(0) = "Conditional default rate cDR. Unit: decimal. Must be in (0, 1)."
     a(1) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(2) = "Expected (long-run) LGD. Unit: decimal. Must be in (0, 1]."
-    a(3) = "Asset correlation of the obligor. Unit: decimal. Must be in [0, 1)."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FRYE_JACOBS_LGD", Description:="Frye-Jacobs LGD (decimal) at conditional default rate cdr, for PD pd, expected LGD elgd and asset correlation rho (all decimals).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
+    a(3) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FRYE_JACOBS_LGD", Description:="Frye-Jacobs LGD (decimal) at conditional default rate cdr, for PD pd, expected LGD elgd and asset correlation asset_corr (all decimals; empty = Basel corporate).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' GPU_BOOK_VALUE
     ReDim a(0 To 3)
-    a(0) = "Purchase cost of the GPU. Unit: currency per GPU. Must be > 0."
-    a(1) = "Age of the GPU at the valuation date. Unit: years. Must be >= 0. Default 0.0."
-    a(2) = "Straight-line book (depreciation) life. Unit: years. Must be > 0. Default 6.0."
-    a(3) = "Book salvage value at the end of the book life. Unit: currency per GPU. Must be in [0, cost]. Default 0."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_BOOK_VALUE", Description:="Straight-line book value per GPU (currency): cost - (cost - salvage) x min(age_years / life_years, 1).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    a(0) = "Purchase cost C0 of one GPU. Unit: currency per GPU. Must be > 0."
+    a(1) = "Age of the GPU at the valuation date. Unit: years. Must be >= 0."
+    a(2) = "Straight-line book (depreciation) life L. Unit: years. Must be > 0."
+    a(3) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_BOOK_VALUE", Description:="Straight-line book value per GPU (currency): gpu_cost - (gpu_cost - salvage) x min(age_years / book_life_years, 1).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_ECON_LIFE
     ReDim a(0 To 6)
-    a(0) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
-    a(1) = "Share of hours the GPU is rented (spot utilisation u). Unit: decimal. Must be in [0, 1]. Default 0.85."
-    a(2) = "Cash operating cost c: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(3) = "Annual fractional decline g of market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
-    a(4) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
-    a(5) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
-    a(6) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
+    a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(1) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
+    a(2) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(3) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(4) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
+    a(5) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(6) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_ECON_LIFE", Description:="Economic life in years: first time utilization*rent <= cash_cost (0 if already so), capped at the remaining physical life max_life_years.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_IMPLIED_DEFLATION
     ReDim a(0 To 8)
     a(0) = "Observed price of one GPU (secondary market or appraisal). Unit: currency per GPU. Must be > 0."
-    a(1) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
-    a(2) = "Share of hours the GPU is rented (spot utilisation u). Unit: decimal. Must be in [0, 1]. Default 0.85."
-    a(3) = "Cash operating cost c: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(4) = "Discount rate r (annual effective). Unit: annual effective decimal. Must be > -1. Default 0.1."
-    a(5) = "Salvage value at the end of life. Unit: currency per GPU. Must be >= 0. Default 0.0."
-    a(6) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
-    a(7) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
-    a(8) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
+    a(1) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(2) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
+    a(3) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(4) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
+    a(5) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
+    a(6) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
+    a(7) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(8) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_IMPLIED_DEFLATION", Description:="Annual rent deflation (decimal) at which GPU_RV equals the observed market price: what the secondary market prices in. #N/A with the reason when no deflation in (-1, 1) fits. Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_MARKET_EVIDENCE
     ReDim a(0 To 1)
-    a(0) = "GPU model as text, e.g. H100, A100, H200, B200 (list with GPU_SKUS). Empty = every SKU."
-    a(1) = "What the figures are: spot | on-demand | 1-year contract | 3-year contract | index (rents per GPU-hour) or list | used sale | refurbished (prices per GPU). Empty = every basis."
+    a(0) = "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 (case, spaces and hyphens ignored; aliases accepted). Empty: every SKU."
+    a(1) = "Basis of the observations, what the figures are: spot, on-demand, 1-year contract, 3-year contract, index (rents); list, used sale, refurbished (prices). Empty: every basis."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_MARKET_EVIDENCE", Description:="The shipped public market evidence (rents per GPU-hour, used and list prices per GPU) with date, basis, segment, range, estimate flag, source and URL. Spills with a header row.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RENT
     ReDim a(0 To 4)
-    a(0) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
-    a(1) = "Time t at which to read the rent. Unit: years from the valuation date. Must be >= 0."
-    a(2) = "Annual fractional decline g of market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
-    a(3) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
-    a(4) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RENT", Description:="Market rent at year t, currency per GPU-hour: rent0*(1-deflation)^t, times (1-step_down) for each step year <= t. Spills a column when years is a range.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(1) = "Time t at which to read the rent or the value. Unit: years from the valuation date. Must be >= 0."
+    a(2) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(3) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(4) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RENT", Description:="Market rent at year t, currency per GPU-hour: rent0*(1-deflation)^t, times (1-step_down) for each step year <= t. Spills a column when t_years is a range.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV
     ReDim a(0 To 8)
-    a(0) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
-    a(1) = "Share of hours the GPU is rented (spot utilisation u). Unit: decimal. Must be in [0, 1]. Default 0.85."
-    a(2) = "Cash operating cost c: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(3) = "Annual fractional decline g of market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
-    a(4) = "Discount rate r (annual effective). Unit: annual effective decimal. Must be > -1. Default 0.1."
-    a(5) = "Salvage value at the end of life. Unit: currency per GPU. Must be >= 0. Default 0.0."
-    a(6) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
-    a(7) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
-    a(8) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
+    a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(1) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
+    a(2) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(3) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(4) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
+    a(5) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
+    a(6) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
+    a(7) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(8) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact formula. Column ranges of equal length give a column (a loan tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
     ReDim a(0 To 13)
-    a(0) = "Purchase cost of the GPU. Unit: currency per GPU. Must be > 0."
-    a(1) = "Market rent of the GPU at the valuation date. Unit: currency per GPU-hour. Must be > 0."
-    a(2) = "Share of hours the GPU is rented (spot utilisation u). Unit: decimal. Must be in [0, 1]. Default 0.85."
-    a(3) = "Cash operating cost c: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(4) = "Annual fractional decline g of market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
-    a(5) = "Discount rate r (annual effective). Unit: annual effective decimal. Must be > -1. Default 0.1."
-    a(6) = "Last year of the curve. Unit: years. Must be > 0. Default 6.0."
-    a(7) = "Curve points per year. Unit: periods per year. Must be in [1, 12]. Default 1."
-    a(8) = "Straight-line book (depreciation) life. Unit: years. Must be > 0. Default 6.0."
-    a(9) = "Age of the GPU at the valuation date. Unit: years. Must be >= 0. Default 0.0."
-    a(10) = "Salvage value at the end of life. Unit: currency per GPU. Must be >= 0. Default 0.0."
-    a(11) = "Remaining physical life cap. Unit: years. Must be >= 0. Default 8.0."
-    a(12) = "Years tau_k of generation step-downs (list). Unit: years from the valuation date. Must be >= 0. Default none."
-    a(13) = "Rent markdowns j_k at each step year (list). Unit: decimal. Must be in [0, 1). Default none."
+    a(0) = "Purchase cost C0 of one GPU. Unit: currency per GPU. Must be > 0."
+    a(1) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(2) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
+    a(3) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(4) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(5) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
+    a(6) = "Last year of the value curve. Unit: years from the valuation date. Must be > 0. Default 6."
+    a(7) = "Curve points per year (1 = yearly, 12 = monthly). Unit: points per year. Must be in [1, 12]. Default 1."
+    a(8) = "Straight-line book (depreciation) life L. Unit: years. Must be > 0. Default 6."
+    a(9) = "Age of the GPU at the valuation date. Unit: years. Must be >= 0. Default 0."
+    a(10) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
+    a(11) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
+    a(12) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(13) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV_CURVE", Description:="Table by future year t: market rent (per GPU-hour), economic value, book value at age+t, gap = book - economic (currency per GPU) and economic/book (decimal). Spills.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_SKUS
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_SKUS", Description:="The GPU catalogue with a header row: SKU, dates, power (kW), memory (GB), dense BF16 and FP8 TFLOPS, reference price and rent, estimates and sources. Spills.", Category:="ComputeCredit Residual Value"
     ' GPU_SPEC
     ReDim a(0 To 1)
-    a(0) = "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 (case and spaces ignored; list with GPU_SKUS)."
-    a(1) = "Catalogue field as text: announce_date, volume_date, gpu_kw, system_kw_per_gpu, memory_gb, bf16_dense_tflops, fp8_dense_tflops (TFLOPS), ref_price (per GPU), ref_rent (per GPU-hour), sources, ..."
+    a(0) = "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 (case, spaces and hyphens ignored; aliases accepted)."
+    a(1) = "Catalogue field as text: announce_date, volume_date, gpu_kw, system_kw_per_gpu, memory_gb, bf16_dense_tflops, fp8_dense_tflops (TFLOPS), ref_price (per GPU), ref_rent (per GPU-hour), sources, ."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_SPEC", Description:="One figure of the GPU catalogue: power in kW, memory in GB, dense throughput in TFLOPS, price per GPU, rent per GPU-hour, dates as ISO text, sources. #N/A if not published.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' IRB_K
     ReDim a(0 To 4)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Loss given default LGD. Unit: decimal of EAD. Must be in [0, 1]."
     a(2) = "Effective maturity M (Basel floor 1, cap 5). Unit: years. Must be in [1, 5]. Default 2.5."
-    a(3) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
-    a(4) = "Scaling factor on K and RW: 1 (Basel III) or 1.06 (Basel II). Unit: factor. Must be in [1, 1.06]. Default 1.0."
+    a(3) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    a(4) = "Scaling factor on K and RW: 1 (Basel III) or 1.06 (Basel II). Unit: factor. One of 1 | 1.06. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!IRB_K", Description:="Basel IRB capital K per unit EAD (decimal) with maturity adjustment; empty asset_corr = Basel corporate correlation; scaling 1 (Basel III) or 1.06 (Basel II).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' IRB_RW
     ReDim a(0 To 4)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Loss given default LGD. Unit: decimal of EAD. Must be in [0, 1]."
     a(2) = "Effective maturity M (Basel floor 1, cap 5). Unit: years. Must be in [1, 5]. Default 2.5."
-    a(3) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
-    a(4) = "Scaling factor on K and RW: 1 (Basel III) or 1.06 (Basel II). Unit: factor. Must be in [1, 1.06]. Default 1.0."
+    a(3) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    a(4) = "Scaling factor on K and RW: 1 (Basel III) or 1.06 (Basel II). Unit: factor. One of 1 | 1.06. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!IRB_RW", Description:="Basel IRB risk weight RW = 12.5 K (decimal: 1.00 = 100%); empty asset_corr = Basel corporate correlation; scaling 1 (Basel III) or 1.06 (Basel II).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LGD_CAPITAL
     ReDim a(0 To 7)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Expected collateral value at the horizon divided by EAD (after haircuts, discounted). Unit: decimal of EAD. Must be >= 0."
     a(2) = "Annual volatility of the log collateral value. Unit: decimal per sqrt(year). Must be >= 0."
-    a(3) = "Time to the collateral sale (workout horizon) over which collateral volatility accrues. Unit: years. Must be > 0."
-    a(4) = "Correlation of collateral with the systematic factor (> 0 = wrong-way). Unit: decimal. Must be in [-1, 1]. Default 0.5."
-    a(5) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
-    a(6) = "Correlation of collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0.0."
+    a(3) = "Time to the collateral sale (workout horizon), over which the collateral value is uncertain. Unit: years. Must be > 0."
+    a(4) = "Correlation of the collateral with the systematic factor (> 0 = wrong-way: collateral falls in downturns). Unit: decimal. Must be in [-1, 1]."
+    a(5) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    a(6) = "Correlation of the collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0."
     a(7) = "Confidence level of the systematic factor. Unit: decimal. Must be in (0, 1). Default 0.999."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_CAPITAL", Description:="Capital per unit EAD (decimal): loss at the systematic quantile (default 0.999) less EL, lognormal correlated collateral (closed form, no maturity adjustment).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LGD_CORR
@@ -202,56 +202,56 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Expected collateral value at the horizon divided by EAD (after haircuts, discounted). Unit: decimal of EAD. Must be >= 0."
     a(2) = "Annual volatility of the log collateral value. Unit: decimal per sqrt(year). Must be >= 0."
-    a(3) = "Time to the collateral sale (workout horizon) over which collateral volatility accrues. Unit: years. Must be > 0."
-    a(4) = "Correlation of collateral with the systematic factor (> 0 = wrong-way). Unit: decimal. Must be in [-1, 1]. Default 0.5."
-    a(5) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
-    a(6) = "Correlation of collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0.0."
+    a(3) = "Time to the collateral sale (workout horizon), over which the collateral value is uncertain. Unit: years. Must be > 0."
+    a(4) = "Correlation of the collateral with the systematic factor (> 0 = wrong-way: collateral falls in downturns). Unit: decimal. Must be in [-1, 1]."
+    a(5) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    a(6) = "Correlation of the collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_CORR", Description:="Expected LGD (decimal) with lognormal collateral correlated with the downturn (closed form); coverage = expected collateral / EAD; empty asset_corr = Basel corporate.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LGD_DOWNTURN
     ReDim a(0 To 7)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
     a(1) = "Expected collateral value at the horizon divided by EAD (after haircuts, discounted). Unit: decimal of EAD. Must be >= 0."
     a(2) = "Annual volatility of the log collateral value. Unit: decimal per sqrt(year). Must be >= 0."
-    a(3) = "Time to the collateral sale (workout horizon) over which collateral volatility accrues. Unit: years. Must be > 0."
-    a(4) = "Correlation of collateral with the systematic factor (> 0 = wrong-way). Unit: decimal. Must be in [-1, 1]. Default 0.5."
-    a(5) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
-    a(6) = "Correlation of collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0.0."
+    a(3) = "Time to the collateral sale (workout horizon), over which the collateral value is uncertain. Unit: years. Must be > 0."
+    a(4) = "Correlation of the collateral with the systematic factor (> 0 = wrong-way: collateral falls in downturns). Unit: decimal. Must be in [-1, 1]."
+    a(5) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
+    a(6) = "Correlation of the collateral with the obligor's idiosyncratic risk (0 = none). Unit: decimal. Must be in [-1, 1]. Default 0."
     a(7) = "Confidence level of the systematic factor. Unit: decimal. Must be in (0, 1). Default 0.999."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_DOWNTURN", Description:="Downturn LGD (decimal): expected LGD given default at the quantile (default 0.999) of the systematic factor, lognormal correlated collateral (closed form).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LGD_FIELDS
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_FIELDS", Description:="Lists the LGD_MC input fields with default, unit and description (spills a table).", Category:="ComputeCredit Loss"
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_FIELDS", Description:="Lists the LGD_MC input fields: required, or their default; unit, description and source; renamed fields last (spills a table).", Category:="ComputeCredit Loss"
     ' LGD_MC
     ReDim a(0 To 0)
-    a(0) = "Two-column range of field name and value (see LGD_FIELDS); money in one currency, decimals, years. Empty fields take their defaults."
+    a(0) = "Two-column range of LGD_MC field names and values (see LGD_FIELDS): money in one currency, decimals, years; EAD, PD and the collateral are required."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_MC", Description:="Monte Carlo LGD with GPU, BTC and receivables collateral, copula and regimes: spills label/value rows, expected_lgd first (decimals; losses in the EAD currency). Seeded.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LLCR
     ReDim a(0 To 0)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LLCR", Description:="Loan life coverage ratio at close (times x): CFADS over the loan discounted at the debt rate per period, divided by the debt.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_BREAKEVEN
     ReDim a(0 To 1)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
-    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1.0."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_BREAKEVEN", Description:="Breakeven spot rent at close (currency per GPU-hour): the lowest rent0 that, deflating at the deal's rate, keeps the minimum DSCR >= target. #N/A if contracted cash alone covers.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_DEFLATION_FIT
     ReDim a(0 To 1)
-    a(0) = "Observation dates: a row or column of Excel dates (serial numbers or date cells) or ISO text. Unit: date. At least 3 distinct dates."
-    a(1) = "Observed rents, one per date. Unit: currency per GPU-hour. Must be > 0. At most 10000 points."
+    a(0) = "Observation dates: a row or column of Excel dates (serial numbers or date cells) or ISO text; at least 3 distinct dates. Unit: date."
+    a(1) = "Observed market rents, one per date (at most 10000). Unit: currency per GPU-hour. Must be > 0."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_DEFLATION_FIT", Description:="Log-linear fit of observed rents: one row of annual deflation g (decimal), annual volatility of detrended log rent (decimal per sqrt-year) and number of points.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' TAIL_DEPENDENCE
     ReDim a(0 To 1)
-    a(0) = "Copula correlation. Unit: decimal. Must be in [-1, 1]."
-    a(1) = "Student-t degrees of freedom. Unit: degrees of freedom. Must be > 0. Default 4.0."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TAIL_DEPENDENCE", Description:="Tail-dependence coefficient (decimal) of the Student-t copula with correlation rho and nu degrees of freedom (0 for the Gaussian copula).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
+    a(0) = "Correlation of the pair of variables (the copula's correlation parameter). Unit: decimal. Must be in [-1, 1]."
+    a(1) = "Student-t degrees of freedom (t copula). Unit: degrees of freedom. Must be > 0. Default 4."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TAIL_DEPENDENCE", Description:="Tail-dependence coefficient (decimal) of the Student-t copula with correlation pair_corr and nu degrees of freedom (default 4; 0 for the Gaussian copula).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' UTILIZATION_BREAKEVEN
     ReDim a(0 To 1)
-    a(0) = "Two-column range of deal field names and values; missing fields take defaults, see DEAL_FIELDS()."
-    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1.0."
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!UTILIZATION_BREAKEVEN", Description:="Breakeven spot utilisation (decimal in [0, 1]): the lowest utilisation that keeps the minimum DSCR >= target on the deal's rent path. #NUM! if not reached at full utilisation.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' VASICEK_PD
     ReDim a(0 To 2)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
-    a(1) = "Obligor asset correlation R; empty = Basel corporate correlation of pd. Unit: decimal. Must be in [0, 1)."
+    a(1) = "Obligor asset correlation R. Unit: decimal. Must be in [0, 1). Empty: the Basel correlation of pd (corporate unless a segment is given)."
     a(2) = "Confidence level of the systematic factor. Unit: decimal. Must be in (0, 1). Default 0.999."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!VASICEK_PD", Description:="Vasicek conditional PD (decimal) at the quantile of the systematic factor (default 0.999); empty asset_corr = Basel corporate correlation.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' CC_WHY

@@ -25,8 +25,8 @@ import re
 import sys
 from typing import Any
 
-from pymodel.defaults import PARAMS
 from pymodel.errors import DomainError
+from pymodel.schema import SCHEMA
 
 from . import vba
 from .xlam import CONF_ROWS, CONF_SHEET, build_xlam, zip_members
@@ -37,49 +37,49 @@ __all__ = ["ROOT", "artefacts", "build_xlam", "functions_md", "stale", "main", "
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-#: Sample values for the documented examples, by argument name (required arguments without a
-#: model default). Other required arguments take their default from pymodel.defaults; a
-#: two-column field table takes the first fields of the FieldSet named like the argument. An
-#: example is shown with its computed result only when the call succeeds; otherwise the formula
-#: shows the argument names.
+#: Sample values for the documented examples, by parameter name (required arguments; values
+#: of the sample H100 deal where it has them). Other required arguments take their declared
+#: default; a field block (``deal_inputs``, ``lgd_inputs``) lists its required fields with these
+#: values, so the example shows what a block must hold. An example is shown with its computed
+#: result only when the call succeeds; otherwise the formula shows the argument names.
 SAMPLES: dict[str, Any] = {
-    "rent0": 2.4, "years": 3.0, "market_price": 20000.0, "cash_cost": 0.45, "cost": 30000.0,
-    "times": [[0.0], [1.0], [2.0], [3.0]],
+    "rent0": 2.4, "t_years": 3.0, "market_price": 20000.0, "cash_cost": 0.45,
+    "gpu_cost": 30000.0,
     "pd": 0.02, "lgd": 0.45, "ead": 1_000_000.0, "coverage": 0.8, "collateral_vol": 0.5,
-    "cdr": 0.1, "elgd": 0.4, "rho": 0.2, "units": 1000.0, "daily_volume": 200.0,
-    "annual_vol": 0.4, "principal": 100_000_000.0, "annual_rate": 0.08,
+    "cdr": 0.1, "elgd": 0.4, "pair_corr": 0.2, "units": 1000.0, "daily_volume": 200.0,
+    "annual_vol": 0.4, "debt": 100_000_000.0, "debt_rate": 0.08, "debt_years": 3.0,
     "sku": "H100", "field": "gpu_kw",
     "dates": [["2025-01-01"], ["2025-07-01"], ["2026-01-01"], ["2026-07-01"]],
     "rents": [[2.9], [2.6], [2.45], [2.2]],
+    "gpus": 1024, "gpu_value": 600_000.0,
 }
-FIELD_ROWS = 3
+#: Deal samples: the fields a block needs, at the sample deal's values.
+BLOCK_SAMPLES: dict[str, dict[str, Any]] = {
+    "deal_inputs": {"gpus": 1024, "rent0": 2.35, "cash_cost": 0.5, "debt": 16_000_000.0,
+                    "debt_rate": 0.11, "debt_years": 4.0, "gpu_cost": 30000.0},
+    "lgd_inputs": {"ead": 1_000_000.0, "pd": 0.02, "gpu_value": 600_000.0},
+}
 
 
-def _field_set(label: str) -> Any:
-    import pkgutil
-
-    import pymodel
-    from pymodel.fields import FieldSet
-    for m in pkgutil.iter_modules(pymodel.__path__):
-        mod = importlib.import_module(f"pymodel.{m.name}")
-        for v in vars(mod).values():
-            if isinstance(v, FieldSet) and v.label == label:
-                return v
-    return None
+def _block(label: str) -> list[list[Any]] | None:
+    """The required fields of the field table ``label`` with sample values."""
+    fs = SCHEMA.field_set(label)
+    if fs is None:
+        return None
+    values = BLOCK_SAMPLES.get(label, {})
+    names = [n for n in fs.names() if n in fs.required() or n in values]
+    if any(n not in values for n in names):
+        return None
+    return [[n, values[n]] for n in names]
 
 
 def _sample(a: Any) -> Any:
     """A sample value for argument ``a`` or None."""
+    if a.kind == "pairs":
+        return _block(a.name)
     if a.name in SAMPLES:
         return SAMPLES[a.name]
-    if a.kind == "pairs":
-        fs = _field_set(a.name)
-        if fs is None:
-            return None
-        rows = [[f.name, float(f.default)] for f in fs
-                if isinstance(f.default, (int, float)) and not isinstance(f.default, bool)]
-        return rows[:FIELD_ROWS] or None
-    p = PARAMS.get(a.name)
+    p = SCHEMA.get(a.name)
     if p is not None and isinstance(p.default, (int, float)) and not isinstance(p.default, bool):
         return float(p.default)
     return None
@@ -200,7 +200,7 @@ def functions_md() -> str:
                 out += ["| Argument | Required | Accepts | Unit | Default (empty cell) | Help |",
                         "|---|---|---|---|---|---|"]
                 for a in s.args:
-                    unit = PARAMS[a.name].unit if a.name in PARAMS else ""
+                    unit = a.unit
                     out.append(f"| `{a.name}` | {'no' if a.optional else 'yes'} | "
                                f"{_kind_text(a.kind)} | {_md(unit)} | "
                                f"{_md(_fmt_default(a.default)) if a.optional else ''} | "

@@ -30,8 +30,8 @@ def test_every_function_is_registered_with_the_issue_signature():
     assert args["RENT_BREAKEVEN"] == ["deal_inputs", "target"]
     assert args["UTILIZATION_BREAKEVEN"] == ["deal_inputs", "target"]
     assert args["DEBT_CAPACITY"] == ["deal_inputs", "target_dscr"]
-    assert args["DEBT_SCHEDULE"] == ["principal", "annual_rate", "years", "amortization",
-                                     "periods_per_year", "balloon"]
+    assert args["DEBT_SCHEDULE"] == ["debt", "debt_rate", "debt_years", "amortization",
+                                     "payments_per_year", "balloon_share"]
     assert args["DEAL_FIELDS"] == []
     for n in ("DSCR_TABLE", "DSCR_MIN", "LLCR", "DSCR_COMPARE"):
         assert args[n] == ["deal_inputs"]
@@ -106,11 +106,11 @@ def test_debt_schedule_matches_numpy_financial():
 def test_deal_fields_lists_every_field():
     t = udfs.DEAL_FIELDS()
     assert t[0] == ["field", "default", "unit", "description", "source"]
-    assert [r[0] for r in t[1:]] == dscr.DEAL_FIELDS.names()
+    assert [r[0] for r in t[1:len(dscr.DEAL_FIELDS.names()) + 1]] == dscr.DEAL_FIELDS.names()
     for name in ["gpus", "rent0", "deflation", "utilization", "contracted_share",
                  "contract_rate", "contract_years", "cash_cost", "tax_rate", "tenant_pd",
                  "tenant_default_year", "step_years", "step_downs", "debt", "debt_rate",
-                 "debt_years", "amortization", "balloon", "periods_per_year", "gpu_cost",
+                 "debt_years", "amortization", "balloon_share", "payments_per_year", "gpu_cost",
                  "age_years", "book_life_years", "physical_life_years", "salvage",
                  "discount_rate"]:
         assert name in dscr.DEAL_FIELDS.names()
@@ -123,14 +123,14 @@ def test_deal_fields_lists_every_field():
     ("DSCR_TABLE", ([["amortization", "balloon"]],),
      "#VALUE! amortization must be one of annuity | linear | bullet | sculpted; "
      "got text 'balloon'"),
-    ("LLCR", ([["periods_per_year", 3]],),
-     "#NUM! periods_per_year must be one of 1 | 2 | 4 | 12; got 3"),
-    ("DSCR_MIN", ([["debt_years", 2.3]],),
-     "#NUM! debt_years must be a positive multiple of 1/periods_per_year (0.25 years); "
+    ("LLCR", ([["payments_per_year", 3]],),
+     "#NUM! payments_per_year must be one of 1 | 2 | 4 | 12; got 3"),
+    ("DSCR_MIN", (block(debt_years=2.3),),
+     "#NUM! debt_years must be a positive multiple of 1/payments_per_year (0.25 years); "
      "got 2.3"),
     ("DSCR_MIN", ([["deflation", 1.2]],), "#NUM! deflation must be in (-1, 1); got 1.2"),
     ("DSCR_MIN", ([["rent0", "abc"]],), "#VALUE! rent0 must be a number; got text 'abc'"),
-    ("DSCR_MIN", ([["step_years", "1; 2"], ["step_downs", "0.1"]],),
+    ("DSCR_MIN", (block(step_years="1; 2", step_downs="0.1"),),
      "#VALUE! step_downs must have the same length as step_years (2); got 1"),
     ("DSCR_MIN", ([["step_downs", "0.1; 1"], ["step_years", "1; 2"]],),
      "#NUM! step_downs[2] must be in [0, 1); got 1"),
@@ -140,10 +140,11 @@ def test_deal_fields_lists_every_field():
      "#VALUE! deal_inputs.rent0 refers to an error cell (#N/A)"),
     ("DSCR_MIN", ([["rent0", 2.4, 3]],),
      "#VALUE! deal_inputs must be a two-column range of field name and value; got 3 column(s)"),
-    ("DSCR_MIN", ([["debt", 0]],),
+    ("DSCR_MIN", (block(debt=0),),
      "#N/A DSCR: no debt service in any period (no debt, or interest only at a rate of 0)"),
-    ("LLCR", ([["debt", 0]],), "#N/A LLCR: no debt outstanding at close (debt is 0)"),
-    ("DSCR_MIN", ([["salvage", 40000]],), "#NUM! salvage must be <= gpu_cost (30000); got 40000"),
+    ("LLCR", (block(debt=0),), "#N/A LLCR: no debt outstanding at close (debt is 0)"),
+    ("DSCR_MIN", (block(salvage=40000),),
+     "#NUM! salvage must be <= gpu_cost (30000); got 40000"),
     ("DSCR_BREAKEVEN", (block(), 0), "#NUM! target must be > 0; got 0"),
     ("DSCR_BREAKEVEN", (block(), "x"), "#VALUE! target must be a number; got text 'x'"),
     ("DEBT_CAPACITY", (block(), -1), "#NUM! target_dscr must be > 0; got -1"),
@@ -154,17 +155,18 @@ def test_deal_fields_lists_every_field():
      "#VALUE! amortization must be one of annuity | linear | bullet | sculpted; "
      "got text 'balloon'"),
     ("DEBT_SCHEDULE", (1000, 0.08, 1, None, 3),
-     "#NUM! periods_per_year must be one of 1 | 2 | 4 | 12; got 3"),
+     "#NUM! payments_per_year must be one of 1 | 2 | 4 | 12; got 3"),
     ("DEBT_SCHEDULE", (1000, 0.08, 1, None, 2.5),
-     "#VALUE! periods_per_year must be a whole number; got 2.5"),
+     "#VALUE! payments_per_year must be a whole number; got 2.5"),
     ("DEBT_SCHEDULE", (1000, 0.08, 1.1),
-     "#NUM! years must be a positive multiple of 1/periods_per_year (0.25 years); got 1.1"),
-    ("DEBT_SCHEDULE", (1000, 0.08, 0), "#NUM! years must be in (0, 50]; got 0"),
-    ("DEBT_SCHEDULE", (-1, 0.08, 1), "#NUM! principal must be >= 0; got -1"),
-    ("DEBT_SCHEDULE", (1000, 1.5, 1), "#NUM! annual_rate must be in [0, 1]; got 1.5"),
+     "#NUM! debt_years must be a positive multiple of 1/payments_per_year (0.25 years); "
+     "got 1.1"),
+    ("DEBT_SCHEDULE", (1000, 0.08, 0), "#NUM! debt_years must be in (0, 50]; got 0"),
+    ("DEBT_SCHEDULE", (-1, 0.08, 1), "#NUM! debt must be >= 0; got -1"),
+    ("DEBT_SCHEDULE", (1000, 1.5, 1), "#NUM! debt_rate must be in [0, 1]; got 1.5"),
     ("DEBT_SCHEDULE", (1000, 0.08, 1, None, None, 1.5),
-     "#NUM! balloon must be in [0, 1]; got 1.5"),
-    ("DEBT_SCHEDULE", (None, 0.08, 1), "#VALUE! principal is required; got an empty cell"),
+     "#NUM! balloon_share must be in [0, 1]; got 1.5"),
+    ("DEBT_SCHEDULE", (None, 0.08, 1), "#VALUE! debt is required; got an empty cell"),
 ])
 def test_error_cells(fn, args, text):
     assert getattr(udfs, fn)(*args) == text

@@ -17,19 +17,19 @@ def test_every_function_registered_with_the_issue_signature():
         "IRB_K": ["pd", "lgd", "maturity", "asset_corr", "scaling"],
         "IRB_RW": ["pd", "lgd", "maturity", "asset_corr", "scaling"],
         "VASICEK_PD": ["pd", "asset_corr", "quantile"],
-        "FRYE_JACOBS_LGD": ["cdr", "pd", "elgd", "rho"],
+        "FRYE_JACOBS_LGD": ["cdr", "pd", "elgd", "asset_corr"],
         "LGD_CORR": ["pd", "coverage", "collateral_vol", "horizon_years", "rho_collateral",
                      "asset_corr", "theta"],
         "LGD_DOWNTURN": ["pd", "coverage", "collateral_vol", "horizon_years", "rho_collateral",
                          "asset_corr", "theta", "quantile"],
         "LGD_CAPITAL": ["pd", "coverage", "collateral_vol", "horizon_years", "rho_collateral",
                         "asset_corr", "theta", "quantile"],
-        "LGD_MC": ["inputs"], "LGD_FIELDS": [],
+        "LGD_MC": ["lgd_inputs"], "LGD_FIELDS": [],
         "FIRESALE_HAIRCUT": ["units", "daily_volume", "annual_vol", "days_to_sell",
                              "impact_coef", "cost_per_unit", "unit_value", "confidence",
-                             "deflation"],
+                             "value_decline"],
         "EXPECTED_LOSS": ["pd", "lgd", "ead"], "FAIR_SPREAD": ["pd", "lgd"],
-        "TAIL_DEPENDENCE": ["rho", "nu"],
+        "TAIL_DEPENDENCE": ["pair_corr", "nu"],
     }
     for name in NAMES:
         spec = REGISTRY[name]
@@ -84,6 +84,10 @@ def test_loan_tape_columns_spill_columns():
     assert len(x.BASEL_CORR(pds)) == 3 and len(x.VASICEK_PD(pds)) == 3
 
 
+#: The facts an LGD_MC block must give.
+FACTS = [["ead", 100.0], ["pd", 0.03], ["gpu_value", 60.0]]
+
+
 def test_lgd_mc_table_and_determinism():
     block = [[k, v] for k, v in lgd_mc.sample_inputs("miner")] + [["n_paths", 20000.0],
                                                                   [None, None]]
@@ -92,8 +96,8 @@ def test_lgd_mc_table_and_determinism():
     assert [r[0] for r in out] == list(lgd_mc.OUTPUTS)
     assert x.LGD_MC(block) == out
     fields = x.LGD_FIELDS()
-    assert fields[0] == ["field", "default", "unit", "description"]
-    assert fields[1][0] == "ead"
+    assert fields[0] == ["field", "default", "unit", "description", "source"]
+    assert fields[1][0] == "ead" and fields[1][1] == "required"
 
 
 def test_firesale_haircut_table():
@@ -117,7 +121,7 @@ def test_firesale_haircut_table():
      "#VALUE! segment must be one of corporate | mortgage | qrre | other_retail; got text 'bank'"),
     (lambda: x.BASEL_CORR(0.01, None, -3), "#NUM! sales_eur_m must be > 0; got -3"),
     (lambda: x.VASICEK_PD(0.01, 1.0), "#NUM! asset_corr must be in [0, 1); got 1"),
-    (lambda: x.FRYE_JACOBS_LGD(0.05, 0.08, 0.4, 1), "#NUM! rho must be in [0, 1); got 1"),
+    (lambda: x.FRYE_JACOBS_LGD(0.05, 0.08, 0.4, 1), "#NUM! asset_corr must be in [0, 1); got 1"),
     (lambda: x.LGD_CORR(0.02, -1, 0.4, 1, 0.5), "#NUM! coverage must be >= 0; got -1"),
     (lambda: x.LGD_CORR(0.02, 1, 0.4, 1, None), "#VALUE! rho_collateral is required; got an "
                                                  "empty cell"),
@@ -126,16 +130,19 @@ def test_firesale_haircut_table():
     (lambda: x.LGD_CAPITAL(0.02, 1, 0.4, "#N/A", 0.5),
      "#VALUE! horizon_years refers to an error cell (#N/A)"),
     (lambda: x.LGD_MC([["gpu_vale", 1.0]]),
-     "#VALUE! inputs: unknown field 'gpu_vale'; did you mean 'gpu_value'?"),
+     "#VALUE! lgd_inputs: unknown field 'gpu_vale'; did you mean 'gpu_value'?"),
     (lambda: x.LGD_MC([["gpu_value", 1.0, 2.0]]),
-     "#VALUE! inputs must be a two-column range of field name and value; got 3 column(s)"),
+     "#VALUE! lgd_inputs must be a two-column range of field name and value; got 3 column(s)"),
     (lambda: x.LGD_MC([["n_paths", 1e7]]), "#NUM! n_paths must be in [1000, 250000]; got 10000000"),
-    (lambda: x.LGD_MC([["btc_value", 10.0], ["gpu_corr_calm", 0.95], ["btc_corr_calm", 0.95],
-                       ["gpu_btc_corr_calm", 0.0]]),
-     "#NUM! inputs must be a positive definite calm correlation matrix of the systematic factor "
+    (lambda: x.LGD_MC(FACTS + [["btc_value", 10.0], ["gpu_corr_calm", 0.95],
+                               ["btc_corr_calm", 0.95], ["gpu_btc_corr_calm", 0.0]]),
+     "#NUM! lgd_inputs must be a positive definite calm correlation matrix of the systematic factor "
      "and the collateral; got gpu_corr_calm 0.95, btc_corr_calm 0.95, gpu_btc_corr_calm 0 "
      "(not positive definite)"),
-    (lambda: x.LGD_MC([["pd", "#DIV/0!"]]), "#VALUE! inputs.pd refers to an error cell (#DIV/0!)"),
+    (lambda: x.LGD_MC([["pd", "#DIV/0!"]]),
+     "#VALUE! lgd_inputs.pd refers to an error cell (#DIV/0!)"),
+    (lambda: x.LGD_MC([["pd", 0.03], ["gpu_value", 60.0]]),
+     "#VALUE! lgd_inputs: 'ead' is required (currency)"),
     (lambda: x.FIRESALE_HAIRCUT(0, 500, 0.5), "#NUM! units must be > 0; got 0"),
     (lambda: x.FIRESALE_HAIRCUT(10, 500, 0.5, None, None, 100),
      "#VALUE! unit_value (needed when cost_per_unit > 0) is required; got an empty cell"),

@@ -5,6 +5,7 @@ import pytest
 
 from addin import cells
 from addin.registry import REGISTRY, is_cell_reference, shape_result, udf
+from pymodel.schema import Param
 import addin.udfs  # noqa: F401  (registers every function)
 
 
@@ -36,26 +37,41 @@ def test_shape_result_never_leaks_nan_inf_none():
     assert shape_result("F", np.array([1, 2])) == [[1.0], [2.0]]
 
 
+#: Parameters of the test functions below (not the model's schema).
+_P = {"a": Param("a", "", "a number"), "x": Param("x", "", "a number"),
+      "n": Param("n", "", "count", default=3, source="D", kind="int"),
+      "zzz": Param("zzz", "", "a number")}
+
+
 def test_declaration_rejects_bad_metadata():
     with pytest.raises(ValueError, match="cell address"):
-        @udf(category="x", docs={"a": "a number"})
+        @udf(category="x", params=_P)
         def LGD1(a):
             """Doc."""
             return a
     with pytest.raises(ValueError, match="docstring"):
-        @udf(category="x", docs={"a": "a number"})
+        @udf(category="x", params=_P)
         def TOO_LONG(a):
             return a
-    with pytest.raises(ValueError, match="no description"):
+    with pytest.raises(ValueError, match="not a parameter of the model"):
         @udf(category="x")
         def UNDOCUMENTED(zzz):
             """Doc."""
             return zzz
+    with pytest.raises(ValueError, match="optional in Excel but required in the schema"):
+        @udf(category="x", params=_P)
+        def OPTIONAL_FACT(a=None):
+            """Doc."""
+            return a
+    with pytest.raises(ValueError, match="optional argument defaults to None"):
+        @udf(category="x", params=_P)
+        def LITERAL_DEFAULT(n=3):
+            """Doc."""
+            return n
 
 
 def test_adapter_converts_defaults_and_errors():
-    @udf(category="test", docs={"x": "a number", "n": "count"}, kinds={"n": "int"},
-         defaults={"n": 3})
+    @udf(category="test", params=_P)
     def TEST_ADAPTER_FN(x, n=None):
         """Test function."""
         if x == 99:
@@ -74,8 +90,37 @@ def test_adapter_converts_defaults_and_errors():
         assert out.startswith("#VALUE! TEST_ADAPTER_FN: internal error (RuntimeError)")
         assert "Traceback" not in out
         assert TEST_ADAPTER_FN(float("inf")).startswith("#NUM! x must be a finite number")
+        spec = REGISTRY["TEST_ADAPTER_FN"]
+        assert [a.kind for a in spec.args] == ["number", "int"]  # from the parameters' kinds
+        assert spec.args[1].doc == "count. Default 3."
     finally:
         REGISTRY.pop("TEST_ADAPTER_FN")
+
+
+def test_every_argument_is_a_declared_parameter_with_its_help():
+    """Excel help derives from the schema: a required use never shows a default, an optional
+    one shows the declared default (or what an empty cell means)."""
+    from pymodel.schema import SCHEMA
+    for spec in REGISTRY.values():
+        if spec.name.startswith("TEST_"):
+            continue
+        for a in spec.args:
+            p = SCHEMA[a.name]
+            assert a.doc == p.help(optional=a.optional), (spec.name, a.name)
+            assert a.unit == p.unit
+            if not a.optional:
+                assert "Default" not in a.doc, (spec.name, a.name)
+            elif p.default is None:
+                assert "Empty: " in a.doc and a.default is None
+            else:
+                assert a.default == p.default
+    # the bug this fixes: LGD_CORR's required rho_collateral said "Default 0.5"
+    lgd = {a.name: a for a in REGISTRY["LGD_CORR"].args}
+    assert "Default" not in lgd["rho_collateral"].doc
+    # a time t and a tenor are different quantities with different units
+    rent = {a.name: a for a in REGISTRY["GPU_RENT"].args}["t_years"]
+    tenor = {a.name: a for a in REGISTRY["DEBT_SCHEDULE"].args}["debt_years"]
+    assert rent.unit == "years from the valuation date" and tenor.unit == "years"
 
 
 def test_vector_converter():

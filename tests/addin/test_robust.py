@@ -28,9 +28,9 @@ from hypothesis import strategies as st
 
 import addin.udfs  # noqa: F401  (registers every function)
 import pymodel
-from addin.packaging.generate import SAMPLES
+from addin.packaging.generate import BLOCK_SAMPLES, SAMPLES
 from addin.registry import REGISTRY
-from pymodel.defaults import PARAMS
+from pymodel.schema import SCHEMA as PARAMS
 from pymodel.fields import FieldSet
 
 SPECS = [REGISTRY[k] for k in sorted(REGISTRY) if not k.startswith("TEST_")]
@@ -111,7 +111,8 @@ def field_table():
     """A two-column block of (field name, value), mostly known names, sometimes not."""
     name = st.one_of(st.sampled_from(FIELD_NAMES or ["rate"]), st.sampled_from(FIELD_NAMES or [
         "rate"]).map(str.upper), st.sampled_from(["", "unknown_field", None, 3.0]))
-    choices = sorted({c for fs in FIELD_SETS for f in fs for c in f.choices}) or ["x"]
+    choices = sorted({c for fs in FIELD_SETS for f in fs for c in f.choices
+                      if isinstance(c, str)}) or ["x"]
     value = st.one_of(plausible_number(""), st.sampled_from(choices), junk_scalar,
                       st.sampled_from(["1; 2; 3", "0.5, 0.2"]))
     return st.lists(st.tuples(name, value).map(list), min_size=0, max_size=10)
@@ -144,6 +145,8 @@ def valid_field_value(f):
             return st.one_of(st.just(float(f.default)), st.floats(
                 d.lo, hi, exclude_min=not d.lo_closed, exclude_max=not d.hi_closed))
         return st.just(float(f.default))
+    if f.kind == "float" and f.domain is not None and f.domain.lo is not None:
+        return valid_number(f.name)  # a required fact: a value inside its domain
     return st.none()
 
 
@@ -153,11 +156,18 @@ def valid_table(label):
     fs_strategy = st.sampled_from(sets)
 
     def rows(fs):
+        # the deal facts every block must give (documented sample values), then a few fields
+        # changed; facts drawn again replace their sample value
+        facts = BLOCK_SAMPLES.get(fs.label, {})
         fields = list(fs)
+
+        def table(drawn):
+            names = {r[0] for r in drawn}
+            return [[n, v] for n, v in facts.items() if n not in names] + drawn
         return st.lists(st.sampled_from(fields), min_size=1, max_size=4, unique_by=lambda f:
                         f.name).flatmap(lambda chosen: st.tuples(*[
                             valid_field_value(f).map(lambda v, n=f.name: [n, v])
-                            for f in chosen]).map(list))
+                            for f in chosen]).map(list).map(table))
     return fs_strategy.flatmap(rows)
 
 

@@ -14,15 +14,15 @@ FUNCS = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_BOOK_VALUE", "GPU_RV_CURVE"
 
 def test_names_and_argument_order_as_in_the_issue():
     args = {n: [a.name for a in REGISTRY[n].args] for n in FUNCS}
-    assert args["GPU_RENT"] == ["rent0", "years", "deflation", "step_years", "step_downs"]
+    assert args["GPU_RENT"] == ["rent0", "t_years", "deflation", "step_years", "step_downs"]
     assert args["GPU_ECON_LIFE"] == ["rent0", "utilization", "cash_cost", "deflation",
                                      "max_life_years", "step_years", "step_downs"]
     assert args["GPU_RV"] == ["rent0", "utilization", "cash_cost", "deflation",
                               "discount_rate", "salvage", "max_life_years", "step_years",
                               "step_downs"]
-    assert args["GPU_BOOK_VALUE"] == ["cost", "age_years", "life_years", "salvage"]
-    assert args["GPU_RV_CURVE"] == ["cost", "rent0", "utilization", "cash_cost", "deflation",
-                                    "discount_rate", "horizon_years", "periods_per_year",
+    assert args["GPU_BOOK_VALUE"] == ["gpu_cost", "age_years", "book_life_years", "salvage"]
+    assert args["GPU_RV_CURVE"] == ["gpu_cost", "rent0", "utilization", "cash_cost", "deflation",
+                                    "discount_rate", "curve_years", "points_per_year",
                                     "book_life_years", "age_years", "salvage",
                                     "max_life_years", "step_years", "step_downs"]
     assert args["GPU_SPEC"] == ["sku", "field"]
@@ -70,8 +70,8 @@ def test_curve_table():
     table = x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 3.0, 2.0, None, 1.0, 900.0)
     assert table[0] == list(residual.CURVE_COLUMNS)
     assert len(table) == 1 + 7 and [r[0] for r in table[1:]] == [0, 0.5, 1, 1.5, 2, 2.5, 3]
-    df = residual.value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, horizon_years=3,
-                              periods_per_year=2, age_years=1.0, salvage=900.0)
+    df = residual.value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, curve_years=3,
+                              points_per_year=2, age_years=1.0, salvage=900.0)
     assert [r[2] for r in table[1:]] == pytest.approx(df["economic value"].tolist())
     default = x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1)
     assert len(default) == 1 + 7                  # horizon 6, one point a year
@@ -142,30 +142,30 @@ def test_rent_deflation_fit_accepts_serials_and_datetimes():
     (lambda: x.GPU_RV([[2.5, 3.0], [2.0, 1.0]], 0.85, 0.5, 0.3, 0.1),
      "#VALUE! rent0 must be a single row or column; got a 2x2 range"),
     (lambda: x.GPU_BOOK_VALUE([[30000.0], [25000.0]], 2.0, 6.0),
-     "#VALUE! cost must be a number; got a 2x1 range"),
+     "#VALUE! gpu_cost must be a number; got a 2x1 range"),
     (lambda: x.GPU_RENT(2.5, [[1.0], ["abc"]], 0.3),
-     "#VALUE! years[2] must be a number; got text 'abc'"),
-    (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3), "#NUM! years[2] must be >= 0; got -1"),
+     "#VALUE! t_years[2] must be a number; got text 'abc'"),
+    (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3), "#NUM! t_years[2] must be >= 0; got -1"),
     (lambda: x.GPU_RENT(2.5, 1.0, 0.3, [[1.0], [2.0]], [[0.1]]),
      "#VALUE! step_downs must have the same length as step_years (2); got 1"),
     (lambda: x.GPU_RENT(2.5, 1.0, 1.0), "#NUM! deflation must be in (-1, 1); got 1"),
     (lambda: x.GPU_ECON_LIFE(2.5, 0.85, -0.5, 0.3), "#NUM! cash_cost must be >= 0; got -0.5"),
     (lambda: x.GPU_ECON_LIFE(2.5, 0.85, 0.5, 0.3, -1.0),
      "#NUM! max_life_years must be >= 0; got -1"),
-    (lambda: x.GPU_BOOK_VALUE(30000.0, 1.0, 0.0), "#NUM! life_years must be > 0; got 0"),
-    (lambda: x.GPU_BOOK_VALUE("30k", 1.0, 6.0), "#VALUE! cost must be a number; got text '30k'"),
+    (lambda: x.GPU_BOOK_VALUE(30000.0, 1.0, 0.0), "#NUM! book_life_years must be > 0; got 0"),
+    (lambda: x.GPU_BOOK_VALUE("30k", 1.0, 6.0), "#VALUE! gpu_cost must be a number; got text '30k'"),
     (lambda: x.GPU_BOOK_VALUE(30000.0, 1.0, 6.0, 40000.0),
-     "#NUM! salvage must be <= cost (30000); got 40000"),
+     "#NUM! salvage must be <= gpu_cost (30000); got 40000"),
     (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 100.0, 12.0),
-     "#VALUE! horizon_years x periods_per_year must have at most 1000 values; got 1201"),
+     "#VALUE! curve_years x points_per_year must have at most 1000 values; got 1201"),
     (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 6.0, 2.5),
-     "#VALUE! periods_per_year must be a whole number; got 2.5"),
+     "#VALUE! points_per_year must be a whole number; got 2.5"),
     (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 6.0, 13.0),
-     "#NUM! periods_per_year must be in [1, 12]; got 13"),
+     "#NUM! points_per_year must be in [1, 12]; got 13"),
     (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 1.5, 0.1),
      "#NUM! deflation must be in (-1, 1); got 1.5"),
     (lambda: x.GPU_RV_CURVE(30000.0, 2.5, 0.85, 0.5, 0.3, 0.1, 0.0),
-     "#NUM! horizon_years must be > 0; got 0"),
+     "#NUM! curve_years must be > 0; got 0"),
     (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], ["abc"], [2.0]]),
      "#VALUE! rents[2] must be a number; got text 'abc'"),
     (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], [0.0], [2.0]]),
@@ -189,7 +189,7 @@ def test_bad_input_cell_text(call, text):
 def test_whole_column_reference_is_refused():
     n = 1_000_001
     out = x.GPU_RENT(2.5, [[1.0]] * n, 0.3)
-    assert out == f"#VALUE! years must have at most 1000000 values; got {n}"
+    assert out == f"#VALUE! t_years must have at most 1000000 values; got {n}"
 
 
 def test_overflow_never_reaches_the_cell_as_inf():

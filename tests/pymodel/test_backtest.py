@@ -151,12 +151,12 @@ def test_shipped_evidence_runs_and_reports_every_horizon_and_benchmark():
 def test_bad_input():
     with pytest.raises(DomainError, match="deflation must be in"):
         bt.backtest(deflation=1.5)
-    with pytest.raises(DomainError, match="coverage must be in"):
-        bt.backtest(coverage=1.0)
+    with pytest.raises(DomainError, match="interval_coverage must be in"):
+        bt.backtest(interval_coverage=1.0)
     with pytest.raises(InputTypeError, match="sku"):
         bt.backtest(skus=["TPU"])
-    with pytest.raises(InputTypeError, match="bases must be one of"):
-        bt.backtest(bases=["weekly"])
+    with pytest.raises(InputTypeError, match="basis must be one of"):
+        bt.backtest(basis=["weekly"])
     two = _evidence(_monthly(1)[:2], [2.0, 1.9])      # one month apart: nothing to score
     with pytest.raises(NotAvailableError, match="no pair of observations"):
         bt.backtest(two)

@@ -89,7 +89,7 @@ def test_matches_scipy_multivariate_normal():
 
 
 def test_errors():
-    with pytest.raises(DomainError, match=r"rho must be in \[-1, 1\]; got 1.5"):
+    with pytest.raises(DomainError, match=r"pair_corr must be in \[-1, 1\]; got 1.5"):
         bvn_cdf(0, 0, 1.5)
     with pytest.raises(DomainError, match=r"a\[2\] must be a number or \+-infinity; got NaN"):
         bvn_cdf([0.0, np.nan], 0.0, 0.1)

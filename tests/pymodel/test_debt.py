@@ -38,8 +38,8 @@ def test_annuity_payment_matches_numpy_financial_pmt(rate, n, balloon):
     PMT convention: pv borrowed as -D, fv the balloon left)."""
     d = 1_000_000.0
     expected = npf.pmt(rate, n, -d, balloon * d)
-    assert annuity_payment(d, rate, n, balloon=balloon * d) == pytest.approx(expected, rel=1e-12)
-    s = debt_schedule(d, rate * 4, n / 4, periods_per_year=4, balloon=balloon)
+    assert annuity_payment(d, rate, n, balloon_amount=balloon * d) == pytest.approx(expected, rel=1e-12)
+    s = debt_schedule(d, rate * 4, n / 4, payments_per_year=4, balloon_share=balloon)
     np.testing.assert_allclose(s.debt_service, expected, rtol=1e-12)
     per = np.arange(1, n + 1)
     # interest and principal split against ipmt/ppmt (same sign convention)
@@ -57,8 +57,8 @@ def test_annuity_payment_matches_numpy_financial_pmt(rate, n, balloon):
        balloon=st.one_of(st.just(0.0), st.floats(1e-6, 1)),
        kind=st.sampled_from(["annuity", "linear", "bullet"]))
 def test_identities_for_every_profile(principal, rate, years, ppy, balloon, kind):
-    s = debt_schedule(principal, rate, years, amortization=kind, periods_per_year=ppy,
-                      balloon=balloon)
+    s = debt_schedule(principal, rate, years, amortization=kind, payments_per_year=ppy,
+                      balloon_share=balloon)
     assert s.n == years * ppy
     bal = principal if kind == "bullet" else principal * balloon
     _identities(s, principal, bal)
@@ -73,7 +73,7 @@ def test_identities_for_every_profile(principal, rate, years, ppy, balloon, kind
 
 
 def test_linear_hand_case():
-    s = debt_schedule(1000.0, 0.08, 1, amortization="linear", periods_per_year=4)
+    s = debt_schedule(1000.0, 0.08, 1, amortization="linear", payments_per_year=4)
     assert s.principal.tolist() == [250.0, 250.0, 250.0, 250.0]
     assert s.interest.tolist() == [20.0, 15.0, 10.0, 5.0]
     assert s.closing.tolist() == [750.0, 500.0, 250.0, 0.0]
@@ -81,7 +81,7 @@ def test_linear_hand_case():
 
 
 def test_zero_rate_bullet_has_no_debt_service():
-    s = debt_schedule(500.0, 0.0, 2, amortization="bullet", periods_per_year=1)
+    s = debt_schedule(500.0, 0.0, 2, amortization="bullet", payments_per_year=1)
     assert s.debt_service.tolist() == [0.0, 0.0]
     assert s.balloon == 500.0
 
@@ -92,7 +92,7 @@ def test_zero_rate_bullet_has_no_debt_service():
        rate=st.floats(0, 0.1), balloon=st.floats(0, 0.9))
 def test_sculpted_identities(cf, rate, balloon):
     d = 1e6
-    s = sculpted_schedule(d, rate, cf, balloon=balloon * d)
+    s = sculpted_schedule(d, rate, cf, balloon_amount=balloon * d)
     _identities(s, d, balloon * d)
     cf = np.asarray(cf)
     pos = cf > 0
@@ -107,7 +107,7 @@ def test_sculpted_identities(cf, rate, balloon):
 
 def test_sculpted_through_debt_schedule_and_errors():
     cf = [100.0, 200.0, 300.0, 400.0]
-    s = debt_schedule(600.0, 0.08, 1, amortization="sculpted", periods_per_year=4, cfads=cf)
+    s = debt_schedule(600.0, 0.08, 1, amortization="sculpted", payments_per_year=4, cfads=cf)
     np.testing.assert_allclose(np.asarray(cf) / s.debt_service, cf[0] / s.debt_service[0])
     with pytest.raises(InputTypeError, match=r"amortization must be one of annuity \| linear "
                        r"\| bullet \(sculpted needs"):
@@ -123,29 +123,29 @@ def test_sculpted_through_debt_schedule_and_errors():
 
 
 @pytest.mark.parametrize("kwargs, exc, msg", [
-    (dict(periods_per_year=3), DomainError,
-     r"^periods_per_year must be one of 1 \| 2 \| 4 \| 12; got 3$"),
-    (dict(periods_per_year=2.5), DomainError,
-     r"^periods_per_year must be one of 1 \| 2 \| 4 \| 12; got 2.5$"),
-    (dict(years=1.1), DomainError,
-     r"^years must be a positive multiple of 1/periods_per_year \(0.25 years\); got 1.1$"),
-    (dict(years=0), DomainError, r"^years must be in \(0, 50\]; got 0$"),
-    (dict(years=60), DomainError, r"^years must be in \(0, 50\]; got 60$"),
+    (dict(payments_per_year=3), DomainError,
+     r"^payments_per_year must be one of 1 \| 2 \| 4 \| 12; got 3$"),
+    (dict(payments_per_year=2.5), DomainError,
+     r"^payments_per_year must be one of 1 \| 2 \| 4 \| 12; got 2.5$"),
+    (dict(debt_years=1.1), DomainError,
+     r"^debt_years must be a positive multiple of 1/payments_per_year \(0.25 years\); got 1.1$"),
+    (dict(debt_years=0), DomainError, r"^debt_years must be in \(0, 50\]; got 0$"),
+    (dict(debt_years=60), DomainError, r"^debt_years must be in \(0, 50\]; got 60$"),
     (dict(amortization="balon"), InputTypeError,
      r"^amortization must be one of annuity \| linear \| bullet \| sculpted; got text 'balon'$"),
     (dict(amortization=3), InputTypeError, r"^amortization must be one of .*; got 3$"),
-    (dict(principal=-1), DomainError, r"^principal must be >= 0; got -1$"),
-    (dict(principal="x"), InputTypeError, r"^principal must be a number; got text 'x'$"),
-    (dict(annual_rate=-0.01), DomainError, r"^annual_rate must be in \[0, 1\]; got -0.01$"),
-    (dict(balloon=1.01), DomainError, r"^balloon must be in \[0, 1\]; got 1.01$"),
-    (dict(annual_rate=float("nan")), DomainError,
-     r"^annual_rate must be a finite number in \[0, 1\]; got NaN$"),
+    (dict(debt=-1), DomainError, r"^debt must be >= 0; got -1$"),
+    (dict(debt="x"), InputTypeError, r"^debt must be a number; got text 'x'$"),
+    (dict(debt_rate=-0.01), DomainError, r"^debt_rate must be in \[0, 1\]; got -0.01$"),
+    (dict(balloon_share=1.01), DomainError, r"^balloon_share must be in \[0, 1\]; got 1.01$"),
+    (dict(debt_rate=float("nan")), DomainError,
+     r"^debt_rate must be a finite number in \[0, 1\]; got NaN$"),
 ])
 def test_error_paths(kwargs, exc, msg):
-    args = dict(principal=1000.0, annual_rate=0.08, years=1)
+    args = dict(debt=1000.0, debt_rate=0.08, debt_years=1)
     args.update(kwargs)
     with pytest.raises(exc, match=msg):
-        debt_schedule(args.pop("principal"), args.pop("annual_rate"), args.pop("years"),
+        debt_schedule(args.pop("debt"), args.pop("debt_rate"), args.pop("debt_years"),
                       **args)
 
 

@@ -16,7 +16,7 @@ H = 8760.0
 #: two annual periods.
 HAND = {"gpus": 1, "rent0": 1.0, "deflation": 0.5, "utilization": 1.0, "cash_cost": 0.0,
         "tax_rate": 0.0, "debt": 8760.0, "debt_rate": 0.10, "debt_years": 2,
-        "amortization": "linear", "periods_per_year": 1, "gpu_cost": 30000.0,
+        "amortization": "linear", "payments_per_year": 1, "gpu_cost": 30000.0,
         "age_years": 1.0, "physical_life_years": 8.0, "discount_rate": 0.10}
 
 
@@ -100,7 +100,7 @@ def test_contract_roll_off_and_tenant_credit():
 
 
 def test_spot_rent_matches_residual_rent_path_with_step_downs():
-    d = sample(rent0=2.40, periods_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
+    d = sample(rent0=2.40, payments_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
     c = dscr.coverage(d, collateral=False)
     starts = np.arange(c.schedule.n) / 12
     expected = residual.rent_path(2.40, starts, 0.30, step_years=[0.5, 1.25],
@@ -118,7 +118,7 @@ def test_collateral_columns_use_residual_value_and_book_value():
     d = sample()
     c = dscr.coverage(d)
     p = dscr.parse_deal(d)
-    times = np.arange(p.n + 1) / p.periods_per_year
+    times = np.arange(p.n + 1) / p.payments_per_year
     # sample: rent 2.35, u 0.85, cost 0.50, g 0.30, r 0.10, salvage 900, physical life 8 less
     # age 1, step-downs 0.19 at 0.17 years and 0.10 at 1.17 years
     ev = residual.economic_value_path(times, 2.35, 0.85, 0.50, 0.30, 0.10, salvage=900.0,
@@ -155,7 +155,7 @@ def test_llcr_recursion_and_plcr():
 @pytest.mark.parametrize("balloon", [0.0, 0.2])
 @pytest.mark.parametrize("tax_rate", [0.0, 0.21])
 def test_sculpted_dscr_is_constant_in_the_base_case(balloon, tax_rate):
-    d = sample(amortization="sculpted", balloon=balloon, tax_rate=tax_rate)
+    d = sample(amortization="sculpted", balloon_share=balloon, tax_rate=tax_rate)
     c = dscr.coverage(d)
     np.testing.assert_allclose(c.dscr, c.dscr[0], rtol=1e-9)
     assert c.schedule.closing[-1] == pytest.approx(balloon * 16e6, abs=1e-6)
@@ -178,7 +178,7 @@ def test_debt_capacity_sculpted_at_target():
     period and LLCR_1 = target (every CFADS of the sample is positive)."""
     for target in (1.3, 1.0, 2.0):
         cap = dscr.debt_capacity(sample(), target_dscr=target)
-        d = sample(debt=cap, amortization="sculpted", balloon=0.0)
+        d = sample(debt=cap, amortization="sculpted", balloon_share=0.0)
         c = dscr.coverage(d, collateral=False)
         assert np.all(c.cfads > 0)
         np.testing.assert_allclose(c.dscr, target, rtol=1e-9)
@@ -203,9 +203,9 @@ deals = st.fixed_dictionaries({
     "contract_rate": st.floats(0.5, 4.0), "contract_years": st.floats(0, 6),
     "cash_cost": st.floats(0.1, 1.0), "tax_rate": st.floats(0, 0.4),
     "debt": st.floats(1e6, 4e7), "debt_rate": st.one_of(st.just(0.0), st.floats(1e-4, 0.2)),
-    "debt_years": st.sampled_from([2, 3, 5]), "periods_per_year": st.sampled_from([1, 4, 12]),
+    "debt_years": st.sampled_from([2, 3, 5]), "payments_per_year": st.sampled_from([1, 4, 12]),
     "amortization": st.sampled_from(["annuity", "linear", "bullet", "sculpted"]),
-    "balloon": st.floats(0, 0.5),
+    "balloon_share": st.floats(0, 0.5),
 })
 
 
@@ -326,7 +326,7 @@ def test_table_frame_and_maturity_row():
 
 
 def test_ten_year_monthly_deal():
-    c = dscr.coverage(sample(debt_years=10, periods_per_year=12, contract_years=10))
+    c = dscr.coverage(sample(debt_years=10, payments_per_year=12, contract_years=10))
     assert c.schedule.n == 120 and c.year[-1] == pytest.approx(10.0)
     assert np.all(np.isfinite(c.dscr))
 
@@ -336,19 +336,20 @@ def test_ten_year_monthly_deal():
 # --------------------------------------------------------------------------------------------
 
 def test_default_deal_and_fields():
-    d = dscr.parse_deal(None)
-    assert d.gpus == 1024 and d.deflation == 0.30 and d.amortization == "annuity"
-    assert d.tenant_pd is None and d.step_years == ()
-    assert isinstance(dscr.dscr_min(None), float)
-    p = dscr.parse_deal([("Step_Years", "1.5; 3"), ("step_downs", "0.2; 0.1"),
-                         ("periods_per_year", 12.0)])
+    d = dscr.parse_deal(HAND)
+    assert d.amortization == "linear" and d.utilization == 1.0
+    assert d.tenant_pd is None and d.step_years == () and d.balloon_share == 0.0
+    assert d.contract_rate is None and d.contracted_share == 0.0  # nothing contracted
+    assert isinstance(dscr.dscr_min(HAND), float)
+    p = dscr.parse_deal([(k, v) for k, v in HAND.items() if k != "payments_per_year"] + [
+        ("Step_Years", "1.5; 3"), ("step_downs", "0.2; 0.1"), ("payments_per_year", 12.0)])
     assert p.step_years == (1.5, 3.0) and p.step_downs == (0.2, 0.1)
-    assert p.periods_per_year == 12
+    assert p.payments_per_year == 12
     rows = dscr.deal_fields()
     assert rows[0] == ["field", "default", "unit", "description", "source"]
     assert all(len(r) == 5 and r[4] for r in rows[1:])
     assert dscr.parse_deal(dscr.sample_deal()).n == 16
-    assert dscr.parse_deal(dscr.parse_deal(None)) == dscr.parse_deal(None)
+    assert dscr.parse_deal(dscr.parse_deal(HAND)) == dscr.parse_deal(HAND)
 
 
 @pytest.mark.parametrize("block, exc, msg", [
@@ -359,13 +360,13 @@ def test_default_deal_and_fields():
     ([("amortization", "balloon")], InputTypeError,
      r"^amortization must be one of annuity \| linear \| bullet \| sculpted; "
      r"got text 'balloon'$"),
-    ([("periods_per_year", 3)], DomainError,
-     r"^periods_per_year must be one of 1 \| 2 \| 4 \| 12; got 3$"),
-    ([("periods_per_year", 24)], DomainError, r"^periods_per_year must be in \[1, 12\]; got 24$"),
+    ([("payments_per_year", 3)], DomainError,
+     r"^payments_per_year must be one of 1 \| 2 \| 4 \| 12; got 3$"),
+    ([("payments_per_year", 24)], DomainError, r"^payments_per_year must be one of 1 \| 2 \| 4 \| 12; got 24$"),
     ([("debt_years", 2.3)], DomainError,
-     r"^debt_years must be a positive multiple of 1/periods_per_year \(0.25 years\); got 2.3$"),
-    ([("debt_years", 2.5), ("periods_per_year", 1)], DomainError,
-     r"^debt_years must be a positive multiple of 1/periods_per_year \(1 years\); got 2.5$"),
+     r"^debt_years must be a positive multiple of 1/payments_per_year \(0.25 years\); got 2.3$"),
+    ([("debt_years", 2.5), ("payments_per_year", 1)], DomainError,
+     r"^debt_years must be a positive multiple of 1/payments_per_year \(1 years\); got 2.5$"),
     ([("gpus", 10.5)], InputTypeError, r"^gpus must be a whole number; got 10.5$"),
     ([("utilization", 1.5)], DomainError, r"^utilization must be in \[0, 1\]; got 1.5$"),
     ([("tenant_pd", 1)], DomainError, r"^tenant_pd must be in \[0, 1\); got 1$"),
@@ -377,7 +378,7 @@ def test_default_deal_and_fields():
 ])
 def test_deal_error_paths(block, exc, msg):
     with pytest.raises(exc, match=msg):
-        dscr.parse_deal(block)
+        dscr.parse_deal(list({**dscr.sample_deal(), **dict(block)}.items()))
 
 
 def test_function_argument_errors():
@@ -397,20 +398,21 @@ def test_short_and_semi_annual_deals():
     one = dscr.coverage(sample(debt_years=0.25))
     assert one.schedule.n == 1 and one.llcr[0] == pytest.approx(
         one.cfads[0] / (1 + 0.11 / 4) / 16e6)
-    semi = dscr.coverage(sample(periods_per_year=2, debt_years=3.5))
+    semi = dscr.coverage(sample(payments_per_year=2, debt_years=3.5))
     assert semi.schedule.n == 7
     np.testing.assert_allclose(semi.year, np.arange(1, 8) / 2)
     # revenue scales with the period length: two half-years at flat rents make one year
     flat = dict(deflation=0.0, step_years=None, step_downs=None, contracted_share=0.0)
-    a = dscr.coverage(sample(periods_per_year=1, debt_years=1, **flat), collateral=False)
-    b = dscr.coverage(sample(periods_per_year=2, debt_years=1, **flat), collateral=False)
+    a = dscr.coverage(sample(payments_per_year=1, debt_years=1, **flat), collateral=False)
+    b = dscr.coverage(sample(payments_per_year=2, debt_years=1, **flat), collateral=False)
     assert a.revenue.sum() == pytest.approx(b.revenue.sum(), rel=1e-14)
 
 
 def test_fixed_point_guards(monkeypatch):
     """The tax/interest circularity converges in a few iterations; if it did not, the cell
     would say so instead of showing an unsettled schedule."""
-    monkeypatch.setattr(dscr, "_MAX_FIXED_POINT", 1)
+    from pymodel.dscr import cashflows
+    monkeypatch.setattr(cashflows, "MAX_FIXED_POINT", 1)
     with pytest.raises(ConvergenceError, match=r"^sculpted amortization: the tax on CFADS and "
                        r"the interest did not settle in 1 iterations$"):
         dscr.coverage(sample(amortization="sculpted"))
@@ -423,25 +425,21 @@ def test_fixed_point_guards(monkeypatch):
 
 
 def test_shared_fields_mean_what_the_model_parameters_mean():
-    from pymodel.defaults import PARAMS
-    # periods_per_year is the payment frequency here, the curve density in PARAMS
-    for spec in dscr.DEAL_FIELDS:
-        if spec.name in PARAMS and spec.name != "periods_per_year":
-            p = PARAMS[spec.name]
-            assert spec.domain == p.domain and spec.unit == p.unit, spec.name
-            if p.default is not None:
-                assert spec.default == p.default, spec.name
+    from pymodel.schema import SCHEMA
+    # every deal field is the one declared parameter of that name (same unit, domain, default)
+    for p in dscr.DEAL_FIELDS:
+        assert SCHEMA[p.name] is p
     d = dscr.parse_deal(sample())
     assert d.replace(debt=1.0).debt == 1.0
-    with pytest.raises(DomainError, match="periods_per_year must be one of"):
-        d.replace(periods_per_year=3)
+    with pytest.raises(DomainError, match="payments_per_year must be one of"):
+        d.replace(payments_per_year=3)
 
 
 def test_vanishing_balance_gives_nan_not_inf():
     # hand case sculpted: base CFADS [4380, 0] puts all debt service in period 1, so the
     # balance left for period 2 is the balloon, 5e-324 x 8760; with flat rents CFADS_2 = 8760
     # and CFADS_2 / balance overflows: shown as NaN (#N/A), never inf
-    d = deal(amortization="sculpted", balloon=5e-324, cash_cost=0.5, debt_rate=0.0)
+    d = deal(amortization="sculpted", balloon_share=5e-324, cash_cost=0.5, debt_rate=0.0)
     c = dscr.coverage(d, deflation=0.0, collateral=False)
     assert 0 < c.schedule.opening[1] < 1e-300
     assert np.isnan(c.llcr[1]) and np.isfinite(c.llcr[0])
@@ -458,10 +456,10 @@ def _reference_schedule(d):
     """A slow, obvious period loop written from the issue's formulas (independent of the
     vectorised kernels): returns revenue, CFADS, debt service, opening balances, DSCR, LLCR."""
     p = dscr.parse_deal(d)
-    dt = 1 / p.periods_per_year
-    n = round(p.debt_years * p.periods_per_year)
-    i = p.debt_rate / p.periods_per_year
-    bal = p.debt if p.amortization == "bullet" else p.debt * p.balloon
+    dt = 1 / p.payments_per_year
+    n = round(p.debt_years * p.payments_per_year)
+    i = p.debt_rate / p.payments_per_year
+    bal = p.debt if p.amortization == "bullet" else p.debt * p.balloon_share
     pay = None
     if p.amortization == "annuity":
         pay = ((p.debt - bal) / n if i == 0 else
@@ -517,3 +515,105 @@ def test_vectorised_schedule_matches_a_plain_period_loop(d, pd_, default_year, s
     assert c.schedule.balloon == pytest.approx(last, rel=1e-9, abs=1e-9 * scale)
     np.testing.assert_allclose(c.dscr, ratio, rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(c.llcr, llcr, rtol=1e-8, atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# the deal's facts are required; conventions keep their documented defaults
+# --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("missing, unit", [
+    ("gpus", "GPUs"), ("rent0", "currency per GPU-hour"), ("cash_cost", "currency per GPU-hour"),
+    ("debt", "currency"), ("debt_rate", "nominal annual decimal"), ("debt_years", "years"),
+    ("gpu_cost", "currency per GPU"),
+])
+def test_a_missing_deal_fact_is_an_error_naming_it(missing, unit):
+    block = [(k, v) for k, v in HAND.items() if k != missing]
+    with pytest.raises(InputTypeError, match=rf"^deal_inputs: '{missing}' is required "
+                                             rf"\({unit}\)$"):
+        dscr.dscr_min(block)
+    # an empty cell is not a value either
+    with pytest.raises(InputTypeError, match=rf"^deal_inputs: '{missing}' is required"):
+        dscr.dscr_min(block + [(missing, None)])
+
+
+def test_the_issue_example_no_longer_gives_a_number():
+    """DSCR_MIN on a block that only says gpus 512 used to return -0.107 with a debt of
+    20,000,000 nobody typed; now it names what is missing."""
+    with pytest.raises(InputTypeError) as err:
+        dscr.dscr_min([("gpus", 512)])
+    assert str(err.value) == ("deal_inputs: 'rent0' is required (currency per GPU-hour); also "
+                              "missing: 'cash_cost', 'debt', 'debt_rate', 'debt_years', "
+                              "'gpu_cost'")
+
+
+def test_contract_facts_are_required_only_with_contracts():
+    spot = dscr.parse_deal(HAND)
+    assert spot.contract_rate is None and spot.contract_years is None
+    with pytest.raises(InputTypeError, match=r"^deal_inputs: 'contract_rate' is required when "
+                                             r"contracted_share > 0 \(currency per GPU-hour\); "
+                                             r"also missing: 'contract_years'$"):
+        dscr.parse_deal(deal(contracted_share=0.5))
+    with pytest.raises(InputTypeError, match=r"'contract_years' is required when "
+                                             r"contracted_share > 0 \(years\)$"):
+        dscr.parse_deal(deal(contracted_share=0.5, contract_rate=1.0))
+    # giving them with nothing contracted changes nothing
+    np.testing.assert_array_equal(
+        dscr.coverage(deal(contract_rate=9.0, contract_years=3.0)).revenue,
+        dscr.coverage(HAND).revenue)
+
+
+def test_deal_fields_mark_the_required_fields_and_source_every_default():
+    rows = {r[0]: r for r in dscr.deal_fields()[1:]}
+    for name in ("gpus", "rent0", "cash_cost", "debt", "debt_rate", "debt_years", "gpu_cost"):
+        assert rows[name][1] == "required", name
+    assert rows["contract_rate"][1] == "required when contracted_share > 0"
+    for name, row in rows.items():
+        if row[1] not in ("required", "(none)", "renamed") and not str(row[1]).startswith(
+                "required when"):
+            assert row[4] not in ("", "-"), f"{name}: a default without its source"
+
+
+def test_renamed_deal_fields_are_still_read_with_a_note():
+    old = [(k, v) for k, v in HAND.items() if k != "payments_per_year"] + [
+        ("periods_per_year", 1), ("balloon", 0.25)]
+    with pytest.warns(DeprecationWarning, match="'balloon' is renamed 'balloon_share'"):
+        d = dscr.parse_deal(old)
+    assert d.payments_per_year == 1 and d.balloon_share == 0.25
+    with pytest.warns(DeprecationWarning):
+        assert dscr.dscr_min(old) == dscr.dscr_min(deal(balloon_share=0.25))
+    rows = {r[0]: r for r in dscr.deal_fields()[1:]}
+    assert rows["balloon"][1] == "renamed" and "'balloon_share'" in rows["balloon"][3]
+    assert rows["periods_per_year"][1] == "renamed"
+
+
+def test_table_without_collateral_has_empty_collateral_columns():
+    df = dscr.coverage(HAND, collateral=False).frame()
+    assert list(df.columns) == list(dscr.TABLE_COLUMNS)
+    assert np.isnan(float(df["plcr"].iloc[0])) and df["dscr"].iloc[0] > 0
+
+
+def test_a_deal_is_validated_once_per_call(monkeypatch):
+    """DSCR_TABLE used to validate the deal three times (the block, then the debt schedule and
+    the residual values again); now the block is checked once and kernels take clean values."""
+    from collections import Counter
+
+    from pymodel import schema, validation
+    seen = Counter()
+    for mod in (schema, validation):
+        real = getattr(mod, "check")
+
+        def counting(name, value, *a, _real=real, **k):
+            seen[name] += 1
+            return _real(name, value, *a, **k)
+        monkeypatch.setattr(mod, "check", counting)
+    block = sample()
+    seen.clear()
+    dscr.dscr_table(block)
+    assert seen and max(seen.values()) == 1, seen
+    for fn in (dscr.dscr_compare, dscr.dscr_breakeven, dscr.rent_breakeven, dscr.plcr):
+        seen.clear()
+        try:
+            fn(block)
+        except Exception:  # noqa: BLE001 - a breakeven may be not binding; counting matters
+            pass
+        assert max(seen.values()) == 1, (fn.__name__, seen)

@@ -14,7 +14,7 @@ def test_components_by_hand():
     q, v, sig, days, y, cpu, val, conf, g = 10_000, 500, 0.5, 30, 1.2, 1500, 20_000, 0.99, 0.3
     out = haircut.firesale_components(q, v, sig, days_to_sell=days, impact_coef=y,
                                       cost_per_unit=cpu, unit_value=val, confidence=conf,
-                                      deflation=g)
+                                      value_decline=g)
     t = days / 252
     z = ndtri(conf)
     assert out["drift"] == pytest.approx(1 - (1 - g) ** t)
@@ -46,7 +46,7 @@ def test_haircut_rises_with_units_and_time_to_sell():
 
 
 def test_no_volatility_no_impact():
-    out = haircut.firesale_components(100, 10, 0.0, deflation=0.0)
+    out = haircut.firesale_components(100, 10, 0.0, value_decline=0.0)
     assert out["total"] == 0.0
 
 
@@ -75,8 +75,8 @@ def test_holding_period_scaling_basel():
      r"days_to_sell must be > 0; got 0"),
     (lambda: haircut.firesale_haircut(10, 1, 0.5, confidence=1), DomainError,
      r"confidence must be in \(0, 1\); got 1"),
-    (lambda: haircut.firesale_haircut(10, 1, 0.5, deflation=1), DomainError,
-     r"deflation must be in \(-1, 1\); got 1"),
+    (lambda: haircut.firesale_haircut(10, 1, 0.5, value_decline=1), DomainError,
+     r"value_decline must be in \(-1, 1\); got 1"),
     (lambda: haircut.firesale_haircut(10, 1, 0.5, cost_per_unit=5), InputError,
      r"unit_value \(needed when cost_per_unit > 0\) is required; got an empty cell"),
     (lambda: haircut.firesale_haircut(10, 1, 0.5, vol_method="x"), InputTypeError,
@@ -90,7 +90,7 @@ def test_error_paths(call, exc, msg):
 
 
 def test_almgren_impact_falls_with_time_and_optimal_horizon():
-    kw = dict(impact_law="almgren", impact_coef=0.3, deflation=0.3)
+    kw = dict(impact_law="almgren", impact_coef=0.3, value_decline=0.3)
     h = haircut.firesale_components(50_000, 100, 0.6, days_to_sell=np.array([5, 20, 80.0]), **kw)
     assert np.all(np.diff(h["impact"]) < 0)
     expect = 0.3 * 0.6 / math.sqrt(252) * (50_000 / (100 * 20)) ** 0.6

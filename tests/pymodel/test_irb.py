@@ -144,7 +144,7 @@ def test_vectors_broadcast_and_mismatch_names_arguments():
     (lambda: irb.frye_jacobs_lgd(0.05, 0.08, 0.0, 0.2), DomainError,
      r"elgd must be in \(0, 1\]; got 0"),
     (lambda: irb.frye_jacobs_lgd(0.05, 0.08, 0.4, 1.0), DomainError,
-     r"rho must be in \[0, 1\); got 1"),
+     r"asset_corr must be in \[0, 1\); got 1"),
     (lambda: irb.frye_jacobs_lgd(1.0, 0.08, 0.4, 0.2), DomainError,
      r"cdr must be in \(0, 1\); got 1"),
 ])
@@ -173,3 +173,21 @@ def test_validation_fast_path_for_python_numbers_matches_array_path():
     assert isinstance(check("x", 3, Interval()), float)
     with pytest.raises(InputTypeError, match="got TRUE"):
         check("x", True, Interval())
+
+
+def test_empty_asset_corr_is_the_basel_correlation_everywhere():
+    """One rule (irb.asset_correlation): an empty asset correlation is the Basel correlation of
+    pd, in every function that takes one."""
+    from pymodel import lgd, lgd_mc
+    pd = 0.03
+    r = irb.basel_corr(pd)
+    assert irb.asset_correlation(pd, None) == r
+    assert irb.conditional_pd(pd) == irb.conditional_pd(pd, r)
+    assert irb.irb_capital(pd, 0.45) == irb.irb_capital(pd, 0.45, asset_corr=r)
+    assert irb.irb_capital(pd, 0.45, segment="qrre") == irb.irb_capital(
+        pd, 0.45, segment="qrre", asset_corr=irb.basel_corr(pd, segment="qrre"))
+    assert irb.frye_jacobs_lgd(0.1, pd, 0.4) == irb.frye_jacobs_lgd(0.1, pd, 0.4, r)
+    assert lgd.lgd_corr(pd, 0.9, 0.4, 1.0, 0.5) == lgd.lgd_corr(pd, 0.9, 0.4, 1.0, 0.5,
+                                                                asset_corr=r)
+    block = [("ead", 100.0), ("pd", pd), ("gpu_value", 80.0), ("n_paths", 4000)]
+    assert lgd_mc.simulate_lgd(block) == lgd_mc.simulate_lgd(block + [("asset_corr", r)])

@@ -160,7 +160,7 @@ def test_vector_over_loans_matches_scalars():
     (lambda: lgd.lgd_corr([0.01, 0.02], [1, 1, 1], 0.4, 1, 0.5), InputTypeError,
      r"coverage must have the same length as pd \(2\); got 3"),
     (lambda: lgd.tail_dependence(0.5, 0), DomainError, r"nu must be > 0; got 0"),
-    (lambda: lgd.tail_dependence(1.5, 4), DomainError, r"rho must be in \[-1, 1\]; got 1.5"),
+    (lambda: lgd.tail_dependence(1.5, 4), DomainError, r"pair_corr must be in \[-1, 1\]; got 1.5"),
     (lambda: lgd.conditional_correlation(0.5, 0.674, region="up"), InputTypeError,
      r"region must be one of outside \| inside \| below; got text 'up'"),
     (lambda: lgd.conditional_correlation(0.5, 0), DomainError, r"threshold must be > 0; got 0"),

@@ -9,9 +9,14 @@ from pymodel.errors import DomainError, InputError, InputTypeError
 # One lognormal collateral, Gaussian copula, one regime, no haircuts, costs or discounting:
 # the setting of the closed form (model reference 8.4 with theta = 0).
 ONE = [("ead", 100.0), ("pd", 0.02), ("asset_corr", 0.2), ("gpu_value", 120.0),
-       ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0), ("discount_rate", 0.0),
+       ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0), ("workout_discount_rate", 0.0),
        ("workout_years", 0.0), ("horizon_years", 1.0), ("n_paths", 40_000)]
 CLOSED = (0.02, 1.2, 0.4, 1.0, 0.5)
+
+
+#: The deal facts every block must give (issue: no silent defaults), at the values the tests
+#: used to take by default.
+FACTS = [("ead", 100.0), ("pd", 0.03), ("gpu_value", 60.0)]
 
 
 def _with(block, **over):
@@ -99,18 +104,18 @@ def test_t_copula_with_huge_nu_approaches_gaussian():
 
 
 def test_discounting_and_cap_at_ead():
-    big = lgd_mc.simulate_lgd(_with(ONE, gpu_value=1e6, gpu_vol=0.1, discount_rate=0.1,
+    big = lgd_mc.simulate_lgd(_with(ONE, gpu_value=1e6, gpu_vol=0.1, workout_discount_rate=0.1,
                                     workout_years=2.0))
     # recovery capped at EAD, then discounted two years at 10%
     assert big["expected_lgd"] == pytest.approx(1 - 1.1 ** -2, abs=1e-12)
-    none = lgd_mc.simulate_lgd([("gpu_value", 0.0)])
+    none = lgd_mc.simulate_lgd(_with(FACTS, gpu_value=0.0))
     assert none["expected_lgd"] == 1.0 and none["recovery_share_gpu"] == 0.0
 
 
 @pytest.mark.parametrize("block, exc, msg", [
     ([("gpu_corr_stress", 0.99), ("btc_value", 10.0), ("btc_corr_stress", 0.9),
       ("gpu_btc_corr_stress", -0.9)], DomainError,
-     r"inputs must be a positive definite stress correlation matrix of the systematic factor "
+     r"lgd_inputs must be a positive definite stress correlation matrix of the systematic factor "
      r"and the collateral; got gpu_corr_stress 0.99, btc_corr_stress 0.9, "
      r"gpu_btc_corr_stress -0.9 \(not positive definite\)"),
     ([("n_paths", 10**7)], DomainError, r"n_paths must be in \[1000, 250000\]; got 10000000"),
@@ -119,18 +124,18 @@ def test_discounting_and_cap_at_ead():
     ([("pd", 0.0)], DomainError, r"pd must be in \(0, 1\); got 0"),
     ([("gpu_haircut", 1.5)], DomainError, r"gpu_haircut must be in \[0, 1\]; got 1.5"),
     ([("p_stress", -0.1)], DomainError, r"p_stress must be in \[0, 1\]; got -0.1"),
-    ([("gpu_vale", 1.0)], InputTypeError, r"inputs: unknown field 'gpu_vale'; did you mean "
+    ([("gpu_vale", 1.0)], InputTypeError, r"lgd_inputs: unknown field 'gpu_vale'; did you mean "
      r"'gpu_value'\?"),
     ([("seed", -1)], DomainError, r"seed must be in \[0, 2147483647\]; got -1"),
     ([("sampling", "plain"), ("pd", 1e-7), ("n_paths", 1000)], DomainError,
-     r"inputs.n_paths must be large enough to see a default \(or use sampling conditional\); "
+     r"lgd_inputs.n_paths must be large enough to see a default \(or use sampling conditional\); "
      r"got 1000"),
     ([("sampling", "lhs")], InputTypeError,
      r"sampling must be one of conditional \| plain \| sobol"),
 ])
 def test_error_paths(block, exc, msg):
     with pytest.raises(exc, match=msg):
-        lgd_mc.simulate_lgd(block)
+        lgd_mc.simulate_lgd(_with(FACTS, **dict(block)))
 
 
 def test_sample_inputs_and_fields_table():
@@ -141,7 +146,7 @@ def test_sample_inputs_and_fields_table():
     for f in ("ead", "pd", "asset_corr", "horizon_years", "gpu_value", "gpu_vol", "gpu_corr_calm",
               "gpu_corr_stress", "btc_value", "btc_vol", "btc_corr_calm", "btc_corr_stress",
               "gpu_btc_corr_calm", "gpu_btc_corr_stress", "p_stress", "copula", "nu",
-              "gpu_haircut", "gpu_liquidation_cost", "workout_years", "discount_rate",
+              "gpu_haircut", "gpu_liquidation_cost", "workout_years", "workout_discount_rate",
               "n_paths", "seed"):
         assert f in names
 
@@ -199,7 +204,7 @@ def test_rent_linked_gpu_value_without_cash_cost_is_the_lognormal_model():
     from pymodel import residual
     per_gpu = float(residual.economic_value_path(1.0, 2.4, 0.85, 0.0, 0.3, 0.12)[0])
     a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu))
-    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpu_units=2000.0, rent0=2.4,
+    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpus=2000, rent0=2.4,
                                   cash_cost=0.0))
     for k in ("expected_lgd", "downturn_lgd", "loss_q999"):
         assert b[k] == pytest.approx(a[k], rel=1e-10)
@@ -211,22 +216,25 @@ def test_rent_linked_value_has_operating_leverage():
     from pymodel import residual
     per_gpu = float(residual.economic_value_path(1.0, 2.4, 0.85, 0.8, 0.3, 0.12)[0])
     a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu))
-    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpu_units=2000.0, rent0=2.4,
+    b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpus=2000, rent0=2.4,
                                   cash_cost=0.8, step_years="0.5", step_downs="0.1"))
     assert b["downturn_lgd"] > a["downturn_lgd"] + 0.05
 
 
 @pytest.mark.parametrize("block, exc, msg", [
-    ([("gpu_value_model", "rent"), ("gpu_units", 10.0), ("cash_cost", 0.5)], InputError,
-     r"inputs.rent0 \(needed when gpu_value_model is rent\) is required"),
-    ([("gpu_value_model", "rent"), ("rent0", 2.0), ("cash_cost", 0.5)], DomainError,
-     r"inputs.gpu_units must be > 0 when gpu_value_model is rent; got 0"),
-    ([("gpu_value_model", "rent"), ("gpu_units", 10.0), ("rent0", 2.0), ("cash_cost", 0.5),
+    ([("gpu_value_model", "rent"), ("gpus", 10.0), ("cash_cost", 0.5)], InputError,
+     r"^lgd_inputs: 'rent0' is required when gpu_value_model is rent "
+     r"\(currency per GPU-hour\)$"),
+    ([("gpu_value_model", "rent"), ("rent0", 2.0), ("cash_cost", 0.5)], InputError,
+     r"^lgd_inputs: 'gpus' is required when gpu_value_model is rent \(GPUs\)$"),
+    ([("gpu_value_model", "rent"), ("gpus", 0), ("rent0", 2.0), ("cash_cost", 0.5)],
+     DomainError, r"^gpus must be >= 1; got 0$"),
+    ([("gpu_value_model", "rent"), ("gpus", 10.0), ("rent0", 2.0), ("cash_cost", 0.5),
       ("step_years", "0.5; 1"), ("step_downs", "0.1")], InputTypeError,
-     r"inputs.step_downs must have the same length as step_years \(2\); got 1"),
+     r"lgd_inputs.step_downs must have the same length as step_years \(2\); got 1"),
     ([("gpu_value_model", "dcf")], InputTypeError,
      r"gpu_value_model must be one of lognormal \| rent"),
 ])
 def test_rent_model_errors(block, exc, msg):
     with pytest.raises(exc, match=msg):
-        lgd_mc.simulate_lgd(block)
+        lgd_mc.simulate_lgd(_with(FACTS[:2], **dict(block)))

@@ -59,7 +59,7 @@ def test_filters(ev):
     h = market.load_market_evidence("H100", ["spot", "1-year contract"])
     assert set(h["sku"]) == {"H100 SXM"} and set(h["basis"]) == {"spot", "1-year contract"}
     assert market.load_market_evidence(estimates=False)["estimate"].sum() == 0
-    seg = market.load_market_evidence(segment="hyperscaler")
+    seg = market.load_market_evidence(market_segment="hyperscaler")
     assert set(seg["segment"]) == {"hyperscaler"}
     with pytest.raises(InputTypeError, match="basis must be one of"):
         market.load_market_evidence(basis="weekly")
@@ -71,7 +71,8 @@ def test_market_series_is_one_basis_in_date_order_without_hyperscalers(ev):
     s = market.market_series("H100 SXM", "on-demand", evidence=ev)
     assert s["date"].is_monotonic_increasing and len(s) >= 10
     assert "hyperscaler" not in set(s["segment"])
-    hs = market.market_series("H100 SXM", "on-demand", segment="hyperscaler", evidence=ev)
+    hs = market.market_series("H100 SXM", "on-demand", market_segment="hyperscaler",
+                              evidence=ev)
     assert set(hs["segment"]) == {"hyperscaler"}
     with pytest.raises(InputTypeError, match="basis"):
         market.market_series("H100", "cheap")

@@ -252,16 +252,16 @@ def test_book_value():
     assert book_value(30000, 0, 6, salvage=900) == 30000.0
     assert book_value(30000, 6, 6, salvage=900) == 900.0
     assert book_value(30000, [0, 1.5, 12], 6).tolist() == [30000.0, 22500.0, 0.0]
-    with pytest.raises(DomainError, match=r"salvage must be <= cost \(30000\); got 40000"):
+    with pytest.raises(DomainError, match=r"salvage must be <= gpu_cost \(30000\); got 40000"):
         book_value(30000, 1, 6, salvage=40000)
-    with pytest.raises(DomainError, match=r"life_years must be > 0; got 0"):
+    with pytest.raises(DomainError, match=r"book_life_years must be > 0; got 0"):
         book_value(30000, 1, 0)
     with pytest.raises(DomainError, match=r"age_years must be >= 0; got -1"):
         book_value(30000, -1, 6)
 
 
 def test_value_curve_table():
-    df = value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, horizon_years=3, periods_per_year=2,
+    df = value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, curve_years=3, points_per_year=2,
                      age_years=1.0, salvage=900.0, step_years=[1.0], step_downs=[0.15])
     assert tuple(df.columns) == CURVE_COLUMNS
     assert df["year"].tolist() == [0, 0.5, 1, 1.5, 2, 2.5, 3]
@@ -274,7 +274,7 @@ def test_value_curve_table():
     assert df["economic/book"].to_numpy() == pytest.approx(df["economic value"]
                                                            / df["book value"])
     assert df["market rent"].iloc[2] == pytest.approx(2.5 * 0.7 * 0.85)
-    nan_ratio = value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, horizon_years=8)
+    nan_ratio = value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, curve_years=8)
     assert np.isnan(nan_ratio["economic/book"].iloc[-1])   # book value 0: ratio undefined
 
 
@@ -308,11 +308,11 @@ def test_bad_inputs_name_argument_bound_value():
 
 
 def test_curve_and_periodic_limits():
-    with pytest.raises(InputTypeError, match=r"horizon_years x periods_per_year must have at "
+    with pytest.raises(InputTypeError, match=r"curve_years x points_per_year must have at "
                                              r"most 1000 values; got 1201"):
-        value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, horizon_years=100, periods_per_year=12)
-    with pytest.raises(DomainError, match=r"periods_per_year must be in \[1, 12\]; got 13"):
-        value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, periods_per_year=13)
+        value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, curve_years=100, points_per_year=12)
+    with pytest.raises(DomainError, match=r"points_per_year must be in \[1, 12\]; got 13"):
+        value_curve(30000, 2.5, 0.85, 0.5, 0.3, 0.1, points_per_year=13)
     with pytest.raises(InputTypeError, match=r"periods_per_year must be a whole number; "
                                              r"got 2\.5"):
         income_value_periodic(2.5, 0.85, 0.5, 0.3, 0.1, periods_per_year=2.5)

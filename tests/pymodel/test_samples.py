@@ -36,6 +36,6 @@ def test_sample_report_matches_the_model():
 
 
 def test_sample_overrides_are_validated():
-    assert len(sample_report(horizon_years=2, periods_per_year=4)["curve"]) == 9
+    assert len(sample_report(curve_years=2, points_per_year=4)["curve"]) == 9
     with pytest.raises(DomainError, match=r"deflation must be in \(-1, 1\); got 1\.5"):
         sample_report(deflation=1.5)

@@ -16,7 +16,7 @@ import pymodel
 from addin.packaging import lite
 from workbook import cli
 from addin.registry import REGISTRY
-from pymodel.defaults import PARAMS
+from pymodel.schema import SCHEMA as PARAMS
 from pymodel.fields import FieldSet
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]

@@ -192,9 +192,15 @@ def test_vba_string_escapes_quotes():
 
 def test_optional_and_range_arguments_in_generated_vba():
     """A declared function with required, optional and range arguments (then removed)."""
-    @udf(category=CATEGORIES[0], kinds={"v": "vector", "deal": "pairs"},
-         docs={"x": "A number (decimal).", "v": "A column of numbers (years).",
-               "deal": "Field/value rows.", "n": "A count (periods)."}, defaults={"n": 2})
+    from pymodel.schema import Param
+    params = {"x": Param("x", "decimal", "A number"),
+              "v": Param("v", "years", "A column of numbers", kind="list", default=(),
+                         source="D"),
+              "deal": Param("deal", "", "Field/value rows", kind="block", default=None,
+                            empty="none"),
+              "n": Param("n", "periods", "A count", kind="int", default=2, source="D")}
+
+    @udf(category=CATEGORIES[0], params=params)
     def TEST_META_FN(x, v, deal=None, n=None):
         """Test function (units: none)."""
         return x
