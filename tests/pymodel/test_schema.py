@@ -26,7 +26,9 @@ NOT_MODEL_ARGUMENTS = {
     ("pymodel.samples", "sample_report"),
     # kernels: clean arrays from a caller that validated (documented as such)
     ("pymodel.dscr.cashflows", "*"), ("pymodel.bivariate", "phi2_scalar"),
-    ("pymodel.residual", "require_finite"),
+    ("pymodel.residual", "require_finite"), ("pymodel.implied", "brent_vectorised"),
+    # a reader of a data file (its argument is the raw table)
+    ("pymodel.market", "validate_market_evidence"),
 }
 #: Arguments that are switches of a function, not quantities (documented in its docstring).
 SWITCHES = {"flat", "collateral", "name", "kind", "inputs", "ordered"}

@@ -36,6 +36,7 @@ UNIT_FORMATS: dict[str, str | None] = {
     "years": YEARS, "years from close": YEARS,
     "GPUs": COUNT, "GPUs a day": COUNT, "BTC": COUNT, "paths": COUNT, "business days": COUNT,
     "count": "0", "integer": "0", "degrees of freedom": "0", "periods per year": "0",
+    "payments per year": "0",
     "TRUE/FALSE": None, "-": None,
 }
 

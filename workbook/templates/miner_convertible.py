@@ -58,9 +58,9 @@ DEAL = Inputs(
         Input("debt_rate", "=notes_coupon", "nominal annual decimal", "coupon of the notes"),
         Input("debt_years", "=notes_years", "years", "years to the notes' maturity or put"),
         Input("amortization", "bullet", "-", "convertible notes pay coupons only"),
-        Input("balloon", 0.0, "decimal of debt", "none beyond the bullet: the principal is due "
-              "at maturity"),
-        Input("periods_per_year", 1, "periods per year", "annual view"),
+        Input("balloon_share", 0.0, "decimal of debt", "none beyond the bullet: the principal is "
+              "due at maturity"),
+        Input("payments_per_year", 1, "payments per year", "annual view"),
         Input("gpu_cost", 27000.0, "currency per GPU", "purchase invoices"),
         Input("age_years", 0.5, "years", "GPUs six months old at close"),
         Input("book_life_years", 6.0, "years", "straight-line depreciation life"),
@@ -169,7 +169,7 @@ MC_FIELDS = [
     ("gpu_haircut", "=gpu_haircut", "decimal", None),
     ("btc_haircut", "=btc_haircut", "decimal", None),
     ("workout_years", "=workout_years", "years", None),
-    ("discount_rate", "=deal_discount_rate", "annual effective decimal", None),
+    ("workout_discount_rate", "=deal_discount_rate", "annual effective decimal", None),
     ("n_paths", "=mc_paths", "paths", None),
     ("seed", "=mc_seed", "integer", None),
 ]

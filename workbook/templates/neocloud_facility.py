@@ -71,8 +71,8 @@ DEAL = Inputs(
         Input("debt_years", 4.0, "years", "tenor (term sheet)"),
         Input("amortization", "annuity", "-", "annuity | linear | bullet | sculpted (term "
               "sheet)"),
-        Input("balloon", 0.20, "decimal of debt", "balloon at maturity (term sheet)"),
-        Input("periods_per_year", 4, "periods per year", "quarterly payments (term sheet)"),
+        Input("balloon_share", 0.20, "decimal of debt", "balloon at maturity (term sheet)"),
+        Input("payments_per_year", 4, "payments per year", "quarterly payments (term sheet)"),
         Input("gpu_cost", _fleet_avg("cost"), "currency per GPU", "fleet-weighted purchase "
               "price"),
         Input("age_years", 0.0, "years", "GPUs new at close"),
@@ -314,9 +314,9 @@ CHECKS = [
     Check("B200 economic value <= book value at the horizon (base case)",
           "=b200_econ_end<=b200_book_end"),
     Check("Balances end at the balloon: closing balance of the last period = balloon x debt",
-          "=ABS(tab_closing-deal_balloon*deal_debt)<=0.000001*deal_debt"),
+          "=ABS(tab_closing-deal_balloon_share*deal_debt)<=0.000001*deal_debt"),
     Check("Principal repaid over the loan = debt less balloon",
-          "=ABS(SUM(tab_principal)-deal_debt*(1-deal_balloon))<=0.000001*deal_debt"),
+          "=ABS(SUM(tab_principal)-deal_debt*(1-deal_balloon_share))<=0.000001*deal_debt"),
     Check("DSCR_MIN equals the minimum of the DSCR column",
           "=ABS(min_dscr-MIN(tab_dscr))<=0.000000001"),
     Check("Deflated DSCR never above the flat-rent DSCR",
