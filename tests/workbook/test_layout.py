@@ -127,7 +127,7 @@ def _tiny(**over) -> Template:
         Input("debt", 5e6, "currency", "test"),
         Input("debt_rate", 0.1, "nominal annual decimal", "test"),
         Input("debt_years", over.get("years", 3.0), "years", "test"),
-        Input("periods_per_year", 1, "periods per year", "test"),
+        Input("payments_per_year", 1, "payments per year", "test"),
     ])
     sheets = [
         Sheet("Inputs", "Tiny: inputs", [deal]),
