@@ -8,9 +8,11 @@ Pure numpy/scipy/pandas code (never xlwings). Conventions (binding everywhere):
 * rents and cash costs are in currency per GPU-hour; values per GPU;
 * discount rates are annual effective; debt rates are nominal annual.
 
-Sub-modules: :mod:`pymodel.errors` (the error catalogue), :mod:`pymodel.defaults` (parameter
-defaults, units, domains and sources), :mod:`pymodel.validation` (checks at the public boundary),
-:mod:`pymodel.fields` (field/value input tables), and one module per model family.
+Sub-modules: :mod:`pymodel.errors` (the error catalogue), :mod:`pymodel.schema` (the one
+parameter schema: every quantity's name, meaning, unit, domain, default or required, and source,
+declared by the module whose maths uses it), :mod:`pymodel.validation` (checks at the public
+boundary), :mod:`pymodel.fields` (field/value input tables), :mod:`pymodel.breakeven` (the one
+breakeven solver), and one module or package per model family.
 """
 
 __version__ = "0.1.0"

@@ -12,7 +12,7 @@ evidence dated on or before the origin.
 Methods (median forecasts F; :data:`METHODS`):
 
 ``model``
-    The model's rent path with the shipped default deflation g (:data:`pymodel.defaults`):
+    The model's rent path with the shipped default deflation g (the schema's ``deflation``):
     F = R_i (1-g)^h for rents; for values F = P_i V(h)/V(0), the observed price moved by the
     income-value path of :func:`pymodel.residual.economic_value_path` (rent at the origin,
     utilisation, cash cost, discount rate and salvage as below).

@@ -1,7 +1,7 @@
 """Checks at the public boundary of :mod:`pymodel`.
 
-Domains are declared once as :class:`Interval` objects (see :mod:`pymodel.defaults`) and reused
-for validation, documentation and tests. Public functions call :func:`check` (scalars or arrays,
+Domains are :class:`Interval` objects, declared once per parameter in the schema
+(:mod:`pymodel.schema`) and reused for validation, documentation and tests. Public functions call :func:`check` (scalars or arrays,
 vectorised) before handing clean float arrays to private kernels.
 """
 
