@@ -238,3 +238,29 @@ def test_rent_linked_value_has_operating_leverage():
 def test_rent_model_errors(block, exc, msg):
     with pytest.raises(exc, match=msg):
         lgd_mc.simulate_lgd(_with(FACTS[:2], **dict(block)))
+
+
+def test_renamed_fields_are_still_read_with_a_note():
+    """gpu_units is now gpus and discount_rate (of the workout) workout_discount_rate; the old
+    names are read for one release, with a DeprecationWarning and a row in the field list."""
+    new = _with(RENT, gpu_value_model="rent", gpus=2000, rent0=2.4, cash_cost=0.5,
+                workout_discount_rate=0.08)
+    old = _with(RENT, gpu_value_model="rent", gpu_units=2000.0, rent0=2.4, cash_cost=0.5,
+                discount_rate=0.08)
+    with pytest.warns(DeprecationWarning) as rec:
+        assert lgd_mc.simulate_lgd(old) == lgd_mc.simulate_lgd(new)
+    said = " ".join(str(w.message) for w in rec)
+    assert "'gpu_units' is renamed 'gpus'" in said
+    assert "'discount_rate' is renamed 'workout_discount_rate'" in said
+    rows = {r[0]: r for r in lgd_mc.FIELDS.table()[1:]}
+    assert rows["discount_rate"][1] == "renamed"
+    assert "'workout_discount_rate'" in rows["discount_rate"][3]
+
+
+def test_ead_pd_and_the_collateral_are_required():
+    with pytest.raises(InputError, match=r"^lgd_inputs: 'ead' is required \(currency\); also "
+                                         r"missing: 'pd', 'gpu_value'$"):
+        lgd_mc.simulate_lgd([("btc_value", 10.0)])
+    with pytest.raises(DomainError, match=r"^ead must be > 0 \(the LGD is a share of EAD\); "
+                                          r"got 0$"):
+        lgd_mc.simulate_lgd(_with(FACTS, ead=0.0))
