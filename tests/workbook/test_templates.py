@@ -339,9 +339,18 @@ def test_number_of_formulas_is_reported(recalculated):
 @pytest.mark.parametrize("name", ["neocloud_facility.xlsx", "miner_convertible.xlsx"])
 def test_deal_block_gives_every_deal_field(recalculated, name):
     """No field is left to a default silently: the block lists every field DSCR_TABLE reads."""
-    renamed = getattr(dscr.DEAL_FIELDS, "renamed", {})  # old name -> new, for one release
-    fields = [renamed.get(f, f) for f, _ in _deal_pairs(_values(recalculated[name].out))]
-    assert fields == dscr.DEAL_FIELDS.names()
+    fields = [f for f, _ in _deal_pairs(_values(recalculated[name].out))]
+    assert fields == dscr.DEAL_FIELDS.names()  # current names, not the renamed old ones
+
+
+@pytest.mark.parametrize("module", ["neocloud_facility", "miner_convertible"])
+def test_deal_block_units_are_the_schema_units(module):
+    """The unit shown next to each deal field is the unit the model declares for it."""
+    import importlib
+    deal = importlib.import_module(f"workbook.templates.{module}").DEAL
+    declared = {f.name: f.unit for f in dscr.DEAL_FIELDS}
+    for row in deal.rows:
+        assert (row.unit if row.unit != "-" else "") == declared[row.name], row.name
 
 
 @pytest.mark.parametrize("name", NAMES)

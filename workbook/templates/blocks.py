@@ -33,7 +33,7 @@ UNIT_FORMATS: dict[str, str | None] = {
     "decimal per sqrt(year)": PCT, "annual effective decimal": PCT,
     "decimal per year": PCT2, "nominal annual decimal": PCT2,
     "x": TIMES,
-    "years": YEARS, "years from close": YEARS,
+    "years": YEARS, "years from close": YEARS, "years from the valuation date": YEARS,
     "GPUs": COUNT, "GPUs a day": COUNT, "BTC": COUNT, "paths": COUNT, "business days": COUNT,
     "count": "0", "integer": "0", "degrees of freedom": "0", "periods per year": "0",
     "payments per year": "0",

@@ -49,10 +49,10 @@ DEAL = Inputs(
         Input("tax_rate", 0.21, "decimal", "US federal corporate rate"),
         Input("tenant_pd", 0.005, "decimal per year", "hosting tenant PD (hyperscaler-backed, "
               "A-)"),
-        Input("tenant_default_year", None, "years", "none: no tenant-default stress in the base "
-              "case"),
-        Input("step_years", None, "years from close", "none: no generation step-down beyond "
-              "the deflation rate"),
+        Input("tenant_default_year", None, "years from close", "none: no tenant-default stress "
+              "in the base case"),
+        Input("step_years", None, "years from the valuation date", "none: no generation "
+              "step-down beyond the deflation rate"),
         Input("step_downs", None, "decimal", "none (see step_years)"),
         Input("debt", "=notes_principal", "currency", "convertible notes outstanding"),
         Input("debt_rate", "=notes_coupon", "nominal annual decimal", "coupon of the notes"),

@@ -59,10 +59,10 @@ DEAL = Inputs(
         Input("tax_rate", 0.21, "decimal", "US federal corporate rate"),
         Input("tenant_pd", "=(ig_share*ig_tenant_pd+subig_share*subig_tenant_pd)/(ig_share+"
               "subig_share)", "decimal per year", "share-weighted tenant default probability"),
-        Input("tenant_default_year", None, "years", "none: no tenant-default stress in the base "
-              "case (type a year to test one)"),
-        Input("step_years", 2.0, "years from close", "next NVIDIA generation in volume (Rubin, "
-              "catalogue volume date)"),
+        Input("tenant_default_year", None, "years from close", "none: no tenant-default stress "
+              "in the base case (type a year to test one)"),
+        Input("step_years", 2.0, "years from the valuation date", "next NVIDIA generation in "
+              "volume (Rubin, catalogue volume date)"),
         Input("step_downs", 0.10, "decimal", "rent markdown when it ships (throughput parity "
               "with premium)"),
         Input("debt", 35_000_000.0, "currency", "facility commitment, assumed fully drawn at "
