@@ -42,9 +42,9 @@ import numpy as np
 from pymodel.errors import ComputeCreditError, InputError
 from pymodel.schema import SCHEMA, Param
 
-from .cells import CONVERTERS, RANGE_KINDS
+from .cells import CONVERTERS, MAX_CELLS, RANGE_KINDS, _as_2d, is_blank
 
-__all__ = ["udf", "UdfSpec", "ArgSpec", "REGISTRY", "shape_result", "call_safely",
+__all__ = ["udf", "UdfSpec", "ArgSpec", "REGISTRY", "shape_result", "call_safely", "tape_by_rows",
            "apply_xlwings", "is_cell_reference", "CATEGORIES"]
 
 log = logging.getLogger("computecredit")
@@ -157,20 +157,134 @@ def shape_result(name: str, result: Any) -> Any:
     return _finite_cell(result)
 
 
-def call_safely(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Run ``fn`` and return a shaped result or a clean error text (never raises)."""
+def _call(name: str, fn: Callable[..., Any]) -> tuple[Any, BaseException | None]:
+    """Run ``fn``: (shaped result, None), or (clean error text, the exception). Never raises."""
     try:
         with np.errstate(all="ignore"):
-            return shape_result(name, fn(*args, **kwargs))
+            return shape_result(name, fn()), None
     except ComputeCreditError as exc:
-        return exc.excel_text()
-    except RecursionError:
-        return f"#NUM! {name}: the inputs are too large to evaluate"
-    except MemoryError:
-        return f"#NUM! {name}: the inputs are too large to evaluate (out of memory)"
+        return exc.excel_text(), exc
+    except RecursionError as exc:
+        return f"#NUM! {name}: the inputs are too large to evaluate", exc
+    except MemoryError as exc:
+        return f"#NUM! {name}: the inputs are too large to evaluate (out of memory)", exc
     except Exception as exc:  # never a traceback in a cell
         log.exception("internal error in %s", name)
-        return f"#VALUE! {name}: internal error ({type(exc).__name__}); please report it"
+        return f"#VALUE! {name}: internal error ({type(exc).__name__}); please report it", exc
+
+
+def call_safely(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``fn`` and return a shaped result or a clean error text (never raises)."""
+    return _call(name, lambda: fn(*args, **kwargs))[0]
+
+
+# ------------------------------------------------------------------------- loan tapes
+#: The cell kind of an argument that takes one value per row of a loan tape (a column, computed
+#: row by row by the model).
+TAPE_KIND = "number_or_vector"
+
+
+class _NotRowwise(Exception):
+    """A part of the tape did not give one result row per input row."""
+
+
+def _tape_column(x: Any) -> list[Any] | None:
+    """The cells of a single row or column range of more than one cell, else None."""
+    rows = _as_2d(x)
+    if not rows or (len(rows) == 1 and len(rows[0]) <= 1):
+        return None
+    if len(rows) > 1 and any(len(r) != 1 for r in rows):
+        return None
+    return [r[0] for r in rows] if len(rows) > 1 else list(rows[0])
+
+
+def _tape_columns(spec: UdfSpec, values: dict[str, Any]) -> dict[str, list[Any]] | None:
+    """The tape arguments given as columns of one common length (trailing rows that are empty
+    in every column dropped), or None when this is not a tape call."""
+    cols = {a.name: c for a in spec.args if a.kind == TAPE_KIND
+            and (c := _tape_column(values[a.name])) is not None}
+    if not cols or len({len(c) for c in cols.values()}) != 1:
+        return None
+    n = len(next(iter(cols.values())))
+    while n > 1 and all(is_blank(c[n - 1]) for c in cols.values()):
+        n -= 1
+    return {k: c[:n] for k, c in cols.items()}
+
+
+def _about_a_row(exc: BaseException, cols: dict[str, list[Any]]) -> bool:
+    """Whether an error can come from single rows: one naming a tape argument (``rent0``,
+    ``rent0[7]``), or one naming no argument (no convergence, internal). An error about another
+    argument (a bad scalar) concerns the whole call."""
+    name = getattr(exc, "name", None)
+    if not isinstance(name, str):
+        return True
+    return re.split(r"[\[:]", name, maxsplit=1)[0].strip() in cols
+
+
+def _row_label(text: str, exc: BaseException, cols: dict[str, list[Any]], i: int) -> str:
+    """``#NUM! pd must be ...`` of row i becomes ``#NUM! pd[i+1] must be ...``, as a message
+    about one cell of a column reads."""
+    name = getattr(exc, "name", None)
+    if isinstance(name, str) and name in cols:
+        tag, _, rest = text.partition(" ")
+        if rest.startswith(name + " "):
+            return f"{tag} {name}[{i + 1}]{rest[len(name):]}"
+    return text
+
+
+def _result_rows(result: Any, n: int) -> list[list[Any]]:
+    if not isinstance(result, list):
+        rows = [[result]]
+    else:
+        rows = result
+    if len(rows) != n or not all(isinstance(r, list) for r in rows):
+        raise _NotRowwise
+    return rows
+
+
+def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException
+                 ) -> list[list[Any]] | None:
+    """The result of a tape call that failed, computed row by row: a bad row is that row's
+    error text, every other row is computed. None when the call is not a tape call, the error
+    concerns the whole call, or the function does not compute row by row.
+
+    Halves of the tape are computed in one model call each and only a failing half is split
+    again, so k bad rows among n cost about 2 k log2(n) model calls, not n.
+    """
+    cols = _tape_columns(spec, values)
+    if cols is None or not _about_a_row(exc, cols):
+        return None
+    n = len(next(iter(cols.values())))
+    if n > MAX_CELLS:  # the size guard's own error concerns the whole call
+        return None
+
+    def solve(lo: int, hi: int, known: tuple[Any, BaseException | None] | None = None
+              ) -> list[list[Any]]:
+        if known is None and hi - lo > 1 and any(is_blank(v) for c in cols.values()
+                                                 for v in c[lo:hi]):
+            # an empty cell is resolved in its own row (a column call would drop a trailing
+            # one and broadcast what is left)
+            mid = (lo + hi) // 2
+            return solve(lo, mid) + solve(mid, hi)
+        if known is None:
+            part = dict(values)
+            for k, c in cols.items():
+                part[k] = [[v] for v in c[lo:hi]] if hi - lo > 1 else c[lo]
+            known = _call(spec.name, lambda: spec.body(**convert_args(spec, part)))
+        result, err = known
+        if err is None:
+            return _result_rows(result, hi - lo)
+        if hi - lo == 1:
+            return [[_row_label(result, err, cols, lo)]]
+        mid = (lo + hi) // 2
+        return solve(lo, mid) + solve(mid, hi)
+
+    try:
+        rows = solve(0, n)
+    except _NotRowwise:
+        return None
+    width = max(len(r) for r in rows)
+    return [r if len(r) == width else r * width for r in rows]
 
 
 def convert_args(spec: UdfSpec, values: dict[str, Any]) -> dict[str, Any]:
@@ -249,11 +363,19 @@ def udf(*, category: str, kinds: dict[str, str] | None = None, volatile: bool = 
 
         @functools.wraps(body)
         def wrapper(*a: Any, **k: Any) -> Any:
+            given: dict[str, Any] = {}
+
             def run() -> Any:
                 bound = sig.bind(*a, **k)
                 bound.apply_defaults()
+                given.update(bound.arguments)
                 return body(**convert_args(spec, bound.arguments))
-            return call_safely(name, run)  # never raises: errors become cell text
+            result, exc = _call(name, run)  # never raises: errors become cell text
+            if exc is not None and given:
+                by_rows = tape_by_rows(spec, given, exc)
+                if by_rows is not None:
+                    return by_rows
+            return result
 
         spec.func = wrapper
         old = REGISTRY.get(name)

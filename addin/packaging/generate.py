@@ -185,7 +185,9 @@ def functions_md() -> str:
            "Errors: in Excel a bad input shows a real error value (`#VALUE!` wrong type or "
            "shape, `#NUM!` outside the domain or no convergence, `#N/A` not available), so "
            "`ISERROR`, `IFERROR` and `IFNA` work, and `=CC_WHY(cell)` returns the message, "
-           "which names the argument, the bound and the value. Called from Python or xlwings Lite, the functions return the message as text starting "
+           "which names the argument, the bound and the value. In a call over columns (a loan "
+           "tape) a bad row is that row's error, naming the row (`pd[7] must be ...`), and "
+           "every other row is computed. Called from Python or xlwings Lite, the functions return the message as text starting "
            "with the error tag (`#NUM! deflation must be ...`).", "", "## Contents", ""]
     extra = {c: [name for name, _, cat, _ in vba.VBA_ONLY_FUNCTIONS if cat == c] for c in cats}
     for c in cats:

@@ -116,7 +116,7 @@ def test_firesale_haircut_table():
     (lambda: x.IRB_K(None, 0.45), "#VALUE! pd is required; got an empty cell"),
     (lambda: x.IRB_K([[0.01], [0.02]], [[0.4], [0.3], [0.2]]),
      "#VALUE! lgd must have the same length as pd (2); got 3"),
-    (lambda: x.IRB_K([[0.01], ["x"]], 0.4), "#VALUE! pd[2] must be a number; got text 'x'"),
+    (lambda: x.IRB_K([[0.01], ["x"]], 0.4)[1][0], "#VALUE! pd[2] must be a number; got text 'x'"),
     (lambda: x.BASEL_CORR(0.01, "bank"),
      "#VALUE! segment must be one of corporate | mortgage | qrre | other_retail; got text 'bank'"),
     (lambda: x.BASEL_CORR(0.01, None, -3), "#NUM! sales_eur_m must be > 0; got -3"),

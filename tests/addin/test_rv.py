@@ -143,9 +143,10 @@ def test_rent_deflation_fit_accepts_serials_and_datetimes():
      "#VALUE! rent0 must be a single row or column; got a 2x2 range"),
     (lambda: x.GPU_BOOK_VALUE([[30000.0], [25000.0]], 2.0, 6.0),
      "#VALUE! gpu_cost must be a number; got a 2x1 range"),
-    (lambda: x.GPU_RENT(2.5, [[1.0], ["abc"]], 0.3),
+    # a tape: the bad row is that row's error (the other rows are computed)
+    (lambda: x.GPU_RENT(2.5, [[1.0], ["abc"]], 0.3)[1][0],
      "#VALUE! t_years[2] must be a number; got text 'abc'"),
-    (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3), "#NUM! t_years[2] must be >= 0; got -1"),
+    (lambda: x.GPU_RENT(2.5, [[1.0], [-1.0]], 0.3)[1][0], "#NUM! t_years[2] must be >= 0; got -1"),
     (lambda: x.GPU_RENT(2.5, 1.0, 0.3, [[1.0], [2.0]], [[0.1]]),
      "#VALUE! step_downs must have the same length as step_years (2); got 1"),
     (lambda: x.GPU_RENT(2.5, 1.0, 1.0), "#NUM! deflation must be in (-1, 1); got 1"),
@@ -216,5 +217,7 @@ def test_gpu_rv_over_a_tape_is_one_column_equal_to_row_by_row_calls():
         assert v == pytest.approx(x.GPU_RV(r, 0.85, c, g, 0.10, 500.0), rel=1e-12)
     assert x.GPU_RV(rents, 0.85, [[0.45], [0.40]], 0.3, 0.1) == (
         "#VALUE! cash_cost must have the same length as rent0 (3); got 2")
-    assert x.GPU_RV(rents, 0.85, 0.45, [[0.3], [1.5], [0.2]], 0.1) == (
-        "#NUM! deflation[2] must be in (-1, 1); got 1.5")
+    per_row = x.GPU_RV(rents, 0.85, 0.45, [[0.3], [1.5], [0.2]], 0.1)
+    assert per_row[1] == ["#NUM! deflation[2] must be in (-1, 1); got 1.5"]
+    assert per_row[0][0] == pytest.approx(x.GPU_RV(2.4, 0.85, 0.45, 0.3, 0.1), rel=1e-12)
+    assert per_row[2][0] == pytest.approx(x.GPU_RV(3.1, 0.85, 0.45, 0.2, 0.1), rel=1e-12)
