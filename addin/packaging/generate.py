@@ -219,7 +219,8 @@ def functions_md() -> str:
             if cat != c:
                 continue
             out += ["", f"### {name}", "", f"`{name}({', '.join(a for a, _ in args)})`", "",
-                    _md(doc) + " Part of the add-in itself (VBA), not of the Python functions.",
+                    _md(doc) + " Part of the add-in itself (VBA; `computecredit recalc` evaluates "
+                    "it too), not of the Python functions.",
                     "", "| Argument | Required | Accepts | Unit | Default (empty cell) | Help |",
                     "|---|---|---|---|---|---|"]
             out += [f"| `{a}` | yes | cell reference |  |  | {_md(h)} |" for a, h in args]

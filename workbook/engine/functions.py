@@ -17,7 +17,7 @@ from pymodel.errors import excel_error_code
 from .formulatext import SKIPPED_FUNCTION
 from .sheetxml import ErrorValue
 
-__all__ = ["engine", "our_names", "plain", "error_token", "SKIPPED"]
+__all__ = ["engine", "our_names", "plain", "error_token", "SKIPPED", "WHY"]
 
 #: Error codes the engine represents as its own error values (others become #VALUE!).
 ENGINE_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NUM!", "#NAME?", "#N/A")
@@ -34,6 +34,9 @@ class _Skipped:
 
 SKIPPED = _Skipped()
 _STATE: dict[str, Any] = {}
+#: The add-in's reason function: VBA in Excel (it keeps each error's message); here the engine's
+#: error value carries the message itself.
+WHY = "CC_WHY"
 
 
 def our_names() -> dict[str, str]:
@@ -42,6 +45,7 @@ def our_names() -> dict[str, str]:
         from addin import udfs  # noqa: F401  (registers every Excel function)
         from addin.registry import REGISTRY
         _STATE["ours"] = {name.upper(): name for name in REGISTRY}
+        _STATE["ours"][WHY] = WHY
     return _STATE["ours"]
 
 
@@ -56,6 +60,7 @@ def engine() -> tuple[Any, dict[str, Any]]:
         for name, spec in REGISTRY.items():
             functions[name.upper()] = _engine_function(spec.name, spec.func)
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
+        functions[WHY] = functions["_XLDUDF_" + WHY] = _why_function()
         functions[SKIPPED_FUNCTION] = _skipped_function()
         _STATE["registered"] = True
     return formulas, functions
@@ -72,12 +77,47 @@ def _skipped_function() -> Callable[..., Any]:
     return skipped
 
 
+def _why_function() -> Callable[..., Any]:
+    """``CC_WHY(cell)``: the message of the error in the cell (its first cell for a range),
+    empty text when it holds no error, as the add-in's VBA function answers in Excel."""
+    import numpy as np
+    from formulas.functions import wrap_func
+    from formulas.tokens.operand import XlError
+
+    def why(cell: Any = None) -> Any:
+        v = cell
+        if isinstance(v, np.ndarray):
+            v = v.ravel()[0] if v.size else None
+        if isinstance(v, XlError):
+            text = getattr(v, "message", "") or (
+                f"{v} no reason recorded: the error does not come from a ComputeCredit function")
+        else:
+            text = ""
+        out = np.empty((1, 1), dtype=object)
+        out[0, 0] = text
+        return out
+
+    return wrap_func(why)
+
+
 def _error_class() -> type:
     if "error_class" not in _STATE:
         from formulas.tokens.operand import XlError
 
         class MessageError(XlError):
-            """An engine error value that carries our message (``#NUM! pd must be ...``)."""
+            """An engine error value that carries our message (``#NUM! pd must be ...``).
+
+            Equal to the engine's own error value of the same code (the engine's ``IFNA`` and
+            ``ISNA`` compare with ``==``), hashed as the engine's tokens are (by identity)."""
+
+            def __eq__(self, other: object) -> bool:
+                return self is other or (isinstance(other, XlError)
+                                         and str.__eq__(str(self), str(other)))
+
+            def __ne__(self, other: object) -> bool:
+                return not self.__eq__(other)
+
+            __hash__ = XlError.__hash__
 
         _STATE["error_class"] = MessageError
     return _STATE["error_class"]

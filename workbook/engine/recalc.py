@@ -12,6 +12,10 @@ One file (:func:`recalc_file`): :mod:`.package` checks the package, :mod:`.evalu
 it, :mod:`.report` collects what it found, :mod:`.output` writes the copy, :mod:`.charts` draws
 the charts (``--png``).
 
+Error cells are listed with their reason (the message our functions give, which the engine's
+error value carries, also to dependent cells); ``--errors CSV`` writes all of them, and the
+add-in's ``CC_WHY(cell)`` returns a cell's reason inside the workbook as it does in Excel.
+
 Exit status: 0 all formulas evaluated, no error cell, every check TRUE; 1 some error cell or
 FALSE check (the copy is still written); 2 a file was refused or could not be read.
 """
@@ -80,6 +84,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=0,
                         help="parallel processes (default: one per core, at most one per file)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary, only findings")
+    parser.add_argument("--errors", metavar="CSV",
+                        help="also write every error cell with its reason to CSV (file, "
+                             "sheet, cell, error, reason)")
 
 
 def output_path(path: str, output: str | None, n_files: int) -> str:
@@ -126,4 +133,11 @@ def run(args: argparse.Namespace) -> int:
                 _progress(k, len(files))
     for res in results:
         print_result(res, args.quiet)
+    if args.errors:
+        from .report import write_errors_csv
+        try:
+            write_errors_csv(results, args.errors)
+        except OSError as exc:
+            print(f"recalc: cannot write {args.errors}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_REFUSED
     return max(r.exit_code for r in results)

@@ -3,13 +3,18 @@ how it is printed: a status line, the Summary sheet, error cells and FALSE check
 
 from __future__ import annotations
 
+import csv
+import io
+import os
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from .sheetxml import ErrorValue, cells_of_range, split_coord
 
-__all__ = ["RecalcResult", "build_report", "print_result", "fmt", "EXIT_OK", "EXIT_FINDINGS",
+__all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "fmt", "EXIT_OK",
+           "EXIT_FINDINGS",
            "EXIT_REFUSED", "MAX_LISTED", "CHECKS_SHEET", "SUMMARY_SHEET"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
@@ -109,3 +114,30 @@ def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
         print(f"  CHECK FALSE {sheet}!{cell}: {label}", file=out)
     if len(res.false_checks) > MAX_LISTED:
         print(f"  ... and {len(res.false_checks) - MAX_LISTED} more FALSE checks", file=out)
+
+
+ERRORS_CSV_HEADER = ("file", "sheet", "cell", "error", "reason")
+
+
+def write_errors_csv(results: list[RecalcResult], path: str) -> None:
+    """Every error cell of every file (none left out) with its reason, one row each, written to
+    a temporary file and renamed into place. Raises OSError if it cannot be written."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(ERRORS_CSV_HEADER)
+    for res in results:
+        if res.refused:
+            w.writerow((res.path, "", "", "refused", res.refused))
+        for sheet, cell, code, msg in res.errors:
+            w.writerow((res.path, sheet, cell, code, msg))
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".errors.", suffix=".csv", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(buf.getvalue())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
