@@ -45,7 +45,7 @@ from pymodel.schema import SCHEMA, Param
 from .cells import CONVERTERS, MAX_CELLS, RANGE_KINDS, _as_2d, is_blank
 
 __all__ = ["udf", "UdfSpec", "ArgSpec", "REGISTRY", "shape_result", "call_safely", "tape_by_rows",
-           "apply_xlwings", "is_cell_reference", "CATEGORIES"]
+           "has_empty_rows", "apply_xlwings", "is_cell_reference", "CATEGORIES"]
 
 log = logging.getLogger("computecredit")
 
@@ -200,9 +200,11 @@ def _tape_column(x: Any) -> list[Any] | None:
 
 def _tape_columns(spec: UdfSpec, values: dict[str, Any]) -> dict[str, list[Any]] | None:
     """The tape arguments given as columns of one common length (trailing rows that are empty
-    in every column dropped), or None when this is not a tape call."""
+    in every column dropped), or None when this is not a tape call. A column with no value at
+    all is left out: it stands for an empty argument (its default), not a tape."""
     cols = {a.name: c for a in spec.args if a.kind == TAPE_KIND
-            and (c := _tape_column(values[a.name])) is not None}
+            and (c := _tape_column(values[a.name])) is not None
+            and not all(is_blank(v) for v in c)}
     if not cols or len({len(c) for c in cols.values()}) != 1:
         return None
     n = len(next(iter(cols.values())))
@@ -242,17 +244,26 @@ def _result_rows(result: Any, n: int) -> list[list[Any]]:
     return rows
 
 
-def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException
+def has_empty_rows(spec: UdfSpec, values: dict[str, Any]) -> bool:
+    """Whether a tape call has an empty cell in a row that is not empty in every column."""
+    cols = _tape_columns(spec, values)
+    return bool(cols) and any(is_blank(v) for c in cols.values() for v in c)
+
+
+def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException | None
                  ) -> list[list[Any]] | None:
-    """The result of a tape call that failed, computed row by row: a bad row is that row's
-    error text, every other row is computed. None when the call is not a tape call, the error
-    concerns the whole call, or the function does not compute row by row.
+    """The result of a tape call computed row by row: a bad row is that row's error text, an
+    empty cell is resolved in its row (the default of an optional argument, else that row's
+    error), every other row is computed. Used when the call as a whole failed (``exc``) or has
+    empty cells (``exc`` None: a column call would drop a trailing empty cell and stretch the
+    shorter column over the others). None when the call is not a tape call, the error concerns
+    the whole call, or the function does not compute row by row.
 
     Halves of the tape are computed in one model call each and only a failing half is split
     again, so k bad rows among n cost about 2 k log2(n) model calls, not n.
     """
     cols = _tape_columns(spec, values)
-    if cols is None or not _about_a_row(exc, cols):
+    if cols is None or (exc is not None and not _about_a_row(exc, cols)):
         return None
     n = len(next(iter(cols.values())))
     if n > MAX_CELLS:  # the size guard's own error concerns the whole call
@@ -364,6 +375,16 @@ def udf(*, category: str, kinds: dict[str, str] | None = None, volatile: bool = 
         @functools.wraps(body)
         def wrapper(*a: Any, **k: Any) -> Any:
             given: dict[str, Any] = {}
+            try:
+                pre = sig.bind(*a, **k)
+                pre.apply_defaults()
+                empty_rows = has_empty_rows(spec, pre.arguments)
+            except Exception:  # a bad call is reported by run() below
+                empty_rows = False
+            if empty_rows:
+                by_rows = tape_by_rows(spec, pre.arguments, None)
+                if by_rows is not None:
+                    return by_rows
 
             def run() -> Any:
                 bound = sig.bind(*a, **k)

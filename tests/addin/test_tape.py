@@ -148,3 +148,34 @@ def test_a_function_that_is_not_row_by_row_keeps_its_error():
                    [ArgSpec("x", "x", TAPE_KIND, False, None)], body)
     assert tape_by_rows(spec, {"x": [[1.0], [2.0], [-1.0]]}, ValueError("no")) is None
     assert tape_by_rows(spec, {"x": 1.0}, ValueError("no")) is None  # not a tape
+
+
+def test_a_column_with_empty_cells_is_never_stretched_over_the_others():
+    """A column that ends early (one value, then empty cells) next to a full column: the empty
+    rows are errors of their own, not the first value repeated."""
+    f = REGISTRY["GPU_RV"].func
+    out = f([[2.4], [None], [None]], 0.8, 0.45, [[0.3], [0.2], [0.1]], 0.1)
+    assert _same(out[0][0], f(2.4, 0.8, 0.45, 0.3, 0.1))
+    assert out[1][0] == "#VALUE! rent0[2] is required; got an empty cell"
+    assert out[2][0] == "#VALUE! rent0[3] is required; got an empty cell"
+    # an optional column filled in part: its empty cells take the default in their row
+    out = f([[2.4], [2.3], [2.2]], 0.8, 0.45, [[0.3], [0.2], [0.1]], 0.1, [[100], [None], [None]])
+    assert [r[0] for r in out] == [f(2.4, 0.8, 0.45, 0.3, 0.1, 100), f(2.3, 0.8, 0.45, 0.2, 0.1),
+                                   f(2.2, 0.8, 0.45, 0.1, 0.1)]
+
+
+def test_an_empty_optional_column_is_its_default_in_one_call(monkeypatch):
+    spec = REGISTRY["GPU_RV"]
+    calls = []
+    body = spec.body
+
+    def counting(*a, **k):
+        calls.append(1)
+        return body(*a, **k)
+    monkeypatch.setattr(spec, "body", counting)
+    n = 500
+    rents = [[2.0 + i / n] for i in range(n)]
+    out = spec.func(rents, 0.8, 0.45, 0.3, 0.1, [[None]] * n)
+    assert len(out) == n and not any(isinstance(r[0], str) for r in out)
+    assert calls == []  # one column call, no row-by-row parts
+    assert out[7][0] == spec.func(rents[7][0], 0.8, 0.45, 0.3, 0.1)
