@@ -1,19 +1,20 @@
 """Timing of the market-implied deflation solver. Run: python benchmarks/bench_implied.py
 
-Prints the median of several repeats for:
-* GPU_IMPLIED_DEFLATION through the Excel adapter, one scalar call (one cell, without the
-  xlwings/COM transport), without and with two step-downs;
-* the same solve with scipy.optimize.brentq on the scalar income value (a per-call reference);
-* pymodel.implied.implied_deflation over a 10,000-row tape in one vectorised call, without and
-  with two step-downs, and a per-row scipy brentq loop over the same tape (the unvectorised
-  alternative);
-* the floor: one income_value evaluation of the 10,000 rows (the solver needs about 21 grid
-  evaluations plus the Brent iterations).
+Writes its section of docs/benchmarks.md (see benchmarks/_timing.py), each figure next to its
+floor, the direct vectorised ``pymodel`` call:
+
+* GPU_IMPLIED_DEFLATION through the Excel adapter, one cell (without the xlwings/COM
+  transport), without and with two step-downs, and over a 10,000-row tape of column ranges;
+* pymodel.implied.implied_deflation over the 10,000-row tape in one vectorised call, without
+  and with two step-downs, against one income_value evaluation of the same rows (the solver
+  needs about 21 grid evaluations plus the Brent iterations);
+* a per-row scipy brentq loop over the tape (the unvectorised alternative), and one scalar
+  brentq solve, against the vectorised solver;
+* the largest error in g over the tape (prices generated from known g).
 """
 
 from __future__ import annotations
 
-import platform
 import sys
 from pathlib import Path
 
@@ -22,13 +23,19 @@ from scipy.optimize import brentq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import bench, fmt  # noqa: E402
+from _timing import Figure, Report, bench, parser  # noqa: E402
 
 import addin.udfs as x  # noqa: E402
 from pymodel import implied, residual  # noqa: E402
 
 
-def main():
+def col(v):
+    """A column range as Excel sends it."""
+    return [[float(t)] for t in v]
+
+
+def main(argv=None):
+    args = parser(__doc__.splitlines()[0]).parse_args(argv)
     rng = np.random.default_rng(1)
     n = 10_000
     rent0 = rng.uniform(1.5, 3.5, n)
@@ -56,31 +63,51 @@ def main():
 
     got = implied.implied_deflation(price, rent0, util, cost, r, salvage=sv)
     err = float(np.max(np.abs(got - g_true)))
-    rows = [
-        ("GPU_IMPLIED_DEFLATION, one call through the adapter",
-         bench(lambda: x.GPU_IMPLIED_DEFLATION(20000.0, 2.35, 0.85, 0.5, 0.1, 900.0, 7.0), 300)),
-        ("GPU_IMPLIED_DEFLATION with 2 step-downs, one call",
-         bench(lambda: x.GPU_IMPLIED_DEFLATION(20000.0, 2.35, 0.85, 0.5, 0.1, 900.0, 7.0,
-                                               [[0.5], [1.5]], [[0.15], [0.10]]), 300)),
-        ("scipy brentq on income_value, one scalar solve",
-         bench(lambda: brentq_one(price[0]), 100)),
-        ("implied_deflation, 10,000-row tape in one call",
-         bench(lambda: implied.implied_deflation(price, rent0, util, cost, r, salvage=sv), 5)),
-        ("implied_deflation, 10,000 rows, 2 step-downs",
-         bench(lambda: implied.implied_deflation(price_s, rent0, util, cost, r, salvage=sv,
-                                                 **steps), 5)),
-        ("scipy brentq per row, 10,000 rows (scaled from 200)",
-         bench(brentq_loop, 1, repeat=3) * n / m),
-        ("floor: income_value, 10,000 rows, one evaluation",
-         bench(lambda: residual.income_value(rent0, util, cost, g_true, r, salvage=sv), 20)),
+    cells = [col(v) for v in (price, rent0, util, cost, r, sv)]
+    out = x.GPU_IMPLIED_DEFLATION(*cells)
+    assert len(out) == n and np.allclose([v[0] for v in out], got, atol=1e-9)
+    kw = dict(salvage=900.0, max_life_years=7.0)
+    t_tape = bench(lambda: implied.implied_deflation(price, rent0, util, cost, r, salvage=sv), 5)
+    figures = [
+        Figure("GPU_IMPLIED_DEFLATION, one cell",
+               bench(lambda: x.GPU_IMPLIED_DEFLATION(20000.0, 2.35, 0.85, 0.5, 0.1, 900.0, 7.0),
+                     300),
+               "`implied.implied_deflation`, one GPU",
+               bench(lambda: implied.implied_deflation(20000.0, 2.35, 0.85, 0.5, 0.1, **kw),
+                     300)),
+        Figure("GPU_IMPLIED_DEFLATION, one cell, 2 step-downs",
+               bench(lambda: x.GPU_IMPLIED_DEFLATION(20000.0, 2.35, 0.85, 0.5, 0.1, 900.0, 7.0,
+                                                     [[0.5], [1.5]], [[0.15], [0.10]]), 300),
+               "`implied.implied_deflation`, one GPU, 2 step-downs",
+               bench(lambda: implied.implied_deflation(20000.0, 2.35, 0.85, 0.5, 0.1, **kw,
+                                                       **steps), 300)),
+        Figure("GPU_IMPLIED_DEFLATION over a 10,000-row tape (column ranges)",
+               bench(lambda: x.GPU_IMPLIED_DEFLATION(*cells), 3),
+               "`implied.implied_deflation` on 10,000-row arrays", t_tape, per=n),
+        Figure("`implied.implied_deflation`, 10,000 rows in one call", t_tape,
+               "`residual.income_value`, one evaluation of the 10,000 rows",
+               bench(lambda: residual.income_value(rent0, util, cost, g_true, r, salvage=sv),
+                     20), per=n),
+        Figure("`implied.implied_deflation`, 10,000 rows, 2 step-downs",
+               bench(lambda: implied.implied_deflation(price_s, rent0, util, cost, r,
+                                                       salvage=sv, **steps), 5),
+               "`residual.income_value`, one evaluation, 2 step-downs",
+               bench(lambda: residual.income_value(rent0, util, cost, g_true, r, salvage=sv,
+                                                   **steps), 20), per=n),
+        Figure("scipy `brentq` per row on `income_value`, 10,000 rows (timed on 200, scaled)",
+               bench(brentq_loop, 1, repeat=3) * n / m,
+               "`implied.implied_deflation` on the 10,000 rows", t_tape, per=n),
+        Figure("scipy `brentq` on `income_value`, one scalar solve",
+               bench(lambda: brentq_one(price[0]), 100)),
     ]
-    print(f"Python {platform.python_version()}, numpy {np.__version__}, "
-          f"{platform.machine()}; median of repeats")
-    width = max(len(k) for k, _ in rows)
-    for name, t in rows:
-        extra = f"  ({t / n * 1e6:,.2f} us per row)" if "10,000" in name else ""
-        print(f"{name.ljust(width)}  {fmt(t):>10}{extra}")
-    print(f"largest |g - g_true| over the tape: {err:.1e}")
+    report = Report("bench_implied", "Market-implied deflation",
+                    "Median of 7 repeats (3 for the per-row loop). Tape drawn with seed 1: rent "
+                    "1.5-3.5, utilisation 0.6-0.95, cash cost 0.3-0.7, discount rate 0.05-0.15, "
+                    "salvage 0-1,500; prices are the income values at a known g in -0.2 to 0.6, "
+                    "so the solver's error is measured.")
+    report.figures(figures)
+    report.text(f"Largest |g - g_true| over the tape: {err:.1e}.")
+    report.publish(args)
 
 
 if __name__ == "__main__":

@@ -114,7 +114,10 @@ def _defaults_table():
     text = MODEL.read_text(encoding="utf-8")
     start = re.search(r"^## 10\. ", text, re.M).start()
     end = re.search(r"^## 11\. ", text, re.M).start()
-    rows = [line for line in text[start:end].splitlines() if line.startswith("| ")]
+    section = text[start:end]
+    first = section.index("| Parameter | Where | Default | Source |")
+    table = section[first:section.index("\n\n", first)]  # the defaults table only
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
     return [[c.strip() for c in r.strip("|").split("|")] for r in rows[1:]]  # skip the header
 
 

@@ -11,7 +11,8 @@
   headers and number formats, a formula bar for one cell), as HTML rendered by headless
   Chromium. Nothing is recomputed here: every number is a value the engine wrote.
 * **Errors**: a few cells with bad input, each evaluated by calling the Excel function
-  (``addin.udfs``) with the arguments of the formula shown: what the cell receives.
+  (``addin.udfs``) with the arguments of the formula shown: the reason ``CC_WHY`` returns (and
+  the text an xlwings Lite cell shows).
 
 Sheet pictures need ``chromium`` (or ``chromium-browser``/``google-chrome``) on the PATH; without
 one they are skipped with a message and the charts are still made. Look at every picture before
@@ -242,7 +243,7 @@ def errors_html():
                      f"<td class='n'>{html.escape(note)}</td>"
                      f"<td class='e'>{html.escape(str(shown))}</td></tr>")
     table = ("<table class='err'><tr><th>formula typed</th><th>deal block (field = value)</th>"
-             "<th>what the cell shows</th></tr>" + "".join(rows) + "</table>")
+             "<th>=CC_WHY(cell): the reason (the cell text in xlwings Lite)</th></tr>" + "".join(rows) + "</table>")
     return _page(table, 1180), 1300
 
 
