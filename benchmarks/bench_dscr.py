@@ -67,7 +67,7 @@ def main(argv=None):
              lambda: x.DEBT_SCHEDULE(18e6, 0.11, 10, "annuity", 12, 0.1),
              ("`debt.debt_schedule`",
               lambda: debt.debt_schedule(18e6, 0.11, 10, amortization="annuity",
-                                         periods_per_year=12, balloon=0.1)), 500),
+                                         payments_per_year=12, balloon_share=0.1)), 500),
     ]
     report = Report("bench_dscr", "Coverage",
                     "Median of 7 repeats. The sample H100 deal stretched to 10 years of monthly "

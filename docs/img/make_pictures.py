@@ -51,17 +51,33 @@ SHEETS = [
     ("sheet_portfolio_tape.png", "portfolio", "Tape", "LGD_CORR", 10, "A:B,E:F,O:Z"),
 ]
 
-#: Error pictures: (function, arguments). The formula shown is built from the same arguments.
+#: Error pictures: (function, arguments). The formula shown is built from the same arguments; a
+#: deal block is given as Deal(note, changes to the shipped sample deal, fields to leave out).
+class Deal:
+    def __init__(self, note, changes=None, drop=()):
+        self.note, self.changes, self.drop = note, changes or {}, drop
+
+    def block(self):
+        from pymodel import dscr
+        d = {k: v for k, v in dscr.sample_deal().items() if k not in self.drop}
+        d.update(self.changes)
+        return [[k, v] for k, v in d.items()]
+
+
 ERRORS = [
     ("GPU_RV", (2.35, 0.85, 0.50, 1.2, 0.10)),
     ("GPU_RV", ("abc", 0.85, 0.50, 0.30, 0.10)),
     ("GPU_ECON_LIFE", (2.35, 0.85, -0.5, 0.30)),
     ("LGD_CORR", (1.5, 1.2, 0.4, 1, 0.5)),
     ("IRB_RW", (0.01, 0.45, 2.5, None, 1.2)),
-    ("DSCR_MIN", ([["gpus", 1024], ["debt_rate", 0.11], ["periods_per_year", 3]],)),
-    ("DSCR_MIN", ([["gpu", 1024]],)),
-    ("DSCR_BREAKEVEN", ([["contracted_share", 1], ["contract_rate", 3.5],
-                         ["contract_years", 6]],)),
+    ("DSCR_MIN", (Deal("the sample deal with payments_per_year = 3",
+                       {"payments_per_year": 3}),)),
+    ("DSCR_MIN", (Deal("the sample deal without its debt amount", drop=("debt",)),)),
+    ("DSCR_MIN", (Deal("the sample deal with the field gpus typed as gpu",
+                       {"gpu": 1024}, drop=("gpus",)),)),
+    ("DSCR_BREAKEVEN", (Deal("the sample deal, the whole fleet on a 6-year contract at 3.50",
+                             {"contracted_share": 1, "contract_rate": 3.5,
+                              "contract_years": 6}),)),
 ]
 
 
@@ -226,23 +242,20 @@ def errors_html():
         if isinstance(a, str):
             return f'"{a}"'
         if isinstance(a, list):
-            return "Deal!A2:B4"
+            return f"Deal!A2:B{len(a) + 1}"
         return f"{a:g}" if isinstance(a, float) else str(a)
 
     rows = []
-    blocks = []
     for name, args in ERRORS:
-        shown = getattr(x, name)(*args)
-        formula = f"={name}({', '.join(arg(a) for a in args)})".replace(", )", ")")
-        block = next((a for a in args if isinstance(a, list)), None)
-        note = ""
-        if block is not None:
-            note = "; ".join(f"{k} = {v}" for k, v in block)
-            blocks.append(note)
+        deal = next((a for a in args if isinstance(a, Deal)), None)
+        call = [a.block() if isinstance(a, Deal) else a for a in args]
+        shown = getattr(x, name)(*call)
+        formula = f"={name}({', '.join(arg(a) for a in call)})".replace(", )", ")")
+        note = deal.note if deal else ""
         rows.append(f"<tr><td class='f'>{html.escape(formula)}</td>"
                      f"<td class='n'>{html.escape(note)}</td>"
                      f"<td class='e'>{html.escape(str(shown))}</td></tr>")
-    table = ("<table class='err'><tr><th>formula typed</th><th>deal block (field = value)</th>"
+    table = ("<table class='err'><tr><th>formula typed</th><th>deal block</th>"
              "<th>=CC_WHY(cell): the reason (the cell text in xlwings Lite)</th></tr>" + "".join(rows) + "</table>")
     return _page(table, 1180), 1300
 
