@@ -190,6 +190,8 @@ class _NotRowwise(Exception):
 
 def _tape_column(x: Any) -> list[Any] | None:
     """The cells of a single row or column range of more than one cell, else None."""
+    if type(x) is list and len(x) > 1 and all(type(r) is list and len(r) == 1 for r in x):
+        return [r[0] for r in x]  # fast path: a column as xlwings sends it
     rows = _as_2d(x)
     if not rows or (len(rows) == 1 and len(rows[0]) <= 1):
         return None
@@ -247,7 +249,8 @@ def _result_rows(result: Any, n: int) -> list[list[Any]]:
 def has_empty_rows(spec: UdfSpec, values: dict[str, Any]) -> bool:
     """Whether a tape call has an empty cell in a row that is not empty in every column."""
     cols = _tape_columns(spec, values)
-    return bool(cols) and any(is_blank(v) for c in cols.values() for v in c)
+    return bool(cols) and any(v is None or (type(v) is str and not v.strip())
+                              for c in cols.values() for v in c)
 
 
 def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException | None
