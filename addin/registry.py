@@ -246,11 +246,15 @@ def _result_rows(result: Any, n: int) -> list[list[Any]]:
     return rows
 
 
+def _is_empty(v: Any) -> bool:
+    """An empty cell of a tape column (its cells are plain values, not ranges)."""
+    return v is None or (type(v) is str and not v.strip())
+
+
 def has_empty_rows(spec: UdfSpec, values: dict[str, Any]) -> bool:
     """Whether a tape call has an empty cell in a row that is not empty in every column."""
     cols = _tape_columns(spec, values)
-    return bool(cols) and any(v is None or (type(v) is str and not v.strip())
-                              for c in cols.values() for v in c)
+    return bool(cols) and any(_is_empty(v) for c in cols.values() for v in c)
 
 
 def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException | None
@@ -272,29 +276,28 @@ def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException | Non
     if n > MAX_CELLS:  # the size guard's own error concerns the whole call
         return None
 
-    def solve(lo: int, hi: int, known: tuple[Any, BaseException | None] | None = None
-              ) -> list[list[Any]]:
-        if known is None and hi - lo > 1 and any(is_blank(v) for c in cols.values()
-                                                 for v in c[lo:hi]):
-            # an empty cell is resolved in its own row (a column call would drop a trailing
-            # one and broadcast what is left)
+    empty = [0] * (n + 1)  # empty[i]: rows before i with an empty cell in some column
+    for i in range(n):
+        empty[i + 1] = empty[i] + any(_is_empty(c[i]) for c in cols.values())
+
+    def solve(lo: int, hi: int, failed: bool = False) -> list[list[Any]]:
+        # a part known to fail, or with an empty cell (resolved in its own row: a column call
+        # would drop a trailing one and stretch what is left), is split without a call
+        if hi - lo > 1 and (failed or empty[hi] > empty[lo]):
             mid = (lo + hi) // 2
             return solve(lo, mid) + solve(mid, hi)
-        if known is None:
-            part = dict(values)
-            for k, c in cols.items():
-                part[k] = [[v] for v in c[lo:hi]] if hi - lo > 1 else c[lo]
-            known = _call(spec.name, lambda: spec.body(**convert_args(spec, part)))
-        result, err = known
+        part = dict(values)
+        for k, c in cols.items():
+            part[k] = [[v] for v in c[lo:hi]] if hi - lo > 1 else c[lo]
+        result, err = _call(spec.name, lambda: spec.body(**convert_args(spec, part)))
         if err is None:
             return _result_rows(result, hi - lo)
         if hi - lo == 1:
             return [[_row_label(result, err, cols, lo)]]
-        mid = (lo + hi) // 2
-        return solve(lo, mid) + solve(mid, hi)
+        return solve(lo, hi, failed=True)
 
     try:
-        rows = solve(0, n)
+        rows = solve(0, n, failed=exc is not None)
     except _NotRowwise:
         return None
     width = max(len(r) for r in rows)
