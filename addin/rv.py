@@ -90,7 +90,8 @@ def GPU_SKUS():
 
 
 @udf(category=CAT_RV, kinds={"rents": "vector"})
-def RENT_DEFLATION_FIT(dates, rents):
-    """Log-linear fit of observed rents: one row of annual deflation g (decimal), annual
-    volatility of detrended log rent (decimal per sqrt-year) and number of points."""
-    return [deflation.deflation_fit(dates, rents).row()]
+def RENT_DEFLATION_FIT(dates, rents, basis=None, fit_basis=None):
+    """One row: g_trend (decline of the trend/median rent path, the g GPU_RV takes), volatility
+    of log rent (per sqrt-year), points, g_mean (decline of the mean rent). Dates oldest first;
+    one basis unless fit_basis says which (or all)."""
+    return [deflation.deflation_fit(dates, rents, basis, fit_basis=fit_basis).row()]

@@ -295,7 +295,7 @@ def backtest(evidence: pd.DataFrame | None = None, *,
             if sigma is None:
                 sigma = vol.pooled(origin, None)
             span = (days[i] - days[0]) / _DAYS
-            g_fit = own.deflation if own is not None and span >= MIN_FIT_SPAN_YEARS else None
+            g_fit = own.g_trend if own is not None and span >= MIN_FIT_SPAN_YEARS else None
             age0 = (origin - volume).days / _DAYS
             h = gap[targets] / _DAYS
             actual = vals[i + 1:][targets]

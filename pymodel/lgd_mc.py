@@ -10,12 +10,24 @@ receivables' own noise is independent. Given X the collateral does not depend on
   W ~ chi2(nu), and mapped back to normal scores Y = Phi^-1(t_nu(Z/s)), so the marginals are
   unchanged and only the dependence (tail dependence) differs; default when
   Z_A / s < t_nu^-1(PD).
-* Regime: stress with probability ``p_stress`` (correlations and volatilities of the stress
-  columns), otherwise calm; PD is the same in both.
+* Regime: stress (correlations and volatilities of the stress columns) or calm, tied to the
+  economy by a probit link: stress when beta x + sqrt(1 - beta^2) eta < Phi^-1(p_stress), x the
+  systematic factor's normal score, eta an independent normal, beta = ``regime_factor_corr``.
+  So P(stress) = p_stress, P(stress | x) = Phi((Phi^-1(p_stress) - beta x) / sqrt(1 - beta^2))
+  is high in bad states and defaults cluster in stress; results are continuous in p_stress
+  (beta = 1: stress exactly in the worst p_stress share of systematic states; beta = 0: drawn
+  independently of default).
+* One mixing variable: in the t copula a single W scales every component at once (obligor,
+  GPU, BTC, receivables), a market-wide shock to all dependence; it is not idiosyncratic to the
+  borrower, so a portfolio of such loans shares it too (the t copula of McNeil, Frey and
+  Embrechts with one W, not a grouped t).
 * Collateral at the horizon: V_k = value_k exp(sigma_k sqrt(T) Y_k - sigma_k^2 T / 2) (so
   E[V_k] = value_k, the expected value at the horizon). With ``gpu_value_model = "rent"`` the
   GPUs are valued by the income approach of :mod:`pymodel.residual` at a lognormal market rent
-  R0 (1-g)^T exp(sigma sqrt(T) Y - sigma^2 T / 2): V_GPU = gpu_units x V(T | rent), so rents
+  R0 (1-g)^T exp(sigma sqrt(T) Y): g is the decline of the trend (median) rent path, as in
+  every ComputeCredit function and as RENT_DEFLATION_FIT's g_trend estimates it (the mean rent
+  declines at g_mean = 1 - (1-g) e^(sigma^2/2), :func:`pymodel.deflation.mean_deflation`);
+  V_GPU = gpus x V(T | rent), so rents
   and collateral value are linked and the cash cost's operating leverage shows (EAD and costs
   must then be in the rent's currency, e.g. USD, not USD million). Net proceeds
   max(0, V_k (1 - haircut_k) - cost_k); recovery = min(EAD, sum of net proceeds)
@@ -27,7 +39,8 @@ receivables' own noise is independent. Given X the collateral does not depend on
   ``"sobol"`` is the conditional sampler on scrambled Sobol points (8 independent scrambles,
   standard error from their spread).
 * Downturn: a second batch with the systematic normal score fixed at its (1 - quantile) quantile
-  x_q in the stress regime (calm when ``p_stress`` = 0): downturn LGD = E[LGD | default, x_q];
+  x_q and the regime drawn from its distribution given x_q (the joint (X, regime) state at the
+  quantile: stress with probability P(stress | x_q)): downturn LGD = E[LGD | default, x_q];
   the quantile loss loss_q999 = EAD p(x_q) downturn LGD is the loss of a fine-grained
   portfolio of such loans at the 99.9% systematic quantile (ASRF), and capital = loss_q999 - EL.
 
@@ -116,6 +129,11 @@ P = declare(
           "(both regimes)", "D: no published estimate"),
     Param("p_stress", "decimal", "Probability of the stress regime", UNIT, default=0.2,
           source="D: one year in five"),
+    Param("regime_factor_corr", "decimal", "Link beta of the stress regime to the economy: "
+          "stress when beta X + sqrt(1-beta^2) eta < Phi^-1(p_stress); 1 = the worst p_stress "
+          "of systematic states, 0 = independent", UNIT, default=0.9,
+          source="D: stress comes with bad systematic states (correlation convergence in "
+                 "downturns, Longin and Solnik 2001; model reference 8.7)"),
     Param("copula", "", "Dependence: Gaussian or Student-t copula", default="gaussian",
           source="D: the Basel ASRF model", kind="choice", choices=("gaussian", "t")),
     _cut("gpu_haircut", "Fire-sale haircut on GPU value (e.g. from FIRESALE_HAIRCUT)"),
@@ -171,7 +189,8 @@ FIELDS = field_set("lgd_inputs", [
     param("btc_value"), param("btc_vol"), param("btc_vol_stress"), param("btc_corr_calm"),
     param("btc_corr_stress"), param("gpu_btc_corr_calm"), param("gpu_btc_corr_stress"),
     param("receivables_value"), param("receivables_vol"), param("receivables_corr"),
-    param("p_stress"), param("copula"), param("nu"), param("gpu_haircut"),
+    param("p_stress"), param("regime_factor_corr"), param("copula"), param("nu"),
+    param("gpu_haircut"),
     param("btc_haircut"), param("receivables_haircut"), param("gpu_liquidation_cost"),
     param("btc_liquidation_cost"), param("receivables_collection_cost"),
     param("workout_years"), param("workout_discount_rate"), param("quantile"),
@@ -263,10 +282,11 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
         vol = np.where(stress, v.get(f"{k}_vol_stress", v[f"{k}_vol"]), v[f"{k}_vol"]) \
             if k != "receivables" else np.full(n, v["receivables_vol"])
         sig = vol * math.sqrt(t)
-        shock = np.exp(sig * y[i] - sig * sig / 2.0)
         if k == "gpu" and v["gpu_value_model"] == "rent":
-            coll = v["gpus"] * _rent_linked_value(v, shock)
+            # g is the trend (median) decline: the rent is lognormal around R0 (1-g)^T
+            coll = v["gpus"] * _rent_linked_value(v, np.exp(sig * y[i]))
         else:
+            shock = np.exp(sig * y[i] - sig * sig / 2.0)   # E[V_k] = value_k
             coll = v[f"{k}_value"] * shock
         cost = v[{"gpu": "gpu_liquidation_cost", "btc": "btc_liquidation_cost",
                   "receivables": "receivables_collection_cost"}[k]]
@@ -365,7 +385,14 @@ def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[
     sr, sr1 = math.sqrt(r), math.sqrt(1.0 - r)
     q_def = float(stdtrit(nu, pd_)) if nu else float(ndtri(pd_))
     x_q = float(ndtri(1.0 - v["quantile"]))
-    dt_regime = "stress" if v["p_stress"] > 0 else "calm"
+    beta = float(v["regime_factor_corr"])
+    beta1 = math.sqrt(max(1.0 - beta * beta, 0.0))
+    p_thr = float(ndtri(v["p_stress"]))             # -inf at 0, +inf at 1
+    # P(stress | systematic score x_q): continuous in p_stress unless beta = 1
+    if beta1 > 0:
+        pi_q = float(ndtr((p_thr - beta * x_q) / beta1))
+    else:
+        pi_q = 1.0 if x_q < p_thr else 0.0
 
     means, ses, dmeans, dses, pqs, shares, used = [], [], [], [], [], [], 0
     for ub, ud in zip(main_blocks, dt_blocks):
@@ -383,7 +410,8 @@ def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[
             za = ndtri(np.clip(ub[0] * pdw, 1e-300, None))
             zx = sr * za + sr1 * ndtri(ub[1])
             w = pdw / pd_
-        stress = ub[5] < v["p_stress"]
+        x_score = _normal_score(zx, s, nu)          # the systematic factor's normal score
+        stress = beta * x_score + beta1 * ndtri(ub[5]) < p_thr
         lgd, rec_k = _recovery(v, zx, stress, ub[2:5], s, nu, loads)
         if w.sum() <= 0:
             raise DomainError("lgd_inputs.n_paths", "large enough to see a default (or use "
@@ -401,8 +429,7 @@ def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[
             s_d = np.ones(m)
             zx_d = np.full(m, x_q)
         p_def = ndtr((q_def * s_d - sr * zx_d) / sr1)
-        lgd_d, _ = _recovery(v, zx_d, np.full(m, dt_regime == "stress"), ud[2:5], s_d, nu,
-                             loads)
+        lgd_d, _ = _recovery(v, zx_d, ud[0] < pi_q, ud[2:5], s_d, nu, loads)
         mu_d, se_d = _weighted(lgd_d, p_def) if p_def.sum() > 0 else (float(lgd_d.mean()),
                                                                       float(lgd_d.std()))
         dmeans.append(mu_d)

@@ -51,6 +51,7 @@ import numpy as np
 import pandas as pd
 
 from .catalogue import find_sku, sku_names
+from .deflation import BASES, PRICE_BASES, RENT_BASES
 from .deflation import P as _FIT  # noqa: F401  (declares basis)
 from .errors import DomainError, InputTypeError
 from .schema import Param, declare
@@ -59,12 +60,6 @@ __all__ = ["BASES", "RENT_BASES", "PRICE_BASES", "SEGMENTS", "PRECISIONS", "COLU
            "load_market_evidence", "validate_market_evidence", "market_series", "basis_unit",
            "MARKET_EVIDENCE_FILE"]
 
-#: Rent bases (currency per GPU-hour).
-RENT_BASES = ("spot", "on-demand", "1-year contract", "3-year contract", "index")
-#: Price bases (currency per GPU).
-PRICE_BASES = ("list", "used sale", "refurbished")
-#: Every basis an observation may have.
-BASES = RENT_BASES + PRICE_BASES
 #: Who quotes the figure.
 SEGMENTS = ("hyperscaler", "neocloud", "marketplace", "mixed", "secondary", "channel")
 #: How precisely the source dates the figure.

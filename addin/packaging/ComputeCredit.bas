@@ -417,13 +417,13 @@ failed:
     RENT_BREAKEVEN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function RENT_DEFLATION_FIT(dates, rents)
+Function RENT_DEFLATION_FIT(dates, rents, Optional basis, Optional fit_basis)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        RENT_DEFLATION_FIT = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents), ActiveWorkbook, Application.Caller), Application.Caller)
+        RENT_DEFLATION_FIT = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents, basis, fit_basis), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        RENT_DEFLATION_FIT = XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents))
+        RENT_DEFLATION_FIT = XLPy.CallUDF("addin.udfs", "RENT_DEFLATION_FIT", Array(dates, rents, basis, fit_basis))
         Exit Function
     #End If
 failed:

@@ -234,10 +234,12 @@ Public Sub ComputeCredit_RegisterHelp()
     a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_BREAKEVEN", Description:="Breakeven spot rent at close (currency per GPU-hour): the lowest rent0 that, deflating at the deal's rate, keeps the minimum DSCR >= target. #N/A if contracted cash alone covers.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_DEFLATION_FIT
-    ReDim a(0 To 1)
-    a(0) = "Observation dates: a row or column of Excel dates (serial numbers or date cells) or ISO text; at least 3 distinct dates. Unit: date."
+    ReDim a(0 To 3)
+    a(0) = "Observation dates, oldest first: a row or column of Excel dates (serial numbers or date cells) or ISO text; at least 3 distinct dates. Unit: date."
     a(1) = "Observed market rents, one per date (at most 10000). Unit: currency per GPU-hour. Must be > 0."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_DEFLATION_FIT", Description:="Log-linear fit of observed rents: one row of annual deflation g (decimal), annual volatility of detrended log rent (decimal per sqrt-year) and number of points.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    a(2) = "Basis of the observations, what the figures are: spot, on-demand, 1-year contract, 3-year contract, index (rents); list, used sale, refurbished (prices). Empty: every basis."
+    a(3) = "The basis to fit when the observations mix bases (one of the bases), or all for one trend over every basis with a level per basis. Empty: the observations' one basis (mixing refused)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_DEFLATION_FIT", Description:="One row: g_trend (decline of the trend/median rent path, the g GPU_RV takes), volatility of log rent (per sqrt-year), points, g_mean (decline of the mean rent). Dates oldest first; one basis unless fit_basis says which (or all).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' TAIL_DEPENDENCE
     ReDim a(0 To 1)
     a(0) = "Correlation of the pair of variables (the copula's correlation parameter). Unit: decimal. Must be in [-1, 1]."

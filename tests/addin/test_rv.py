@@ -27,7 +27,7 @@ def test_names_and_argument_order_as_in_the_issue():
                                     "max_life_years", "step_years", "step_downs"]
     assert args["GPU_SPEC"] == ["sku", "field"]
     assert args["GPU_SKUS"] == []
-    assert args["RENT_DEFLATION_FIT"] == ["dates", "rents"]
+    assert args["RENT_DEFLATION_FIT"] == ["dates", "rents", "basis", "fit_basis"]
     optional = {n: [a.name for a in REGISTRY[n].args if a.optional] for n in FUNCS}
     assert optional["GPU_RV"] == ["salvage", "max_life_years", "step_years", "step_downs"]
     assert optional["GPU_BOOK_VALUE"] == ["salvage"]
@@ -97,15 +97,36 @@ def test_catalogue_functions():
 
 
 def test_rent_deflation_fit_accepts_serials_and_datetimes():
-    d = deflation.load_h100_rents()
+    d = deflation.load_h100_rents("on-demand")
     serials = [[float((t - deflation.EXCEL_EPOCH).days)] for t in d["date"]]
     rents = [[r] for r in d["rent"]]
     out = x.RENT_DEFLATION_FIT(serials, rents)
     fit = deflation.deflation_fit(d["date"], d["rent"])
-    assert out == [[pytest.approx(fit.deflation), pytest.approx(fit.volatility), 10.0]]
+    n = float(len(d))
+    assert out == [[pytest.approx(fit.g_trend), pytest.approx(fit.volatility), n,
+                    pytest.approx(fit.g_mean)]]
     datetimes = [[t.to_pydatetime()] for t in d["date"]]
     assert x.RENT_DEFLATION_FIT(datetimes + [[None]], rents + [[None]]) == out
     assert x.RENT_DEFLATION_FIT([[s[0] for s in serials]], [[r[0] for r in rents]]) == out
+    assert x.RENT_DEFLATION_FIT(serials, rents, "on-demand") == out
+    assert x.RENT_DEFLATION_FIT(serials, rents, [[b] for b in d["basis"]], None) == out
+
+
+def test_rent_deflation_fit_bases():
+    d = deflation.load_h100_rents()
+    serials = [[float((t - deflation.EXCEL_EPOCH).days)] for t in d["date"]]
+    rents = [[r] for r in d["rent"]]
+    labels = [[b] for b in d["basis"]]
+    mixed = x.RENT_DEFLATION_FIT(serials, rents, labels)
+    assert mixed.startswith("#VALUE! basis must be one basis (or fit_basis: one of them, or "
+                            "all); got a mix of on-demand")
+    one = x.RENT_DEFLATION_FIT(serials, rents, labels, "1-year contract")
+    fit = deflation.deflation_fit(d["date"], d["rent"], d["basis"], fit_basis="1-year contract")
+    assert one == [[pytest.approx(v) for v in fit.row()]]
+    every = x.RENT_DEFLATION_FIT(serials, rents, labels, "all")
+    assert isinstance(every[0][0], float) and every[0][2] == float(len(d))
+    assert x.RENT_DEFLATION_FIT(serials, rents, labels, "hourly").startswith(
+        "#VALUE! fit_basis must be one of spot")
 
 
 # ---------------------------------------------------------------- bad input: exact cell text
@@ -177,6 +198,17 @@ def test_rent_deflation_fit_accepts_serials_and_datetimes():
      "#VALUE! rents must have the same length as dates (3); got 2"),
     (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45292.0], [46023.0]], [[3.0], [2.0], [1.0]]),
      "#NUM! dates must have at least 3 distinct values; got 2"),
+    (lambda: x.RENT_DEFLATION_FIT([[45658.0], [45292.0], [46023.0]], [[3.0], [2.0], [1.0]]),
+     "#VALUE! dates[2] must be on or after dates[1] (2025-01-01): dates oldest first; got "
+     "2024-01-01"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], [2.0], [1.0]],
+                                  [["spot"], ["index"], ["spot"]]),
+     "#VALUE! basis must be one basis (or fit_basis: one of them, or all); got a mix of spot "
+     "(2), index (1)"),
+    (lambda: x.RENT_DEFLATION_FIT([[45292.0], [45658.0], [46023.0]], [[3.0], [2.0], [1.0]],
+                                  "weekly"),
+     "#VALUE! basis must be one of spot | on-demand | 1-year contract | 3-year contract | "
+     "index | list | used sale | refurbished; got text 'weekly'"),
     (lambda: x.RENT_DEFLATION_FIT([[45292.0, 1.0], [45658.0, 1.0]], [[3.0], [2.0]]),
      "#VALUE! dates must be a single row or column; got a 2x2 range"),
     (lambda: x.RENT_DEFLATION_FIT([[float(i)] for i in range(10_001)],

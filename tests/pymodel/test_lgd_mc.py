@@ -186,11 +186,55 @@ def test_t_copula_downturn_against_independent_binned_simulation():
 
 
 def test_regime_mixture_is_the_average_of_its_regimes():
+    """Regimes independent of the economy (regime_factor_corr 0): a plain mixture."""
     calm = lgd_mc.simulate_lgd(_with(ONE, p_stress=0.0, sampling="sobol"))
     stress = lgd_mc.simulate_lgd(_with(ONE, p_stress=1.0, sampling="sobol"))
-    mix = lgd_mc.simulate_lgd(_with(ONE, p_stress=0.3, n_paths=100_000))
+    mix = lgd_mc.simulate_lgd(_with(ONE, p_stress=0.3, n_paths=100_000,
+                                    regime_factor_corr=0.0))
     target = 0.7 * calm["expected_lgd"] + 0.3 * stress["expected_lgd"]
     assert abs(mix["expected_lgd"] - target) < 3 * mix["std_error"]
+    d_target = 0.7 * calm["downturn_lgd"] + 0.3 * stress["downturn_lgd"]
+    assert abs(mix["downturn_lgd"] - d_target) < 4 * mix["downturn_std_error"] + 1e-3
+
+
+def test_defaults_cluster_in_stress():
+    """Tied to the systematic factor, stress is more likely given default: expected LGD
+    (given default) is above the independent mixture, and rises with the link."""
+    out = {b: lgd_mc.simulate_lgd(_with(ONE, p_stress=0.3, n_paths=50_000,
+                                        regime_factor_corr=b))["expected_lgd"]
+           for b in (0.0, 0.5, 0.9, 1.0)}
+    assert out[0.0] < out[0.5] < out[0.9] <= out[1.0] + 1e-3
+
+
+def test_continuous_in_p_stress():
+    """No jump between p_stress = 0 and a tiny p_stress (the regime was drawn apart from
+    default, and the downturn batch switched wholesale to stress, before)."""
+    base = lgd_mc.sample_inputs("miner")
+    a = lgd_mc.simulate_lgd(_with(base, p_stress=0.0, n_paths=20_000))
+    b = lgd_mc.simulate_lgd(_with(base, p_stress=1e-6, n_paths=20_000))
+    for k in ("expected_lgd", "downturn_lgd", "loss_q999"):
+        assert b[k] == pytest.approx(a[k], rel=1e-3), k
+    prev = None
+    for p in (0.0, 1e-4, 1e-3, 1e-2, 0.05):
+        d = lgd_mc.simulate_lgd(_with(base, p_stress=p, n_paths=20_000))["downturn_lgd"]
+        if prev is not None:
+            assert d >= prev - 2e-3 and d - prev < 0.2
+        prev = d
+
+
+def test_hard_threshold_regime():
+    """regime_factor_corr 1: stress exactly when the systematic score is below
+    Phi^-1(p_stress); at the 99.9% quantile the downturn is all stress once p_stress > 0.001
+    and all calm below."""
+    base = lgd_mc.sample_inputs("miner")
+    calm = lgd_mc.simulate_lgd(_with(base, p_stress=0.0, n_paths=20_000))
+    stress = lgd_mc.simulate_lgd(_with(base, p_stress=1.0, n_paths=20_000))
+    lo = lgd_mc.simulate_lgd(_with(base, p_stress=0.0009, regime_factor_corr=1.0,
+                                   n_paths=20_000))
+    hi = lgd_mc.simulate_lgd(_with(base, p_stress=0.0011, regime_factor_corr=1.0,
+                                   n_paths=20_000))
+    assert lo["downturn_lgd"] == pytest.approx(calm["downturn_lgd"], rel=1e-12)
+    assert hi["downturn_lgd"] == pytest.approx(stress["downturn_lgd"], rel=1e-12)
 
 
 RENT = [("pd", 0.03), ("gpu_vol", 0.4), ("p_stress", 0.0), ("ead", 30e6), ("gpu_corr_calm", 0.6),
@@ -203,7 +247,9 @@ def test_rent_linked_gpu_value_without_cash_cost_is_the_lognormal_model():
     draws)."""
     from pymodel import residual
     per_gpu = float(residual.economic_value_path(1.0, 2.4, 0.85, 0.0, 0.3, 0.12)[0])
-    a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu))
+    # the rent is lognormal around the trend (median) path; the lognormal model's gpu_value is
+    # the mean, e^(sigma^2 T / 2) above the median (sigma 0.4, T = 1)
+    a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu * np.exp(0.4 ** 2 / 2)))
     b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpus=2000, rent0=2.4,
                                   cash_cost=0.0))
     for k in ("expected_lgd", "downturn_lgd", "loss_q999"):
