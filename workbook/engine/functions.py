@@ -1,5 +1,6 @@
 """Our Excel functions inside the ``formulas`` engine: registered in its function table (the
-library's documented extension point), with cell values converted on the way in and out.
+library's documented extension point), with cell values converted on the way in and out; and
+the engine's cell and parser classes we use (text results capped as in Excel).
 
 Nothing of the library is replaced or patched: our functions are added under their own names
 (and under ``_XLDUDF_NAME``), a skipped argument of ours arrives as the private function
@@ -17,7 +18,7 @@ from pymodel.errors import excel_error_code
 from .formulatext import SKIPPED_FUNCTION
 from .sheetxml import ErrorValue
 
-__all__ = ["engine", "our_names", "plain", "error_token", "SKIPPED", "WHY"]
+__all__ = ["engine", "our_names", "plain", "error_token", "cell_class", "SKIPPED", "WHY"]
 
 #: Error codes the engine represents as its own error values (others become #VALUE!).
 ENGINE_ERROR_CODES = ("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NUM!", "#NAME?", "#N/A")
@@ -62,8 +63,38 @@ def engine() -> tuple[Any, dict[str, Any]]:
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
         functions[WHY] = functions["_XLDUDF_" + WHY] = _why_function()
         functions[SKIPPED_FUNCTION] = _skipped_function()
+        from .excelfns import register
+        register(functions)
         _STATE["registered"] = True
     return formulas, functions
+
+
+def cell_class() -> type:
+    """The engine's cell class, with a parser whose ``&`` caps text as Excel does and an
+    output filter that turns any text longer than 32,767 characters into #VALUE!."""
+    if "cell" not in _STATE:
+        from formulas.cell import Cell
+        from formulas.parser import Parser
+        from formulas.tokens.operator import OperatorToken
+
+        from .excelfns import capped_concat, text_cap
+
+        class CappedOperator(OperatorToken):
+            def compile(self) -> Any:
+                func = super().compile()
+                return capped_concat(func) if self.name == "&" else func
+
+        class CappedParser(Parser):
+            filters = [CappedOperator if f is OperatorToken else f for f in Parser.filters]
+
+        class CappedCell(Cell):
+            parser = CappedParser(True)
+
+            def _output_filters(self) -> tuple[Any, ...]:
+                return (text_cap,) + tuple(super()._output_filters())
+
+        _STATE["cell"] = CappedCell
+    return _STATE["cell"]
 
 
 def _skipped_function() -> Callable[..., Any]:

@@ -1,20 +1,35 @@
 """Write the recalculated copy: cached values into the worksheet parts, ``calcPr`` marked as
-calculated by current Excel, every other part copied byte for byte, replaced atomically."""
+calculated by current Excel, every other part copied byte for byte; each written part is
+parsed before the copy replaces the output file, atomically.
+
+The copy is first written next to the output as ``.computecredit-<pid>-<random>.xlsx.tmp``.
+It is removed when the run fails, is interrupted or gets SIGTERM (see :func:`cleanup_on_signals`);
+after a hard kill, the next run writing into the same folder removes the temporary files whose
+process is gone.
+"""
 
 from __future__ import annotations
 
+import errno
 import os
+import re
+import signal
 import tempfile
+import xml.parsers.expat as expat
+from typing import Any
 
 from .evaluate import Evaluation
-from .package import Package
-from .sheetxml import cells_of_range, element_tags, set_attribute, write_values
+from .package import Package, WorkbookRefused
+from .sheetxml import cells_of_range, element_tags, new_parser, set_attribute, write_values
 
-__all__ = ["write_output", "calc_pr", "EXCEL_CALC_ID"]
+__all__ = ["write_output", "calc_pr", "sheet_parts", "EXCEL_CALC_ID", "TEMP_PREFIX",
+           "remove_stale_temporaries", "cleanup_on_signals"]
 
 #: calcId of current Excel (365/2019+). A file with an older calcId is recalculated on open,
 #: which without the add-in would replace our cached values with #NAME?.
 EXCEL_CALC_ID = "191029"
+TEMP_PREFIX = ".computecredit-"
+_TEMP = re.compile(r"^\.computecredit-(\d+)-[A-Za-z0-9_]+\.xlsx\.tmp$")
 
 
 def calc_pr(xml: bytes) -> bytes:
@@ -45,26 +60,103 @@ def sheet_parts(pkg: Package, ev: Evaluation) -> dict[str, bytes]:
                             styles[cc] = c.style
             elif (name, c.coord) in ev.values:
                 vals[c.coord] = ev.values[(name, c.coord)]
-        replaced[part] = write_values(pkg.read(part), vals, styles)
-    replaced["xl/workbook.xml"] = calc_pr(pkg.read("xl/workbook.xml"))
+        replaced[part] = write_values(pkg.xml_bytes(part), vals, styles)
+    replaced["xl/workbook.xml"] = calc_pr(pkg.xml_bytes("xl/workbook.xml"))
     return replaced
+
+
+def _check_parses(parts: dict[str, bytes]) -> None:
+    for name, data in parts.items():
+        p = new_parser()
+        try:
+            p.Parse(data, True)
+        except (expat.ExpatError, ValueError) as exc:
+            raise WorkbookRefused(f"the recalculated part {name} would not be valid XML "
+                                  f"({exc}); nothing was written") from None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder: str) -> list[str]:
+    """Remove our temporary copies in ``folder`` left by runs that were killed (their process
+    is gone; only files owned by this user). Returns the names removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for e in entries:
+        m = _TEMP.match(e.name)
+        if not m or int(m.group(1)) == os.getpid():
+            continue
+        try:
+            st = e.stat(follow_symlinks=False)
+            if not e.is_file(follow_symlinks=False) or (uid is not None and st.st_uid != uid):
+                continue
+            if not _pid_alive(int(m.group(1))):
+                os.unlink(e.path)
+                removed.append(e.name)
+        except OSError:
+            continue
+    return removed
+
+
+def _plain_os_error(exc: OSError, folder: str) -> str:
+    reasons = {errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+               errno.ENOSPC: "the disk is full", errno.EROFS: "the file system is read-only",
+               errno.ENOTDIR: "a file stands where a folder is needed",
+               errno.EDQUOT: "the disk quota is exceeded"}
+    why = reasons.get(exc.errno or 0, exc.strerror or "the system refused")
+    return f"cannot write the output into {folder}: {why}"
 
 
 def write_output(pkg: Package, ev: Evaluation, out: str) -> None:
     """Write the recalculated copy of ``pkg`` to ``out`` atomically (a temporary file in the
-    same folder, renamed over ``out`` once complete)."""
+    same folder, checked and renamed over ``out`` once complete)."""
     replaced = sheet_parts(pkg, ev)
+    _check_parses(replaced)
     folder = os.path.dirname(os.path.abspath(out))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".recalc-", suffix=".xlsx.tmp", dir=folder)
-    os.close(fd)
+    tmp = None
     try:
+        os.makedirs(folder, exist_ok=True)
+        remove_stale_temporaries(folder)
+        fd, tmp = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".xlsx.tmp",
+                                   dir=folder)
+        os.close(fd)
         pkg.write_copy(tmp, replaced)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the copy is an ordinary file
         os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
+        tmp = None
+    except OSError as exc:
+        raise WorkbookRefused(_plain_os_error(exc, os.path.dirname(out) or ".")) from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+
+
+class _Terminated(BaseException):
+    """Raised in the main thread on SIGTERM/SIGHUP so that cleanup code runs."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated(signum)
+
+
+def cleanup_on_signals() -> None:
+    """Turn SIGTERM and SIGHUP into an exception in this process, so that a run being stopped
+    removes its temporary copy (``finally`` blocks run) before it exits. Call from the main
+    thread of a command-line process (the ``recalc`` command and its worker processes)."""
+    for sig in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, _raise_terminated)

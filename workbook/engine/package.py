@@ -1,37 +1,50 @@
-"""Open an .xlsx package defensively, before any parser sees it.
+"""Open an .xlsx package defensively, before any parser sees it, and read and copy its parts.
 
 A deal file may come from anywhere (e-mail, a shared drive, a data room). Before the formula
-engine reads it, :func:`open_package` checks, without decompressing anything first:
+engine reads it, :func:`open_package` checks:
 
+* it is a regular file (not a folder, pipe, device or socket), opened once without blocking;
 * it is a zip file at all, not truncated (the central directory reads and every member's CRC
-  is checked when read), and not an encrypted or multi-volume zip;
+  is checked), not encrypted or multi-volume, without two parts of the same name (part names
+  are case-insensitive);
 * sizes: the file, the number of parts, every part's declared size, the total declared size and
   the compression ratio of every large part are within :data:`LIMITS` (a zip bomb declares huge
   sizes or ratios; :mod:`zipfile` never reads past a member's declared size, so checking the
   declared sizes bounds the memory used);
 * it is a spreadsheet package (``[Content_Types].xml`` and ``xl/workbook.xml``);
-* it holds no macros (``vbaProject.bin``, a macro-enabled content type, ``.xlsm``/``.xlsb``):
-  nothing from the file is ever run, and we refuse rather than silently strip code;
-* no XML part declares a DTD or entities (``<!DOCTYPE``/``<!ENTITY``: OOXML never needs them,
-  and they are the vector of "billion laughs" and external-entity attacks);
-* external links point only at add-ins (``.xlam``/``.xla``/``.xll``); a link to another
-  workbook would make the result depend on a file we cannot see.
+* it holds no macros or ActiveX, found by name, content type, relationship type (any case) and
+  by content (a compound file holding a VBA project): nothing from the file is ever run;
+* no XML part declares a DTD or entities, found by parsing each part in its own encoding
+  (UTF-8 or UTF-16, wherever the declaration is); a part in an encoding that cannot be checked
+  is refused;
+* sheet names are unique ignoring case, as Excel requires;
+* external links: a link to an add-in (``.xlam``/``.xla``/``.xll``) is how Excel saves our
+  functions; a link to another workbook is read only from the values cached in the link part
+  (the file it names is never opened); DDE and OLE links are refused.
 
 Every refusal is a :class:`WorkbookRefused` whose message is one plain line.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
+import stat
+import struct
+import xml.parsers.expat as expat
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from posixpath import basename, dirname, join, normpath
 from xml.etree import ElementTree as ET
 
-__all__ = ["WorkbookRefused", "Package", "open_package", "LIMITS", "ADDIN_EXTENSIONS"]
+__all__ = ["WorkbookRefused", "Package", "ExternalLink", "open_package", "LIMITS",
+           "ADDIN_EXTENSIONS"]
 
-#: Size limits (bytes unless stated). Generous for real deal files (a few MB), tight for bombs.
+#: Limits. Generous for real deal files (a few MB, tens of thousands of formulas), tight for
+#: bombs. Sizes in bytes; the cell limits are checked while the sheets are read, before the
+#: engine expands anything.
 LIMITS = {
     "file_bytes": 200 * 2**20,        # the .xlsx on disk
     "parts": 5_000,                   # members in the zip
@@ -40,6 +53,15 @@ LIMITS = {
     "ratio": 200.0,                   # uncompressed / compressed, for members above ratio_from
     "ratio_from": 2 * 2**20,
     "formula_cells": 100_000,         # formula cells in the workbook (bounds the engine's time)
+    "cells": 1_000_000,               # non-empty cells, all sheets and link caches together
+    "array_cells": 200_000,           # cells covered by array formulas
+    "merges": 100_000,                # merged ranges
+    "range_cells": 2_000_000,         # cells of the distinct ranges formulas refer to, after
+                                      # whole columns and rows are bounded by the used range
+    "seconds": 300.0,                 # time one workbook's evaluation may take
+    "memory_bytes": 3 * 2**30,        # memory one workbook's evaluation may add
+    "text_chars": 32_767,             # characters in a text result (Excel's cell limit)
+    "regex_seconds": 1.0,             # time one regular-expression function may take
 }
 
 ADDIN_EXTENSIONS = (".xlam", ".xla", ".xll")
@@ -47,8 +69,11 @@ ADDIN_EXTENSIONS = (".xlam", ".xla", ".xll")
 _NS_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_MACRO_TYPES = ("macroEnabled", "vbaProject", "vnd.ms-excel.sheet.binary", "activeX",
-                "vnd.ms-office.vbaProject")
+_MACRO_TYPES = ("macroenabled", "vbaproject", "vnd.ms-excel.sheet.binary", "activex",
+                "vnd.ms-excel.intlmacrosheet", "vnd.ms-excel.macrosheet", "vbadata")
+_CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_VBA_MARKERS = ("_VBA_PROJECT".encode("utf-16-le"), "VBA".encode("utf-16-le") + b"\0\0",
+                "PROJECTwm".encode("utf-16-le"))
 
 
 class WorkbookRefused(Exception):
@@ -59,7 +84,7 @@ class WorkbookRefused(Exception):
 class ExternalLink:
     index: int          # the N of [N]! in formulas
     part: str           # xl/externalLinks/externalLinkN.xml
-    target: str         # the path Excel recorded
+    target: str         # the path Excel recorded (never opened)
     is_addin: bool
 
 
@@ -73,7 +98,28 @@ class Package:
     charts: list[str] = field(default_factory=list)
 
     def read(self, name: str) -> bytes:
+        """The bytes of a part, as stored."""
         return _read_member(self.zf, name)
+
+    def xml_bytes(self, name: str) -> bytes:
+        """An XML part as UTF-8 (a part stored in UTF-16 is re-encoded, its declaration too)."""
+        return to_utf8(self.read(name), name)
+
+    def xml(self, name: str) -> ET.Element:
+        """An XML part, parsed (the package check has refused DTDs in every part)."""
+        try:
+            return ET.fromstring(self.xml_bytes(name))
+        except ET.ParseError as exc:
+            raise WorkbookRefused(f"the part {name} is not well-formed XML ({_short(exc)})") \
+                from None
+
+    def part_of_type(self, source: str, type_suffix: str) -> str | None:
+        """The first part that ``source`` relates to with a relationship type ending in
+        ``type_suffix`` (e.g. ``"/sharedStrings"``)."""
+        for typ, target, mode in _rels(self.zf, source).values():
+            if typ.endswith(type_suffix) and mode != "External" and target in self.zf.NameToInfo:
+                return target
+        return None
 
     def write_copy(self, dest: str, replaced: dict[str, bytes]) -> None:
         """Write the package's parts to ``dest`` (a new zip) with the ``replaced`` parts
@@ -93,21 +139,30 @@ class Package:
         self.zf.close()
 
 
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+               NotImplementedError, RuntimeError, ValueError, struct.error)
+
+
 def _read_member(zf: zipfile.ZipFile, name: str) -> bytes:
     try:
-        data = zf.read(name)
+        return zf.read(name)
     except KeyError:
         raise WorkbookRefused(f"the package has no part {name}") from None
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError,
-            NotImplementedError, RuntimeError) as exc:
-        raise WorkbookRefused(f"the part {name} is damaged or unsupported ({_short(exc)})") \
-            from None
-    if name.endswith((".xml", ".rels", ".vml")):
-        head = data[:4096] if len(data) > 4096 else data
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in data:
-            raise WorkbookRefused(f"the part {name} declares a DTD or entities, which a "
-                                  f"spreadsheet never needs (possible XML attack)")
-    return data
+    except _ZIP_ERRORS as exc:
+        raise WorkbookRefused(f"the part {name} is damaged or compressed in a way that cannot "
+                              f"be read ({_damage(exc)})") from None
+
+
+def _damage(exc: BaseException) -> str:
+    if isinstance(exc, zlib.error):
+        return "its compressed data is corrupt"
+    if isinstance(exc, NotImplementedError):
+        return "unsupported compression method"
+    if isinstance(exc, RuntimeError) and "encrypt" in str(exc).lower():
+        return "it is encrypted"
+    if isinstance(exc, (zipfile.BadZipFile, EOFError, struct.error)):
+        return "its zip entry is truncated or corrupt"
+    return _short(exc)
 
 
 def _short(exc: BaseException) -> str:
@@ -115,8 +170,93 @@ def _short(exc: BaseException) -> str:
     return text[:120]
 
 
-def _xml(pkg_zf: zipfile.ZipFile, name: str) -> ET.Element:
-    data = _read_member(pkg_zf, name)
+# --------------------------------------------------------------------------------------------
+# XML: encodings and DTDs
+
+_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _encoding(data: bytes) -> str:
+    """The encoding an XML document is in (BOM, then declaration, else UTF-8)."""
+    if data[:3] == codecs.BOM_UTF8:
+        return "utf-8"
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if data[:4] == b"<\x00?\x00":
+        return "utf-16-le"
+    if data[:4] == b"\x00<\x00?":
+        return "utf-16-be"
+    m = _DECL.match(data[:200])
+    return m.group(1).decode("ascii").lower() if m else "utf-8"
+
+
+def to_utf8(data: bytes, name: str) -> bytes:
+    """An XML part re-encoded as UTF-8 (unchanged when it already is)."""
+    enc = _encoding(data)
+    if enc.replace("_", "-") in ("utf-8", "utf8"):
+        return data
+    if enc not in ("utf-16", "utf-16-le", "utf-16-be", "utf16", "us-ascii", "ascii",
+                   "iso-8859-1", "latin-1", "latin1"):
+        raise WorkbookRefused(f"the part {name} is in the encoding {enc!r}; spreadsheets use "
+                              f"UTF-8 or UTF-16")
+    try:
+        text = data.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        raise WorkbookRefused(f"the part {name} is not valid {enc.upper()} text") from None
+    text = text.lstrip("\ufeff")
+    text = re.sub(r"""^(<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""", r'\1"UTF-8"', text)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WorkbookRefused(f"the part {name} holds a lone surrogate character, which is "
+                              f"not valid text") from None
+
+
+class _DTD(Exception):
+    pass
+
+
+def _check_xml(name: str, data: bytes) -> None:
+    """Refuse a DTD or entity declaration anywhere in an XML part, in any encoding."""
+    p = expat.ParserCreate()
+
+    def refuse(*_: object) -> None:
+        raise _DTD()
+
+    p.StartDoctypeDeclHandler = refuse
+    p.EntityDeclHandler = refuse
+    p.UnparsedEntityDeclHandler = refuse
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    try:
+        p.Parse(data, True)
+    except _DTD:
+        raise WorkbookRefused(f"the part {name} declares a DTD or entities, which a "
+                              f"spreadsheet never needs (possible XML attack)") from None
+    except expat.ExpatError as exc:
+        if exc.code in (expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING],
+                        expat.errors.codes[expat.errors.XML_ERROR_INCORRECT_ENCODING]):
+            raise WorkbookRefused(f"the part {name} is in an encoding that cannot be checked "
+                                  f"(spreadsheets use UTF-8 or UTF-16)") from None
+        # other damage: the parts we read report it in words when they are read
+
+
+def _looks_like_xml(name: str, data: bytes) -> bool:
+    if name.lower().endswith((".xml", ".rels", ".vml")):
+        return True
+    head = data[:8].lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    return head.startswith((b"<", b"\x00<", b"<\x00"))
+
+
+def _is_vba(data: bytes) -> bool:
+    """A compound file (OLE) holding a VBA project, whatever the part is called."""
+    return data[:8] == _CFB_MAGIC and any(m in data for m in _VBA_MARKERS)
+
+
+# --------------------------------------------------------------------------------------------
+# relationships and checks
+
+def _xml(zf: zipfile.ZipFile, name: str) -> ET.Element:
+    data = to_utf8(_read_member(zf, name), name)
     try:
         return ET.fromstring(data)
     except ET.ParseError as exc:
@@ -139,12 +279,18 @@ def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, str]]:
     return out
 
 
-def _check_sizes(path: str, zf: zipfile.ZipFile) -> None:
+def _check_sizes(zf: zipfile.ZipFile) -> None:
     infos = zf.infolist()
     if len(infos) > LIMITS["parts"]:
         raise WorkbookRefused(f"the package has {len(infos)} parts (limit {LIMITS['parts']})")
     total = 0
+    seen: set[str] = set()
     for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            raise WorkbookRefused(f"the package holds two parts named {info.filename!r} "
+                                  f"(part names ignore case)")
+        seen.add(key)
         if info.flag_bits & 0x1:
             raise WorkbookRefused("the package is encrypted (password-protected files are "
                                   "not supported; save a copy without a password)")
@@ -162,18 +308,74 @@ def _check_sizes(path: str, zf: zipfile.ZipFile) -> None:
                               f"(limit {LIMITS['total_bytes']:,}; possible zip bomb)")
 
 
+def _check_parts(zf: zipfile.ZipFile) -> None:
+    """Every part read once: CRC, macros by name and content, DTDs by parsing."""
+    for info in zf.infolist():
+        n = info.filename
+        low = n.lower()
+        if basename(low) in ("vbaproject.bin", "vbaprojectsignature.bin", "vbadata.xml") or \
+                low.startswith(("xl/activex/", "xl/macrosheets/")):
+            raise WorkbookRefused(f"the workbook contains macros or ActiveX ({n}); nothing "
+                                  f"from the file is run: save the deal as .xlsx without "
+                                  f"macros")
+        data = _read_member(zf, n)  # checks the CRC (a truncated or damaged file)
+        if _is_vba(data):
+            raise WorkbookRefused(f"the part {n} holds a VBA macro project; nothing from the "
+                                  f"file is run: save the deal as .xlsx without macros")
+        if _looks_like_xml(n, data):
+            _check_xml(n, data)
+            if low.endswith(".rels"):
+                text = to_utf8(data, n).decode("utf-8", "replace").lower()
+                if any(m in text for m in ("/vbaproject", "/activexcontrol", "/xlmacrosheet",
+                                           "/xlintlmacrosheet")):
+                    raise WorkbookRefused(f"the workbook relates a macro or ActiveX part "
+                                          f"({n}); nothing from the file is run: save the "
+                                          f"deal as .xlsx without macros")
+
+
+def _open_regular(path: str) -> zipfile.ZipFile:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise WorkbookRefused("no such file") from None
+    except OSError as exc:
+        raise WorkbookRefused(f"cannot read the file ({exc.strerror or _short(exc)})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise WorkbookRefused("is a folder, not a workbook")
+    if not stat.S_ISREG(st.st_mode):
+        raise WorkbookRefused("is not a regular file (a pipe, device or socket); give a "
+                              "workbook file")
+    if st.st_size > LIMITS["file_bytes"]:
+        raise WorkbookRefused(f"the file has {st.st_size:,} bytes "
+                              f"(limit {LIMITS['file_bytes']:,})")
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)
+                     | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise WorkbookRefused(f"cannot read the file ({exc.strerror or _short(exc)})") from None
+    f = os.fdopen(fd, "rb")
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # replaced between the checks
+            raise WorkbookRefused("is not a regular file (a pipe, device or socket)")
+        return zipfile.ZipFile(f)
+    except zipfile.BadZipFile:
+        f.close()
+        raise WorkbookRefused("not an Excel workbook (not a zip package, or the file is "
+                              "truncated)") from None
+    except WorkbookRefused:
+        f.close()
+        raise
+    except _ZIP_ERRORS as exc:
+        f.close()
+        raise WorkbookRefused(f"not an Excel workbook (the zip directory is damaged: "
+                              f"{_damage(exc)})") from None
+
+
 def open_package(path: str) -> Package:
     """Check ``path`` as described in the module docstring and return an open :class:`Package`.
 
     Raises :class:`WorkbookRefused` with a one-line reason.
     """
-    if not os.path.exists(path):
-        raise WorkbookRefused("no such file")
-    if os.path.isdir(path):
-        raise WorkbookRefused("is a folder, not a workbook")
-    size = os.path.getsize(path)
-    if size > LIMITS["file_bytes"]:
-        raise WorkbookRefused(f"the file has {size:,} bytes (limit {LIMITS['file_bytes']:,})")
     lower = path.lower()
     if lower.endswith((".xlsm", ".xltm", ".xlam")):
         raise WorkbookRefused("macro-enabled workbooks are refused (nothing from the file is "
@@ -182,13 +384,7 @@ def open_package(path: str) -> Package:
         raise WorkbookRefused("binary .xlsb workbooks are not supported; save as .xlsx")
     if lower.endswith(".xls"):
         raise WorkbookRefused("legacy .xls workbooks are not supported; save as .xlsx")
-    try:
-        zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise WorkbookRefused("not an Excel workbook (not a zip package, or the file is "
-                              "truncated)") from None
-    except (OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise WorkbookRefused(f"cannot read the file ({_short(exc)})") from None
+    zf = _open_regular(path)
     try:
         return _inspect(path, zf)
     except BaseException:
@@ -197,56 +393,60 @@ def open_package(path: str) -> Package:
 
 
 def _inspect(path: str, zf: zipfile.ZipFile) -> Package:
-    _check_sizes(path, zf)
+    _check_sizes(zf)
     names = set(zf.NameToInfo)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise WorkbookRefused("not an Excel workbook (no [Content_Types].xml or "
                               "xl/workbook.xml in the package)")
-    bad = zf.testzip()  # reads every member once: CRC errors of a truncated/damaged file
-    if bad is not None:
-        raise WorkbookRefused(f"the part {bad} is damaged (CRC error; truncated file?)")
-    for n in names:
-        if basename(n).lower() in ("vbaproject.bin", "vbaprojectsignature.bin") or \
-                n.lower().startswith(("xl/activex/", "xl/macrosheets/")):
-            raise WorkbookRefused(f"the workbook contains macros or ActiveX ({n}); nothing "
-                                  f"from the file is run: save the deal as .xlsx without "
-                                  f"macros")
-    ctypes = _read_member(zf, "[Content_Types].xml").decode("utf-8", "replace")
+    _check_parts(zf)
+    ctypes = to_utf8(_read_member(zf, "[Content_Types].xml"), "[Content_Types].xml")
+    ctypes_low = ctypes.decode("utf-8", "replace").lower()
     for marker in _MACRO_TYPES:
-        if marker in ctypes:
+        if marker in ctypes_low:
             raise WorkbookRefused(f"the workbook is macro-enabled or binary ({marker} content "
                                   f"type); save the deal as .xlsx")
     pkg = Package(path, zf)
     wb = _xml(zf, "xl/workbook.xml")
     rels = _rels(zf, "xl/workbook.xml")
+    seen: dict[str, str] = {}
     for s in wb.iter(f"{{{_NS_MAIN}}}sheet"):
         rid = s.get(f"{{{_NS_R}}}id", "")
+        name = s.get("name", "")
+        if name.upper() in seen:
+            raise WorkbookRefused(f"two sheets are named {seen[name.upper()]!r} and {name!r}; "
+                                  f"Excel requires sheet names that differ ignoring case")
+        seen[name.upper()] = name
         if rid in rels and rels[rid][0].endswith("/worksheet"):
             part = rels[rid][1]
             if part not in names:
-                raise WorkbookRefused(f"sheet {s.get('name')!r} points at a missing part "
-                                      f"{part}")
-            pkg.sheets.append((s.get("name", ""), part))
-        elif rid in rels and rels[rid][0].endswith("/chartsheet"):
-            continue
+                raise WorkbookRefused(f"sheet {name!r} points at a missing part {part}")
+            pkg.sheets.append((name, part))
     if not pkg.sheets:
         raise WorkbookRefused("the workbook has no worksheets")
     ext_refs = [e.get(f"{{{_NS_R}}}id", "") for e in wb.iter(f"{{{_NS_MAIN}}}externalReference")]
     for i, rid in enumerate(ext_refs, start=1):
-        if rid not in rels:
+        if rid not in rels or rels[rid][1] not in names:
             continue
         part = rels[rid][1]
-        targets = [t for (typ, t, mode) in _rels(zf, part).values()
-                   if typ.endswith(("/externalLinkPath", "/xlExternalLinkPath/xlPathMissing"))
-                   or mode == "External"]
-        target = targets[0] if targets else ""
-        is_addin = target.lower().rstrip("/\\").endswith(ADDIN_EXTENSIONS)
-        pkg.links[i] = ExternalLink(i, part, target, is_addin)
-        if not is_addin:
-            shown = target or "an unnamed source"
-            raise WorkbookRefused(f"the workbook links to another workbook ({shown}); "
-                                  f"external links are refused: paste the linked values in "
-                                  f"(Data > Edit Links > Break Link) and try again")
+        pkg.links[i] = _external_link(zf, i, part)
     pkg.charts = sorted((n for n in names if re.match(r"^xl/charts/chart\d+\.xml$", n)),
                         key=lambda n: int(re.sub(r"\D", "", basename(n))))
     return pkg
+
+
+def _external_link(zf: zipfile.ZipFile, index: int, part: str) -> ExternalLink:
+    """The link's target: the relationship its ``externalBook`` names (not the first one)."""
+    root = _xml(zf, part)
+    for kind in ("ddeLink", "oleLink"):
+        if root.find(f"{{{_NS_MAIN}}}{kind}") is not None:
+            raise WorkbookRefused(f"the workbook has a {kind[:3].upper()} link ({part}); such "
+                                  f"links fetch data from other programs and are refused")
+    book = root.find(f"{{{_NS_MAIN}}}externalBook")
+    target = ""
+    if book is not None:
+        rid = book.get(f"{{{_NS_R}}}id", "")
+        rel = _rels(zf, part).get(rid)
+        if rel is not None:
+            target = rel[1]
+    is_addin = target.lower().rstrip("/\\ ").endswith(ADDIN_EXTENSIONS)
+    return ExternalLink(index, part, target, is_addin)

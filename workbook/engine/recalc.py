@@ -54,20 +54,39 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None) -> Recal
             write_output(pkg, ev, out)
             res.out = out
         if png_dir:
-            from .charts import draw_charts
-            res.pngs = draw_charts(pkg, ev.values, png_dir,
-                                   os.path.splitext(os.path.basename(path))[0])
+            _draw(res, pkg, ev, png_dir, path)
     except WorkbookRefused as exc:
         res.refused = str(exc)
     except MemoryError:
-        res.refused = "out of memory while evaluating the workbook"
+        res.refused = ("the workbook needs more memory than this machine has to evaluate; "
+                       "nothing was written")
+    except RecursionError:
+        res.refused = "the formulas nest too deeply to evaluate"
     except Exception as exc:  # never a traceback for a user's file
-        res.refused = f"unexpected {type(exc).__name__}: {str(exc)[:160]}"
+        res.refused = (f"the workbook could not be recalculated because of an internal error "
+                       f"({type(exc).__name__}); the input is unchanged and nothing was "
+                       f"written")
     finally:
         if pkg is not None:
             pkg.close()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _draw(res: RecalcResult, pkg: object, ev: object, png_dir: str, path: str) -> None:
+    """Draw the charts; a failure is a warning (the recalculated copy stands)."""
+    from .charts import draw_charts
+    try:
+        res.pngs = draw_charts(pkg, ev.values, png_dir,
+                               os.path.splitext(os.path.basename(path))[0])
+    except MemoryError:
+        res.warnings.append("the charts were not drawn: not enough memory")
+    except OSError as exc:
+        res.warnings.append(f"the charts were not drawn: cannot write into {png_dir} "
+                            f"({exc.strerror or type(exc).__name__})")
+    except Exception as exc:  # a chart part we cannot read or draw
+        res.warnings.append(f"the charts were not drawn: a chart could not be read or drawn "
+                            f"({type(exc).__name__})")
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,6 +129,22 @@ def _progress(done: int, total: int) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from .output import cleanup_on_signals
+    cleanup_on_signals()
+    try:
+        return _run(args)
+    except BaseException as exc:
+        if type(exc).__name__ == "_Terminated":
+            print("recalc: stopped by a signal; temporary copies removed", file=sys.stderr)
+            return 128 + int(exc.args[0]) if exc.args else EXIT_REFUSED
+        if isinstance(exc, KeyboardInterrupt):
+            print("recalc: interrupted; temporary copies removed", file=sys.stderr)
+            return 130
+        raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .output import cleanup_on_signals
     files = list(args.files)
     outs = [output_path(f, args.output, len(files)) for f in files]
     if len(set(map(os.path.abspath, outs))) < len(outs):
@@ -125,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
             _progress(i + 1, len(files))
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=cleanup_on_signals) as pool:
             futs = {pool.submit(recalc_file, f, o, args.png): i
                     for i, (f, o) in enumerate(zip(files, outs))}
             for k, fut in enumerate(as_completed(futs), start=1):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ from typing import Any, TextIO
 
 from .sheetxml import ErrorValue, cells_of_range, split_coord
 
-__all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "fmt", "EXIT_OK",
-           "EXIT_FINDINGS",
-           "EXIT_REFUSED", "MAX_LISTED", "CHECKS_SHEET", "SUMMARY_SHEET"]
+__all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "fmt", "safe",
+           "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED", "MAX_LISTED", "CHECKS_SHEET",
+           "SUMMARY_SHEET"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
 CHECKS_SHEET = "Checks"
@@ -35,12 +36,30 @@ class RecalcResult:
     n_formulas: int = 0
     seconds: float = 0.0
     pngs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # facts the reader should know
+    warnings: list[str] = field(default_factory=list)   # what failed without spoiling the copy
 
     @property
     def exit_code(self) -> int:
         if self.refused:
             return EXIT_REFUSED
         return EXIT_FINDINGS if (self.errors or self.false_checks) else EXIT_OK
+
+
+#: Characters that could forge or hide report lines on a terminal: controls (newline, carriage
+#: return, escape), line and paragraph separators, bidirectional overrides, lone surrogates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                     "\ud800-\udfff]")
+
+
+def safe(text: Any, limit: int = 300) -> str:
+    """Text from a workbook or a file name, fit for one line of the report: every character
+    that could start a new line or drive the terminal is shown as an escape (``\\x1b``)."""
+    text = str(text)
+    if len(text) > limit:
+        text = text[:limit - 3] + "..."
+    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256
+                       else f"\\u{ord(m.group(0)):04x}", text)
 
 
 def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
@@ -63,6 +82,7 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
     for (sheet, cc) in ev.missing:
         res.errors.append((sheet, cc, "#N/A", "not evaluated by the headless engine"))
     res.n_formulas = n
+    res.notes += list(getattr(ev, "notes", []))
     summary = next((s for s in sheets if s.lower() == SUMMARY_SHEET.lower()), None)
     if summary:
         rows = sorted({split_coord(c)[0] for c in ev.formulas[summary] if c.startswith("B")})
@@ -77,7 +97,7 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
 def fmt(v: Any) -> str:
     """A value as the report shows it."""
     if isinstance(v, ErrorValue):
-        return v.message or v.code
+        return safe(v.message or v.code)
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
     if isinstance(v, float):
@@ -86,7 +106,7 @@ def fmt(v: Any) -> str:
         if v != 0 and abs(v) < 1e-3:
             return f"{v:.4g}"
         return f"{v:,.4f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:,.2f}"
-    return str(v)
+    return safe(v)
 
 
 def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
@@ -94,24 +114,30 @@ def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
     """Print one file's result: refusals on stderr (one line), the rest on stdout."""
     out = out or sys.stdout
     err = err or sys.stderr
+    path = safe(res.path)
     if res.refused:
-        print(f"{res.path}: refused: {res.refused}", file=err)
+        print(f"{path}: refused: {safe(res.refused, 600)}", file=err)
         return
     status = "OK" if res.exit_code == EXIT_OK else "FINDINGS"
-    print(f"{res.path}: {status}: {res.n_formulas} formulas in {res.seconds:.2f} s"
-          + (f" -> {res.out}" if res.out else ""), file=out)
+    print(f"{path}: {status}: {res.n_formulas} formulas in {res.seconds:.2f} s"
+          + (f" -> {safe(res.out)}" if res.out else ""), file=out)
+    for note in res.notes:
+        print(f"  NOTE {safe(note, 600)}", file=out)
+    for warning in res.warnings:
+        print(f"  WARNING {safe(warning, 600)}", file=out)
     if not quiet:
-        width = max((len(k) for k, _ in res.summary), default=0)
-        for label, value in res.summary:
+        labels = [safe(k, 80) for k, _ in res.summary]
+        width = max((len(k) for k in labels), default=0)
+        for label, (_, value) in zip(labels, res.summary):
             print(f"  {label:<{width}}  {fmt(value)}", file=out)
         for p in res.pngs:
-            print(f"  chart: {p}", file=out)
+            print(f"  chart: {safe(p)}", file=out)
     for sheet, cell, code, msg in res.errors[:MAX_LISTED]:
-        print(f"  ERROR {sheet}!{cell}: {msg or code}", file=out)
+        print(f"  ERROR {safe(sheet, 40)}!{cell}: {safe(msg or code)}", file=out)
     if len(res.errors) > MAX_LISTED:
         print(f"  ... and {len(res.errors) - MAX_LISTED} more error cells", file=out)
     for sheet, cell, label in res.false_checks[:MAX_LISTED]:
-        print(f"  CHECK FALSE {sheet}!{cell}: {label}", file=out)
+        print(f"  CHECK FALSE {safe(sheet, 40)}!{cell}: {safe(label)}", file=out)
     if len(res.false_checks) > MAX_LISTED:
         print(f"  ... and {len(res.false_checks) - MAX_LISTED} more FALSE checks", file=out)
 

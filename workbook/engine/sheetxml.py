@@ -23,9 +23,10 @@ from typing import Any, Callable, Iterator
 from pymodel.errors import EXCEL_ERROR_CODES
 
 __all__ = ["FormulaCell", "ErrorValue", "CellRecord", "read_formulas", "iter_cells",
-           "write_values", "rewrite_formulas", "split_coord", "coord", "cells_of_range",
+           "write_values", "split_coord", "coord", "cells_of_range",
            "range_bounds", "excel_escape", "excel_unescape", "MAX_ROW", "MAX_COL",
-           "SheetXMLError", "LimitExceeded", "new_parser", "set_attribute"]
+           "SheetXMLError", "LimitExceeded", "new_parser", "set_attribute", "scan_cells",
+           "SheetFacts", "element_tags"]
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -209,7 +210,7 @@ class _Row:
 
 _LOCAL = {f"{ns} {local}": local for ns in MAIN_NS
           for local in ("worksheet", "sheetData", "dimension", "row", "c", "f", "v", "is", "r",
-                        "t", "extLst")}
+                        "t", "extLst", "mergeCells", "mergeCell")}
 
 
 class _Scan:
@@ -234,6 +235,8 @@ class _Scan:
         self.rows: list[_Row] = []
         self.sheet_data: tuple[int, int, int, bool] | None = None  # start, tag end, end, empty
         self.dimension: tuple[int, int] | None = None              # start tag span
+        self.merges: list[str] = []                                # mergeCell refs
+        self.merge_limit: int | None = None
         self.stack: list[str] = []
         self.row: _Row | None = None
         self.keep = False
@@ -334,6 +337,10 @@ class _Scan:
                 i = self.parser.CurrentByteIndex
                 tag_end, empty = self._tag(i)
                 self.sheet_data = (i, tag_end, tag_end, empty)
+        elif local == "mergeCell" and parent == "mergeCells" and len(stack) == 3:
+            self.merges.append(attrs.get("ref", ""))
+            if self.merge_limit is not None and len(self.merges) > self.merge_limit:
+                raise LimitExceeded(f"more than {self.merge_limit:,} merged ranges")
         elif local == "dimension" and parent == "worksheet" and len(stack) == 2:
             i = self.parser.CurrentByteIndex
             self.dimension = (i, self._tag(i)[0])
@@ -445,6 +452,26 @@ class _Scan:
 
 
 _CHUNK = 1 << 20
+
+
+@dataclass
+class SheetFacts:
+    """What a reading pass learnt besides the cells."""
+    merges: list[str]          # the ref of every merged range
+    dimension: str | None      # the <dimension ref=...> the file declares (not trusted)
+
+
+def scan_cells(xml: bytes, on_cell: Callable[[CellRecord], None],
+               merge_limit: int | None = None) -> SheetFacts:
+    """Pass every ``<c>`` element of ``worksheet > sheetData`` to ``on_cell`` in document order
+    (one streaming pass; ``on_cell`` may raise to stop it) and return the other facts."""
+    scan = _Scan(xml, on_cell=on_cell)
+    scan.merge_limit = merge_limit
+    scan.run()
+    dim = None
+    if scan.dimension is not None:
+        dim = _attr_value(xml[scan.dimension[0]:scan.dimension[1]], b"ref")
+    return SheetFacts(scan.merges, dim)
 
 
 def iter_cells(xml: bytes) -> Iterator[CellRecord]:
@@ -690,20 +717,3 @@ def element_tags(xml: bytes, path: tuple[str, ...]) -> list[tuple[int, int]]:
         raise SheetXMLError(f"the part is not well-formed XML "
                             f"({expat.ErrorString(exc.code)}, line {exc.lineno})") from None
     return found
-
-
-def rewrite_formulas(xml: bytes, rewrite: Callable[[str], str]) -> bytes:
-    """The worksheet part with every formula text ``t`` of a cell replaced by ``rewrite(t)``
-    (only the text inside the ``<f>`` elements the parser found changes)."""
-    edits: list[tuple[int, int, bytes]] = []
-
-    def on_cell(c: CellRecord) -> None:
-        if c.f_text is None or c.f_span is None:
-            return
-        new = rewrite(c.f_text)
-        if new != c.f_text:
-            edits.append((c.f_span[1], c.f_span[2],
-                          html.escape(new, quote=False).encode("utf-8")))
-
-    _Scan(xml, on_cell=on_cell, positions=True).run()
-    return _splice(xml, edits) if edits else xml

@@ -369,11 +369,12 @@ def test_xml_entities_are_refused(tmp_path, capsys):
     _refused(tmp_path, capsys, p, r"DTD or entities")
 
 
-def test_external_link_to_another_workbook_is_refused(tmp_path, capsys):
+def test_external_link_without_cached_values_is_refused(tmp_path, capsys):
     p = _with_external_link(_book(tmp_path / "a.xlsx"), tmp_path / "linked.xlsx",
                             "file:///\\\\share\\deals\\pricing.xlsx",
                             formula="[1]Sheet1!A1*2")
-    _refused(tmp_path, capsys, p, r"links to another workbook .*pricing\.xlsx")
+    _refused(tmp_path, capsys, p, r"refers to \[1\]Sheet1 in another workbook, whose values "
+                                  r"the file does not cache")
 
 
 def test_unknown_function_is_refused(tmp_path, capsys):

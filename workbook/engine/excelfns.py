@@ -1,0 +1,208 @@
+"""Excel functions and rules we give the ``formulas`` engine where its own would run unbounded:
+text results longer than Excel's 32,767 characters are ``#VALUE!`` (checked before a long text
+is built), and the regular-expression functions stop after a time limit.
+
+Everything here is registered through the engine's function table (:func:`register`) or used by
+the engine integration's own cell and parser classes (:func:`text_cap`, :func:`capped_concat`);
+nothing of the library is replaced in place.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from .package import LIMITS
+
+__all__ = ["register", "text_cap", "capped_concat", "REPLACED"]
+
+#: The Excel functions registered here (with their ``_XLFN.`` names).
+REPLACED = ("REPT", "SUBSTITUTE", "CONCAT", "CONCATENATE", "TEXTJOIN", "REGEXTEST",
+            "REGEXEXTRACT", "REGEXREPLACE")
+
+
+def _limit() -> int:
+    return int(LIMITS["text_chars"])
+
+
+def _value_error(message: str) -> Any:
+    from .functions import error_token
+    return error_token("#VALUE!", f"#VALUE! {message}")
+
+
+def _too_long() -> Any:
+    return _value_error(f"a text result is longer than {_limit():,} characters (Excel's limit)")
+
+
+def text_cap(value: Any) -> Any:
+    """``value`` with every text longer than the limit replaced by #VALUE! (arrays element by
+    element; other values unchanged)."""
+    import numpy as np
+    limit = _limit()
+    if isinstance(value, str):
+        return _too_long() if len(value) > limit else value
+    if isinstance(value, np.ndarray) and value.dtype == object and value.size:
+        long = [i for i, v in enumerate(value.flat) if isinstance(v, str) and len(v) > limit]
+        if long:
+            value = value.copy()
+            flat = value.reshape(-1)
+            for i in long:
+                flat[i] = _too_long()
+    return value
+
+
+def capped_concat(func: Callable[..., Any]) -> Callable[..., Any]:
+    """The engine's ``&`` operator with its result capped (each operand is already capped)."""
+    def concat(*args: Any, **kwargs: Any) -> Any:
+        return text_cap(func(*args, **kwargs))
+
+    return functools.update_wrapper(concat, func)
+
+
+def _str(text: Any) -> str:  # as the engine turns a value into text
+    if isinstance(text, bool):
+        return str(text).upper()
+    if isinstance(text, float) and text.is_integer():
+        return "%d" % text
+    return str(text)
+
+
+def _text_length(args: tuple[Any, ...]) -> int:
+    """A lower bound of the length of the text the arguments join into."""
+    import numpy as np
+    total = 0
+    for a in args:
+        a = getattr(a, "value", a)
+        if isinstance(a, np.ndarray):
+            for v in a.flat:
+                if isinstance(v, str):
+                    total += len(v)
+        elif isinstance(a, str):
+            total += len(a)
+    return total
+
+
+def _joining(func: Callable[..., Any], skip: int = 0) -> Callable[..., Any]:
+    """CONCAT/CONCATENATE/TEXTJOIN: #VALUE! before joining when the texts alone are too long."""
+    def joined(*args: Any, **kwargs: Any) -> Any:
+        if _text_length(args[skip:]) > _limit():
+            return _too_long()
+        return text_cap(func(*args, **kwargs))
+
+    return functools.update_wrapper(joined, func)
+
+
+def _regex_kw() -> dict[str, Any]:
+    from formulas.functions import replace_empty
+    return {"input_parser": lambda *a: a,
+            "args_parser": lambda *a: map(functools.partial(replace_empty, empty=""), a),
+            "check_nan": False}
+
+
+def _compile(pattern: Any, case: Any) -> Any:
+    import regex
+    from formulas.errors import FoundError
+    from formulas.functions import Error, replace_empty
+    case = int(float(replace_empty(case)))
+    if case not in (0, 1):
+        raise FoundError(err=Error.errors["#VALUE!"])
+    try:
+        return regex.compile(_str(pattern), regex.IGNORECASE if case == 1 else 0)
+    except regex.error:
+        raise FoundError(err=Error.errors["#VALUE!"]) from None
+
+
+def _timed(call: Callable[[float], Any]) -> Any:
+    from formulas.errors import FoundError
+    seconds = float(LIMITS["regex_seconds"])
+    try:
+        return call(seconds)
+    except TimeoutError:
+        raise FoundError(err=_value_error(f"the regular expression ran longer than "
+                                          f"{seconds:g} s (limit)")) from None
+
+
+def regex_test(text: Any, pattern: Any, case: Any = 0) -> Any:
+    rx = _compile(pattern, case)
+    return _timed(lambda s: rx.search(_str(text), timeout=s) is not None)
+
+
+def regex_extract(text: Any, pattern: Any, mode: Any = 0, case: Any = 0) -> Any:
+    from formulas.functions import Error, replace_empty
+    rx = _compile(pattern, case)
+    text = _str(text)
+    mode = int(float(replace_empty(mode)))
+    if mode == 0:
+        m = _timed(lambda s: rx.search(text, timeout=s))
+        r = [m.group(0) if m else None]
+    elif mode == 1:
+        r = _timed(lambda s: [m.group(0) for m in rx.finditer(text, timeout=s)]) or [None]
+    elif mode == 2:
+        m = _timed(lambda s: rx.search(text, timeout=s))
+        r = list(m.groups() or [Error.errors["#VALUE!"]]) if m else [None]
+    else:
+        return Error.errors["#VALUE!"]
+    return [Error.errors["#N/A"] if v is None else v for v in r]
+
+
+def regex_replace(text: Any, pattern: Any, replacement: Any, occurrence: Any = 0,
+                  case: Any = 0) -> Any:
+    from formulas.functions import replace_empty
+    rx = _compile(pattern, case)
+    count = int(float(replace_empty(occurrence)))
+    out = _timed(lambda s: rx.sub(_str(replacement), _str(text), count=max(count, 0),
+                                  timeout=s))
+    return text_cap(out)
+
+
+def _rept(text: Any, times: Any) -> Any:
+    text = _str(text)
+    n = int(float(times))
+    if n < 0:
+        return _value_error("REPT needs a number of times of 0 or more")
+    if len(text) * n > _limit():
+        return _too_long()
+    return text * n
+
+
+def _substitute(func: Callable[..., Any]) -> Callable[..., Any]:
+    def substitute(text: Any, old: Any, new: Any, instance: Any = None) -> Any:
+        t, o, n = _str(text), _str(old), _str(new)
+        if o and instance is None and len(t) + t.count(o) * (len(n) - len(o)) > _limit():
+            return _too_long()
+        return text_cap(func(text, old, new, instance))
+
+    return functools.update_wrapper(substitute, func)
+
+
+def register(functions: dict[str, Any]) -> None:
+    """Register the functions of this module in the engine's function table."""
+    from formulas.functions import replace_empty, wrap_ufunc
+    from formulas.functions.text import xsubstitute
+
+    def both(name: str, f: Any) -> None:
+        functions[name] = functions["_XLFN." + name] = f
+
+    kw = {"input_parser": lambda *a: a,
+          "args_parser": lambda *a: map(functools.partial(replace_empty, empty=""), a)}
+    functions["REPT"] = wrap_ufunc(_rept, **kw)
+    functions["SUBSTITUTE"] = wrap_ufunc(
+        _substitute(xsubstitute), input_parser=lambda *a: a,
+        args_parser=lambda *a: (replace_empty(v, "") for v in a))
+    both("CONCAT", _joining(functions["CONCAT"]))
+    both("CONCATENATE", _joining(functions["CONCATENATE"]))
+    both("TEXTJOIN", _joining(functions["TEXTJOIN"], skip=2))
+    rk = _regex_kw()
+    both("REGEXTEST", wrap_ufunc(regex_test, **rk))
+    both("REGEXREPLACE", wrap_ufunc(regex_replace, **rk))
+    both("REGEXEXTRACT", wrap_ufunc(regex_extract, return_func=_extract_return, **rk))
+
+
+def _extract_return(res: Any, *args: Any) -> Any:
+    import numpy as np
+    from formulas.functions import Array
+    if not res.shape:
+        return np.asarray(res.item(), object).view(Array)
+    if res.shape == (1, 1):
+        return np.asarray(res[0, 0], object).view(Array)
+    return np.vectorize(lambda x: x[0] if isinstance(x, list) else x, otypes=[object])(res)
