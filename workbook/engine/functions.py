@@ -63,6 +63,8 @@ def engine() -> tuple[Any, dict[str, Any]]:
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
         functions[WHY] = functions["_XLDUDF_" + WHY] = _why_function()
         functions[SKIPPED_FUNCTION] = _skipped_function()
+        from .xlfunctions import register as register_excel
+        register_excel(functions)
         from .excelfns import register
         register(functions)
         _STATE["registered"] = True
@@ -70,7 +72,8 @@ def engine() -> tuple[Any, dict[str, Any]]:
 
 
 def cell_class() -> type:
-    """The engine's cell class, with a parser whose ``&`` caps text as Excel does and an
+    """The engine's cell class, with a parser whose ``&`` joins as Excel does (booleans as
+    TRUE/FALSE, numbers with 15 significant digits) and caps text at Excel's limit, and an
     output filter that turns any text longer than 32,767 characters into #VALUE!."""
     if "cell" not in _STATE:
         from formulas.cell import Cell
@@ -78,11 +81,13 @@ def cell_class() -> type:
         from formulas.tokens.operator import OperatorToken
 
         from .excelfns import capped_concat, text_cap
+        from .xlfunctions import join_operator
 
         class CappedOperator(OperatorToken):
             def compile(self) -> Any:
-                func = super().compile()
-                return capped_concat(func) if self.name == "&" else func
+                if self.name == "&":
+                    return capped_concat(join_operator())
+                return super().compile()
 
         class CappedParser(Parser):
             filters = [CappedOperator if f is OperatorToken else f for f in Parser.filters]
