@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputTypeError, NotAvailableError
+from .errors import InputError, InputTypeError, NotAvailableError
 from .residual import P as _RV
 from .schema import NOT_GIVEN, POS, SCHEMA, Param, declare
 from .validation import Interval, check_choice
@@ -70,6 +70,12 @@ P = declare(
     Param("metric", "", "Throughput measure for parity: dense FP8 or BF16 TFLOPS",
           default="fp8", source="D: inference runs in FP8", kind="choice",
           choices=tuple(METRICS)),
+    Param("deflation_basis", "", "What g covers: total (the SKU's rent trend, generations "
+          "included: a step only where a successor reprices below it) or within_generation "
+          "(g between launches: each launch steps)",
+          default="total", source="D: the default g is a total trend (Epoch price-performance "
+          "across generations; fitted rents of one SKU)", kind="choice",
+          choices=("total", "within_generation")),
     Param("same_vendor", "", "Only successors of the same vendor step the old SKU down",
           default=True, source="D: customers rarely switch vendor", kind="bool"),
     Param("rent_old", "currency per GPU-hour", "Old SKU's market rent just before the "
@@ -268,11 +274,13 @@ def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
 
 
 def catalogue_step_downs(sku: str, valuation_date: Any, *,
-                         deflation=_RV["deflation"].default, premium=D["premium"],
+                         deflation: Any = NOT_GIVEN, premium=D["premium"],
                          metric: str = D["metric"], rent0: Any = NOT_GIVEN,
-                         same_vendor: bool = D["same_vendor"]
+                         same_vendor: bool = D["same_vendor"],
+                         deflation_basis: str = D["deflation_basis"]
                          ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """Step-downs (step_years, step_downs) of ``sku`` from its catalogue successors.
+    """Step-downs (step_years, step_downs) of ``sku`` from its catalogue successors: only what
+    the deflation trend does not already contain.
 
     Parameters
     ----------
@@ -281,8 +289,9 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *,
     valuation_date : date-like
         Valuation date (datetime, date, datetime64, Timestamp or ISO text).
     deflation : float, optional
-        Annual fractional rent decline g used to roll every rent to tau, decimal in (-1, 1).
-        Default 0.30.
+        Annual rent decline g used to roll every rent to tau, decimal in (-1, 1). Default: the
+        shipped default (a total trend); required when ``deflation_basis`` is
+        ``within_generation``.
     premium : float, optional
         Old-generation premium pi per unit of throughput, decimal, > -1. Default 0.11.
     metric : {"fp8", "bf16"}, optional
@@ -292,6 +301,13 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *,
         catalogue reference rent rolled to the valuation date at ``deflation``.
     same_vendor : bool, optional
         Only successors of the same vendor (default True).
+    deflation_basis : {"total", "within_generation"}, optional
+        What g covers. ``total`` (default): g is the trend of the SKU's rent across
+        generations. A successor already shipping when the old SKU's reference rent was quoted
+        is priced into that rent and into the trend: no step. A later successor (not yet in
+        the record) steps the old SKU down only by the excess of its parity repricing over the
+        trend. ``within_generation``: g is the decline between launches (smaller, and must be
+        given), and every successor after the valuation date reprices the old SKU to parity.
 
     Returns
     -------
@@ -304,11 +320,23 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *,
     -----
     Every catalogue rent is quoted at its ``ref_rent_date`` and rolled at the common rate g:
     R_new(tau) = ref_rent_new (1-g)^(volume_date_new - ref_rent_date_new). The old rent
-    before the k-th successor includes the earlier step-downs:
-    R_old(tau_k-) = rent0 (1-g)^tau_k prod_{i<k} (1 - j_i); j_k by :func:`parity_step_down`.
+    before the k-th successor is on its trend and includes the earlier step-downs:
+    R_old(tau_k-) = rent0 (1-g)^tau_k prod_{i<k} (1 - j_i); j_k by :func:`parity_step_down`
+    (zero when the trend already has the old SKU at or below parity). With a total g the
+    successors whose volume date is on or before the old SKU's ``ref_rent_date`` are skipped:
+    the observed rent already carries them (the H100's mid-2026 rent is priced against the
+    B200), so none of the record's launches steps any SKU down; only a successor not yet
+    trading (today the catalogue's Rubin, whose rent is an estimate) can. Combining a total g
+    with every launch's full repricing counts obsolescence twice.
     """
     name = find_sku(sku)
     val = to_date("valuation_date", valuation_date)
+    basis = SCHEMA.check("deflation_basis", deflation_basis)
+    if deflation is NOT_GIVEN:
+        if basis == "within_generation":
+            raise InputError("deflation (needed when deflation_basis is within_generation: "
+                             "the default g is a total trend)", key="required")
+        deflation = _RV["deflation"].default
     g = SCHEMA.check("deflation", deflation)
     pi = SCHEMA.check("premium", premium)
     col = METRICS[SCHEMA.check("metric", metric)]
@@ -324,6 +352,8 @@ def catalogue_step_downs(sku: str, valuation_date: Any, *,
     later = later.sort_values("volume_date", kind="stable")
     years, downs = [], []
     factor = 1.0
+    if basis == "total":   # launches already in the market record are in the trend
+        later = later[later["volume_date"] > old["ref_rent_date"]]
     for _, new in later.iterrows():
         c = col if np.isfinite(old[col]) and np.isfinite(new[col]) else METRICS["bf16"]
         if not (np.isfinite(old[c]) and np.isfinite(new[c])) or new[c] <= old[c] \

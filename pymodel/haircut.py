@@ -53,8 +53,8 @@ P = declare(
     Param("confidence", "decimal", "Confidence level of the volatility haircut", OPEN_UNIT,
           default=0.99, source="P: Basel II para 156, 99%"),
     Param("value_decline", "decimal per year", "Expected annual decline g of the unit value "
-          "while selling (negative = rising)", DEFLATION, default=0.30,
-          source="D: the rent deflation default (Epoch AI)"),
+          "while selling (negative = rising)", DEFLATION, default=0.25,
+          source="D: the rent deflation default (docs/model.md 2.3)"),
     Param("impact_cap", "decimal", "Cap on the market-impact haircut", UNIT_OPEN_HI,
           default=0.9, source="D: a sale always recovers something"),
     Param("vol_method", "", "Volatility haircut: lognormal value-at-risk (below 1) or the "

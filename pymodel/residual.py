@@ -56,9 +56,12 @@ P = declare(
           "(at close, for a deal)", POS),
     Param("t_years", "years from the valuation date", "Time t at which to read the rent or "
           "the value", NONNEG),
-    Param("deflation", "decimal per year", "Annual fractional decline g of the market rent "
-          "(0.30 = -30% a year; negative = rising)", DEFLATION, default=0.30,
-          source="P: Epoch AI, hardware 30% cheaper each year at fixed performance"),
+    Param("deflation", "decimal per year", "Annual decline g of the trend (median) market "
+          "rent, generations included (0.25 = -25% a year; negative = rising)", DEFLATION,
+          default=0.25,
+          source="P: Epoch AI GPU price-performance doubling 2.46 y = 0.246 a year; H100 "
+                 "1-year contracts 2024-25 fell 0.255; 2026 used H100 prices imply 0.19-0.36 "
+                 "(docs/model.md 2.3)"),
     Param("utilization", "decimal", "Share u of hours the GPU is rented", UNIT, default=0.85,
           source="D: model reference 10"),
     Param("cash_cost", "currency per GPU-hour", "Cash operating cost c of a GPU: power, "

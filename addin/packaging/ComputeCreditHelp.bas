@@ -83,7 +83,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(5) = "De-installation, transport, refurbishment and broker cost per unit. Unit: currency per unit. Must be >= 0. Default 0."
     a(6) = "Orderly value of one unit. Unit: currency per unit. Must be > 0. Empty: none; needed when cost_per_unit > 0."
     a(7) = "Confidence level of the volatility haircut. Unit: decimal. Must be in (0, 1). Default 0.99."
-    a(8) = "Expected annual decline g of the unit value while selling (negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.3."
+    a(8) = "Expected annual decline g of the unit value while selling (negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.25."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FIRESALE_HAIRCUT", Description:="Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility, square-root impact and cost components, label/value rows.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' FRYE_JACOBS_LGD
     ReDim a(0 To 3)
@@ -104,7 +104,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(1) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
     a(2) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(3) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(3) = "Annual decline g of the trend (median) market rent, generations included (0.25 = -25% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
     a(4) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
     a(5) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(6) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
@@ -130,7 +130,7 @@ Public Sub ComputeCredit_RegisterHelp()
     ReDim a(0 To 4)
     a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(1) = "Time t at which to read the rent or the value. Unit: years from the valuation date. Must be >= 0."
-    a(2) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(2) = "Annual decline g of the trend (median) market rent, generations included (0.25 = -25% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
     a(3) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(4) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RENT", Description:="Market rent at year t, currency per GPU-hour: rent0*(1-deflation)^t, times (1-step_down) for each step year <= t. Spills a column when t_years is a range.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
@@ -139,7 +139,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(1) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
     a(2) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(3) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(3) = "Annual decline g of the trend (median) market rent, generations included (0.25 = -25% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
     a(4) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
     a(5) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
     a(6) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
@@ -152,7 +152,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(1) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(2) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
     a(3) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
-    a(4) = "Annual fractional decline g of the market rent (0.30 = -30% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(4) = "Annual decline g of the trend (median) market rent, generations included (0.25 = -25% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
     a(5) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
     a(6) = "Last year of the value curve. Unit: years from the valuation date. Must be > 0. Default 6."
     a(7) = "Curve points per year (1 = yearly, 12 = monthly). Unit: points per year. Must be in [1, 12]. Default 1."

@@ -189,8 +189,9 @@ def sample_deal() -> dict[str, Any]:
     The fleet is the shipped sample (:func:`pymodel.samples.load_sample_h100`,
     ``pymodel/data/sample_h100.csv``): 1,024 H100 SXM bought one year ago at 30,000 each,
     rent 2.35 per GPU-hour (1-year contract level, Mar 2026), utilisation 0.85, cash cost 0.50,
-    30% a year deflation (Epoch AI), step-downs of 0.19 and 0.10 when Rubin and Rubin Ultra
-    ship (0.17 and 1.17 years), salvage 900, discount rate 0.10, physical life 8 years. The
+    25% a year deflation (a total trend: generations included, so no step-downs; Epoch AI
+    price-performance, H100 contract rents and used-H100 prices), salvage 900, discount rate
+    0.10, physical life 8 years. The
     deal terms are illustrative [D]: half the fleet on a 4-year take-or-pay contract at 2.20
     (longer terms price below the 1-year rent, model reference 2.1; CoreWeave clusters are
     rented for about 4 years, 6.2); 16,000,000 of quarterly 4-year annuity debt (about 52% of

@@ -46,8 +46,9 @@ def _mean_h(res, horizon):
 
 @pytest.fixture(scope="module")
 def true_model():
-    """Rents falling exactly at the model's default g = 0.30, plus lognormal noise."""
-    return [bt.backtest(_evidence(*_gbm_rents(0.30, 0.15, seed))) for seed in range(3)]
+    """Rents falling exactly at the model's g = 0.30, plus lognormal noise."""
+    return [bt.backtest(_evidence(*_gbm_rents(0.30, 0.15, seed)), deflation=0.30)
+            for seed in range(3)]
 
 
 def test_model_is_unbiased_and_random_walk_bias_is_the_drift(true_model):
@@ -77,7 +78,7 @@ def test_model_wins_and_intervals_cover_about_the_nominal_share(true_model):
 
 
 def test_flat_market_makes_the_random_walk_win():
-    res = bt.backtest(_evidence(*_gbm_rents(0.0, 0.10, 11)))
+    res = bt.backtest(_evidence(*_gbm_rents(0.0, 0.10, 11)), deflation=0.30)
     p = _pooled(res)
     for horizon in (6, 12, 24):
         assert abs(p.loc[("rent", horizon, "random walk"), "bias"]) < 0.06

@@ -8,7 +8,7 @@ import pytest
 
 from pymodel.catalogue import (FIELDS, catalogue_step_downs, find_sku, gpu_spec,
                                load_catalogue, parity_step_down, sku_names)
-from pymodel.errors import DomainError, InputTypeError, NotAvailableError
+from pymodel.errors import DomainError, InputError, InputTypeError, NotAvailableError
 from pymodel.residual import rent_path
 
 REQUIRED = ["A100 SXM", "H100 SXM", "H200 SXM", "B200", "B300", "MI300X"]
@@ -90,15 +90,44 @@ def test_catalogue_step_downs_hand_computed():
     tau = (pd.Timestamp("2026-09-01") - pd.Timestamp("2026-06-30")).days / 365.25
     assert years[0] == pytest.approx(tau)
     r_old = 2.60 * 0.7 ** tau
-    expected = 1 - 7.50 * 1979 / 8300 / r_old     # Rubin rent quoted at its volume date
+    expected = 1 - 14.72 * 1979 / 16667 / r_old    # Rubin rent quoted at its volume date
     assert downs[0] == pytest.approx(expected, rel=1e-12)
     # usable directly as rent_path step lists
     assert rent_path(2.6, 1.0, 0.3, step_years=years, step_downs=downs) == pytest.approx(
         2.6 * 0.7 * (1 - expected))
 
 
+def test_rubin_throughput_is_dense():
+    """NVL144: 1.2 EF FP8 over 72 packages, quoted as 3.3x GB300 NVL72 (72 B300 at 4.5 PF
+    dense): the 1.2 EF is a dense figure, not sparse."""
+    fp8 = gpu_spec("Rubin", "fp8_dense_tflops")
+    assert fp8 == pytest.approx(1.2e6 / 72, rel=1e-4)
+    assert 1.2e6 / (72 * gpu_spec("B300", "fp8_dense_tflops")) == pytest.approx(3.3, abs=0.45)
+
+
+def test_total_deflation_adds_no_step_for_launches_already_in_the_record():
+    """With a total deflation (the default) the record's own launches are in the trend: none
+    steps an older SKU down, at any historical valuation date; only a successor not yet
+    trading (Rubin, estimated rent) can."""
+    for sku, date in (("A100", "2022-10-01"), ("H100", "2023-01-01"), ("H100", "2024-10-01"),
+                      ("A100", "2021-01-01"), ("H200", "2024-01-01")):
+        years, downs = catalogue_step_downs(sku, date)
+        volume = pd.Timestamp(date) + pd.to_timedelta(np.array(years) * 365.25, unit="D")
+        assert all(v > pd.Timestamp("2026-06-30") for v in volume), (sku, date)
+        assert len(downs) <= 1
+    within = catalogue_step_downs("H100", "2024-01-01", deflation=0.10, premium=0.0,
+                                  deflation_basis="within_generation")
+    assert len(within[0]) == 3 and within[1][0] > 0      # B200 reprices the H100 at launch
+    with pytest.raises(InputError, match="deflation .*needed when deflation_basis is "
+                                         "within_generation"):
+        catalogue_step_downs("H100", "2024-01-01", deflation_basis="within_generation")
+    with pytest.raises(InputTypeError, match="deflation_basis must be one of total"):
+        catalogue_step_downs("H100", "2024-01-01", deflation_basis="partial")
+
+
 def test_catalogue_step_downs_cumulate_and_skip():
-    years, downs = catalogue_step_downs("H100", dt.date(2024, 1, 1), premium=0.0)
+    years, downs = catalogue_step_downs("H100", dt.date(2024, 1, 1), premium=0.0, deflation=0.3,
+                                        deflation_basis="within_generation")
     assert list(years) == sorted(years) and len(years) == 3   # H200 equal throughput: skipped
     assert all(0 <= j < 1 for j in downs)
     assert downs[1] == 0.0                                    # B300 no cheaper than B200
@@ -111,10 +140,11 @@ def test_catalogue_step_downs_cumulate_and_skip():
     assert downs[0] == pytest.approx(1 - r_b200 * 1979 / 4500 / r_h100, rel=1e-12)
     # AMD has no later AMD SKU; cross-vendor successors only on request
     assert catalogue_step_downs("MI300X", "2024-01-01") == ((), ())
-    assert len(catalogue_step_downs("MI300X", "2024-01-01", same_vendor=False)[0]) > 0
+    assert len(catalogue_step_downs("MI300X", "2024-01-01", same_vendor=False, deflation=0.3,
+                                    deflation_basis="within_generation")[0]) > 0
     # A100 lacks FP8: BF16 is used for its pairs
-    y, d = catalogue_step_downs("A100", "2026-06-30", premium=0.0)
-    assert d[0] == pytest.approx(1 - 7.5 * 312 / 4200 / (1.10 * 0.7 ** y[0]), rel=1e-12)
+    y, d = catalogue_step_downs("A100", "2026-06-30", premium=0.0, deflation=0.3)
+    assert d[0] == pytest.approx(1 - 14.72 * 312 / 8333 / (1.10 * 0.7 ** y[0]), rel=1e-12)
     # nothing after the last volume date
     assert catalogue_step_downs("H100", "2030-01-01") == ((), ())
 

@@ -100,7 +100,8 @@ def test_contract_roll_off_and_tenant_credit():
 
 
 def test_spot_rent_matches_residual_rent_path_with_step_downs():
-    d = sample(rent0=2.40, payments_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1")
+    d = sample(rent0=2.40, payments_per_year=12, step_years="0.5; 1.25", step_downs="0.2; 0.1",
+               deflation=0.30)
     c = dscr.coverage(d, collateral=False)
     starts = np.arange(c.schedule.n) / 12
     expected = residual.rent_path(2.40, starts, 0.30, step_years=[0.5, 1.25],
@@ -119,11 +120,10 @@ def test_collateral_columns_use_residual_value_and_book_value():
     c = dscr.coverage(d)
     p = dscr.parse_deal(d)
     times = np.arange(p.n + 1) / p.payments_per_year
-    # sample: rent 2.35, u 0.85, cost 0.50, g 0.30, r 0.10, salvage 900, physical life 8 less
-    # age 1, step-downs 0.19 at 0.17 years and 0.10 at 1.17 years
-    ev = residual.economic_value_path(times, 2.35, 0.85, 0.50, 0.30, 0.10, salvage=900.0,
-                                      max_life_years=8.0 - 1.0, step_years=[0.17, 1.17],
-                                      step_downs=[0.19, 0.10])
+    # sample: rent 2.35, u 0.85, cost 0.50, g 0.25 (a total trend: no step-downs), r 0.10,
+    # salvage 900, physical life 8 less age 1
+    ev = residual.economic_value_path(times, 2.35, 0.85, 0.50, 0.25, 0.10, salvage=900.0,
+                                      max_life_years=8.0 - 1.0)
     bv = residual.book_value(30000.0, 1.0 + times, 6.0, salvage=900.0)
     np.testing.assert_allclose(c.economic_value, ev[:-1], rtol=1e-13)
     np.testing.assert_allclose(c.book_value, bv[:-1], rtol=1e-13)
@@ -254,11 +254,11 @@ def test_sample_breakevens_solve_to_1e_8():
         u = dscr.utilization_breakeven(d, target=target)
         assert 0 <= u <= 1
         assert dscr.dscr_min(d, utilization=u) == pytest.approx(target, abs=1e-8)
-    # the sample's minimum DSCR is 1.264 at full utilisation: a 1.35x lock-up cannot be met
+    # the sample's minimum DSCR is 1.529 at full utilisation: a 2.0x target cannot be met
     with pytest.raises(ConvergenceError, match=r"^breakeven utilization: no solution; the "
-                       r"minimum DSCR is 1.264, below the target 1.35, even at full "
+                       r"minimum DSCR is 1.529, below the target 2, even at full "
                        r"utilization \(1\)$"):
-        dscr.utilization_breakeven(d, target=1.35)
+        dscr.utilization_breakeven(d, target=2.0)
     # covenants bind earlier than payment default
     assert dscr.dscr_breakeven(d, target=1.35) < dscr.dscr_breakeven(d, target=1.0)
 

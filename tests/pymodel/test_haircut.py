@@ -25,7 +25,8 @@ def test_components_by_hand():
     keep = np.prod([1 - out[k] for k in ("drift", "volatility", "impact", "cost")])
     assert out["total"] == pytest.approx(1 - keep)
     assert haircut.firesale_haircut(q, v, sig, days_to_sell=days, impact_coef=y,
-                                    cost_per_unit=cpu, unit_value=val) == out["total"]
+                                    cost_per_unit=cpu, unit_value=val,
+                                    value_decline=g) == out["total"]
 
 
 def test_impact_cap_and_cost_cap():

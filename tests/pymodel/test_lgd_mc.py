@@ -251,7 +251,7 @@ def test_rent_linked_gpu_value_without_cash_cost_is_the_lognormal_model():
     # the mean, e^(sigma^2 T / 2) above the median (sigma 0.4, T = 1)
     a = lgd_mc.simulate_lgd(_with(RENT, gpu_value=2000 * per_gpu * np.exp(0.4 ** 2 / 2)))
     b = lgd_mc.simulate_lgd(_with(RENT, gpu_value_model="rent", gpus=2000, rent0=2.4,
-                                  cash_cost=0.0))
+                                  cash_cost=0.0, deflation=0.3))
     for k in ("expected_lgd", "downturn_lgd", "loss_q999"):
         assert b[k] == pytest.approx(a[k], rel=1e-10)
 

@@ -133,10 +133,10 @@ def test_different_quantities_have_different_names_and_units():
 
 def test_help_shows_a_default_only_where_the_argument_may_be_empty():
     p = param("deflation")
-    assert "Default 0.3" in p.help()
+    assert "Default 0.25" in p.help()
     assert "Default" not in p.help(optional=False)
     assert "Empty: the Basel correlation of pd" in param("asset_corr").help()
-    assert p.help().startswith("Annual fractional decline g of the market rent")
+    assert p.help().startswith("Annual decline g of the trend (median) market rent")
     assert "Unit: decimal per year. Must be in (-1, 1)." in p.help()
 
 

@@ -12,7 +12,7 @@ def test_sample_command_prints_the_curve(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "1,024 x H100 SXM" in out
     assert "economic value" in out and "book value" in out and "gap (book-econ)" in out
-    assert "Economic life T* = 3.00 years" in out
+    assert "Economic life T* = 4.81 years" in out and "step-downs: none" in out
     assert "  25,150" in out                      # book value at age 1 of a 30,000 GPU
     assert out_csv.read_text().startswith("year,market rent,economic value,book value,gap,")
 
