@@ -166,8 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_templates:
             srcs = [str(build.TEMPLATES[name](tmp / name)) for name in build.TEMPLATES]
             for n_jobs in (1, 2):
-                ns = argparse.Namespace(files=srcs, output=str(tmp / f"batch{n_jobs}"),
-                                        png=None, jobs=n_jobs, quiet=True)
+                cli = argparse.ArgumentParser()
+                recalc.add_arguments(cli)  # the command's own options and their defaults
+                ns = cli.parse_args([*srcs, "-o", str(tmp / f"batch{n_jobs}"), "-j",
+                                     str(n_jobs), "-q"])
                 t0 = time.perf_counter()
                 with open(os.devnull, "w") as null:
                     old_out, old_err = sys.stdout, sys.stderr
