@@ -98,6 +98,20 @@ def rename_text(text: str, words: dict[str, str]) -> str:
 _ERRORS = ("#VALUE!", "#NUM!", "#N/A")
 
 
+_NUM = r"\d+(?:\.\d+)?(?:-\d+(?:\.\d+)?)?"
+_OLD_CITE = re.compile(rf"(?:the )?[Mm]odel reference,? *(?:\(|sections? )?"
+                       rf"({_NUM}(?:(?:, and |, | and ){_NUM})*)\)?")
+
+
+def cite_as_docs(text: str) -> str:
+    """A recorded text with its old "model reference N" citations as the code now writes them
+    ("docs/model.md §N"): the sources were rewritten to cite docs/model.md, numbers unchanged."""
+    def cite(m: re.Match) -> str:
+        parts = re.split(r"(, and |, | and )", m.group(1))
+        return "docs/model.md " + "".join(p if i % 2 else "§" + p for i, p in enumerate(parts))
+    return _OLD_CITE.sub(cite, text)
+
+
 def differences(expected: Any, actual: Any, where: str = "", words: dict[str, str] | None = None,
                 out: list[str] | None = None) -> list[str]:
     """Where ``actual`` differs from ``expected`` (floats to RTOL; error messages after the
@@ -115,6 +129,7 @@ def differences(expected: Any, actual: Any, where: str = "", words: dict[str, st
     if isinstance(expected, str) and isinstance(actual, str):
         if expected.startswith(_ERRORS) or where.endswith(".message"):
             expected = rename_text(expected, words)
+        expected = cite_as_docs(expected)
         if expected != actual:
             out.append(f"{where}: {expected!r} -> {actual!r}")
         return out
