@@ -43,7 +43,7 @@ independent: read n as the number of comparisons, not of independent trials.
 
 Value-model inputs: utilisation and discount rate at their defaults, cash cost per GPU-hour
 built up from the catalogue's system power (colocation 184.06 per kW-month / 730 h, power 0.0806
-per kWh at PUE 1.2, other 0.06: model reference 4.3), salvage :data:`SALVAGE_SHARE` of the
+per kWh at PUE 1.2, other 0.06: §4.3), salvage :data:`SALVAGE_SHARE` of the
 catalogue reference price, remaining physical life 8 years less the age at the origin; the rent
 at the origin is the latest non-hyperscaler rent observation of the SKU (any basis) on or
 before the origin.
@@ -77,9 +77,9 @@ METHODS = ("model", "model (fitted g)", "model (level)", "random walk", "straigh
 COVERAGE = 0.80
 #: Book life of the straight-line comparator, years (CoreWeave, Microsoft, Alphabet: 6).
 BOOK_LIFE_YEARS = 6.0
-#: Salvage as a share of the reference price (model reference 10: 0.03 of cost).
+#: Salvage as a share of the reference price (§10: 0.03 of cost).
 SALVAGE_SHARE = 0.03
-#: Physical life cap from the volume date, years (model reference 10: 8, amcompute).
+#: Physical life cap from the volume date, years (§10: 8, amcompute).
 PHYSICAL_LIFE_YEARS = 8.0
 #: Minimum span of the origin's own series for a fitted deflation, years.
 MIN_FIT_SPAN_YEARS = 1.0
@@ -105,7 +105,7 @@ def cash_cost_from_power(system_kw_per_gpu: float) -> float:
     """Cash cost per GPU-hour from the IT power per GPU (kW): colocation + power + other.
 
     c = 184.06 kW / 730 + 0.0806 x kW x 1.2 + 0.06 (CBRE H2 2024 colocation per kW-month, EIA
-    2023 industrial power per kWh at PUE 1.2, other costs; model reference 4.3). H100 (1.275
+    2023 industrial power per kWh at PUE 1.2, other costs; §4.3). H100 (1.275
     kW): 0.505.
     """
     kw = float(SCHEMA.check("system_kw_per_gpu", system_kw_per_gpu))
@@ -248,7 +248,7 @@ def backtest(evidence: pd.DataFrame | None = None, *,
 
     References
     ----------
-    Model reference, the backtest section; Tashman (2000), "Out-of-sample tests of forecasting
+    §11.8; Tashman (2000), "Out-of-sample tests of forecasting
     accuracy: an analysis and review", International Journal of Forecasting 16 (rolling
     origins).
     """

@@ -4,9 +4,9 @@ The catalogue (``pymodel/data/gpu_catalogue.csv``) holds one row per SKU: vendor
 volume dates, power (GPU kW and per-GPU system kW = system kW / GPUs per system), memory (GB),
 dense BF16 and FP8 tensor throughput (TFLOPS), a reference price (currency per GPU), a reference
 rent (currency per GPU-hour) with its date and basis, which figures are estimates, and the
-sources of every row (model reference section 3 and vendor datasheets).
+sources of every row (§3 and vendor datasheets).
 
-Step-downs (model reference 4.1): customers pay per unit of useful throughput theta, so when a
+Step-downs (§4.1): customers pay per unit of useful throughput theta, so when a
 successor ships in volume at tau the old generation reprices to
 
     R_old(tau+) = min(R_old(tau-), (1 + pi) R_new(tau) theta_old / theta_new),
@@ -54,7 +54,7 @@ FIELD_UNITS = {
 }
 METRICS = {"fp8": "fp8_dense_tflops", "bf16": "bf16_dense_tflops"}
 
-#: Parameters of the catalogue look-ups and of throughput parity (model reference 3, 4.1).
+#: Parameters of the catalogue look-ups and of throughput parity (§3, §4.1).
 P = declare(
     Param("sku", "", "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 "
           "(case, spaces and hyphens ignored; aliases accepted)", default=None, kind="text",
@@ -66,7 +66,7 @@ P = declare(
           kind="date"),
     Param("premium", "decimal", "Old-generation rent premium per unit of throughput over "
           "parity (negative = discount)", Interval(-1, None, lo_closed=False), default=0.11,
-          source="D: SDH100RT/SDB200RT 2.60/5.30 vs H100/B200 FP8 ratio, model reference 4.1"),
+          source="D: SDH100RT/SDB200RT 2.60/5.30 vs H100/B200 FP8 ratio, docs/model.md §4.1"),
     Param("metric", "", "Throughput measure for parity: dense FP8 or BF16 TFLOPS",
           default="fp8", source="D: inference runs in FP8", kind="choice",
           choices=tuple(METRICS)),
@@ -236,7 +236,7 @@ def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
         Useful throughput theta of each SKU (same metric, e.g. dense FP8 TFLOPS), > 0.
     premium : float or array_like, optional
         Old-generation premium pi per unit of throughput, decimal, > -1 (negative: a
-        discount). Default 0.11 (H100 vs B200 indices mid-2026, model reference 4.1 [D]).
+        discount). Default 0.11 (H100 vs B200 indices mid-2026, §4.1 [D]).
 
     Returns
     -------
@@ -252,7 +252,7 @@ def parity_step_down(rent_old, rent_new, throughput_old, throughput_new, *,
 
     References
     ----------
-    Model reference, section 4.1 (calibration SDH100RT/SDB200RT ~ 0.49 vs FP8 ratio ~ 0.44).
+    §4.1 (calibration SDH100RT/SDB200RT ~ 0.49 vs FP8 ratio ~ 0.44).
 
     Examples
     --------

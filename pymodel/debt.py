@@ -1,6 +1,6 @@
 """Debt schedules: annuity with balloon, linear, bullet (interest only) and sculpted.
 
-Conventions (model reference, Conventions 4 and 6, and section 6.1): the debt rate is nominal
+Conventions (§1.4, §1.6 and §6.1): the debt rate is nominal
 annual, the rate of a period of length ``1/payments_per_year`` is ``i = debt_rate /
 payments_per_year``; period ``p = 1..n`` pays interest on the opening balance ``B_(p-1)`` at its
 end; ``B_0`` is the debt drawn at close. A balloon (a share of the debt left outstanding at
@@ -248,7 +248,7 @@ def sculpted_schedule(debt: float, rate_per_period: float, cfads: Sequence[float
 
     so the discounted debt service repays the debt less the discounted balloon F. The balance
     is :math:`B_p = (1+i)^p (D - \\sum_{q \\le p} DS_q v^q)`, which ends at F. In every period
-    with positive CFADS the DSCR is the constant :math:`1/k` (model reference, section 6.1).
+    with positive CFADS the DSCR is the constant :math:`1/k` (§6.1).
     Balances are computed in the equivalent backward form
     :math:`B_p = \\sum_{q>p} DS_q v^{q-p} + F v^{n-p}` (no cancellation).
 
@@ -339,7 +339,7 @@ def debt_schedule(debt: float, debt_rate: float, debt_years: float, *,
 
     References
     ----------
-    Model reference, section 6.1.
+    §6.1.
 
     Examples
     --------

@@ -62,7 +62,7 @@ ALL_BASES = "all"
 #: The row RENT_DEFLATION_FIT returns, in order.
 FIT_COLUMNS = ("g_trend", "volatility", "n_points", "g_mean")
 
-#: Parameters of the deflation fit (model reference, sections 2.1-2.3).
+#: Parameters of the deflation fit (§2.1-2.3).
 P = declare(
     Param("dates", "date", "Observation dates, oldest first: a row or column of Excel dates "
           "(serial numbers or date cells) or ISO text; at least 3 distinct dates",
@@ -323,7 +323,7 @@ def deflation_fit(dates: Any, rents: Any, basis: Any = None, *,
 
     References
     ----------
-    Model reference, sections 2.1-2.3 and the deflation section of docs/model.md.
+    §2.1-2.3 and the deflation section of docs/model.md.
 
     Examples
     --------

@@ -1,7 +1,7 @@
 """Fire-sale (liquidation) haircut of collateral sold into a thin secondary market.
 
-Model reference section 9.4 (composite model [D]) with the square-root impact law of 9.1 and the
-Basel holding-period scaling of 9.2:
+§9.4 (composite model [D]) with the square-root impact law of §9.1 and the
+Basel holding-period scaling of §9.2:
 
 H_total = 1 - (1 - H_drift)(1 - H_vol)(1 - H_impact)(1 - H_cost)
 
@@ -34,7 +34,7 @@ TRADING_DAYS = 252.0
 #: Order of the components in :func:`firesale_components` (total first).
 COMPONENTS = ("total", "drift", "volatility", "impact", "cost")
 
-#: Parameters of the fire-sale haircut (model reference, sections 9.1, 9.2 and 9.4).
+#: Parameters of the fire-sale haircut (§9.1, §9.2 and §9.4).
 P = declare(
     Param("units", "units", "Number of units Q to sell (GPUs, BTC, ...)", POS),
     Param("daily_volume", "units a business day", "Units the secondary market trades a "

@@ -7,7 +7,7 @@ cost, discount rate, salvage, physical life, step-downs), solve
     V(g) = market_price,    g in (-1, 1)
 
 for the annual rent decline g the market prices in. V is the exact continuous income value of
-the model reference (sections 4.1, 4.4, 4.6), so the implied g has the same meaning as the g
+docs/model.md §4.1, §4.4, §4.6, so the implied g has the same meaning as the g
 typed into GPU_RV: the decline of the deterministic rent path R(t) = R0 (1-g)^t.
 
 Existence. V is continuous in g. As g -> 1 the rent collapses: with a positive cash cost the
@@ -219,7 +219,7 @@ def implied_deflation_table(market_price, rent0, utilization, cash_cost, discoun
 
     References
     ----------
-    Model reference, sections 4.1, 4.4, 4.6 and 4.9; Brent (1973).
+    §2.8, §4.1, §4.4 and §4.6; Brent (1973).
     """
     a, shape = _numbers(market_price=market_price, rent0=rent0, utilization=utilization,
                         cash_cost=cash_cost, discount_rate=discount_rate, salvage=salvage,
@@ -339,13 +339,13 @@ def implied_deflation(market_price, rent0, utilization, cash_cost, discount_rate
 
     Notes
     -----
-    Solves V(g) = P, V the exact continuous income value (model reference 4.6), by Brent's
+    Solves V(g) = P, V the exact continuous income value (§4.6), by Brent's
     method on a bracket found on a fixed grid of g; vectorised over rows. See
     :func:`implied_deflation_table` for the per-row form that does not raise.
 
     References
     ----------
-    Model reference, section 4.9.
+    §2.8.
 
     Examples
     --------

@@ -2,7 +2,7 @@
 
 One systematic factor X ~ N(0, 1); obligor assets A = sqrt(R) X + sqrt(1-R) xi; default when
 A < Phi^-1(PD). Every public function is vectorised: numbers or equal-length vectors (a loan
-tape) broadcast together, scalars give a float. Model reference section 8.1 and 8.5.
+tape) broadcast together, scalars give a float. §8.1 and §8.5.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ _RETAIL = ("mortgage", "qrre", "other_retail")
 #: The two allowed values of the scaling switch: 1 (Basel III) and 1.06 (Basel II).
 SCALINGS = (1.0, 1.06)
 
-#: Parameters of the Vasicek / Basel IRB model (model reference, sections 8.1 and 8.5).
+#: Parameters of the Vasicek / Basel IRB model (§8.1 and §8.5).
 P = declare(
     Param("pd", "decimal (one-year probability)", "Probability of default PD over one year",
           OPEN_UNIT),

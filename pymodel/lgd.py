@@ -1,13 +1,12 @@
 """Correlated LGD in closed form: lognormal collateral that falls with the borrower.
 
-Model reference section 8.4 (Pykhtin-style, in this project's conventions), binding as stated in
-issue 4. Obligor A = sqrt(R) X + sqrt(1-R) xi, default when A < c = Phi^-1(PD); collateral per unit
-EAD at the workout horizon C = coverage exp(sigma Y - sigma^2/2), Y = rho X + sqrt(1-rho^2)
-(theta xi + sqrt(1-theta^2) eta), sigma = collateral_vol sqrt(horizon_years). Loss per unit EAD
-L = 1[A < c] (1 - C)^+.
+§8.4 (Pykhtin-style, in this project's conventions). Obligor A = sqrt(R) X + sqrt(1-R) xi,
+default when A < c = Phi^-1(PD); collateral per unit EAD at the workout horizon
+C = coverage exp(sigma Y - sigma^2/2), Y = rho X + sqrt(1-rho^2) (theta xi + sqrt(1-theta^2) eta),
+sigma = collateral_vol sqrt(horizon_years). Loss per unit EAD L = 1[A < c] (1 - C)^+.
 
 Also the Student-t copula tail dependence lambda(rho, nu) and the Longin-Solnik conditional
-correlation (section 8.7). Every function is vectorised over loans (a loan tape in one call).
+correlation (§8.7). Every function is vectorised over loans (a loan tape in one call).
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from .schema import CORR, NONNEG, POS, SCHEMA, Param, declare, param
 __all__ = ["lgd_inputs", "expected_loss_corr", "conditional_loss", "lgd_corr", "lgd_downturn",
            "lgd_capital", "tail_dependence", "conditional_correlation", "P"]
 
-#: Parameters of the correlated-LGD model (model reference, sections 8.4 and 8.7).
+#: Parameters of the correlated-LGD model (§8.4 and §8.7).
 P = declare(
     Param("coverage", "decimal of EAD", "Expected collateral value at the horizon divided by "
           "EAD (after haircuts, discounted)", NONNEG),
@@ -40,7 +39,7 @@ P = declare(
     Param("theta", "decimal", "Correlation of the collateral with the obligor's idiosyncratic "
           "risk (0 = none)", CORR, default=0.0, source="D: no published estimate"),
     Param("nu", "degrees of freedom", "Student-t degrees of freedom (t copula)", POS,
-          default=4.0, source="D: model reference 8.8, 11.4"),
+          default=4.0, source="D: docs/model.md §8.8, §11.4"),
     Param("x", "standard deviations", "Value x of the systematic factor X ~ N(0, 1)", None),
     Param("threshold", "standard deviations", "Threshold h of the conditioning region of X",
           POS),

@@ -1,7 +1,7 @@
 """Multi-collateral LGD by Monte Carlo: GPUs, BTC and contracted receivables that fall with the
 borrower, a Gaussian or Student-t copula, calm and stress regimes, fire-sale haircuts.
 
-Model reference section 8.6, as bound by issue 4. One systematic factor X ~ N(0, 1); obligor
+§8.6. One systematic factor X ~ N(0, 1); obligor
 assets A = sqrt(R) X + sqrt(1-R) xi, default when A is below its PD quantile. Collateral factor
 Z_k has correlation rho_k (regime-dependent) with X and the GPU-BTC pair correlation given; the
 receivables' own noise is independent. Given X the collateral does not depend on xi (theta = 0).
@@ -78,7 +78,7 @@ OUTPUTS = ("expected_lgd", "downturn_lgd", "expected_loss", "loss_q999", "std_er
 _FUNCTION_ID = "LGD_MC"
 _SOBOL_REPLICATES = 8
 
-_MR88 = "D: model reference 8.8"
+_MR88 = "D: docs/model.md §8.8"
 
 
 def _corr(name: str, default: float, what: str, src: str = _MR88) -> Param:
@@ -97,7 +97,7 @@ def _cut(name: str, what: str) -> Param:
     return Param(name, "decimal", what, UNIT, default=0.0, source="D: none")
 
 
-#: Parameters of the Monte Carlo LGD (model reference 8.6) not declared by other models.
+#: Parameters of the Monte Carlo LGD (§8.6) not declared by other models.
 P = declare(
     Param("gpu_value", "currency", "Expected GPU collateral value at the horizon (e.g. the "
           "income value per GPU x GPUs; lognormal); 0 if no GPUs are pledged", NONNEG),
@@ -116,8 +116,8 @@ P = declare(
           source="D: above the lender's 0.10 (a distressed buyer)"),
     _money("btc_value", "Expected BTC collateral value at the horizon (miners; lognormal)",
            src="D: none pledged"),
-    _vol("btc_vol", 0.50, "BTC volatility, calm regime", "S: model reference 8.8"),
-    _vol("btc_vol_stress", 0.80, "BTC volatility, stress regime", "S: model reference 8.8"),
+    _vol("btc_vol", 0.50, "BTC volatility, calm regime", "S: docs/model.md §8.8"),
+    _vol("btc_vol_stress", 0.80, "BTC volatility, stress regime", "S: docs/model.md §8.8"),
     _corr("btc_corr_calm", 0.3, "Correlation of BTC with the systematic factor, calm"),
     _corr("btc_corr_stress", 0.7, "Correlation of BTC with the systematic factor, stress"),
     _corr("gpu_btc_corr_calm", 0.2, "Correlation of GPU value with BTC, calm"),
@@ -133,7 +133,7 @@ P = declare(
           "stress when beta X + sqrt(1-beta^2) eta < Phi^-1(p_stress); 1 = the worst p_stress "
           "of systematic states, 0 = independent", UNIT, default=0.9,
           source="D: stress comes with bad systematic states (correlation convergence in "
-                 "downturns, Longin and Solnik 2001; model reference 8.7)"),
+                 "downturns, Longin and Solnik 2001; §8.7)"),
     Param("copula", "", "Dependence: Gaussian or Student-t copula", default="gaussian",
           source="D: the Basel ASRF model", kind="choice", choices=("gaussian", "t")),
     _cut("gpu_haircut", "Fire-sale haircut on GPU value (e.g. from FIRESALE_HAIRCUT)"),
@@ -310,7 +310,7 @@ def _active(v: Mapping[str, Any]) -> list[int]:
 
 
 def _rent_linked_value(v: Mapping[str, Any], shock: np.ndarray) -> np.ndarray:
-    """GPU value per GPU at the horizon from the income approach (model reference 4), with the
+    """GPU value per GPU at the horizon from the income approach (§4), with the
     market rent at the horizon R0 (1-g)^T shock: rents and collateral value move together, and
     the operating leverage of the cash cost makes value fall faster than rent."""
     return residual.economic_value_path(
@@ -367,7 +367,7 @@ def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[
 
     References
     ----------
-    Model reference 8.6; Pykhtin (2003), "Unexpected recovery risk", Risk 16(8); Demarta and
+    §8.6; Pykhtin (2003), "Unexpected recovery risk", Risk 16(8); Demarta and
     McNeil (2005), "The t copula and related copulas"; Glasserman (2004), "Monte Carlo Methods
     in Financial Engineering", ch. 9 (conditional sampling).
     """

@@ -1,7 +1,7 @@
 """GPU residual (collateral) value by the income approach, and the straight-line comparator.
 
 Per GPU, times in years from the valuation date, rents and cash costs in currency per GPU-hour,
-values in currency per GPU, decimals for rates (model reference, Conventions 1-6).
+values in currency per GPU, decimals for rates (§1.1-1.6).
 
 Symbols: g annual fractional rent decline (``deflation``), delta = -ln(1-g); r annual effective
 discount rate, k = ln(1+r); u utilisation; c cash cost per GPU-hour; H = 8,760 hours a year;
@@ -22,7 +22,7 @@ economic_life
 income_value
     Exact continuous value H int_0^T* (u R(t) - c) e^(-k t) dt + SV e^(-k T*).
 income_value_periodic
-    The periodic variant (start-of-period rent, mid-period discounting, reference 4.5).
+    The periodic variant (start-of-period rent, mid-period discounting, §4.5).
 economic_value_path
     The income value at future times t (rent, step-downs and life rolled forward).
 book_value
@@ -50,7 +50,7 @@ __all__ = ["rent_path", "economic_life", "income_value", "income_value_periodic"
 
 H = HOURS_PER_YEAR
 
-#: The parameters of the residual-value model (model reference, sections 2 and 4).
+#: The parameters of the residual-value model (§2 and §4).
 P = declare(
     Param("rent0", "currency per GPU-hour", "Market rent R0 of the GPU at the valuation date "
           "(at close, for a deal)", POS),
@@ -63,7 +63,7 @@ P = declare(
                  "1-year contracts 2024-25 fell 0.255; 2026 used H100 prices imply 0.19-0.36 "
                  "(docs/model.md 2.3)"),
     Param("utilization", "decimal", "Share u of hours the GPU is rented", UNIT, default=0.85,
-          source="D: model reference 10"),
+          source="D: docs/model.md §10"),
     Param("cash_cost", "currency per GPU-hour", "Cash operating cost c of a GPU: power, "
           "colocation, maintenance", NONNEG),
     Param("discount_rate", "annual effective decimal", "Discount rate r of the GPU's income "
@@ -292,7 +292,7 @@ def rent_path(rent0, t_years, deflation, *, step_years=D["step_years"],
 
     References
     ----------
-    Model reference, section 4.1; Epoch AI, machine-learning hardware data (g = 0.30 default).
+    §4.1; Epoch AI, machine-learning hardware data (g = 0.30 default).
 
     Examples
     --------
@@ -343,7 +343,7 @@ def economic_life(rent0, utilization, cash_cost, deflation, *,
 
     References
     ----------
-    Model reference, sections 4.4 and 4.6.
+    §4.4 and §4.6.
 
     Examples
     --------
@@ -417,7 +417,7 @@ def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
 
     References
     ----------
-    Model reference, sections 4.1, 4.4 and 4.6.
+    §4.1, §4.4 and §4.6.
 
     Examples
     --------
@@ -473,7 +473,7 @@ def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rat
 
     References
     ----------
-    Model reference, Convention 6 and sections 4.4-4.5.
+    §1.6 and §4.4-4.5.
     """
     a, shape = _numbers(rent0=rent0, utilization=utilization, cash_cost=cash_cost,
                         deflation=deflation, discount_rate=discount_rate, salvage=salvage,
@@ -529,7 +529,7 @@ def economic_value_path(t_years, rent0, utilization, cash_cost, deflation, disco
 
     References
     ----------
-    Model reference, sections 4.6 and 4.8.
+    §4.6 and §4.8.
     """
     a, shape = _numbers(t_years=t_years, rent0=rent0, utilization=utilization,
                         cash_cost=cash_cost, deflation=deflation, discount_rate=discount_rate,
@@ -566,7 +566,7 @@ def book_value(gpu_cost, age_years, book_life_years, *, salvage=D["salvage"]):
 
     References
     ----------
-    Model reference, sections 2.5 and 5.
+    §2.5 and §5.
 
     Examples
     --------
@@ -629,7 +629,7 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
 
     References
     ----------
-    Model reference, sections 4.8 and 5.
+    §4.8 and §5.
     """
     horizon = SCHEMA.check("curve_years", curve_years)
     ppy = SCHEMA.check("points_per_year", points_per_year)

@@ -1,5 +1,5 @@
 """Deflated coverage: cash flows of a GPU fleet under rent deflation, DSCR, LLCR, PLCR, LTV and
-breakevens (model reference, section 6).
+breakevens (§6).
 
 A deal is a block of (field, value) pairs parsed once by :data:`DEAL_FIELDS` (the
 ``deal_inputs`` field table): unknown names are an error naming the nearest field, the deal's

@@ -193,9 +193,9 @@ def sample_deal() -> dict[str, Any]:
     price-performance, H100 contract rents and used-H100 prices), salvage 900, discount rate
     0.10, physical life 8 years. The
     deal terms are illustrative [D]: half the fleet on a 4-year take-or-pay contract at 2.20
-    (longer terms price below the 1-year rent, model reference 2.1; CoreWeave clusters are
+    (longer terms price below the 1-year rent, §2.1; CoreWeave clusters are
     rented for about 4 years, 6.2); 16,000,000 of quarterly 4-year annuity debt (about 52% of
-    cost) at 11% (CoreWeave DDTL 2.0 effective rate, section 7) with a 10% balloon; tax 21%.
+    cost) at 11% (CoreWeave DDTL 2.0 effective rate, §7) with a 10% balloon; tax 21%.
 
     Returns
     -------

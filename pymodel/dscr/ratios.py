@@ -45,9 +45,9 @@ RISING_RENT_LIMIT = -0.5
 P = declare(
     Param("target", "times (x)", "DSCR level to hold in every period: 1 = payment default, or "
           "a covenant such as 1.10 or 1.25", POS, default=1.0,
-          source="S: model reference 6.1, 6.3"),
+          source="S: docs/model.md §6.1, §6.3"),
     Param("target_dscr", "times (x)", "DSCR the sculpted loan keeps in every period", POS,
-          default=1.3, source="S: lock-up covenants 1.25-1.35, model reference 6.1"),
+          default=1.3, source="S: lock-up covenants 1.25-1.35, docs/model.md §6.1"),
 )
 
 #: Stresses of a deal's cash flows reach the limits a base case excludes: rents falling to
@@ -224,7 +224,7 @@ def coverage(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_G
 
     References
     ----------
-    Model reference, section 6 (6.1 definitions, 6.3 breakevens) and section 4 (collateral).
+    §6 (§6.1 definitions, §6.3 breakevens) and §4 (collateral).
     """
     deal = parse_deal(deal_inputs)
     stress = _check_stress(deflation=deflation, rent0=rent0, utilization=utilization)
@@ -378,7 +378,7 @@ def dscr_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> 
 
     References
     ----------
-    Model reference, section 6.3.
+    §6.3.
     """
     x = SCHEMA.check("target", target)
     base = Base(parse_deal(deal_inputs))
@@ -502,7 +502,7 @@ def debt_capacity(deal_inputs: Any, *, target_dscr: float = P["target_dscr"].def
 
     Notes
     -----
-    Sculpting (model reference 6.1): DS_p = max(CFADS_p, 0) / X and
+    Sculpting (§6.1): DS_p = max(CFADS_p, 0) / X and
 
     .. math:: D_0 = \\sum_{p=1}^{n} \\max(CFADS_p, 0)\\, (1+i)^{-p} / X.
 

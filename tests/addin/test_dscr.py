@@ -1,4 +1,4 @@
-"""Excel layer of the coverage functions (issue 3): shapes, defaults and exact cell texts."""
+"""Excel layer of the coverage functions: shapes, defaults and exact cell texts."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Robust cells: every Excel function in the registry, driven with Excel-like inputs (issue 6).
+"""Robust cells: every Excel function in the registry, driven with Excel-like inputs.
 
 Hypothesis draws, per argument, either a plausible value (inside the declared domain, a default,
 a documented choice, a field table built from the model's field sets) or what a careless sheet

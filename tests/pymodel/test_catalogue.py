@@ -1,4 +1,4 @@
-"""GPU catalogue data and throughput-parity step-downs (model reference sections 3 and 4.1)."""
+"""GPU catalogue data and throughput-parity step-downs (§3 and §4.1)."""
 
 import datetime as dt
 
@@ -28,7 +28,7 @@ def test_catalogue_has_required_skus_with_sources():
 
 
 def test_datasheet_figures():
-    """Figures from the model reference section 3 and vendor datasheets."""
+    """Figures from §3 and vendor datasheets."""
     assert gpu_spec("H100 SXM", "gpu_kw") == 0.7
     assert gpu_spec("H100 SXM", "system_kw_per_gpu") == pytest.approx(10.2 / 8)
     assert gpu_spec("B200", "system_kw_per_gpu") == pytest.approx(14.3 / 8)
@@ -39,7 +39,7 @@ def test_datasheet_figures():
     assert gpu_spec("H100", "volume_date") == dt.date(2022, 9, 20)
     assert gpu_spec("B200", "announce_date") == dt.date(2024, 3, 18)
     assert gpu_spec("B200", "ref_rent") == 5.30 and gpu_spec("H100", "ref_rent") == 2.60
-    # reference 4.1: FP8 ratio H100/B200 ~ 0.44
+    # §4.1: FP8 ratio H100/B200 ~ 0.44
     assert gpu_spec("H100", "fp8_dense_tflops") / gpu_spec("B200", "fp8_dense_tflops") == \
         pytest.approx(0.44, abs=0.005)
 
@@ -65,7 +65,7 @@ def test_sku_lookup_is_forgiving_but_not_silent():
 
 
 def test_parity_step_down_formula_and_calibration():
-    # reference 4.1: at pi = 0 the H100 (2.60) reprices to 5.30 * 1979 / 4500 = 2.331
+    # §4.1: at pi = 0 the H100 (2.60) reprices to 5.30 * 1979 / 4500 = 2.331
     j0 = parity_step_down(2.60, 5.30, 1979, 4500, premium=0.0)
     assert j0 == pytest.approx(1 - 5.30 * 1979 / 4500 / 2.60, rel=1e-12)
     # the calibrated premium ~ +0.11 makes mid-2026 H100 almost exactly at parity

@@ -1,5 +1,5 @@
 """Deflated DSCR (pymodel.dscr): hand-checked cases, identities, properties, breakevens and
-error paths (issue 3)."""
+error paths."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Fire-sale haircut (model reference 9.4) and Basel holding-period scaling (9.2)."""
+"""Fire-sale haircut (§9.4) and Basel holding-period scaling (§9.2)."""
 
 import math
 

@@ -9,14 +9,14 @@ from pymodel import irb
 from pymodel.errors import DomainError, InputTypeError
 
 # Basel II (June 2006), Annex 5 "Illustrative IRB risk weights" (asksam.com mirror), as listed in
-# model reference 11.1: corporate, M = 2.5, LGD 0.45, no 1.06 factor. RW in percent, tolerance
+# §11.1: corporate, M = 2.5, LGD 0.45, no 1.06 factor. RW in percent, tolerance
 # 0.01 percentage points.
 ANNEX5_CORPORATE = [
     (0.0003, 14.44), (0.0005, 19.65), (0.0010, 29.65), (0.0025, 49.47), (0.0040, 62.72),
     (0.0050, 69.61), (0.0075, 82.78), (0.0100, 92.32), (0.0130, 100.95), (0.0150, 105.59),
     (0.0200, 114.86), (0.0250, 122.16), (0.0300, 128.44),
 ]
-# Annex 5 other columns (model reference 11.1): (segment, SME sales, LGD, PD, RW %).
+# Annex 5 other columns (§11.1): (segment, SME sales, LGD, PD, RW %).
 ANNEX5_OTHER = [
     ("corporate", 5.0, 0.45, 0.0003, 11.30), ("corporate", 5.0, 0.45, 0.0100, 72.40),
     ("mortgage", None, 0.45, 0.0003, 4.15), ("mortgage", None, 0.45, 0.0100, 56.40),
@@ -26,10 +26,10 @@ ANNEX5_OTHER = [
     ("qrre", None, 0.45, 0.0003, 0.98), ("qrre", None, 0.45, 0.0100, 17.22),
     ("qrre", None, 0.85, 0.0003, 1.85), ("qrre", None, 0.85, 0.0100, 32.53),
 ]
-# SAMA rulebook, Basel III IRB risk-weight table (model reference 11.2): corporate, LGD 0.40,
+# SAMA rulebook, Basel III IRB risk-weight table (§11.2): corporate, LGD 0.40,
 # M = 2.5, no 1.06 factor; tolerance 0.01 percentage points.
 SAMA_BASEL3 = [(0.0005, 17.47), (0.0010, 26.36), (0.0100, 82.06)]
-# MathWorks Risk Management Toolbox, fryeJacobsLGD examples (model reference 11.3), tol 5e-5.
+# MathWorks Risk Management Toolbox, fryeJacobsLGD examples (§11.3), tol 5e-5.
 FRYE_JACOBS = [(0.05, 0.08, 0.40, 0.20, 0.3197), (0.10, 0.09, 0.45, 0.20, 0.4151),
                (0.15, 0.10, 0.50, 0.20, 0.4971)]
 

@@ -10,7 +10,7 @@ from pymodel.errors import DomainError, InputTypeError
 
 ARGS = (0.02, 1.2, 0.4, 1.0, 0.5)   # pd, coverage, vol, horizon, rho_collateral
 
-# Student-t copula tail dependence (model reference 11.4): Embrechts, McNeil & Straumann,
+# Student-t copula tail dependence (§11.4): Embrechts, McNeil & Straumann,
 # "Correlation and dependence in risk management"; McNeil, Frey & Embrechts, QRM. Two decimals,
 # tolerance 0.005.
 TAIL_TABLE = [(2, -0.5, 0.06), (2, 0.0, 0.18), (2, 0.5, 0.39), (2, 0.9, 0.72),
@@ -32,7 +32,7 @@ def test_tail_dependence_gaussian_limit_and_bounds():
 
 
 def test_longin_solnik_published_values():
-    # Longin & Solnik (2001) via convexpi.ai (model reference 11.5): rho 0.5, threshold 0.674
+    # Longin & Solnik (2001) via convexpi.ai (§11.5): rho 0.5, threshold 0.674
     assert lgd.conditional_correlation(0.5, 0.674) == pytest.approx(0.62, abs=0.005)
     assert lgd.conditional_correlation(0.5, 0.674, region="inside") == pytest.approx(0.21,
                                                                                       abs=0.005)
@@ -49,7 +49,7 @@ def test_longin_solnik_lower_tail_against_simulation():
 
 @pytest.mark.parametrize("theta", [0.0, 0.3, -0.4])
 def test_unconditional_el_equals_integral_of_conditional_el(theta):
-    """Two formulas of model reference 8.4 checked against each other: EL = int EL(x) phi(x) dx."""
+    """Two formulas of §8.4 checked against each other: EL = int EL(x) phi(x) dx."""
     el = lgd.expected_loss_corr(*ARGS, theta=theta)
 
     def f(x):
@@ -71,7 +71,7 @@ def test_closed_form_against_brute_force_simulation():
 
 
 def test_theta_zero_factorises():
-    """Model reference 8.4: with theta = 0, EL(x) = p(x) [Phi(d1(x)) - coverage(x) Phi(d2(x))]."""
+    """§8.4: with theta = 0, EL(x) = p(x) [Phi(d1(x)) - coverage(x) Phi(d2(x))]."""
     pd, cov, vol, hor, rho, r = 0.03, 0.9, 0.5, 2.0, 0.6, 0.15
     x = -2.3
     el, p = lgd.conditional_loss(x, pd, cov, vol, hor, rho, asset_corr=r)

@@ -7,14 +7,14 @@ from pymodel import lgd, lgd_mc
 from pymodel.errors import DomainError, InputError, InputTypeError
 
 # One lognormal collateral, Gaussian copula, one regime, no haircuts, costs or discounting:
-# the setting of the closed form (model reference 8.4 with theta = 0).
+# the setting of the closed form (§8.4 with theta = 0).
 ONE = [("ead", 100.0), ("pd", 0.02), ("asset_corr", 0.2), ("gpu_value", 120.0),
        ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0), ("workout_discount_rate", 0.0),
        ("workout_years", 0.0), ("horizon_years", 1.0), ("n_paths", 40_000)]
 CLOSED = (0.02, 1.2, 0.4, 1.0, 0.5)
 
 
-#: The deal facts every block must give (issue: no silent defaults), at the values the tests
+#: The deal facts every block must give (no silent defaults), at the values the tests
 #: used to take by default.
 FACTS = [("ead", 100.0), ("pd", 0.03), ("gpu_value", 60.0)]
 

@@ -1,6 +1,6 @@
 """Residual value: closed form vs numerical integration, economic life, properties, errors.
 
-No published oracle exists for the GPU income-approach value (model reference section 12):
+No published oracle exists for the GPU income-approach value (§12):
 the closed form is checked against scipy.integrate.quad of the defining integral, the economic
 life against its formula and a brute-force grid, and the model against its properties (4.8).
 """

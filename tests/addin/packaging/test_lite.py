@@ -1,5 +1,5 @@
 """The xlwings Lite bundle (``computecredit lite-bundle OUT_DIR``): it imports on its own and its
-functions give the same results as :mod:`addin.udfs` (issue 6)."""
+functions give the same results as :mod:`addin.udfs`."""
 
 import importlib
 import json

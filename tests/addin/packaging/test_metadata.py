@@ -1,4 +1,4 @@
-"""Excel metadata lint, generated VBA sanity and the committed artefacts (issue 6).
+"""Excel metadata lint, generated VBA sanity and the committed artefacts.
 
 Everything is derived from the one metadata source, :data:`addin.registry.REGISTRY`, through the
 real classic xlwings decorators (imported with pywin32 stubbed), so the checks cover functions
