@@ -206,3 +206,20 @@ def test_figures_stand_next_to_their_floor(timing):
     assert (what, floor_what, ratio) == ("GPU_RV over a tape", "`income_value`", "40.0x")
     assert t == "80.00 ms (8.0 us a row)" and floor_t == "2.00 ms (200 ns a row)"
     assert timing.Figure("model only", 0.5).cells()[2:] == ["-", "-", "-"]
+
+
+_OLD_CITATION = re.compile(r"model reference,?\s+(?:sections?\s+|conventions?\s+|\()?\d", re.I)
+_ISSUE_NUMBER = re.compile(r"\bissues?\s*#?\d+|\(issue\b", re.I)
+
+
+def test_no_old_style_citations_or_issue_numbers():
+    """Code, tests, data and docs cite the model reference as "§N.N" and cite no issue numbers."""
+    found = []
+    for path in _files():
+        if path == Path(__file__):
+            continue
+        for i, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(),
+                                 1):
+            if _OLD_CITATION.search(line) or _ISSUE_NUMBER.search(line):
+                found.append(f"{path.relative_to(ROOT)}:{i}: {line.strip()[:80]}")
+    assert not found, "write §N.N for the model reference, no issue numbers:\n" + "\n".join(found)
