@@ -42,15 +42,19 @@ _RV_TAPE = {n: "number_or_vector" for n in ("rent0", "utilization", "cash_cost",
                                              "discount_rate", "salvage", "max_life_years")}
 
 
-@udf(category=CAT_RV, kinds={**_RV_TAPE, **_STEPS})
+@udf(category=CAT_RV, kinds={**_RV_TAPE, **_STEPS, "rent_vol": "number_or_vector",
+                             "avoidable_share": "number_or_vector"})
 def GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, salvage=None,
-           max_life_years=None, step_years=None, step_downs=None):
+           max_life_years=None, step_years=None, step_downs=None, operating_flexibility=None,
+           rent_vol=None, avoidable_share=None):
     """Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost),
-    discounted over the economic life, plus salvage. Exact formula. Column ranges of equal
-    length give a column (a loan tape)."""
+    discounted over the economic life, plus salvage. Exact. TRUE in operating_flexibility
+    adds the option to idle (an upper bound). Column ranges give a column (a tape)."""
     return residual.income_value(rent0, utilization, cash_cost, deflation, discount_rate,
                                  salvage=salvage, max_life_years=max_life_years,
-                                 step_years=step_years, step_downs=step_downs)
+                                 step_years=step_years, step_downs=step_downs,
+                                 operating_flexibility=operating_flexibility,
+                                 rent_vol=rent_vol, avoidable_share=avoidable_share)
 
 
 @udf(category=CAT_RV)
@@ -64,15 +68,17 @@ def GPU_BOOK_VALUE(gpu_cost, age_years, book_life_years, salvage=None):
 def GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate,
                  curve_years=None, points_per_year=None, book_life_years=None,
                  age_years=None, salvage=None, max_life_years=None, step_years=None,
-                 step_downs=None):
-    """Table by future year t: market rent (per GPU-hour), economic value, book value at
-    age+t, gap = book - economic (currency per GPU) and economic/book (decimal). Spills."""
+                 step_downs=None, market_sku=None, curve_date=None):
+    """Table by year t: market rent, economic value, book value at age+t, gap = book -
+    economic, economic/book; with market_sku and curve_date also the shipped used-GPU market
+    price near each date and its quote count. Spills."""
     return residual.value_curve(gpu_cost, rent0, utilization, cash_cost, deflation,
                                 discount_rate, curve_years=curve_years,
                                 points_per_year=points_per_year,
                                 book_life_years=book_life_years, age_years=age_years,
                                 salvage=salvage, max_life_years=max_life_years,
-                                step_years=step_years, step_downs=step_downs)
+                                step_years=step_years, step_downs=step_downs,
+                                market_sku=market_sku, curve_date=curve_date)
 
 
 @udf(category=CAT_RV)

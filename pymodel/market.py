@@ -45,7 +45,7 @@ import functools
 import math
 import os
 from importlib import resources
-from typing import Iterable
+from typing import Any, Iterable
 
 import numpy as np
 import pandas as pd
@@ -54,10 +54,11 @@ from .catalogue import find_sku, sku_names
 from .deflation import BASES, PRICE_BASES, RENT_BASES
 from .deflation import P as _FIT  # noqa: F401  (declares basis)
 from .errors import DomainError, InputTypeError
-from .schema import Param, declare
+from .schema import POS, SCHEMA, Param, declare
 
 __all__ = ["BASES", "RENT_BASES", "PRICE_BASES", "SEGMENTS", "PRECISIONS", "COLUMNS", "UNITS",
            "load_market_evidence", "validate_market_evidence", "market_series", "basis_unit",
+           "observed_prices", "MARKET_WINDOW_YEARS",
            "MARKET_EVIDENCE_FILE"]
 
 #: Who quotes the figure.
@@ -88,6 +89,10 @@ P = declare(
           source="D: keep them, flagged"),
     Param("path", "", "A CSV file in the layout of the shipped market evidence", default=None,
           kind="text", empty="the shipped pymodel/data/market_evidence.csv"),
+    Param("read_dates", "date", "Dates at which to read the shipped market prices",
+          kind="range"),
+    Param("window_years", "years", "Half-width of the window of quote dates around each date "
+          "read", POS, default=0.5, source="D: quotes are sparse; half a year either side"),
     Param("evidence", "", "A market evidence table (as load_market_evidence returns)",
           default=None, kind="range", empty="the shipped market evidence"),
 )
@@ -331,3 +336,48 @@ def market_series(sku: str, basis: str, *,
                                               SEGMENTS) or ())]
     return df.sort_values("date", kind="stable")[
         ["date", "value", "estimate", "segment", "source"]].reset_index(drop=True)
+
+
+#: Half-width of the window of observation dates around a curve date, years.
+MARKET_WINDOW_YEARS = P["window_years"].default
+
+
+def observed_prices(sku: str, read_dates: Any, *, window_years: float = MARKET_WINDOW_YEARS,
+                    evidence: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Median shipped secondary-market price of ``sku`` around each date, and how many quotes.
+
+    Parameters
+    ----------
+    sku : str
+        Catalogue SKU or alias.
+    read_dates : sequence of date-like
+        The dates to read (e.g. the valuation date plus each year of a value curve).
+    window_years : float, optional
+        Quotes of used sales and refurbished units dated within this many years either side
+        count, years, > 0. Default 0.5.
+    evidence : pandas.DataFrame, optional
+        A table from :func:`load_market_evidence` (default: the shipped evidence).
+
+    Returns
+    -------
+    median : numpy.ndarray
+        Median price per GPU (currency per GPU) of the quotes in each window; NaN where none.
+    count : numpy.ndarray
+        Number of quotes in each window (int).
+    """
+    ev = load_market_evidence() if evidence is None else evidence
+    window_years = SCHEMA.check("window_years", window_years)
+    rows = ev[(ev["sku"] == find_sku(sku)) & ev["basis"].isin(("used sale", "refurbished"))]
+    when = pd.to_datetime(pd.Series(list(read_dates)))
+    obs_days = rows["date"].to_numpy(dtype="datetime64[D]").astype(float)
+    vals = rows["value"].to_numpy(dtype=float)
+    med = np.full(len(when), np.nan)
+    cnt = np.zeros(len(when), dtype=int)
+    half = window_years * 365.25
+    for i, d in enumerate(when.to_numpy(dtype="datetime64[D]").astype(float)):
+        near = np.abs(obs_days - d) <= half
+        cnt[i] = int(near.sum())
+        if cnt[i]:
+            med[i] = float(np.median(vals[near]))
+    return med, cnt
+

@@ -39,12 +39,14 @@ import numpy as np
 import pandas as pd
 
 from . import HOURS_PER_YEAR
-from .errors import DomainError, InputTypeError
+from .errors import DomainError, InputError, InputTypeError
+from .flexibility import P as _FLEX
+from .flexibility import option_value_kernel as idle_option_kernel
 from .schema import (DEFLATION, NONNEG, POS, RATE, SCHEMA, UNIT, UNIT_OPEN_HI, Param, declare)
 from .validation import Interval, check_steps
 
 __all__ = ["rent_path", "economic_life", "income_value", "income_value_periodic",
-           "economic_value_path", "book_value", "value_curve", "rent_kernel",
+           "economic_value_path", "book_value", "value_curve", "idle_option", "rent_kernel",
            "economic_value_kernel", "book_value_kernel", "require_finite", "CURVE_COLUMNS",
            "MAX_CURVE_POINTS", "MAX_PERIODIC_CELLS", "MAX_STEPS", "P"]
 
@@ -86,6 +88,11 @@ P = declare(
           default=6.0, source="S: CoreWeave, Microsoft, Alphabet 6 years"),
     Param("curve_years", "years from the valuation date", "Last year of the value curve", POS,
           default=6.0, source="D: the usual book life"),
+    Param("market_sku", "", "GPU model whose shipped used-sale prices to show next to the "
+          "value curve (e.g. H100)", default=None, kind="text", empty="no market column"),
+    Param("curve_date", "date", "Date of year 0 of the value curve (the valuation date), to "
+          "place the market prices", default=None, kind="date",
+          empty="required with market_sku"),
     Param("points_per_year", "points per year", "Curve points per year (1 = yearly, 12 = "
           "monthly)", Interval(1, 12), default=1, source="D: yearly", kind="int"),
     Param("periods_per_year", "periods per year", "Periods per year of the periodic income "
@@ -371,8 +378,12 @@ def require_finite(name: str, values: np.ndarray) -> np.ndarray:
 
 def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
                  salvage=D["salvage"], max_life_years=D["max_life_years"],
-                 step_years=D["step_years"], step_downs=D["step_downs"]):
-    """Income-approach value of one GPU at the valuation date (exact continuous closed form).
+                 step_years=D["step_years"], step_downs=D["step_downs"],
+                 operating_flexibility=_FLEX["operating_flexibility"].default,
+                 rent_vol=_FLEX["rent_vol"].default,
+                 avoidable_share=_FLEX["avoidable_share"].default):
+    """Income-approach value of one GPU at the valuation date (exact continuous closed form),
+    optionally with the value of idling it when renting does not pay.
 
     Parameters
     ----------
@@ -392,6 +403,14 @@ def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
         Remaining physical life T_phys, years, >= 0. Default 8.
     step_years, step_downs : sequence of float, optional
         Generation step-downs (see :func:`rent_path`).
+    operating_flexibility : bool, optional
+        True adds the value of the option to idle the GPU when its rent does not cover the
+        avoidable cash cost (:func:`idle_option`; an upper bound). Default False.
+    rent_vol : float or array_like, optional
+        Annual volatility of log rent around its trend, decimal per sqrt-year, >= 0; required
+        with ``operating_flexibility``.
+    avoidable_share : float or array_like, optional
+        Share of the cash cost saved while idle, decimal in [0, 1]. Default 0.24.
 
     Returns
     -------
@@ -424,6 +443,10 @@ def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
     >>> round(income_value(2.5, 0.85, 0.5, 0.3, 0.10), 2)
     19865.53
     """
+    if SCHEMA.check("operating_flexibility", operating_flexibility):
+        return _out(*_with_idle_option(rent0, utilization, cash_cost, deflation, discount_rate,
+                                       rent_vol, avoidable_share, salvage, max_life_years,
+                                       step_years, step_downs, total=True))
     a, shape = _numbers(rent0=rent0, utilization=utilization, cash_cost=cash_cost,
                         deflation=deflation, discount_rate=discount_rate, salvage=salvage,
                         max_life_years=max_life_years)
@@ -434,6 +457,70 @@ def income_value(rent0, utilization, cash_cost, deflation, discount_rate, *,
                              a["max_life_years"], np.broadcast_to(tau, (n, tau.size)),
                              np.broadcast_to(j, (n, j.size)))
     return _out(require_finite("income value", value), shape)
+
+
+def _with_idle_option(rent0, utilization, cash_cost, deflation, discount_rate, rent_vol,
+                      avoidable_share, salvage, max_life_years, step_years, step_downs, *,
+                      total: bool):
+    if rent_vol is None:
+        raise InputError("rent_vol (needed when operating_flexibility is TRUE)",
+                         key="required")
+    a, shape = _numbers(rent0=rent0, utilization=utilization, cash_cost=cash_cost,
+                        deflation=deflation, discount_rate=discount_rate, salvage=salvage,
+                        max_life_years=max_life_years, rent_vol=rent_vol,
+                        avoidable_share=avoidable_share)
+    tau, j = _steps(step_years, step_downs)
+    n = a["rent0"].size
+    tt, jj = np.broadcast_to(tau, (n, tau.size)), np.broadcast_to(j, (n, j.size))
+    delta, k = _delta(a["deflation"]), _k(a["discount_rate"])
+    opt, life = idle_option_kernel(a["rent0"], a["utilization"], a["cash_cost"], delta, k,
+                                   a["rent_vol"], a["avoidable_share"], a["salvage"],
+                                   a["max_life_years"], tt, jj)
+    if not total:
+        return require_finite("idle option", opt), life, shape
+    value, _ = _value_kernel(a["rent0"], a["utilization"], a["cash_cost"], delta, k,
+                             a["salvage"], a["max_life_years"], tt, jj)
+    return require_finite("income value", value + opt), shape
+
+
+def idle_option(rent0, utilization, cash_cost, deflation, discount_rate, rent_vol,
+                avoidable_share=_FLEX["avoidable_share"].default, *, salvage=D["salvage"],
+                max_life_years=D["max_life_years"], step_years=D["step_years"],
+                step_downs=D["step_downs"]):
+    """Value of the option to idle a GPU when its rent does not cover the avoidable cost.
+
+    Parameters
+    ----------
+    rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years
+        As in :func:`income_value`.
+    rent_vol : float or array_like
+        Annual volatility of log rent around its trend, decimal per sqrt-year, >= 0.
+    avoidable_share : float or array_like, optional
+        Share of the cash cost saved while idle, decimal in [0, 1]. Default 0.24.
+    step_years, step_downs : sequence of float, optional
+        Generation step-downs (see :func:`rent_path`).
+
+    Returns
+    -------
+    option : float or ndarray
+        Currency per GPU, >= 0 (0 with nothing avoidable or no volatility).
+    life : float or ndarray
+        Years the GPU is kept with the option.
+
+    Notes
+    -----
+    See :mod:`pymodel.flexibility`: the rent is lognormal around its trend, the expected margin
+    with idling is a Black call on it less the unavoidable cost, and
+    option = max(W(a, T_a), W(a, T_0)) - W(0, T_0). An upper bound (instant, free idling).
+
+    References
+    ----------
+    docs/model.md section 4.9.
+    """
+    opt, life, shape = _with_idle_option(rent0, utilization, cash_cost, deflation,
+                                         discount_rate, rent_vol, avoidable_share, salvage,
+                                         max_life_years, step_years, step_downs, total=False)
+    return _out(opt, shape), _out(life, shape)
 
 
 def income_value_periodic(rent0, utilization, cash_cost, deflation, discount_rate, *,
@@ -587,8 +674,10 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
                 curve_years=D["curve_years"], points_per_year=D["points_per_year"],
                 book_life_years=D["book_life_years"], age_years=D["age_years"],
                 salvage=D["salvage"], max_life_years=D["max_life_years"],
-                step_years=D["step_years"], step_downs=D["step_downs"]) -> pd.DataFrame:
-    """Economic value next to straight-line book value at future times (one GPU).
+                step_years=D["step_years"], step_downs=D["step_downs"], market_sku=None,
+                curve_date=None) -> pd.DataFrame:
+    """Economic value next to straight-line book value at future times (one GPU), and the
+    shipped used-GPU market prices where there are any.
 
     Parameters
     ----------
@@ -612,6 +701,12 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
         Remaining physical life at the valuation date, years. Default 8.
     step_years, step_downs : sequence of float, optional
         Generation step-downs (see :func:`rent_path`).
+    market_sku : str, optional
+        A catalogue SKU: add the shipped secondary-market prices of that SKU
+        (:func:`pymodel.market.observed_prices`, used sales and refurbished units dated
+        within half a year of each curve date). Default: no market columns.
+    curve_date : date-like, optional
+        The date of year 0 (the valuation date); required with ``market_sku``.
 
     Returns
     -------
@@ -619,7 +714,9 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
         Columns :data:`CURVE_COLUMNS`: ``year`` (t, years), ``market rent`` R(t) (currency per
         GPU-hour), ``economic value`` V(t) and ``book value`` BV(age + t) (currency per GPU),
         ``gap`` = BV - V (currency per GPU; positive = book overstates the collateral) and
-        ``economic/book`` = V / BV (decimal; NaN when BV = 0).
+        ``economic/book`` = V / BV (decimal; NaN when BV = 0). With ``market_sku``, also
+        ``market price`` (median quote, currency per GPU; empty where the shipped evidence has
+        none) and ``market quotes`` (how many).
 
     Notes
     -----
@@ -660,6 +757,24 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
                              full["salvage"])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(book > 0, econ / np.where(book > 0, book, 1.0), np.nan)
-    return pd.DataFrame({"year": t, "market rent": np.atleast_1d(rent),
-                         "economic value": econ, "book value": book, "gap": book - econ,
-                         "economic/book": ratio}, columns=list(CURVE_COLUMNS))
+    out = pd.DataFrame({"year": t, "market rent": np.atleast_1d(rent),
+                        "economic value": econ, "book value": book, "gap": book - econ,
+                        "economic/book": ratio}, columns=list(CURVE_COLUMNS))
+    if market_sku is None:
+        return out
+    from .catalogue import find_sku, sku_names, to_date
+    from .market import observed_prices
+    try:
+        sku = find_sku(SCHEMA.check("market_sku", market_sku))
+    except InputTypeError:
+        raise InputTypeError("market_sku", " | ".join(sku_names()), market_sku,
+                             key="choice") from None
+    if curve_date is None:
+        raise InputError("curve_date (needed with market_sku)", key="required")
+    start = to_date("curve_date", curve_date)
+    dates = [start + pd.Timedelta(days=float(x) * 365.25) for x in t]
+    med, cnt = observed_prices(sku, dates)
+    out["market price"] = pd.Series([None if np.isnan(m) else float(m) for m in med],
+                                    dtype=object)
+    out["market quotes"] = cnt.astype(float)
+    return out

@@ -248,26 +248,26 @@ failed:
     GPU_RENT = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
+Function GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs, Optional operating_flexibility, Optional rent_vol, Optional avoidable_share)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RV = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
+        GPU_RV = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs, operating_flexibility, rent_vol, avoidable_share), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        GPU_RV = XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs))
+        GPU_RV = XLPy.CallUDF("addin.udfs", "GPU_RV", Array(rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs, operating_flexibility, rent_vol, avoidable_share))
         Exit Function
     #End If
 failed:
     GPU_RV = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional curve_years, Optional points_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
+Function GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional curve_years, Optional points_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs, Optional market_sku, Optional curve_date)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        GPU_RV_CURVE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
+        GPU_RV_CURVE = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs, market_sku, curve_date), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs))
+        GPU_RV_CURVE = XLPy.CallUDF("addin.udfs", "GPU_RV_CURVE", Array(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, curve_years, points_per_year, book_life_years, age_years, salvage, max_life_years, step_years, step_downs, market_sku, curve_date))
         Exit Function
     #End If
 failed:

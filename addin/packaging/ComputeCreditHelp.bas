@@ -135,7 +135,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(4) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RENT", Description:="Market rent at year t, currency per GPU-hour: rent0*(1-deflation)^t, times (1-step_down) for each step year <= t. Spills a column when t_years is a range.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV
-    ReDim a(0 To 8)
+    ReDim a(0 To 11)
     a(0) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(1) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
     a(2) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
@@ -145,9 +145,12 @@ Public Sub ComputeCredit_RegisterHelp()
     a(6) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
     a(7) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(8) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact formula. Column ranges of equal length give a column (a loan tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    a(9) = "TRUE adds the value of idling the GPUs when renting them does not pay (lognormal rent, avoidable share of the cash cost): an upper bound. Default FALSE."
+    a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: required when operating_flexibility is TRUE."
+    a(11) = "Share of the cash cost saved while a GPU is idle (power; colocation is usually contracted). Unit: decimal. Must be in [0, 1]. Default 0.24."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact. TRUE in operating_flexibility adds the option to idle (an upper bound). Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
-    ReDim a(0 To 13)
+    ReDim a(0 To 15)
     a(0) = "Purchase cost C0 of one GPU. Unit: currency per GPU. Must be > 0."
     a(1) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
     a(2) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
@@ -162,7 +165,9 @@ Public Sub ComputeCredit_RegisterHelp()
     a(11) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
     a(12) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(13) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV_CURVE", Description:="Table by future year t: market rent (per GPU-hour), economic value, book value at age+t, gap = book - economic (currency per GPU) and economic/book (decimal). Spills.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    a(14) = "GPU model whose shipped used-sale prices to show next to the value curve (e.g. H100). Empty: no market column."
+    a(15) = "Date of year 0 of the value curve (the valuation date), to place the market prices. Unit: date. Empty: required with market_sku."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV_CURVE", Description:="Table by year t: market rent, economic value, book value at age+t, gap = book - economic, economic/book; with market_sku and curve_date also the shipped used-GPU market price near each date and its quote count. Spills.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_SKUS
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_SKUS", Description:="The GPU catalogue with a header row: SKU, dates, power (kW), memory (GB), dense BF16 and FP8 TFLOPS, reference price and rent, estimates and sources. Spills.", Category:="ComputeCredit Residual Value"
     ' GPU_SPEC

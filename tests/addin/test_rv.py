@@ -6,7 +6,7 @@ import pytest
 
 import addin.udfs as x
 from addin.registry import REGISTRY
-from pymodel import catalogue, deflation, residual
+from pymodel import catalogue, deflation, market, residual
 
 FUNCS = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_BOOK_VALUE", "GPU_RV_CURVE", "GPU_SPEC",
          "GPU_SKUS", "RENT_DEFLATION_FIT"]
@@ -19,17 +19,20 @@ def test_names_and_argument_order_as_in_the_issue():
                                      "max_life_years", "step_years", "step_downs"]
     assert args["GPU_RV"] == ["rent0", "utilization", "cash_cost", "deflation",
                               "discount_rate", "salvage", "max_life_years", "step_years",
-                              "step_downs"]
+                              "step_downs", "operating_flexibility", "rent_vol",
+                              "avoidable_share"]
     assert args["GPU_BOOK_VALUE"] == ["gpu_cost", "age_years", "book_life_years", "salvage"]
     assert args["GPU_RV_CURVE"] == ["gpu_cost", "rent0", "utilization", "cash_cost", "deflation",
                                     "discount_rate", "curve_years", "points_per_year",
                                     "book_life_years", "age_years", "salvage",
-                                    "max_life_years", "step_years", "step_downs"]
+                                    "max_life_years", "step_years", "step_downs",
+                                    "market_sku", "curve_date"]
     assert args["GPU_SPEC"] == ["sku", "field"]
     assert args["GPU_SKUS"] == []
     assert args["RENT_DEFLATION_FIT"] == ["dates", "rents", "basis", "fit_basis"]
     optional = {n: [a.name for a in REGISTRY[n].args if a.optional] for n in FUNCS}
-    assert optional["GPU_RV"] == ["salvage", "max_life_years", "step_years", "step_downs"]
+    assert optional["GPU_RV"] == ["salvage", "max_life_years", "step_years", "step_downs",
+                                  "operating_flexibility", "rent_vol", "avoidable_share"]
     assert optional["GPU_BOOK_VALUE"] == ["salvage"]
     for n in FUNCS:
         spec = REGISTRY[n]
@@ -110,6 +113,44 @@ def test_rent_deflation_fit_accepts_serials_and_datetimes():
     assert x.RENT_DEFLATION_FIT([[s[0] for s in serials]], [[r[0] for r in rents]]) == out
     assert x.RENT_DEFLATION_FIT(serials, rents, "on-demand") == out
     assert x.RENT_DEFLATION_FIT(serials, rents, [[b] for b in d["basis"]], None) == out
+
+
+def test_gpu_rv_operating_flexibility_switch():
+    base = x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0)
+    assert x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0, None, None, False, 0.4) == base
+    on = x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0, None, None, True, 0.4, 0.6)
+    opt, _ = residual.idle_option(2.35, 0.85, 0.5, 0.25, 0.1, 0.4, 0.6, salvage=900.0,
+                                  max_life_years=7.0)
+    assert on == pytest.approx(base + opt, rel=1e-12) and opt > 0
+    default_share = x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0, None, None, True, 0.4)
+    assert base < default_share < on          # 0.24 avoidable by default, less than 0.6
+    tape = x.GPU_RV([[2.35], [2.0]], 0.85, 0.5, 0.25, 0.1, 900.0, 7.0, None, None, True,
+                    [[0.4], [0.6]], 0.5)
+    assert len(tape) == 2 and all(isinstance(r[0], float) for r in tape)
+    assert x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, None, True) == (
+        "#VALUE! rent_vol (needed when operating_flexibility is TRUE) is required; got an "
+        "empty cell")
+    assert x.GPU_RV(2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, None, True, 0.4,
+                    1.5) == "#NUM! avoidable_share must be in [0, 1]; got 1.5"
+
+
+def test_gpu_rv_curve_shows_shipped_market_prices():
+    plain = x.GPU_RV_CURVE(30000.0, 2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, 1.0, 900.0,
+                           7.0)
+    out = x.GPU_RV_CURVE(30000.0, 2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, 1.0, 900.0,
+                         7.0, None, None, "H100", dt.datetime(2026, 6, 30))
+    assert out[0] == plain[0] + ["market price", "market quotes"]
+    assert [r[:6] for r in out[1:]] == plain[1:]
+    med, n = market.observed_prices("H100 SXM", ["2026-06-30"])
+    assert out[1][6] == med[0] and out[1][7] == float(n[0]) > 0
+    assert 15000 <= out[1][6] <= 28000
+    assert out[2][6] == "" and out[2][7] == 0.0          # no quotes a year ahead: empty
+    assert x.GPU_RV_CURVE(30000.0, 2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, 1.0, 900.0,
+                          7.0, None, None, "H100") == (
+        "#VALUE! curve_date (needed with market_sku) is required; got an empty cell")
+    assert x.GPU_RV_CURVE(30000.0, 2.35, 0.85, 0.5, 0.25, 0.1, None, None, None, 1.0, 900.0,
+                          7.0, None, None, "TPU", "2026-06-30").startswith(
+        "#VALUE! market_sku must be one of A100 SXM")
 
 
 def test_rent_deflation_fit_bases():

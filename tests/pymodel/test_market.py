@@ -136,3 +136,14 @@ def test_declared_as_package_data():
     text = io.open(__import__("pathlib").Path(__file__).resolve().parents[2] / "setup.cfg",
                    encoding="utf-8").read()
     assert "pymodel = data/*.csv" in text
+
+
+def test_observed_prices_windows():
+    med, n = market.observed_prices("H100", ["2026-06-30", "2025-01-01", "2023-04-01"])
+    assert n[1] == 0 and np.isnan(med[1])
+    ev = market.load_market_evidence("H100", ["used sale", "refurbished"])
+    near = ev[(ev["date"] - pd.Timestamp("2026-06-30")).abs().dt.days <= 182.625]
+    assert n[0] == len(near) and med[0] == float(np.median(near["value"]))
+    assert med[2] == 43000.0 and n[2] == 1
+    wide, m = market.observed_prices("H100", ["2025-01-01"], window_years=2.0)
+    assert m[0] > 0 and np.isfinite(wide[0])
