@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .package import LIMITS, Package, WorkbookRefused
-from .sheetxml import (CellRecord, LimitExceeded, SheetXMLError, coord, excel_unescape,
-                       new_parser, range_bounds, scan_cells, split_coord)
+from .sheetxml import (CellRecord, ErrorValue, LimitExceeded, SheetXMLError, coord,
+                       excel_unescape, new_parser, range_bounds, scan_cells, split_coord)
 
 __all__ = ["EngineCell", "EngineSheet", "EngineBook", "DefinedName", "Workbook", "ExternalBook",
            "FormulaInfo", "read_book"]
@@ -44,6 +44,8 @@ class FormulaInfo:
     ref: str | None      # the range of an array formula
     style: str | None
     text: str = ""       # the text evaluated (translated, rewritten)
+    cached: Any = None   # the value the file holds for it (Excel's last result; None: none)
+    attrs: dict[str, str] | None = None   # a data table's <f> attributes
 
 
 class EngineSheet:
@@ -149,6 +151,9 @@ class Workbook:
     used_rows: int = 0                     # the largest row / column holding anything
     used_cols: int = 0
     n_cells: int = 0
+    iterate: bool = False                  # calcPr: iterative calculation on
+    iterate_count: int = 100               # calcPr iterateCount (Excel's default)
+    iterate_delta: float = 0.001           # calcPr iterateDelta (Excel's default)
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,6 +269,7 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
             if n_formulas < 0:
                 raise _Limit("formula_cells")
             info = _formula(rec, where, shared)
+            info.cached = _cached(rec, strings, wb.date1904)
             if rec.f_kind == "array" and rec.f_ref:
                 try:
                     r1, c1, r2, c2 = range_bounds(rec.f_ref)
@@ -315,13 +321,26 @@ class _Limit(Exception):
     """A limit of :data:`LIMITS` reached while reading (the key)."""
 
 
+def _cached(rec: CellRecord, strings: list[str], date1904: bool) -> Any:
+    """The value a formula cell holds in the file (its last result), or None; a damaged one is
+    None (it is only a starting point or a fallback)."""
+    try:
+        got = _value(rec, strings, "", date1904)
+    except WorkbookRefused:
+        return None
+    if got is None:
+        return None
+    value, kind = got
+    return ErrorValue(value) if kind == "e" else value
+
+
 def _formula(rec: CellRecord, where: str, shared: dict[str, tuple[str, str]]) -> FormulaInfo:
     kind = rec.f_kind or "normal"
-    if kind == "dataTable":
-        raise WorkbookRefused(f"{where}: what-if data tables are not supported by the headless "
-                              f"engine; paste them as values")
     text = rec.f_text
     info = FormulaInfo("", rec.coord, text, kind, rec.f_ref, rec.s)
+    if kind == "dataTable":
+        info.attrs = dict(rec.f_attrs or {})
+        return info
     if kind == "shared":
         si = rec.f_si or ""
         if text:  # the master cell of the group
@@ -345,6 +364,24 @@ def _translate(text: str, origin: str, dest: str, where: str) -> str:
     except (TranslatorError, ValueError, IndexError) as exc:
         raise WorkbookRefused(f"{where}: the shared formula cannot be copied to this cell "
                               f"({_plain_error(exc)})") from None
+
+
+def _calc_pr(root: Any, wb: Workbook) -> None:
+    """Excel's iterative-calculation settings from ``calcPr`` (defaults: off, 100, 0.001)."""
+    pr = root.find(f"{{{_NS_MAIN}}}calcPr")
+    if pr is None:
+        return
+    wb.iterate = pr.get("iterate", "0").strip().lower() in ("1", "true")
+    try:
+        count = int(float(pr.get("iterateCount", "100")))
+        delta = float(pr.get("iterateDelta", "0.001"))
+    except ValueError:
+        raise WorkbookRefused("the workbook's calculation settings (calcPr) are not numbers") \
+            from None
+    if not (1 <= count <= 32767) or not (math.isfinite(delta) and delta >= 0):
+        raise WorkbookRefused(f"the workbook's iterative-calculation settings are outside "
+                              f"Excel's range (iterateCount {count}, iterateDelta {delta})")
+    wb.iterate_count, wb.iterate_delta = count, delta
 
 
 def _workbook_xml(pkg: Package) -> tuple[bool, list[DefinedName]]:
@@ -417,6 +454,7 @@ def read_book(pkg: Package) -> Workbook:
     date1904, names = _workbook_xml(pkg)
     strings = _shared_strings(pkg)
     wb = Workbook(EngineBook([]), [], [], names, date1904=date1904)
+    _calc_pr(pkg.xml("xl/workbook.xml"), wb)
     try:
         for name, part in pkg.sheets:
             wb.sheets.append(_read_sheet(pkg, name, part, strings, budget, wb))

@@ -1,17 +1,27 @@
 """Evaluate a checked package in memory: read it (:mod:`.book`), prepare every formula for the
-engine, compute with ``formulas``, and collect the values (refusing cycles by name).
+engine, compute with ``formulas``, complete what its single pass leaves (:mod:`.completion`),
+and collect the values.
 
 Steps (:func:`evaluate_package`):
 
 1. the package is read into sparse sheets, with limits checked while reading;
 2. each formula is prepared: our functions saved as references to the add-in get plain names
-   (:func:`~.formulatext.rewrite_formula`), unknown functions are refused, skipped arguments of
-   ours get a marker (:func:`~.formulatext.mark_skipped`), sheets the engine cannot name get
-   aliases, whole columns and rows are bounded by the used range and references to other
-   files are checked (:func:`~.ranges.prepare`);
-3. the engine evaluates from memory (:class:`_Model` serves only this workbook and the values
-   cached for its links; asked for any other file, it refuses);
-4. the values are indexed by (sheet, cell); array formulas are spread over their range.
+   (:func:`~.formulatext.rewrite_formula`), a range with the sheet on both ends becomes one
+   range, ``FORMULATEXT`` its text, skipped arguments of ours get a marker
+   (:func:`~.formulatext.mark_skipped`), sheets the engine cannot name get aliases, whole
+   columns and rows are bounded by the used range and references to other files are checked
+   (:func:`~.ranges.prepare`); ``OFFSET``/``INDIRECT`` become the references they give
+   (:mod:`.dynrefs`);
+3. the engine evaluates from memory (the model serves only this workbook and the values cached
+   for its links; asked for any other file, it refuses);
+4. the pass is completed: circular references iterated as Excel does when the workbook enables
+   it, computed references checked (the engine runs again if one moved), data tables evaluated;
+5. the values are indexed by (sheet, cell); array formulas are spread over their range.
+
+A formula the engine cannot evaluate (a function it does not know, a construct it cannot
+represent, a loop without iterative calculation) keeps the value Excel saved, and so do the
+cells that depend on it; :attr:`Evaluation.kept` lists them with the reason. With
+``strict=True`` such a workbook is refused instead, as before.
 """
 
 from __future__ import annotations
@@ -19,17 +29,21 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .book import EngineBook, Workbook, read_book
-from .formulatext import function_names, mark_skipped, rewrite_formula
+from .calcchain import Graph, Iteration
+from .completion import CellValues, Completion, Kept, node_id, raw_value
+from .formulatext import function_names, join_sheet_ranges, mark_skipped, rewrite_formula
 from .functions import cell_class, engine, our_names, plain
 from .package import LIMITS, Package, WorkbookRefused
 from .ranges import NameRange, Refused, prepare
-from .sheetxml import MAX_COL, MAX_ROW, ErrorValue, FormulaCell, cells_of_range, split_coord
+from .sheetxml import (MAX_COL, MAX_ROW, ErrorValue, FormulaCell, SheetXMLError,
+                       cells_of_range, range_bounds, split_coord)
 
 __all__ = ["Evaluation", "evaluate_package", "Budget", "DATE_SYSTEM_FUNCTIONS", "MAIN_BOOK"]
 
@@ -53,6 +67,14 @@ class Evaluation:
     values: dict[tuple[str, str], Any]
     missing: list[tuple[str, str]]
     notes: list[str]   # what the report should say (values read from link caches, ...)
+    kept: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> why not computed
+    volatile: list[str] = field(default_factory=list)   # volatile functions the formulas call
+
+#: Constructs the engine evaluates that are not entries of its function table: LET and LAMBDA
+#: (and lambda parameters called as functions), spill references, and the computed references
+#: resolved before evaluation (:mod:`.dynrefs`).
+_ENGINE_CONSTRUCTS = frozenset({"LET", "LAMBDA", "ANCHORARRAY", "OFFSET", "INDIRECT"})
+_PREFIXES = ("_XLFN._XLWS.", "_XLFN.", "_XLWS.")
 
 
 def _date_functions() -> frozenset[str]:
@@ -100,8 +122,48 @@ def _refuse_edges(wb: Workbook) -> None:
                               "of the sheet, which the headless engine cannot represent")
 
 
-def _prepare(wb: Workbook, addin_links: set[int]) -> list[str]:
-    """Prepare names and formulas in place; return notes for the report."""
+def _known(fn: str, functions: dict[str, Any], lambda_names: set[str]) -> bool:
+    """Whether the engine evaluates a call of ``fn``: a function of its table (ours and
+    Excel's), LET/LAMBDA, a lambda parameter or a name defined with LAMBDA, a spill reference,
+    a computed reference resolved before evaluation."""
+    from formulas.functions import not_implemented
+    up = fn.upper()
+    if up.startswith("_XLPM."):
+        return True
+    if up.startswith("_XLETA."):
+        up = up[len("_XLETA."):]
+    if functions.get(up, not_implemented) is not not_implemented:
+        return True
+    bare = up
+    for p in _PREFIXES:
+        if bare.startswith(p):
+            bare = bare[len(p):]
+            break
+    if bare in _ENGINE_CONSTRUCTS or up in lambda_names:
+        return True
+    return functions.get(bare, not_implemented) is not not_implemented
+
+
+def _let_written_out(text: str) -> str:
+    """LET and called LAMBDAs written out (:mod:`.lambdas`); left as written if it cannot be."""
+    from .lambdas import Unexpandable, expand_let
+    try:
+        return expand_let(text)
+    except Unexpandable:
+        return text
+
+
+def _reason(message: str, where: str) -> str:
+    """A refusal message as the reason a cell keeps its value (without the cell's name)."""
+    return message[len(where):].lstrip(" :") if message.startswith(where) else message
+
+
+def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
+             kept: dict[tuple[str, str], Kept] | None = None) -> list[str]:
+    """Prepare names and formulas in place; return notes for the report. A formula that cannot
+    be prepared is refused (``strict``) or recorded in ``kept``."""
+    from .dynrefs import resolve_formulatext
+    kept = {} if kept is None else kept
     ours = our_names()
     ours_upper = frozenset(ours)
     _, functions = engine()
@@ -111,11 +173,14 @@ def _prepare(wb: Workbook, addin_links: set[int]) -> list[str]:
     date_fns = _date_functions() if wb.date1904 else frozenset()
     # defined names: the engine reads the global ones
     names: dict[str, NameRange] = {}
+    lambda_names = set()
     for dn in wb.names:
         if dn.hidden or dn.localSheetId is not None or not dn.value:
             continue
         where = f"the defined name {dn.name}"
-        text = rewrite_formula(dn.value, addin_links, ours)
+        text = _let_written_out(join_sheet_ranges(rewrite_formula(dn.value, addin_links, ours)))
+        if text.lstrip("=").upper().startswith(("_XLFN.LAMBDA(", "LAMBDA(")):
+            lambda_names.add(dn.name.upper())
         try:
             got = prepare(text, used=used, aliases=aliases, names={}, allowed=ours_upper,
                           links=links, where=where, definition=True)
@@ -125,28 +190,46 @@ def _prepare(wb: Workbook, addin_links: set[int]) -> list[str]:
         if len(got.refs) == 1 and got.refs[0].cut is not None:
             names[dn.name.upper()] = NameRange(got.refs[0], got.text)
         wb.book.defined_names[dn.name] = dn
+    stored = {(f.sheet, f.coord): f.stored if f.stored is not None else
+              (f.text if f.kind == "shared" else None) for f in wb.formulas}
+    sheet_names = {s.name.upper(): s.name for s in wb.sheets}
     unknown: list[str] = []
     areas: dict[tuple, int] = {}
     uses_links = False
     for f in wb.formulas:
+        if f.kind == "dataTable":
+            continue
         where = f"{f.sheet}!{f.coord}"
-        text = rewrite_formula(f.text, addin_links, ours)
-        for fn in function_names(text):
-            up = fn.upper()
-            if up not in functions:
-                unknown.append(f"{fn} in {where}")
-            elif up.removeprefix("_XLFN.") in date_fns:
-                raise WorkbookRefused(f"{where} calls {fn} in a workbook that uses the 1904 date "
-                                      f"system; the headless engine computes dates in the 1900 "
-                                      f"system only (dates would be four years off)")
-        if unknown:
+        text = join_sheet_ranges(rewrite_formula(f.text, addin_links, ours))
+        text = _let_written_out(resolve_formulatext(text, f.sheet, sheet_names, stored))
+        bad = sorted({fn for fn in function_names(text)
+                      if not _known(fn, functions, lambda_names)}, key=str.upper)
+        if bad:
+            if strict:
+                unknown += [f"{fn} in {where}" for fn in bad]
+            else:
+                kept[(f.sheet, f.coord)] = Kept(
+                    f"calls {', '.join(bad)}, which the headless engine does not evaluate")
+            continue
+        dated = [fn for fn in function_names(text)
+                 if fn.upper().removeprefix("_XLFN.") in date_fns]
+        if dated:
+            msg = (f"{where} calls {dated[0]} in a workbook that uses the 1904 date system; the "
+                   f"headless engine computes dates in the 1900 system only (dates would be "
+                   f"four years off)")
+            if strict:
+                raise WorkbookRefused(msg)
+            kept[(f.sheet, f.coord)] = Kept(_reason(msg, where))
             continue
         text = mark_skipped(text, ours_upper)
         try:
             got = prepare(text, used=used, aliases=aliases, names=names, allowed=ours_upper,
                           links=links, where=where)
         except Refused as exc:
-            raise WorkbookRefused(str(exc)) from None
+            if strict:
+                raise WorkbookRefused(str(exc)) from None
+            kept[(f.sheet, f.coord)] = Kept(_reason(str(exc), where))
+            continue
         uses_links = uses_links or bool(got.books)
         for r in got.refs:
             if r.area > 1:
@@ -166,39 +249,244 @@ def _prepare(wb: Workbook, addin_links: set[int]) -> list[str]:
     notes = []
     if uses_links:
         shown = ", ".join(f"[{i}] {e.target or 'unnamed'}" for i, e in sorted(wb.external.items()))
-        notes.append(f"links to other workbooks were read from the values cached in this file, "
-                     f"not from the files: {shown}")
+        notes.append(f"links to other workbooks were read from the values cached in this file "
+                     f"(as Excel shows them when links are not updated), not from the files: "
+                     f"{shown}")
     return notes
 
 
-def _fill_cells(wb: Workbook) -> None:
-    """Put the prepared formula texts into the engine's cells."""
-    by_sheet: dict[str, dict[str, str]] = {}
+def _value_cell(cell: Any, value: Any) -> None:
+    """Make an engine cell hold a plain value (the file's value of a kept formula)."""
+    if value is None:
+        cell.value, cell.data_type = None, "n"
+    elif isinstance(value, ErrorValue):
+        cell.value, cell.data_type = value.code, "e"
+    elif isinstance(value, bool):
+        cell.value, cell.data_type = value, "b"
+    elif isinstance(value, str):
+        cell.value, cell.data_type = value, "s"
+    else:
+        cell.value, cell.data_type = float(value), "n"
+
+
+def _fill_cells(wb: Workbook, kept: dict[tuple[str, str], Kept] | None = None) -> None:
+    """Put the prepared formula texts into the engine's cells; a kept formula or a data
+    table's first cell holds the file's value instead (and is no formula to the engine)."""
+    kept = kept or {}
+    info: dict[str, dict[str, Any]] = {}
     for f in wb.formulas:
-        by_sheet.setdefault(f.sheet, {})[f.coord] = f.text
+        info.setdefault(f.sheet, {})[f.coord] = f
     for s in wb.sheets:
-        texts = by_sheet.get(s.name, {})
-        for cell in s.formula_cells:
-            cell.value = "=" + texts[cell.coordinate]
+        cells = info.get(s.name, {})
+        if not hasattr(s, "all_formula_cells"):
+            s.all_formula_cells = list(s.formula_cells)
+            s.all_array_formulae = dict(s.array_formulae)
+        active = []
+        for cell in s.all_formula_cells:
+            f = cells[cell.coordinate]
+            if f.kind == "dataTable" or (s.name, cell.coordinate) in kept:
+                _value_cell(cell, f.cached)
+                if f.kind == "array":
+                    s.array_formulae.pop(cell.coordinate, None)
+                continue
+            cell.value, cell.data_type = "=" + f.text, "f"
+            if cell.coordinate in s.all_array_formulae:
+                s.array_formulae[cell.coordinate] = s.all_array_formulae[cell.coordinate]
+            active.append(cell)
+        s.formula_cells = active
 
 
-def evaluate_package(pkg: Package) -> Evaluation:
+_NODE_ID = re.compile(r"^'\[(?P<book>[^\]]*)\](?P<sheet>(?:[^']|'')*)'!"
+                      r"(?P<ref>[A-Z]+[0-9]+(?::[A-Z]+[0-9]+)?)$")
+#: How many times the engine may run to settle computed references (OFFSET, INDIRECT) and
+#: formulas it could not read.
+MAX_ROUNDS = 4
+
+
+def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     """Evaluate every formula of a checked package (see the module docstring)."""
+    from .xlfunctions import VOLATILE
     wb = read_book(pkg)
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
-    notes = _prepare(wb, addin_links)
-    _fill_cells(wb)
-    model, sol = _run_engine(wb, pkg)
+    kept: dict[tuple[str, str], Kept] = {}
+    notes = _prepare(wb, addin_links, strict, kept)
+    link_map = {str(i): ("", ext.key) for i, ext in wb.external.items()}
+    cells = CellValues(wb, MAIN_BOOK, link_map)
     titles = {s.title.upper(): s.name for s in wb.sheets}
-    index = _sol_index(sol, titles)
+    by_name = {s.name: s for s in wb.sheets}
+    tab = {s.title.upper(): i for i, s in enumerate(wb.sheets)}
+    infos = {(f.sheet, f.coord): f for f in wb.formulas}
+    iteration = Iteration(wb.iterate, wb.iterate_count, wb.iterate_delta)
+
+    def node_of(sheet: str, ref: str) -> str:
+        return node_id(MAIN_BOOK, by_name[sheet].title, ref)
+
+    def parts(node: Any) -> tuple[str, str] | None:
+        m = _NODE_ID.match(str(node))
+        if m is None or m.group("book") != MAIN_BOOK:
+            return None
+        return m.group("sheet").replace("''", "'"), m.group("ref")
+
+    def cell_of(node: Any) -> tuple[str, str] | None:
+        p = parts(node)
+        if p is None or p[0] not in titles:
+            return None
+        return titles[p[0]], p[1].split(":")[0]
+
+    def order(node: Any) -> tuple[int, int, int] | None:
+        p = parts(node)
+        if p is None or p[0] not in tab:
+            return None
+        r, c = split_coord(p[1].split(":")[0])
+        return tab[p[0]], r, c
+
+    def bounds(node: Any) -> tuple[str, int, int, int, int] | None:
+        p = parts(node)
+        if p is None:
+            return None
+        r1, c1, r2, c2 = range_bounds(p[1])
+        return p[0], r1, c1, r2, c2
+
+    def start(node: Any) -> Any:
+        where = cell_of(node)
+        f = infos.get(where) if where else None
+        return raw_value(f.cached if f is not None else None)
+
+    resolver, resolutions = _resolve_references(wb, cells, kept, strict)
+    for attempt in range(MAX_ROUNDS):
+        _fill_cells(wb, kept)
+        model, sol, bad = _run_engine(wb, pkg, strict)
+        if bad:
+            for title, crd in bad:
+                where = (titles.get(title.upper(), title), crd.split(":")[0])
+                kept[where] = Kept("the formula engine cannot read this formula")
+            continue
+        values = dict(sol)
+        graph = Graph(model.dsp, order, bounds)
+        done = Completion(graph, values, iteration, start, cell_of, strict)
+        done.finish_pass()
+        cells.values = values
+        stale = [i for i, r in enumerate(resolutions) if resolver.stale(r)]
+        if not stale:
+            break
+        for i in stale:
+            r = resolutions[i]
+            f = infos[(titles[r.sheet.upper()], r.cell)]
+            resolutions[i] = resolver.resolve(r.original, r.sheet, r.cell)
+            f.text = resolutions[i].text
+    else:
+        raise WorkbookRefused("the references computed by OFFSET or INDIRECT did not settle "
+                              "(each evaluation moves them again)")
+    tables = _data_tables(wb, graph, values, cells, node_of, iteration, start, strict, kept)
+    done.kept.update(kept)
+    done.keep_dependents(node_of)
+    index = _sol_index(values, titles)
     per_sheet: dict[str, dict[str, FormulaCell]] = {s.name: {} for s in wb.sheets}
     for f in wb.formulas:
         per_sheet[f.sheet][f.coord] = FormulaCell(f.coord, f.stored, f.kind, f.ref, f.style)
-    values, missing = _collect(per_sheet, index, _input_values(wb))
+    skip = set(done.kept) | {(f.sheet, f.coord) for f in wb.formulas if f.kind == "dataTable"}
+    out, missing = _collect(per_sheet, index, _input_values(wb), skip)
+    out.update(tables)
     if missing:
-        _refuse_cycles(model, {s.title.upper(): s.name for s in wb.sheets})
-    return Evaluation(per_sheet, values, missing, notes)
+        if strict:
+            shown = ", ".join(f"{s}!{c}" for s, c in missing[:4])
+            raise WorkbookRefused(f"the headless engine could not evaluate {shown}"
+                                  + (f" and {len(missing) - 4} more" if len(missing) > 4 else ""))
+        for where in missing:
+            done.kept[where] = Kept("the headless engine could not evaluate it")
+        missing = []
+    for where in done.kept:
+        f = infos.get(where)
+        if f is not None and f.kind == "array" and f.ref:
+            continue   # its cells hold the file's values already (value cells of the book)
+        if f is not None and f.cached is not None:
+            out[where] = f.cached
+        else:
+            out.pop(where, None)
+    volatile = sorted({fn.upper().removeprefix("_XLFN.") for f in wb.formulas if f.text
+                       for fn in function_names(f.stored or f.text)} & VOLATILE)
+    if done.loops or done.notes:
+        notes += done.notes
+    if tables:
+        n = len({(f.sheet, f.coord) for f in wb.formulas if f.kind == "dataTable"})
+        notes.append(f"{n} what-if data table{'s' if n > 1 else ''} recomputed by substituting "
+                     f"each input into the model, as Excel does")
+    return Evaluation(per_sheet, out, missing, notes,
+                      {w: k.reason for w, k in done.kept.items()}, volatile)
+
+
+def _resolve_references(wb: Workbook, cells: CellValues, kept: dict[tuple[str, str], Kept],
+                        strict: bool) -> tuple[Any, list[Any]]:
+    """OFFSET and INDIRECT calls replaced by the references they give, from the file's values
+    (checked again once the engine has run)."""
+    from .dynrefs import Resolver, UnresolvedReference, has_dynamic
+    sheets = {s.name.upper(): s.title for s in wb.sheets}
+    names = {dn.name.upper(): dn.value for dn in wb.names
+             if not dn.hidden and dn.localSheetId is None and dn.value}
+    resolver = Resolver(cells.evaluate, sheets, names, (wb.used_rows, wb.used_cols))
+    by_name = {s.name: s for s in wb.sheets}
+    out = []
+    for f in wb.formulas:
+        if f.kind == "dataTable" or (f.sheet, f.coord) in kept or not has_dynamic(f.text):
+            continue
+        try:
+            res = resolver.resolve(f.text, by_name[f.sheet].title, f.coord)
+        except UnresolvedReference as exc:
+            if strict:
+                raise WorkbookRefused(f"{f.sheet}!{f.coord}: {exc}") from None
+            kept[(f.sheet, f.coord)] = Kept(str(exc))
+            continue
+        if res.checks:
+            f.text = res.text
+            out.append(res)
+    return resolver, out
+
+
+def _cell_value(node: str, raw: Any) -> Any:
+    """A cell's value as the engine's range assemblers read it (a Ranges of one cell)."""
+    import numpy as np
+    from formulas.ranges import Ranges
+    v = np.empty((1, 1), dtype=object)
+    v[0, 0] = raw
+    return Ranges().push(node, v)
+
+
+def _data_tables(wb: Workbook, graph: Graph, values: dict[Any, Any], cells: CellValues,
+                 node_of: Any, iteration: Iteration, start: Any, strict: bool,
+                 kept: dict[tuple[str, str], Kept]) -> dict[tuple[str, str], Any]:
+    """Every what-if data table's results (cell -> value); what depends on them is
+    recomputed in ``values``."""
+    from .calcchain import LoopError
+    from .datatable import data_table, evaluate_table
+    out: dict[tuple[str, str], Any] = {}
+    for f in wb.formulas:
+        if f.kind != "dataTable":
+            continue
+        try:
+            table = data_table(f.sheet, f.ref, f.attrs or {})
+            got = evaluate_table(table, graph, values, node_of, cells.plain,
+                                 lambda v: plain(getattr(v, "value", v)), iteration, start)
+        except (ValueError, LoopError, SheetXMLError) as exc:
+            reason = (f"the data table {f.ref} cannot be evaluated "
+                      f"({exc if not isinstance(exc, LoopError) else 'a circular reference'})")
+            if strict:
+                raise WorkbookRefused(f"{f.sheet}!{f.coord}: {reason}") from None
+            for cc in cells_of_range(f.ref) if f.ref else [f.coord]:
+                kept[(f.sheet, cc)] = Kept(reason)
+            continue
+        changed = []
+        for cc, v in got.items():
+            out[(f.sheet, cc)] = v
+            node = node_of(f.sheet, cc)
+            readers = graph.readers(node)
+            if readers:
+                values[node] = (graph.start_value(node, raw_value(v)) if node in graph.nodes
+                                else _cell_value(node, raw_value(v)))
+                changed += readers
+        if changed:
+            graph.recompute(values, changed, iteration, start)
+    return out
 
 
 class _OtherFile(Exception):
@@ -269,20 +557,23 @@ class Budget:
 def _model_class(formulas_mod: Any) -> type:
     class Model(formulas_mod.ExcelModel):
         """The engine's model, serving only the books given to it: this workbook and the
-        values cached for its links. Asked for any other file, it refuses (and records it)."""
+        values cached for its links. Asked for any other file, it refuses (and records it).
+        A formula its parser does not accept is refused (``strict``) or recorded in ``bad``
+        and left empty for this pass."""
 
-        def __init__(self, allowed: set[str], budget: Budget) -> None:
+        def __init__(self, allowed: set[str], budget: Budget, strict: bool = True) -> None:
             super().__init__()
             self.allowed = allowed
             self.refused: list[str] = []
             self.budget = budget
+            self.strict = strict
+            self.bad: list[tuple[str, str]] = []
 
         def compile_cell(self, *args: Any, **kwargs: Any) -> Any:
             self.budget.tick()
             return super().compile_cell(*args, **kwargs)
 
-        @staticmethod
-        def _compile_cell(crd: str, val: Any, context: Any, check_formula: bool,
+        def _compile_cell(self, crd: str, val: Any, context: Any, check_formula: bool,
                           references: Any) -> Any:
             try:
                 cell = cell_class()(crd, val, context=context, check_formula=check_formula)
@@ -290,7 +581,12 @@ def _model_class(formulas_mod: Any) -> type:
             except (_OverBudget, RecursionError, MemoryError):
                 raise
             except Exception:
-                raise _BadFormula(str((context or {}).get("sheet", "")), crd, val) from None
+                title = str((context or {}).get("sheet", ""))
+                if self.strict:
+                    raise _BadFormula(title, crd, val) from None
+                self.bad.append((title, crd))
+                cell = cell_class()(crd, None, context=context, check_formula=False)
+                cell.compile(references=references, context=context)
             return cell
 
         def add_book(self, book: Any = None, context: Any = None, data_only: bool = False
@@ -303,7 +599,8 @@ def _model_class(formulas_mod: Any) -> type:
     return Model
 
 
-def _run_engine(wb: Workbook, pkg: Package) -> tuple[Any, Any]:
+def _run_engine(wb: Workbook, pkg: Package, strict: bool = True
+                ) -> tuple[Any, Any, list[tuple[str, str]]]:
     from formulas.excel import BOOK
     formulas_mod, _ = engine()
     books: dict[str, tuple[EngineBook, dict[str, tuple[str, str]]]] = {}
@@ -313,7 +610,7 @@ def _run_engine(wb: Workbook, pkg: Package) -> tuple[Any, Any]:
         link_map[str(i)] = ("", ext.key)
     books[MAIN_BOOK] = (wb.book, link_map)
     budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])
-    model = _model_class(formulas_mod)(set(books), budget)
+    model = _model_class(formulas_mod)(set(books), budget, strict)
     for key, (book, links) in books.items():
         model.books[key] = {BOOK: book, "external_links": links}
     # (the links are given to the engine already resolved, so it never maps a path itself)
@@ -353,7 +650,7 @@ def _run_engine(wb: Workbook, pkg: Package) -> tuple[Any, Any]:
     if model.refused:
         raise WorkbookRefused(f"a formula refers to another file ({model.refused[0][:80]}); "
                               f"no file but the one given is opened")
-    return model, sol
+    return model, sol, model.bad
 
 
 def _input_values(wb: Workbook) -> dict[tuple[str, str], Any]:
@@ -371,15 +668,18 @@ def _input_values(wb: Workbook) -> dict[tuple[str, str], Any]:
 
 
 def _collect(per_sheet: dict[str, dict[str, FormulaCell]], index: dict[tuple[str, str], Any],
-             values: dict[tuple[str, str], Any]
+             values: dict[tuple[str, str], Any], skip: set[tuple[str, str]] | None = None
              ) -> tuple[dict[tuple[str, str], Any], list[tuple[str, str]]]:
     import numpy as np
+    skip = skip or set()
     missing = []
     for (sheet, ref), raw in index.items():
         if ":" not in ref:
             values[(sheet, ref)] = plain(raw)
     for sheet, cells in per_sheet.items():
         for c in cells.values():
+            if (sheet, c.coord) in skip:
+                continue
             if c.kind == "array" and c.ref and ":" in c.ref:
                 raw = index.get((sheet, c.ref.replace("$", "")))
                 if raw is None:
@@ -414,67 +714,3 @@ def _sol_index(sol: dict[str, Any], titles: dict[str, str]) -> dict[tuple[str, s
             continue
         out[(name, key[i + 2:])] = getattr(rng, "value", rng)
     return out
-
-
-def _refuse_cycles(model: Any, titles: dict[str, str]) -> None:
-    cycles = _cycles(model.dsp.dmap)
-    cells = sorted({_cell_label(n, titles) for comp in cycles for n in comp
-                    if not str(n).startswith("=")})
-    if cells:
-        shown = ", ".join(cells[:4])
-        more = f" and {len(cells) - 4} more" if len(cells) > 4 else ""
-        raise WorkbookRefused(f"circular reference through {shown}{more}; the headless "
-                              f"engine does not iterate")
-
-
-def _cycles(dmap: Any) -> list[list[str]]:
-    """Strongly connected components with more than one node (or a self-loop), iteratively."""
-    succ = dmap.succ
-    index, low, on, stack, comps, counter = {}, {}, set(), [], [], [0]
-    for root in list(succ):
-        if root in index:
-            continue
-        work = [(root, iter(succ.get(root, ())))]
-        index[root] = low[root] = counter[0]
-        counter[0] += 1
-        stack.append(root)
-        on.add(root)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for nxt in it:
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter[0]
-                    counter[0] += 1
-                    stack.append(nxt)
-                    on.add(nxt)
-                    work.append((nxt, iter(succ.get(nxt, ()))))
-                    advanced = True
-                    break
-                if nxt in on:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on.discard(w)
-                    comp.append(w)
-                    if w == node:
-                        break
-                if len(comp) > 1 or node in succ.get(node, ()):
-                    comps.append(comp)
-    return comps
-
-
-def _cell_label(node: str, titles: dict[str, str]) -> str:
-    node = str(node)
-    i = node.rfind("'!")
-    if node.startswith("'[") and i > 0:
-        title = node[2:i].split("]", 1)[-1].replace("''", "'")
-        return titles.get(title, title) + "!" + node[i + 2:]
-    return node

@@ -10,7 +10,9 @@ copy that is evaluated (the written copy keeps the text as it was):
   names;
 * :func:`mark_skipped`: a skipped argument of one of our functions (``LGD_CORR(a,,b)``) becomes a
   call of :data:`SKIPPED_FUNCTION`, which the engine integration turns into an empty argument
-  (Excel passes a user-defined function nothing there; the engine would pass 0).
+  (Excel passes a user-defined function nothing there; the engine would pass 0);
+* :func:`join_sheet_ranges`: a range with the sheet on both ends (``TBA!D10:'TBA'!Z10``) as one
+  range (``TBA!D10:Z10``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 from typing import Iterator, NamedTuple
 
 __all__ = ["Token", "tokens", "function_names", "rewrite_formula", "mark_skipped",
-           "SKIPPED_FUNCTION"]
+           "join_sheet_ranges", "SKIPPED_FUNCTION"]
 
 #: The function that stands for a skipped argument of one of our functions (private copy only).
 SKIPPED_FUNCTION = "_COMPUTECREDIT_SKIPPED"
@@ -153,3 +155,35 @@ def mark_skipped(text: str, ours: set[str]) -> str:
 def _call_name(toks: list[Token], i: int) -> str | None:
     """The name called by the ``(`` at ``toks[i]`` (None for a grouping parenthesis)."""
     return toks[i - 1].text if i and _is_call(toks, i - 1) else None
+
+
+def _sheet_of(t: Token) -> str | None:
+    if t.kind == "word":
+        return t.text.upper()
+    if t.kind == "quoted" and len(t.text) >= 2 and t.text.endswith("'"):
+        return t.text[1:-1].replace("''", "'").upper()
+    return None
+
+
+def join_sheet_ranges(text: str) -> str:
+    """A range written with the sheet on both ends, as Excel saves a reference dragged across
+    sheets (``TBA!$D$10:'TBA'!Z10``), as the one range it is (``TBA!$D$10:Z10``); the engine
+    would read it as two cells. Ends on different sheets are left alone."""
+    if text.count("!") < 2 or ":" not in text:
+        return text
+    toks = list(tokens(text))
+    out: list[str] = []
+    i, n = 0, len(toks)
+    while i < n:
+        if (i + 6 < n and toks[i + 1].kind == "bang" and toks[i + 2].kind == "word"
+                and toks[i + 3].text == ":" and toks[i + 5].kind == "bang"
+                and toks[i + 6].kind == "word" and not (i and toks[i - 1].kind == "bracket")
+                and _sheet_of(toks[i]) is not None
+                and _sheet_of(toks[i]) == _sheet_of(toks[i + 4])):
+            out.extend(t.text for t in toks[i:i + 4])
+            out.append(toks[i + 6].text)
+            i += 7
+            continue
+        out.append(toks[i].text)
+        i += 1
+    return "".join(out)

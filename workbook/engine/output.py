@@ -52,7 +52,7 @@ def sheet_parts(pkg: Package, ev: Evaluation) -> dict[str, bytes]:
             continue
         vals, styles = {}, {}
         for c in cells.values():
-            if c.kind == "array" and c.ref and ":" in c.ref:
+            if c.kind in ("array", "dataTable") and c.ref and ":" in c.ref:
                 for cc in cells_of_range(c.ref):
                     if (name, cc) in ev.values:
                         vals[cc] = ev.values[(name, cc)]

@@ -16,40 +16,75 @@ Error cells are listed with their reason (the message our functions give, which 
 error value carries, also to dependent cells); ``--errors CSV`` writes all of them, and the
 add-in's ``CC_WHY(cell)`` returns a cell's reason inside the workbook as it does in Excel.
 
-Exit status: 0 all formulas evaluated, no error cell, every check TRUE; 1 some error cell or
-FALSE check (the copy is still written); 2 a file was refused or could not be read.
+A formula the engine cannot evaluate keeps the value Excel saved, as do the cells that depend
+on it; the report lists them with the reason (``--strict`` refuses such a workbook instead).
+TODAY() and NOW() read the real date unless ``--today`` fixes it.
+
+Exit status: 0 every formula recomputed, no error cell, every check TRUE; 1 some error cell or
+FALSE check (the copy is still written); 2 a file was refused or could not be read; 3 partial:
+some cells kept Excel's saved values (the copy is written; 1 and 2 take precedence).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
 
-from .report import (EXIT_FINDINGS, EXIT_OK, EXIT_REFUSED, MAX_LISTED, RecalcResult,
-                     print_result)
+from .report import (EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, MAX_LISTED,
+                     RecalcResult, print_result)
 
 __all__ = ["add_arguments", "run", "recalc_file", "output_path", "RecalcResult", "EXIT_OK",
-           "EXIT_FINDINGS", "EXIT_REFUSED", "MAX_LISTED"]
+           "EXIT_FINDINGS", "EXIT_REFUSED", "EXIT_PARTIAL", "MAX_LISTED", "parse_today"]
+
+EXIT_HELP = """exit status:
+  0  every formula recomputed, no error cell, every check TRUE
+  1  some error cell or FALSE check (the copy is still written)
+  2  a file was refused or could not be read (nothing written for it)
+  3  partial: some formula cells kept the values Excel saved, because the headless engine
+     cannot evaluate them or they depend on such a cell (the copy is written and the report
+     lists them with the reason); 1 and 2 take precedence over 3
+With several files, the most severe status of them (2, then 1, then 3)."""
+
+#: Severity of each exit status, for several files.
+_SEVERITY = {EXIT_OK: 0, EXIT_PARTIAL: 1, EXIT_FINDINGS: 2, EXIT_REFUSED: 3}
 
 
-def recalc_file(path: str, out: str | None, png_dir: str | None = None) -> RecalcResult:
-    """Recalculate ``path`` into ``out`` (None: evaluate only). Never raises for bad input."""
+def parse_today(text: str) -> dt.date:
+    """``--today``: an ISO date (2025-06-30)."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in the form YYYY-MM-DD: {text!r}") \
+            from None
+
+
+def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: bool = False,
+                today: dt.date | None = None) -> RecalcResult:
+    """Recalculate ``path`` into ``out`` (None: evaluate only). Never raises for bad input.
+
+    ``strict``: refuse a workbook with anything the engine cannot evaluate (instead of keeping
+    Excel's saved values for those cells); ``today``: the date TODAY() and NOW() see."""
     from .evaluate import evaluate_package
     from .output import write_output
     from .package import WorkbookRefused, open_package
     from .report import build_report
+    from .xlfunctions import set_today
+    from .xlfunctions import today as clock
 
     t0 = time.perf_counter()
     res = RecalcResult(path)
     pkg = None
+    set_today(today)
     try:
         if out and os.path.exists(out) and os.path.samefile(out, path):
             raise WorkbookRefused("the output would overwrite the input; choose another -o")
         pkg = open_package(path)
-        ev = evaluate_package(pkg)
+        ev = evaluate_package(pkg, strict=strict)
         build_report(res, [name for name, _ in pkg.sheets], ev)
+        _volatile_note(res, ev.volatile, today, clock())
         if out:
             write_output(pkg, ev, out)
             res.out = out
@@ -67,10 +102,27 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None) -> Recal
                        f"({type(exc).__name__}); the input is unchanged and nothing was "
                        f"written")
     finally:
+        set_today(None)
         if pkg is not None:
             pkg.close()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _volatile_note(res: RecalcResult, volatile: list[str], today: dt.date | None,
+                   now: dt.datetime) -> None:
+    dated = [f for f in volatile if f in ("TODAY", "NOW")]
+    if dated:
+        calls = "/".join(f"{f}()" for f in dated)
+        if today is not None:
+            res.notes.append(f"{calls} evaluated as of {today.isoformat()} (--today)")
+        else:
+            res.notes.append(f"volatile {calls} recomputed as of today, {now.date().isoformat()}"
+                             f" (use --today DATE for a reproducible run)")
+    rand = [f for f in volatile if f.startswith("RAND")]
+    if rand:
+        res.notes.append(f"{', '.join(rand)} drew new random numbers, as Excel does on every "
+                         f"recalculation")
 
 
 def _draw(res: RecalcResult, pkg: object, ev: object, png_dir: str, path: str) -> None:
@@ -105,7 +157,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-q", "--quiet", action="store_true", help="no summary, only findings")
     parser.add_argument("--errors", metavar="CSV",
                         help="also write every error cell with its reason to CSV (file, "
-                             "sheet, cell, error, reason)")
+                             "sheet, cell, error, reason; cells kept at Excel's values too)")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse a workbook with anything the engine cannot evaluate, "
+                             "instead of keeping Excel's saved values for those cells (exit 3)")
+    parser.add_argument("--today", metavar="DATE", type=parse_today,
+                        help="evaluate TODAY() and NOW() as of DATE (YYYY-MM-DD) for a "
+                             "reproducible run (default: the real date)")
+    parser.epilog = EXIT_HELP
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
 
 def output_path(path: str, output: str | None, n_files: int) -> str:
@@ -156,12 +216,12 @@ def _run(args: argparse.Namespace) -> int:
     _progress(0, len(files))
     if jobs <= 1 or len(files) == 1:
         for i, (f, o) in enumerate(zip(files, outs)):
-            results[i] = recalc_file(f, o, args.png)
+            results[i] = recalc_file(f, o, args.png, args.strict, args.today)
             _progress(i + 1, len(files))
     else:
         from concurrent.futures import ProcessPoolExecutor, as_completed
         with ProcessPoolExecutor(max_workers=jobs, initializer=cleanup_on_signals) as pool:
-            futs = {pool.submit(recalc_file, f, o, args.png): i
+            futs = {pool.submit(recalc_file, f, o, args.png, args.strict, args.today): i
                     for i, (f, o) in enumerate(zip(files, outs))}
             for k, fut in enumerate(as_completed(futs), start=1):
                 results[futs[fut]] = fut.result()
@@ -175,4 +235,4 @@ def _run(args: argparse.Namespace) -> int:
         except OSError as exc:
             print(f"recalc: cannot write {args.errors}: {exc.strerror or exc}", file=sys.stderr)
             return EXIT_REFUSED
-    return max(r.exit_code for r in results)
+    return max((r.exit_code for r in results), key=lambda c: _SEVERITY.get(c, 4))

@@ -15,10 +15,13 @@ from typing import Any, TextIO
 from .sheetxml import ErrorValue, cells_of_range, split_coord
 
 __all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "fmt", "safe",
-           "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED", "MAX_LISTED", "CHECKS_SHEET",
-           "SUMMARY_SHEET"]
+           "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED", "EXIT_PARTIAL", "MAX_LISTED",
+           "CHECKS_SHEET", "SUMMARY_SHEET"]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED = 0, 1, 2
+#: Exit status: 0 every formula recomputed, no error cell, every check TRUE; 1 some error cell
+#: or FALSE check; 2 refused or unreadable; 3 partial: some cells kept Excel's saved values
+#: (1 and 2 take precedence over 3).
+EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED, EXIT_PARTIAL = 0, 1, 2, 3
 CHECKS_SHEET = "Checks"
 SUMMARY_SHEET = "Summary"
 MAX_LISTED = 30  # error cells / FALSE checks printed per file (all are in RecalcResult)
@@ -38,12 +41,15 @@ class RecalcResult:
     pngs: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)      # facts the reader should know
     warnings: list[str] = field(default_factory=list)   # what failed without spoiling the copy
+    kept: list[tuple[str, str, str]] = field(default_factory=list)  # sheet, cell, why kept
 
     @property
     def exit_code(self) -> int:
         if self.refused:
             return EXIT_REFUSED
-        return EXIT_FINDINGS if (self.errors or self.false_checks) else EXIT_OK
+        if self.errors or self.false_checks:
+            return EXIT_FINDINGS
+        return EXIT_PARTIAL if self.kept else EXIT_OK
 
 
 #: Characters that could forge or hide report lines on a terminal: controls (newline, carriage
@@ -69,7 +75,8 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
         cells = ev.formulas[name]
         coords = []
         for c in cells.values():
-            coords += cells_of_range(c.ref) if (c.kind == "array" and c.ref) else [c.coord]
+            coords += cells_of_range(c.ref) if (c.kind in ("array", "dataTable") and c.ref) \
+                else [c.coord]
         n += len(cells)
         for cc in sorted(set(coords), key=split_coord):
             v = ev.values.get((name, cc))
@@ -81,6 +88,11 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
                 res.false_checks.append((name, cc, str(label) if label else ""))
     for (sheet, cc) in ev.missing:
         res.errors.append((sheet, cc, "#N/A", "not evaluated by the headless engine"))
+    order = {name: i for i, name in enumerate(sheets)}
+    for (sheet, cc), why in sorted(getattr(ev, "kept", {}).items(),
+                                   key=lambda kv: (order.get(kv[0][0], 0),
+                                                   split_coord(kv[0][1]))):
+        res.kept.append((sheet, cc, why))
     res.n_formulas = n
     res.notes += list(getattr(ev, "notes", []))
     summary = next((s for s in sheets if s.lower() == SUMMARY_SHEET.lower()), None)
@@ -118,7 +130,7 @@ def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
     if res.refused:
         print(f"{path}: refused: {safe(res.refused, 600)}", file=err)
         return
-    status = "OK" if res.exit_code == EXIT_OK else "FINDINGS"
+    status = {EXIT_OK: "OK", EXIT_PARTIAL: "PARTIAL"}.get(res.exit_code, "FINDINGS")
     print(f"{path}: {status}: {res.n_formulas} formulas in {res.seconds:.2f} s"
           + (f" -> {safe(res.out)}" if res.out else ""), file=out)
     for note in res.notes:
@@ -140,6 +152,26 @@ def print_result(res: RecalcResult, quiet: bool, out: TextIO | None = None,
         print(f"  CHECK FALSE {safe(sheet, 40)}!{cell}: {safe(label)}", file=out)
     if len(res.false_checks) > MAX_LISTED:
         print(f"  ... and {len(res.false_checks) - MAX_LISTED} more FALSE checks", file=out)
+    _print_kept(res, out)
+
+
+def _print_kept(res: RecalcResult, out: TextIO) -> None:
+    """The cells that kept Excel's saved values, grouped by reason: how many, which, why."""
+    if not res.kept:
+        return
+    n = len(res.kept)
+    print(f"  KEPT {n} formula cell{'s' if n > 1 else ''} at the values Excel saved (not "
+          f"recomputed; exit status 3):", file=out)
+    groups: dict[str, list[str]] = {}
+    for sheet, cell, why in res.kept:
+        groups.setdefault(why, []).append(f"{safe(sheet, 40)}!{cell}")
+    for i, (why, cells) in enumerate(groups.items()):
+        if i == MAX_LISTED:
+            print(f"    ... and {len(groups) - MAX_LISTED} more reasons", file=out)
+            break
+        shown = ", ".join(cells[:6]) + (f" and {len(cells) - 6} more" if len(cells) > 6
+                                        else "")
+        print(f"    {shown}: {safe(why, 600)}", file=out)
 
 
 ERRORS_CSV_HEADER = ("file", "sheet", "cell", "error", "reason")
@@ -156,6 +188,8 @@ def write_errors_csv(results: list[RecalcResult], path: str) -> None:
             w.writerow((res.path, "", "", "refused", res.refused))
         for sheet, cell, code, msg in res.errors:
             w.writerow((res.path, sheet, cell, code, msg))
+        for sheet, cell, why in res.kept:
+            w.writerow((res.path, sheet, cell, "kept (not recomputed)", why))
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".errors.", suffix=".csv", dir=folder)
     try:

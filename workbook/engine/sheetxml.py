@@ -70,6 +70,7 @@ class CellRecord:
     f_text: str | None = None
     f_ref: str | None = None
     f_si: str | None = None
+    f_attrs: dict[str, str] | None = None  # every attribute of a data table's <f>
     # byte offsets into the part: the element, the end of its start tag, and its <f>/<extLst>
     start: int = 0
     tag_end: int = 0
@@ -309,6 +310,8 @@ class _Scan:
                 cell.f_kind = attrs.get("t", "normal")
                 cell.f_ref = attrs.get("ref")
                 cell.f_si = attrs.get("si")
+                if cell.f_kind == "dataTable":
+                    cell.f_attrs = dict(attrs)
                 self.f_start = self.parser.CurrentByteIndex
                 self.text, self.text_of = [], "f"
             elif local == "is":

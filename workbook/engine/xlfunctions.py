@@ -10,6 +10,8 @@ in its function table (the library's extension point) next to ours.
   agrees with Excel's to its 15 significant digits (the engine's own XIRR returned the rate
   before the last step, about 1e-8 off; its IRR ignored the guess);
 * ``XNPV`` with Excel's rule that no date may precede the first;
+* approximate ``MATCH``/``VLOOKUP``/``HLOOKUP``/``LOOKUP`` by Excel's binary search: on sorted
+  data the last of equal values (the engine returned the first); blanks skipped;
 * ``TEXT`` with Excel's number formats (:mod:`.numformat`), and text joins (``CONCATENATE``,
   ``CONCAT``, ``TEXTJOIN``, and ``&`` through :func:`join_operator`) that write booleans as
   ``TRUE``/``FALSE`` and numbers with 15 significant digits;
@@ -422,6 +424,158 @@ def xl_concatenate(*args: Any) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
+# approximate lookups: Excel's binary search
+
+def _kind(v: Any) -> int | None:
+    """Excel's comparison class of a value: 0 number, 1 text, 2 logical, None blank/error."""
+    from formulas.tokens.operand import XlError
+    if _is_empty(v) or isinstance(v, XlError):
+        return None
+    if _is_bool(v):
+        return 2
+    if isinstance(v, str):
+        return 1
+    return 0
+
+
+def _key(v: Any) -> Any:
+    return v.casefold() if isinstance(v, str) else (bool(v) if _is_bool(v) else float(v))
+
+
+def approx_position(values: list[Any], target: Any, descending: bool = False) -> int | None:
+    """Excel's approximate match (MATCH 1/-1, VLOOKUP/HLOOKUP/LOOKUP with TRUE): a binary
+    search among the values of the target's kind (numbers, text or logicals; blanks skipped)
+    for the last position whose value is <= the target (>= for a descending list). On sorted
+    data this is the last of equal values, as in Excel; None when there is none."""
+    kind = _kind(target)
+    if kind is None:
+        return None
+    idx = [i for i, v in enumerate(values) if _kind(v) == kind]
+    keys = [_key(values[i]) for i in idx]
+    t = _key(target)
+    lo, hi = 0, len(keys) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        if (keys[mid] >= t) if descending else (keys[mid] <= t):
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return idx[hi] if hi >= 0 else None
+
+
+def _grid(a: Any) -> list[list[Any]]:
+    import numpy as np
+    arr = np.asarray(a, dtype=object)
+    if arr.ndim == 0:
+        return [[arr.item()]]
+    return np.atleast_2d(arr).tolist()
+
+
+def _line(a: Any) -> list[Any]:
+    g = _grid(a)
+    if len(g) == 1:
+        return list(g[0])
+    if all(len(r) == 1 for r in g):
+        return [r[0] for r in g]
+    raise _Found(_err("#N/A"))
+
+
+def _lifted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Apply ``fn`` to each lookup value of an array first argument (Excel lifts it)."""
+    import numpy as np
+
+    def call(lookup: Any, *rest: Any) -> Any:
+        if isinstance(lookup, np.ndarray) and lookup.size > 1:
+            out = np.empty(lookup.shape, dtype=object)
+            for ix, v in np.ndenumerate(lookup):
+                try:
+                    out[ix] = fn(v, *rest)
+                except _Found as exc:
+                    out[ix] = exc.err
+            return np.atleast_2d(out)
+        return fn(_scalar(lookup), *rest)
+
+    call.__name__ = fn.__name__
+    return call
+
+
+def _not_found(v: Any) -> Any:
+    from formulas.tokens.operand import XlError
+    if isinstance(v, XlError):
+        raise _Found(v)
+    if _is_empty(v):
+        raise _Found(_err("#N/A"))
+    return v
+
+
+def _cell_result(v: Any) -> Any:
+    return 0.0 if _is_empty(v) else v
+
+
+def _lookups(functions: dict[str, Any]) -> dict[str, Any]:
+    """MATCH, VLOOKUP, HLOOKUP and LOOKUP with Excel's approximate match; exact matches go to
+    the engine's own functions."""
+    orig = {k: functions[k] for k in ("MATCH", "VLOOKUP", "HLOOKUP", "LOOKUP")}
+
+    def exact(name: str, args: tuple[Any, ...]) -> Any:
+        res = orig[name](*args)
+        return _scalar(getattr(res, "value", res)) if not hasattr(res, "shape") or \
+            getattr(res, "size", 1) == 1 else res
+
+    def xl_match(lookup: Any, array: Any, match_type: Any = None) -> Any:
+        t = 1.0 if _is_empty(_scalar(match_type)) else _number(match_type)
+        if t == 0:
+            return exact("MATCH", (lookup, array, match_type))
+        pos = approx_position(_line(array), _not_found(lookup), descending=t < 0)
+        if pos is None:
+            raise _Found(_err("#N/A"))
+        return float(pos + 1)
+
+    def table_lookup(name: str, by_row: bool) -> Callable[..., Any]:
+        def fn(lookup: Any, table: Any, index: Any, approx: Any = None) -> Any:
+            a = True if _is_empty(_scalar(approx)) else bool(_number(approx))
+            if not a:
+                return exact(name, (lookup, table, index, approx))
+            g = _grid(table)
+            if by_row:
+                g = [list(col) for col in zip(*g)]
+            k = math.trunc(_number(index))
+            if k < 1:
+                raise _Found(_err("#VALUE!"))
+            if k > len(g[0]):
+                raise _Found(_err("#REF!"))
+            pos = approx_position([r[0] for r in g], _not_found(lookup))
+            if pos is None:
+                raise _Found(_err("#N/A"))
+            return _cell_result(g[pos][k - 1])
+        fn.__name__ = f"xl_{name.lower()}"
+        return fn
+
+    def xl_lookup(lookup: Any, vector: Any, result: Any = None) -> Any:
+        target = _not_found(lookup)
+        if result is None or _is_empty(_scalar(result)) and not hasattr(result, "shape"):
+            g = _grid(vector)
+            if len(g) > 1 and len(g[0]) > 1:   # the array form
+                if len(g[0]) > len(g):
+                    keys, vals = list(g[0]), list(g[-1])
+                else:
+                    keys, vals = [r[0] for r in g], [r[-1] for r in g]
+            else:
+                keys = vals = _line(vector)
+        else:
+            keys, vals = _line(vector), _line(result)
+        pos = approx_position(keys, target)
+        if pos is None or pos >= len(vals):
+            raise _Found(_err("#N/A"))
+        return _cell_result(vals[pos])
+
+    return {"MATCH": _wrap(_lifted(xl_match)),
+            "VLOOKUP": _wrap(_lifted(table_lookup("VLOOKUP", False))),
+            "HLOOKUP": _wrap(_lifted(table_lookup("HLOOKUP", True))),
+            "LOOKUP": _wrap(_lifted(xl_lookup))}
+
+
+# --------------------------------------------------------------------------------------------
 # the clock
 
 def xl_today() -> float:
@@ -478,6 +632,7 @@ def register(functions: dict[str, Any]) -> None:
         "TEXTJOIN": _wrap(xl_textjoin),
         "CONCATENATE": _broadcast(xl_concatenate),
     }
+    plain.update(_lookups(functions))
     for name, fn in plain.items():
         functions[name] = fn
     functions["TODAY"] = {"extra_inputs": collections.OrderedDict([(COMPILING, False)]),

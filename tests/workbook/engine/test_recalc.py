@@ -295,8 +295,8 @@ def test_inline_addin_path_and_xldudf(tmp_path, formula):
 # --------------------------------------------------------------------------------------------
 # hostile and broken input: one clean line, exit status 2, never a traceback
 
-def _refused(tmp_path, capsys, path, pattern):
-    code = _run([path, "-o", tmp_path / "out"])
+def _refused(tmp_path, capsys, path, pattern, *extra):
+    code = _run([path, "-o", tmp_path / "out", *extra])
     err = capsys.readouterr().err
     assert code == 2
     assert "Traceback" not in err
@@ -369,27 +369,51 @@ def test_xml_entities_are_refused(tmp_path, capsys):
     _refused(tmp_path, capsys, p, r"DTD or entities")
 
 
-def test_external_link_without_cached_values_is_refused(tmp_path, capsys):
+def _partial(tmp_path, capsys, path, pattern):
+    """Without --strict: the copy is written, the cells are listed as kept, exit 3."""
+    out = tmp_path / "partial.xlsx"
+    code = _run([path, "-o", out])
+    text = capsys.readouterr().out
+    assert code == recalc.EXIT_PARTIAL == 3, text
+    assert "PARTIAL" in text and "KEPT" in text
+    assert re.search(pattern, text), text
+    assert out.exists()
+    return text
+
+
+def test_external_link_without_cached_values_is_kept_or_refused(tmp_path, capsys):
     p = _with_external_link(_book(tmp_path / "a.xlsx"), tmp_path / "linked.xlsx",
                             "file:///\\\\share\\deals\\pricing.xlsx",
                             formula="[1]Sheet1!A1*2")
-    _refused(tmp_path, capsys, p, r"refers to \[1\]Sheet1 in another workbook, whose values "
-                                  r"the file does not cache")
+    pattern = r"refers to \[1\]Sheet1 in another workbook, whose values the file does not cache"
+    _partial(tmp_path, capsys, p, pattern)
+    _refused(tmp_path, capsys, p, pattern, "--strict")
 
 
-def test_unknown_function_is_refused(tmp_path, capsys):
+def test_unknown_function_is_kept_or_refused(tmp_path, capsys):
     def extra(wb):
         wb["Model sheet"]["B12"] = "=NOT_A_FUNCTION(B1)+1"
-    _refused(tmp_path, capsys, _book(tmp_path / "a.xlsx", extra),
-             r"unknown function NOT_A_FUNCTION in Model sheet!B12")
+        wb["Model sheet"]["B13"] = "=B12*2"
+    p = _book(tmp_path / "a.xlsx", extra)
+    text = _partial(tmp_path, capsys, p, r"Model sheet!B12: calls NOT_A_FUNCTION, which the "
+                                         r"headless engine does not evaluate")
+    assert re.search(r"Model sheet!B13: depends on 'Model sheet'!B12", text)
+    _refused(tmp_path, capsys, p, r"unknown function NOT_A_FUNCTION in Model sheet!B12",
+             "--strict")
 
 
-def test_circular_reference_is_refused(tmp_path, capsys):
+def test_circular_reference_names_the_loop(tmp_path, capsys):
     def extra(wb):
         wb["Model sheet"]["C20"] = "=C21+1"
-        wb["Model sheet"]["C21"] = "=C20*2"
-    _refused(tmp_path, capsys, _book(tmp_path / "a.xlsx", extra),
-             r"circular reference through .*C20.*C21")
+        wb["Model sheet"]["C21"] = "=C22*2"
+        wb["Model sheet"]["C22"] = "=C20-B1"
+        wb["Model sheet"]["C23"] = "=C22+1"
+    p = _book(tmp_path / "a.xlsx", extra)
+    loop = r"'Model sheet'!C20 -> C21 -> C22 -> C20"
+    text = _partial(tmp_path, capsys, p, loop + r" and the workbook does not enable iterative")
+    assert re.search(r"C23: depends on the circular reference", text)
+    _refused(tmp_path, capsys, p, r"circular reference " + loop + r"; the workbook does not "
+                                  r"enable iterative calculation", "--strict")
 
 
 def test_output_never_overwrites_input(tmp_path, capsys):
@@ -437,7 +461,10 @@ def test_default_output_name(tmp_path):
 def test_engine_text_never_reaches_user_as_traceback(tmp_path, capsys):
     def extra(wb):
         wb["Model sheet"]["B12"] = "=SUM(B1:B2"  # unbalanced: the engine cannot parse it
-    _refused(tmp_path, capsys, _book(tmp_path / "a.xlsx", extra), r"cannot read|formula")
+    p = _book(tmp_path / "a.xlsx", extra)
+    text = _partial(tmp_path, capsys, p, r"B12: the formula engine cannot read this formula")
+    assert "Traceback" not in text
+    _refused(tmp_path, capsys, p, r"cannot read|formula", "--strict")
 
 
 def test_read_formulas_handles_shared_formulas():
@@ -504,20 +531,6 @@ def test_oversized_file_and_too_many_parts_are_refused(tmp_path, capsys, monkeyp
     monkeypatch.setitem(LIMITS, "parts", 5000)
     monkeypatch.setitem(LIMITS, "part_bytes", 100)
     _refused(tmp_path, capsys, src, r"would decompress to .* bytes \(limit 100\)")
-
-
-def test_what_if_data_table_is_refused(tmp_path, capsys):
-    src = _book(tmp_path / "a.xlsx")
-    parts = _parts(src)
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    sheet = sheet.replace("<f>A6*$B$1</f>", '<f t="dataTable" ref="B6:B10" dt2D="0" dtr="0" '
-                          'r1="B1"/>')
-    parts["xl/worksheets/sheet1.xml"] = sheet.encode()
-    p = tmp_path / "dt.xlsx"
-    with zipfile.ZipFile(p, "w") as z:
-        for n, data in parts.items():
-            z.writestr(n, data)
-    _refused(tmp_path, capsys, p, r"Model sheet!B6: what-if data tables are not supported")
 
 
 def test_unknown_engine_error_codes_are_written_as_value_errors():

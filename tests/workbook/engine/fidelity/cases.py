@@ -1,0 +1,119 @@
+"""A fidelity case: a workbook built by code, the value each formula cell must have, and where
+those values come from; :func:`check` recalculates it and compares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from .xlsx import Err, Link, write_xlsx
+
+__all__ = ["Case", "serial", "close", "TOLERANCE", "Outcome", "check"]
+
+#: Matched means equal within this relative tolerance (absolute below 1).
+TOLERANCE = 1e-9
+
+
+def serial(d: dt.date) -> int:
+    """Excel's 1900-system serial number of a date (after 1 March 1900)."""
+    return (d - dt.date(1899, 12, 30)).days
+
+
+@dataclass
+class Case:
+    name: str
+    sheets: dict[str, dict[str, Any]]
+    expected: dict[tuple[str, str], Any]      # (sheet, cell) -> value
+    source: str                               # how the expected values were derived
+    names: dict[str, str] = field(default_factory=dict)
+    calc: dict[str, str] = field(default_factory=dict)
+    links: list[Link] = field(default_factory=list)
+    exit_code: int = 0
+    kept: set[tuple[str, str]] = field(default_factory=set)
+    today: dt.date | None = None
+    note: str | None = None                   # text the report's notes must contain
+    libreoffice: bool = False                 # LibreOffice 7.4 computes every formula here
+
+    def write(self, folder: str) -> str:
+        path = os.path.join(folder, f"{self.name}.xlsx")
+        write_xlsx(path, self.sheets, self.names, self.calc, self.links)
+        return path
+
+    def formula_cells(self) -> list[tuple[str, str]]:
+        """Every formula cell, array and data-table cells spread over their range."""
+        from workbook.engine.sheetxml import cells_of_range
+        from .xlsx import F
+        out = []
+        for sheet, cells in self.sheets.items():
+            for ref, v in cells.items():
+                if isinstance(v, F):
+                    if v.kind in ("array", "dataTable") and v.ref:
+                        out += [(sheet, c) for c in cells_of_range(v.ref)]
+                    else:
+                        out.append((sheet, ref))
+        return out
+
+
+def close(got: Any, want: Any, tol: float = TOLERANCE) -> bool:
+    if isinstance(want, Err):
+        return getattr(got, "code", None) == want.code
+    if isinstance(want, bool) or isinstance(got, bool):
+        return got is want or got == want and type(got) is type(want)
+    if isinstance(want, (int, float)) and isinstance(got, (int, float)):
+        if not (math.isfinite(got) and math.isfinite(want)):
+            return False
+        return abs(got - want) <= tol * max(1.0, abs(want))
+    if want is None:
+        return got is None or got == ""
+    return got == want
+
+
+@dataclass
+class Outcome:
+    case: str
+    formula_cells: int
+    matched: int
+    kept: int
+    seconds: float
+    exit_code: int
+    mismatches: list[tuple[str, str, Any, Any]]
+    notes: list[str]
+    kept_cells: set[tuple[str, str]]
+
+
+def check(case: Case, folder: str) -> Outcome:
+    """Recalculate the case's workbook and compare every formula cell with its value."""
+    from workbook.engine.evaluate import evaluate_package
+    from workbook.engine.package import open_package
+    from workbook.engine.recalc import recalc_file
+    path = case.write(folder)
+    t0 = time.perf_counter()
+    res = recalc_file(path, None, today=case.today)
+    seconds = time.perf_counter() - t0
+    if res.refused:
+        raise AssertionError(f"{case.name}: refused: {res.refused}")
+    # the values, as the recalculated copy holds them
+    from workbook.engine import xlfunctions
+    xlfunctions.set_today(case.today)
+    pkg = open_package(path)
+    try:
+        ev = evaluate_package(pkg)
+    finally:
+        pkg.close()
+        xlfunctions.set_today(None)
+    cells = case.formula_cells()
+    mism = []
+    for where in cells:
+        if where not in case.expected:
+            mism.append((*where, ev.values.get(where), "no expected value"))
+            continue
+        got, want = ev.values.get(where), case.expected[where]
+        if not close(got, want):
+            mism.append((*where, got, want))
+    kept = {(s, c) for s, c, _ in res.kept}
+    return Outcome(case.name, len(cells), len(cells) - len(mism), len(kept), seconds,
+                   res.exit_code, mism, res.notes, kept)
