@@ -20,6 +20,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "addin": ("addin.packaging.install", "install, uninstall or show the Excel add-in (XLSTART "
                                          "and the per-user config)"),
     "doctor": ("addin.packaging.doctor", "check that this machine is set up for the Excel add-in"),
+    "audit": ("workbook.audit", "find the straight-line assumptions in an existing deal "
+                                "spreadsheet (table, JSON, HTML)"),
+    "retrofit": ("workbook.retrofit", "put the model beside the straight line assumptions "
+                                      "of a deal spreadsheet, in a copy with a ComputeCredit "
+                                      "sheet"),
 }
 
 

@@ -24,6 +24,8 @@ __all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "
 EXIT_OK, EXIT_FINDINGS, EXIT_REFUSED, EXIT_PARTIAL = 0, 1, 2, 3
 CHECKS_SHEET = "Checks"
 SUMMARY_SHEET = "Summary"
+#: Sheets whose checks are one column of a block (the label in column A): sheet -> column.
+CHECK_COLUMNS = {"computecredit": "B"}
 MAX_LISTED = 30  # error cells / FALSE checks printed per file (all are in RecalcResult)
 
 
@@ -82,7 +84,8 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
             v = ev.values.get((name, cc))
             if isinstance(v, ErrorValue):
                 res.errors.append((name, cc, v.code, v.message))
-            elif v is False and name.lower() == CHECKS_SHEET.lower():
+            elif v is False and (name.lower() == CHECKS_SHEET.lower() or
+                                 cc.rstrip("0123456789") == CHECK_COLUMNS.get(name.lower())):
                 row = split_coord(cc)[0]
                 label = ev.values.get((name, f"A{row}"))
                 res.false_checks.append((name, cc, str(label) if label else ""))

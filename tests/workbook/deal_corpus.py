@@ -1,0 +1,294 @@
+"""Deal spreadsheets in the styles a credit officer receives, built at test time with openpyxl,
+each with the findings the audit must report (``EXPECTED``).
+
+* ``annual_sln``: annual, periods across columns, ``SLN`` depreciation, plain addresses, a flat
+  rent read from an input cell, PMT debt service, DSCR and LTV rows, a fixed recovery rate;
+  a sound deal (its coverage holds under market deflation);
+* ``quarterly_named``: quarterly, periods down a column (``Q1 2026`` labels), every input a
+  defined name, a hand-written ``cost - (cost - salvage) * t / life`` value, rents falling at a
+  constant rate each quarter, a fixed LGD; too much debt for deflating rents;
+* ``typed_values``: no formulas at all, labels in column B (row numbers in column A),
+  calendar years, a straight-line collateral value typed down to its salvage, rents typed at
+  -10% a year, a typed DSCR row, a percentage haircut;
+* ``declining_dates``: ``DDB``, ``SYD``, ``VDB`` and ``DB`` schedules under year-end dates;
+* ``german``: German labels, a sheet name with an apostrophe and accents, ``SLN`` and a
+  hand-written book value, a label with a bidirectional override and an emoji;
+* ``budget``: an office budget by month with nothing to retrofit.
+
+Each expected finding is (kind, sheet, cells) plus the inputs it must name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Callable
+
+import openpyxl
+from openpyxl.workbook.defined_name import DefinedName
+
+__all__ = ["BUILDERS", "EXPECTED", "build", "build_all", "MAPPED"]
+
+
+def _inputs(ws: Any, rows: list[tuple[str, Any]], top: int = 2, col: int = 1) -> dict[str, str]:
+    """Write label/value rows; return label -> value cell."""
+    out = {}
+    for i, (label, value) in enumerate(rows):
+        ws.cell(top + i, col, label)
+        c = ws.cell(top + i, col + 1, value)
+        out[label] = c.coordinate
+    return out
+
+
+def annual_sln(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    inp = wb.active
+    inp.title = "Inputs"
+    _inputs(inp, [
+        ("Number of GPUs", 1024), ("Cost per GPU ($)", 30000), ("Salvage value per GPU", 1500),
+        ("Useful life (years)", 5), ("Rent ($/GPU-hr)", 2.40), ("Utilisation", 0.85),
+        ("Opex ($/GPU-hr)", 0.45), ("Debt", 6_000_000), ("Interest rate", 0.09),
+        ("Tenor (years)", 3), ("Recovery rate", 0.55), ("Probability of default", 0.03),
+        ("DSCR covenant", 1.20)])
+    m = wb.create_sheet("Model")
+    m["A1"] = "GPU facility: base case"
+    m["A3"] = "Year"
+    cols = "CDE"
+    for k, col in enumerate(cols, start=1):
+        m[f"{col}3"] = k
+    rows = {5: "Rent ($/GPU-hr)", 6: "Revenue", 7: "Opex", 8: "CFADS", 10: "Depreciation",
+            11: "Net book value", 13: "Debt service", 14: "Opening balance", 15: "Principal",
+            16: "Closing balance", 18: "DSCR", 19: "LTV"}
+    for r, label in rows.items():
+        m[f"A{r}"] = label
+    for k, col in enumerate(cols):
+        prev = cols[k - 1] if k else None
+        m[f"{col}5"] = "=Inputs!$B$6"
+        m[f"{col}6"] = f"=Inputs!$B$2*{col}5*Inputs!$B$7*8760"
+        m[f"{col}7"] = "=Inputs!$B$2*Inputs!$B$8*8760"
+        m[f"{col}8"] = f"={col}6-{col}7"
+        m[f"{col}10"] = "=SLN(Inputs!$B$3,Inputs!$B$4,Inputs!$B$5)*Inputs!$B$2"
+        m[f"{col}11"] = (f"=Inputs!$B$3*Inputs!$B$2-{col}10" if prev is None
+                         else f"={prev}11-{col}10")
+        m[f"{col}13"] = "=PMT(Inputs!$B$10,Inputs!$B$11,-Inputs!$B$9)"
+        m[f"{col}14"] = "=Inputs!$B$9" if prev is None else f"={prev}16"
+        m[f"{col}15"] = f"={col}13-{col}14*Inputs!$B$10"
+        m[f"{col}16"] = f"={col}14-{col}15"
+        m[f"{col}18"] = f"={col}8/{col}13"
+        m[f"{col}19"] = f"={col}14/{col}11"
+    wb.save(path)
+    return path
+
+
+def quarterly_named(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    a = wb.active
+    a.title = "Assumptions"
+    a["A1"] = "Assumptions"
+    names = [("gpus", "GPUs", 2048), ("capex_per_gpu", "Capex per GPU", 28000),
+             ("residual", "Residual value", 2000), ("life_years", "Depreciation life (years)", 4),
+             ("rent_start", "Starting rent $/GPU-hr", 2.20),
+             ("rent_growth_q", "Rent growth per quarter", -0.02),
+             ("utilisation", "Utilization", 0.90), ("opex_hr", "Opex $/GPU-hr", 0.40),
+             ("loan", "Loan amount", 40_000_000), ("rate", "Interest rate", 0.10),
+             ("tenor_years", "Tenor (years)", 4), ("lgd", "LGD", 0.45), ("pd", "PD", 0.02)]
+    for i, (name, label, value) in enumerate(names, start=3):
+        a.cell(i, 1, label)
+        a.cell(i, 2, value)
+        wb.defined_names[name] = DefinedName(name, attr_text=f"Assumptions!$B${i}")
+    c = wb.create_sheet("Cash flows")
+    heads = ["Quarter", "t (years)", "Rent", "Revenue", "Opex", "CFADS", "Debt service",
+             "Balance", "Book value per GPU", "DSCR", "LTV"]
+    for j, h in enumerate(heads, start=1):
+        c.cell(2, j, h)
+    for k in range(16):
+        r = 3 + k
+        c.cell(r, 1, f"Q{k % 4 + 1} {2026 + k // 4}")
+        c.cell(r, 2, 0 if k == 0 else f"=B{r - 1}+0.25")
+        c.cell(r, 3, "=rent_start" if k == 0 else f"=C{r - 1}*(1+rent_growth_q)")
+        c.cell(r, 4, f"=gpus*C{r}*utilisation*8760/4")
+        c.cell(r, 5, "=gpus*opex_hr*8760/4")
+        c.cell(r, 6, f"=D{r}-E{r}")
+        c.cell(r, 7, "=PMT(rate/4,tenor_years*4,-loan)")
+        c.cell(r, 8, f"=loan-(G{r}-loan*rate/4)" if k == 0 else
+               f"=H{r - 1}-(G{r}-H{r - 1}*rate/4)")
+        c.cell(r, 9, f"=capex_per_gpu-(capex_per_gpu-residual)*B{r}/life_years")
+        c.cell(r, 10, f"=F{r}/G{r}")
+        c.cell(r, 11, f"=H{r}/(I{r}*gpus)")
+    wb.save(path)
+    return path
+
+
+def typed_values(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    d = wb.active
+    d.title = "Deal"
+    d["B2"] = "Facility summary (typed by the arranger)"
+    for i, (label, value) in enumerate([("GPU count", 512), ("Unit cost", 25000),
+                                        ("Debt", 5_000_000), ("Interest rate (%)", 8),
+                                        ("Term", 4), ("Fire-sale haircut", 30),
+                                        ("Cash cost per GPU-hour", 0.35)], start=4):
+        d.cell(i, 1, i - 3)
+        d.cell(i, 2, label)
+        d.cell(i, 3, value)
+    d["B12"] = "Year"
+    rows = {13: ("Collateral value per GPU", [25000, 20000, 15000, 10000, 5000, 5000]),
+            14: ("GPU rental price ($/hr)", [2.0, 1.8, 1.62, 1.458, 1.3122, 1.18098]),
+            15: ("Utilisation", [0.8] * 6),
+            16: ("DSCR", [2.1, 1.9, 1.7, 1.55, 1.4, 1.3])}
+    for j in range(6):
+        d.cell(12, 3 + j, 2026 + j)
+    for r, (label, vals) in rows.items():
+        d.cell(r, 1, r - 12)
+        d.cell(r, 2, label)
+        for j, v in enumerate(vals):
+            d.cell(r, 3 + j, v)
+    wb.save(path)
+    return path
+
+
+def declining_dates(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Schedules"
+    s["A2"] = "Period end"
+    s["A3"] = "Period"
+    for k in range(5):
+        cell = s.cell(2, 3 + k, dt.date(2026 + k, 12, 31))
+        cell.number_format = "yyyy-mm-dd"
+        s.cell(3, 3 + k, k + 1)
+    labels = {5: ("DDB depreciation", "=DDB($B$11,$B$12,$B$13,{p})"),
+              6: ("SYD depreciation", "=SYD($B$11,$B$12,$B$13,{p})"),
+              7: ("VDB depreciation", "=VDB($B$11,$B$12,$B$13,{p}-1,{p})"),
+              8: ("DB depreciation", "=DB($B$11,$B$12,$B$13,{p})")}
+    for r, (label, f) in labels.items():
+        s.cell(r, 1, label)
+        for k in range(5):
+            col = openpyxl.utils.get_column_letter(3 + k)
+            s.cell(r, 3 + k, f.format(p=f"{col}$3"))
+    for r, (label, v) in zip((11, 12, 13), (("Equipment cost", 35000), ("Salvage", 3000),
+                                            ("Life in years", 5))):
+        s.cell(r, 1, label)
+        s.cell(r, 2, v)
+    wb.save(path)
+    return path
+
+
+def german(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    e = wb.active
+    e.title = "Eingaben"
+    _inputs(e, [("Anzahl GPUs", 256), ("Anschaffungskosten je GPU", 32000), ("Restwert", 2000),
+                ("Nutzungsdauer (Jahre)", 4), ("Miete je GPU-Stunde", 2.10),
+                ("Auslastung", 0.80), ("\U0001F4A1 Hinweis \u202eeinheit", "EUR")])
+    m = wb.create_sheet("Modèle d'affaires")
+    m["A3"] = "Jahr"
+    for k in range(4):
+        m.cell(3, 3 + k, k + 1)
+    m["A5"] = "Abschreibung"
+    m["A6"] = "Buchwert je GPU"
+    for k in range(4):
+        col = openpyxl.utils.get_column_letter(3 + k)
+        m[f"{col}5"] = "=SLN(Eingaben!$B$3,Eingaben!$B$4,Eingaben!$B$5)"
+        m[f"{col}6"] = (f"=Eingaben!$B$3-(Eingaben!$B$3-Eingaben!$B$4)*{col}$3"
+                        f"/Eingaben!$B$5")
+    wb.save(path)
+    return path
+
+
+def budget(path: Path) -> Path:
+    wb = openpyxl.Workbook()
+    b = wb.active
+    b.title = "Budget 2026"
+    b["A1"] = "Team budget"
+    months = ["Jan 26", "Feb 26", "Mar 26", "Apr 26"]
+    for j, mth in enumerate(months):
+        b.cell(3, 2 + j, mth)
+    for i, (label, vals) in enumerate([("Salaries", [51000, 52500, 51800, 53000]),
+                                       ("Travel", [1200, 800, 2500, 400]),
+                                       ("Software licences", [900, 950, 1010, 880])], start=4):
+        b.cell(i, 1, label)
+        for j, v in enumerate(vals):
+            b.cell(i, 2 + j, v)
+    b["A8"] = "Total"
+    for j in range(4):
+        col = openpyxl.utils.get_column_letter(2 + j)
+        b[f"{col}8"] = f"=SUM({col}4:{col}6)"
+    wb.save(path)
+    return path
+
+
+BUILDERS: dict[str, Callable[[Path], Path]] = {
+    "annual_sln": annual_sln, "quarterly_named": quarterly_named, "typed_values": typed_values,
+    "declining_dates": declining_dates, "german": german, "budget": budget,
+}
+
+#: Findings each file must give: (kind, sheet, cells, {input role: cell}).
+EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
+    "annual_sln": [
+        ("sln_call", "Model", "C10:E10", {"cost": "Inputs!$B$3", "salvage": "Inputs!$B$4",
+                                          "life": "Inputs!$B$5"}),
+        ("straight_line_value", "Model", "C11:E11", {}),
+        ("rent_flat", "Model", "C5:E5", {}),
+        ("revenue_flat", "Model", "C6:E6", {"utilisation": "Inputs!B7"}),
+        ("dscr", "Model", "C18:E18", {}),
+        ("ltv", "Model", "C19:E19", {}),
+        ("fixed_recovery", "Inputs", "B12", {}),
+    ],
+    "quarterly_named": [
+        ("straight_line_value", "Cash flows", "I3:I18", {"cost": "capex_per_gpu",
+                                                         "salvage": "residual",
+                                                         "life": "life_years"}),
+        ("rent_constant_growth", "Cash flows", "C3:C18", {}),
+        ("dscr", "Cash flows", "J3:J18", {}),
+        ("ltv", "Cash flows", "K3:K18", {}),
+        ("fixed_lgd", "Assumptions", "B14", {}),
+    ],
+    "typed_values": [
+        ("straight_line_value", "Deal", "C13:H13", {}),
+        ("rent_constant_growth", "Deal", "C14:H14", {}),
+        ("utilisation_fixed", "Deal", "C15:H15", {}),
+        ("dscr", "Deal", "C16:H16", {}),
+        ("fixed_haircut", "Deal", "C9", {}),
+    ],
+    "declining_dates": [
+        ("ddb_call", "Schedules", "C5:G5", {"cost": "$B$11", "salvage": "$B$12",
+                                            "life": "$B$13"}),
+        ("syd_call", "Schedules", "C6:G6", {}),
+        ("vdb_call", "Schedules", "C7:G7", {}),
+        ("db_call", "Schedules", "C8:G8", {}),
+    ],
+    "german": [
+        ("sln_call", "Modèle d'affaires", "C5:F5", {"cost": "Eingaben!$B$3"}),
+        ("straight_line_value", "Modèle d'affaires", "C6:F6", {"cost": "Eingaben!$B$3",
+                                                               "salvage": "Eingaben!$B$4",
+                                                               "life": "Eingaben!$B$5"}),
+    ],
+    "budget": [],
+}
+
+#: Mapped fields the draft must find, per file (field -> the map's value).
+MAPPED: dict[str, dict[str, Any]] = {
+    "annual_sln": {"gpus": "Inputs!B2", "gpu_cost": "Inputs!$B$3", "salvage": "Inputs!$B$4",
+                   "book_life_years": "Inputs!$B$5", "rent0": "Inputs!B6",
+                   "utilization": "Inputs!B7", "cash_cost": "Inputs!B8", "debt": "Inputs!B9",
+                   "debt_rate": "Inputs!B10", "debt_years": "Inputs!B11",
+                   "target": "Inputs!B14", "pd": "Inputs!B13", "lgd": "=1-Inputs!B12",
+                   "payments_per_year": 1, "amortization": "annuity", "tax_rate": 0.0,
+                   "their_dscr": "Model!C18:E18", "their_ltv": "Model!C19:E19",
+                   "their_book_value": "Model!C11:E11"},
+    "quarterly_named": {"gpus": "gpus", "gpu_cost": "capex_per_gpu", "salvage": "residual",
+                        "book_life_years": "life_years", "utilization": "utilisation",
+                        "debt": "loan", "debt_rate": "rate", "debt_years": "tenor_years",
+                        "payments_per_year": 4, "their_dscr": "'Cash flows'!J3:J18",
+                        "their_book_value": "'Cash flows'!I3:I18",
+                        "deflation": "=-rent_growth_q" },
+}
+
+
+def build(name: str, folder: Path) -> Path:
+    return BUILDERS[name](Path(folder) / f"{name}.xlsx")
+
+
+def build_all(folder: Path) -> dict[str, Path]:
+    return {name: build(name, folder) for name in BUILDERS}
