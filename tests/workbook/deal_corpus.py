@@ -240,6 +240,7 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
                                                          "salvage": "residual",
                                                          "life": "life_years"}),
         ("rent_constant_growth", "Cash flows", "C3:C18", {}),
+        ("revenue_constant_growth", "Cash flows", "D3:D18", {"utilisation": "utilisation"}),
         ("dscr", "Cash flows", "J3:J18", {}),
         ("ltv", "Cash flows", "K3:K18", {}),
         ("fixed_lgd", "Assumptions", "B14", {}),
@@ -252,8 +253,8 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
         ("fixed_haircut", "Deal", "C9", {}),
     ],
     "declining_dates": [
-        ("ddb_call", "Schedules", "C5:G5", {"cost": "$B$11", "salvage": "$B$12",
-                                            "life": "$B$13"}),
+        ("ddb_call", "Schedules", "C5:G5", {"cost": "Schedules!B11", "salvage": "$B$12",
+                                            "life": "Schedules!$B$13"}),
         ("syd_call", "Schedules", "C6:G6", {}),
         ("vdb_call", "Schedules", "C7:G7", {}),
         ("db_call", "Schedules", "C8:G8", {}),

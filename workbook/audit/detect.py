@@ -407,6 +407,8 @@ class _Analysis:
             return
         norm = ser.norm
         pat = pattern(ser.values)
+        if pat["shape"] == "unknown":
+            pat = _same_formula(ser, pat)
         shape = pat["shape"]
         formula = next((f for f in ser.formulas if f), None)
         sl = self._straight_line_formula(ser)
@@ -553,7 +555,8 @@ class _Analysis:
         per = _period_word(ser)
         if what == "rent_growth":
             g = pat["value"]
-            reason = (f"The same rent growth rate every {per} ({g:+.1%}): rents follow a fixed "
+            shown = f"{g:+.1%}" if isinstance(g, float) else "one rate"
+            reason = (f"The same rent growth rate every {per} ({shown}): rents follow a fixed "
                       f"path, not a market that deflates and steps down with each GPU "
                       f"generation")
             f = self._finding("revenue", "rent_growth_fixed", "Fixed rent growth rate", ser,
@@ -561,14 +564,16 @@ class _Analysis:
             return self._with_utilisation(self.add(f), ser)
         if what == "utilisation":
             u = pat["value"]
+            shown = _pct(u) if isinstance(u, float) else "the same value"
             f = self._finding("revenue", "utilisation_fixed", "Fixed utilisation", ser,
-                              f"Utilisation held at {_pct(u)} in every {per}", [],
+                              f"Utilisation held at {shown} in every {per}", [],
                               "utilisation", {"utilisation": u})
             self.add(f)
             return
         subject = "Rent" if what == "rent" else "Revenue"
         if shape == "constant":
-            reason = (f"{subject} flat at {_num(pat['value'])} in every {per}: no deflation, "
+            level = _num(pat["value"]) if pat["value"] is not None else "the same value"
+            reason = (f"{subject} flat at {level} in every {per}: no deflation, "
                       f"no step-down when the next GPU generation ships")
             kind, title = f"{what}_flat", f"Flat {what}"
             detail = {"level": pat["value"], "growth_per_period": 0.0,
@@ -600,18 +605,21 @@ class _Analysis:
         fixed = set()
         if second is not None:
             fixed = {(s, r.r1, r.c1) for s, r in b.refs(second, ser.sheet) if r.is_cell}
+        own = {(ser.sheet, *rc) for rc in ser.cells}
         out = []
-        for s, ref in b.refs(first, ser.sheet):
-            if not ref.is_cell or (second is not None and (s, ref.r1, ref.c1) not in fixed):
+        seen = set()
+        for n in fx.refs_in(first):
+            key = b.single(n, ser.sheet)
+            if key is None or key in seen or key in own or \
+                    (second is not None and key not in fixed) or \
+                    b.series_of.get(key) is not None:
                 continue
-            if (s, ref.r1, ref.c1) in {(ser.sheet, *rc) for rc in ser.cells}:
-                continue
-            if b.series_of.get((s, ref.r1, ref.c1)) is not None:
-                continue
-            lab = b.label(s, ref.r1, ref.c1)
-            role = _role_of(normalise(lab))
-            cell = b.cell(s, ref.r1, ref.c1)
-            out.append(Input(role, fx.render(ref), b.where(s, ref.r1, ref.c1),
+            seen.add(key)
+            lab = b.label(*key)
+            if isinstance(n, fx.Name) and not lab:
+                lab = n.name.replace("_", " ")
+            cell = b.cell(*key)
+            out.append(Input(_role_of(normalise(lab)), fx.render(n), b.where(*key),
                              None if cell is None else cell.value, lab))
         return out[:8]
 
@@ -628,8 +636,9 @@ class _Analysis:
             lab = normalise(b.label(s, r, c))
             if matches("utilisation", lab) and is_number(b.cell(s, r, c)):
                 cell = b.cell(s, r, c)
-                f.inputs.append(Input("utilisation", coord(r, c), b.where(s, r, c),
-                                      cell.value, b.label(s, r, c)))
+                names = [n.name for n in b.names_of(s, r, c) if n.scope is None]
+                f.inputs.append(Input("utilisation", names[0] if names else coord(r, c),
+                                      b.where(s, r, c), cell.value, b.label(s, r, c)))
                 return
         self._pending_utilisation.append(f)
 
@@ -803,6 +812,8 @@ class _Analysis:
 
     def _loss_series(self, ser: Series, pat: dict[str, Any]) -> None:
         v = pat["value"]
+        if not isinstance(v, float):
+            return
         share = v if 0 <= v <= 1 else v / 100 if 1 < v <= 100 else v
         norm = ser.norm
         if matches("haircut", norm):
@@ -851,6 +862,25 @@ class _Analysis:
 _TIME_LIKE = re.compile(r"\b(period|years?|months?|days?|time|lag|horizon|tenor|term|"
                         r"count|number)\b")
 _CATEGORY_ORDER = ["depreciation", "revenue", "coverage", "leverage", "loss"]
+
+
+_VOLATILE = re.compile(r"\b(ROW|COLUMN|OFFSET|INDIRECT|RAND|RANDBETWEEN|NOW|TODAY|CELL|"
+                       r"INFO|ROWS|COLUMNS)\s*\(", re.I)
+
+
+def _same_formula(ser: Series, pat: dict[str, Any]) -> dict[str, Any]:
+    """Without values: a series whose every cell holds the very same formula text (absolute
+    references only, nothing that depends on the cell's position) is constant."""
+    texts = set(ser.formulas)
+    if len(texts) != 1 or None in texts:
+        return pat
+    text = next(iter(texts))
+    node = fx.parse(text)
+    if node is None or _VOLATILE.search(text) or any(
+            not (r.abs_r1 and r.abs_c1 and r.abs_r2 and r.abs_c2)
+            for r in fx.refs_in(node) if isinstance(r, fx.Ref)):
+        return pat
+    return {"shape": "constant", "value": None, "lead": 0, "tail": 0}
 
 
 def _division(node: Any) -> Any:

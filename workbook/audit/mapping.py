@@ -99,9 +99,12 @@ class Proposal:
             self.entries[e.field] = e
 
     def cell_of(self, name: str) -> str | None:
+        """What the map would give ``name``: a cell, a name, a formula or a typed value."""
         e = self.entries.get(name)
-        if e is None or e.expr is None or isinstance(e.expr, (int, float)):
+        if e is None or e.expr is None:
             return None
+        if isinstance(e.expr, (int, float)) and not isinstance(e.expr, bool):
+            return f"{e.expr:g}"
         return str(e.expr)
 
     def as_dict(self) -> dict[str, Any]:
@@ -129,6 +132,7 @@ def propose(audit: Any, book: Any) -> Proposal:
     _from_labels(p, book)
     _from_names(p, book)
     _derived(p, audit, book)
+    _prefer_names(p, book)
     _units(p, book)
     own = p.entries.pop("deflation", None)
     if own is not None:
@@ -186,7 +190,11 @@ def _from_findings(p: Proposal, audit: Any, book: Any) -> None:
             name = roles.get(inp.role)
             if name is None:
                 continue
-            expr = _cell_expr(inp)
+            node = fx.parse(inp.text) if inp.text else None
+            if isinstance(node, fx.Name) and book.cm.name(node.name, node.sheet or f.sheet):
+                expr = inp.text          # their defined name reads better than its address
+            else:
+                expr = _cell_expr(inp)
             if expr is None:
                 if isinstance(inp.value, float):
                     expr = inp.value
@@ -331,6 +339,24 @@ def _from_names(p: Proposal, book: Any) -> None:
         if name is None or name in THEIRS or not _plausible(name, cell.value):
             continue
         p.offer(Entry(name, dn.name, f"defined name {dn.name}", cell.value, score=score))
+
+
+def _prefer_names(p: Proposal, book: Any) -> None:
+    """A cell the workbook names is mapped by its (workbook-level) name."""
+    for e in p.entries.values():
+        if not isinstance(e.expr, str) or e.expr.startswith("="):
+            continue
+        node = fx.parse(e.expr)
+        if not isinstance(node, fx.Ref) or not node.is_cell or node.sheet is None:
+            continue
+        sheet = book.sheet(node.sheet)
+        if sheet is None:
+            continue
+        names = [n.name for n in book.names_of(sheet.name, node.r1, node.c1)
+                 if n.scope is None and not n.name.startswith("_xlnm")]
+        if names:
+            e.source = f"{e.source} ({e.expr})"
+            e.expr = names[0]
 
 
 def _derived(p: Proposal, audit: Any, book: Any) -> None:

@@ -15,6 +15,7 @@ import shutil
 import textwrap
 from typing import Any
 
+from . import formula as fx
 from .detect import Audit, Finding
 
 __all__ = ["text_report", "json_report", "html_report", "safe", "as_dict"]
@@ -64,12 +65,15 @@ def _inputs_line(f: Finding) -> str:
     return " . ".join(parts)
 
 
-def _feeds_line(f: Finding) -> str:
+def _feeds_line(f: Finding, defaults: Any = ()) -> str:
     found = [f"{k} {safe(v, 50)}" for k, v in f.feeds.items() if v]
-    missing = [k for k, v in f.feeds.items() if not v]
+    default = [k for k, v in f.feeds.items() if not v and k in defaults]
+    missing = [k for k, v in f.feeds.items() if not v and k not in defaults]
     text = ", ".join(found) if found else "none found"
+    if default:
+        text += f"; model default: {', '.join(default)}"
     if missing:
-        text += f" (to map: {', '.join(missing)})"
+        text += f"; to map: {', '.join(missing)}"
     return text
 
 
@@ -104,7 +108,8 @@ def text_report(audit: Audit, width: int | None = None) -> str:
     width = width or max(80, min(140, shutil.get_terminal_size((110, 20)).columns))
     out = [f"{safe(audit.path)}: {_summary(audit)}"]
     for a in audit.axes[:6]:
-        out.append(f"  time axis {safe(a.sheet, 40)}!{a.where()}: {_freq_word(a.freq)} "
+        out.append(f"  time axis {safe(fx.quote_sheet(a.sheet), 40)}!{a.where()}: "
+                   f"{_freq_word(a.freq)} "
                    f"({a.kind}{'' if a.freq_known else ', frequency assumed'})")
     if len(audit.axes) > 6:
         out.append(f"  ... and {len(audit.axes) - 6} more time axes")
@@ -131,7 +136,8 @@ def text_report(audit: Audit, width: int | None = None) -> str:
             if f.depends_on:
                 out += wrap.wrap("rests on findings " + ", ".join(map(str, f.depends_on)))
             if f.feeds:
-                out += wrap.wrap(f"fed by: {_feeds_line(f)}")
+                defaults = audit.proposal.defaults if audit.proposal is not None else ()
+                out += wrap.wrap(f"fed by: {_feeds_line(f, defaults)}")
     if audit.modelled:
         out += ["", f"Already computed with ComputeCredit functions ({len(audit.modelled)}):"]
         for f in audit.modelled[:20]:
@@ -210,7 +216,8 @@ def html_report(audit: Audit) -> str:
                          f"</span></div>")
     parts.append("</div>")
     if audit.axes:
-        axes = "; ".join(f"{a.sheet}!{a.where()} ({_freq_word(a.freq)})" for a in audit.axes[:5])
+        axes = "; ".join(f"{fx.quote_sheet(a.sheet)}!{a.where()} ({_freq_word(a.freq)})"
+                         for a in audit.axes[:5])
         parts.append(f"<p class='muted'>Time axes: {_h(axes)}"
                      f"{' ...' if len(audit.axes) > 5 else ''}</p>")
     if not audit.open_findings:
@@ -238,9 +245,11 @@ def html_report(audit: Audit) -> str:
                 reason += ("<br><span class='muted'>rests on findings "
                            + _h(", ".join(f"#{i}" for i in f.depends_on)) + "</span>")
             fns = "".join(f"<span class='fn'>{_h(n)}</span>" for n in f.replace_with)
+            defaults = audit.proposal.defaults if audit.proposal is not None else {}
             feeds = "<br>".join(
                 f"<code>{_h(k)}</code> &larr; {_h(v)}" if v else
-                f"<code>{_h(k)}</code> <span class='miss'>to map</span>"
+                f"<code>{_h(k)}</code> <span class='muted'>model default</span>"
+                if k in defaults else f"<code>{_h(k)}</code> <span class='miss'>to map</span>"
                 for k, v in f.feeds.items())
             parts.append(f"<tr><td class='id'>{f.id}</td><td class='where'>{_h(f.where)}</td>"
                          f"<td>{_h(f.label)}<br><span class='muted'>{_h(f.title)}</span></td>"

@@ -79,13 +79,11 @@ def resolve(mapping: dict[str, Any], cm: CellMap, engine_functions: set[str]) ->
             deal[name] = got
         else:
             loss[name] = got
-    if errors:
-        raise MappingError(_message(errors))
     values = {}
     for f in DEAL_FIELDS.fields.values():
         if f.name in deal:
             values[f.name] = deal[f.name].value
-        elif f.param.required and not f.when:
+        elif f.param.required and not f.when and f.name not in mapping:
             errors.add(f.name, "", f"required ({f.param.unit or f.param.bound()}) and not in "
                                    f"the map: give the deal's cell, a name or a number")
     if errors:
@@ -349,8 +347,14 @@ class _Resolver:
         nums = [self._value_of(*k) for k in cells]
         if sum(isinstance(x, float) for x in nums) < 2:
             shown = next((x for x in nums if isinstance(x, str)), None)
-            what = f"holds text such as {shown[:30]!r}" if shown else "holds fewer than two " \
-                                                                      "numbers"
+            err = next((x for x in nums if isinstance(x, ErrorValue)), None)
+            if err is not None:
+                what = (f"shows {err.code} (an error in the deal, or a formula the headless "
+                        f"engine could not compute)")
+            elif shown:
+                what = f"holds text such as {shown[:30]!r}"
+            else:
+                what = "holds fewer than two numbers"
             self.errors.add(name, text, f"{what}; numbers per period are needed")
             return None
         where = f"{fx.quote_sheet(sheet)}!{coord(ref.r1, ref.c1)}:{coord(ref.r2, ref.c2)}"

@@ -1,0 +1,283 @@
+"""``computecredit audit``: the findings of every deal style of the corpus, the shipped templates,
+the outputs (table, JSON, HTML) and bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.workbook.deal_corpus import EXPECTED, build_all
+from workbook import cli
+from workbook.audit import AuditRefused, audit_file
+from workbook.audit import formula as fx
+from workbook.audit.axes import pattern
+from workbook.audit.detect import straight_line_shape
+from workbook.audit.render import html_report, json_report, text_report
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted((ROOT / "workbook").glob("*.xlsx"))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    return build_all(tmp_path_factory.mktemp("deals"))
+
+
+@pytest.fixture(scope="module")
+def audits(corpus):
+    return {name: audit_file(str(path)) for name, path in corpus.items()}
+
+
+def _by_kind(audit):
+    return {(f.kind, f.sheet, f.ref): f for f in audit.open_findings}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_expected_findings(audits, name):
+    audit = audits[name]
+    got = _by_kind(audit)
+    for kind, sheet, ref, inputs in EXPECTED[name]:
+        f = got.get((kind, sheet, ref))
+        assert f is not None, f"{name}: no {kind} at {sheet}!{ref}; found {sorted(got)}"
+        for role, cell in inputs.items():
+            have = {i.role: {(i.cell or "").replace("$", ""), i.text.replace("$", "")}
+                    for i in f.inputs}
+            assert role in have, f"{name} {kind}: no input {role} in {have}"
+            assert cell.replace("$", "") in have[role], (name, kind, role, have[role])
+    # nothing beyond what is listed, except the utilisation a revenue finding reads
+    expected = {(k, s, r) for k, s, r, _ in EXPECTED[name]}
+    extra = [key for key in got if key not in expected and key[0] != "utilisation_fixed"]
+    assert not extra, f"{name}: unexpected findings {extra}"
+
+
+def test_no_findings_is_said_and_exits_0(corpus, capsys):
+    assert cli.main(["audit", str(corpus["budget"])]) == 0
+    out = capsys.readouterr().out
+    assert "no straight-line assumptions found" in out and "Nothing to retrofit" in out
+
+
+@pytest.mark.parametrize("path", TEMPLATES, ids=lambda p: p.name)
+def test_shipped_templates_have_nothing_to_retrofit(path):
+    """The templates compute with ComputeCredit already: nothing is a straight-line
+    assumption; their inputs that feed our functions are listed as already modelled."""
+    audit = audit_file(str(path), values=False)
+    assert audit.open_findings == []
+    assert all(f.status == "modelled" for f in audit.findings)
+
+
+def test_sln_inputs_and_replacement(audits):
+    f = _by_kind(audits["annual_sln"])[("sln_call", "Model", "C10:E10")]
+    assert f.replace_with == ["GPU_RV_CURVE", "GPU_RV"]
+    assert f.detail["cost"] == 30000 and f.detail["salvage"] == 1500 and f.detail["life"] == 5
+    assert f.feeds["gpu_cost"] == "Inputs!B3" and f.feeds["book_life_years"] == "Inputs!B5"
+    assert f.formula.startswith("SLN(")
+
+
+def test_dependencies_link_ratios_to_their_assumptions(audits):
+    a = audits["annual_sln"]
+    by = {(f.kind, f.ref): f for f in a.findings}
+    dscr = by[("dscr", "C18:E18")]
+    ltv = by[("ltv", "C19:E19")]
+    assert by[("rent_flat", "C5:E5")].id in dscr.depends_on
+    assert by[("straight_line_value", "C11:E11")].id in ltv.depends_on
+    roles = {i.role: i.label for i in dscr.inputs}
+    assert roles == {"numerator": "CFADS", "denominator": "Debt service"}
+
+
+def test_quarterly_axis_in_a_column(audits):
+    a = audits["quarterly_named"]
+    assert any(x.orient == "col" and x.freq == 4 and x.kind == "labels" for x in a.axes)
+    rent = _by_kind(a)[("rent_constant_growth", "Cash flows", "C3:C18")]
+    assert rent.frequency == 4
+    assert rent.detail["growth_per_period"] == pytest.approx(-0.02)
+    assert rent.detail["growth_per_year"] == pytest.approx(0.98 ** 4 - 1)
+
+
+def test_typed_values_are_read_from_numbers(audits):
+    a = _by_kind(audits["typed_values"])
+    value = a[("straight_line_value", "Deal", "C13:H13")]
+    assert value.formula is None and value.detail["step"] == -5000
+    assert value.detail["floor"] == 5000
+    assert a[("fixed_haircut", "Deal", "C9")].detail["haircut"] == pytest.approx(0.30)
+
+
+def test_german_labels_do_not_crash_and_formulas_still_speak(audits):
+    a = audits["german"]
+    kinds = {f.kind for f in a.open_findings}
+    assert {"sln_call", "straight_line_value"} <= kinds
+    text = text_report(a)
+    assert "\u202e" not in text  # a bidirectional override is shown as an escape
+
+
+def test_draft_mapping_of_the_annual_deal(audits):
+    from tests.workbook.deal_corpus import MAPPED
+    p = audits["annual_sln"].proposal
+    for name, want in MAPPED["annual_sln"].items():
+        got = p.entries[name].expr
+        if isinstance(want, str):
+            assert str(got).replace("$", "") == want.replace("$", ""), (name, got)
+        else:
+            assert got == want, (name, got)
+    assert "deflation" not in p.entries  # their flat rent is replaced, not mapped
+    assert p.missing == []
+
+
+def test_draft_mapping_uses_defined_names(audits):
+    from tests.workbook.deal_corpus import MAPPED
+    p = audits["quarterly_named"].proposal
+    for name, want in MAPPED["quarterly_named"].items():
+        if name == "deflation":
+            assert p.alternatives["deflation"].expr == \
+                "=1-('Cash flows'!C4/'Cash flows'!C3)^4"
+            continue
+        got = p.entries[name].expr
+        assert str(got).replace("$", "") == str(want).replace("$", ""), (name, got)
+
+
+def test_json_is_complete_and_parses(audits):
+    data = json.loads(json_report(audits["annual_sln"]))
+    assert data["findings"] and data["time_axes"][0]["periods_per_year"] == 1
+    f = data["findings"][0]
+    for key in ("id", "category", "where", "formula", "reason", "replace_with", "feeds",
+                "inputs", "depends_on"):
+        assert key in f
+    assert data["mapping"]["fields"]["gpus"]["map"] == "Inputs!B2"
+
+
+def test_cli_json_goes_to_stdout(corpus, capsys):
+    assert cli.main(["audit", str(corpus["typed_values"]), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {f["kind"] for f in data["findings"]} >= {"dscr", "fixed_haircut"}
+
+
+def test_html_is_self_contained_and_escaped(audits, tmp_path):
+    page = html_report(audits["german"])
+    assert "<script" not in page.lower() and "http://" not in page and "https://" not in page
+    assert "Modèle d&#x27;affaires" in page or "Modèle d&#39;affaires" in page
+    assert "<img" not in page and "@import" not in page
+
+
+def test_html_renders_in_chromium(audits, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or \
+        shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no headless browser")
+    page = tmp_path / "audit.html"
+    page.write_text(html_report(audits["annual_sln"]), encoding="utf-8")
+    png = tmp_path / "audit.png"
+    profile = tmp_path / "profile"
+    profile.mkdir()
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", f"--user-data-dir={profile}", "--window-size=1300,900",
+                    f"--screenshot={png}", page.as_uri()], capture_output=True, timeout=120)
+    assert png.exists() and png.stat().st_size > 20_000
+
+
+def test_cli_html(corpus, tmp_path, capsys):
+    out = tmp_path / "r" / "audit.html"
+    assert cli.main(["audit", str(corpus["annual_sln"]), "--html", str(out)]) == 0
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_the_input_is_never_changed(corpus):
+    path = corpus["annual_sln"]
+    before = path.read_bytes()
+    audit_file(str(path))
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content,why", [
+    (b"not a workbook at all", "not an Excel workbook"),
+    (b"", "not an Excel workbook"),
+])
+def test_not_a_workbook(tmp_path, capsys, content, why):
+    p = tmp_path / "deal.xlsx"
+    p.write_bytes(content)
+    assert cli.main(["audit", str(p)]) == 2
+    assert why in capsys.readouterr().err
+
+
+def test_macro_workbook_refused(tmp_path):
+    p = tmp_path / "deal.xlsx"
+    with zipfile.ZipFile(p, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/vbaProject.bin", b"\0" * 10)
+    with pytest.raises(AuditRefused, match="macros"):
+        audit_file(str(p))
+
+
+def test_missing_file(capsys):
+    assert cli.main(["audit", "/nonexistent/deal.xlsx"]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+# -- formula trees ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text,roles", [
+    ("$B$2-($B$2-$B$3)*C$5/$B$4", {"cost": "$B$2", "salvage": "$B$3", "age": "C$5",
+                                   "life": "$B$4"}),
+    ("cost-(cost-salvage)/life*t", {"cost": "cost", "salvage": "salvage", "age": "t",
+                                    "life": "life"}),
+    ("MAX(salvage, cost - t*(cost-salvage)/life)", {"cost": "cost", "salvage": "salvage",
+                                                   "age": "t", "life": "life"}),
+    ("Inputs!B3*(1-C4/Inputs!B5)", {"cost": "Inputs!B3", "age": "C4", "life": "Inputs!B5"}),
+    ("gpus*(cost-cost*t/life)", {"cost": "cost", "age": "t", "life": "life"}),
+    ("(A1-A2)/A3", {"cost": "A1", "salvage": "A2", "life": "A3"}),
+])
+def test_straight_line_shapes(text, roles):
+    got = straight_line_shape(fx.parse(text))
+    assert got is not None
+    assert {k: fx.render(v) for k, v in got.items()} == roles
+
+
+@pytest.mark.parametrize("text", ["A1*1.1", "SUM(A1:A9)", "A1-B1", "A1/B1+C1", "PMT(r,n,-pv)"])
+def test_not_straight_lines(text):
+    assert straight_line_shape(fx.parse(text)) is None
+
+
+def test_relative_key_is_the_same_along_a_row():
+    a = fx.relative_key(fx.parse("C5*$B$2+Inputs!$A$1"), 5, 3)
+    b = fx.relative_key(fx.parse("D5*$B$2+Inputs!$A$1"), 5, 4)
+    c = fx.relative_key(fx.parse("C5*$B$2+Inputs!$A$1"), 5, 4)
+    assert a == b != c
+
+
+@pytest.mark.parametrize("text,value", [("1-0.45", 0.55), ("2^3*2", 16.0), ("-2^2", 4.0),
+                                        ("10%", 0.1), ("MAX(1,3)/2", 1.5)])
+def test_evaluate(text, value):
+    assert fx.evaluate(fx.parse(text), lambda n: None) == pytest.approx(value)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("AB1$:!'\"(),+-*/^&=<>%{};[]# xyzSLN.E")),
+               max_size=40))
+def test_parser_never_fails_on_junk(text):
+    node = fx.parse(text)
+    if node is not None:
+        fx.render(node)
+        fx.relative_key(node, 3, 3)
+        straight_line_shape(node)
+
+
+# -- number patterns ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("values,shape", [
+    ([5.0, 5.0, 5.0], "constant"),
+    ([0.0, 5.0, 5.0, 5.0, 0.0], "constant"),
+    ([30.0, 24.0, 18.0, 12.0], "linear"),
+    ([30.0, 24.0, 18.0, 12.0, 12.0, 12.0], "linear"),
+    ([2.0, 1.8, 1.62, 1.458], "growth"),
+    ([1.0, 3.0, 2.0, 5.0], "other"),
+    ([1.0, None, 2.0], "unknown"),
+])
+def test_patterns(values, shape):
+    assert pattern(values)["shape"] == shape
