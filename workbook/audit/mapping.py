@@ -708,7 +708,10 @@ def _read_sheet(path: str) -> dict[str, Any]:
         for k, (c, cell) in enumerate(row):
             if isinstance(cell.value, str) and cell.value.strip().lower() in fields:
                 nxt = next((x for cc, x in row[k + 1:] if cc == c + 1), None)
-                v = None if nxt is None else nxt.value
+                if nxt is not None and nxt.formula is not None:
+                    v = "=" + nxt.formula   # a formula over the deal's cells, as typed
+                else:
+                    v = None if nxt is None else nxt.value
                 out[cell.value.strip()] = _scalar(v) if isinstance(v, str) else v
                 break
     return out
