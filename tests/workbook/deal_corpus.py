@@ -180,7 +180,9 @@ def german(path: Path) -> Path:
     e.title = "Eingaben"
     _inputs(e, [("Anzahl GPUs", 256), ("Anschaffungskosten je GPU", 32000), ("Restwert", 2000),
                 ("Nutzungsdauer (Jahre)", 4), ("Miete je GPU-Stunde", 2.10),
-                ("Auslastung", 0.80), ("\U0001F4A1 Hinweis \u202eeinheit", "EUR")])
+                ("Auslastung", 0.80), ("\U0001F4A1 Hinweis \u202eeinheit", "EUR"),
+                ("Kreditbetrag", 2_000_000), ("Zinssatz", 0.08), ("Laufzeit (Jahre)", 3),
+                ("Betriebskosten je GPU-Stunde", 0.40)])
     m = wb.create_sheet("Modèle d'affaires")
     m["A3"] = "Jahr"
     for k in range(4):

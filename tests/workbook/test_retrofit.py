@@ -82,7 +82,26 @@ def test_draft_lists_what_it_could_not_find(corpus, tmp_path, capsys):
     assert "required, not found" in out and "debt" in out
     text = m.read_text(encoding="utf-8")
     assert "gpu_cost = \"Eingaben!B3\"" in text.replace("$", "")
-    assert "# debt = \"\"" in text
+    assert "debt_rate = \"Eingaben!B10\"" in text and "debt_years = \"Eingaben!B11\"" in text
+    assert "# debt = \"\"" in text and "# cash_cost = \"\"" in text
+
+
+@pytest.mark.slow
+def test_german_deal_once_the_map_is_completed(corpus, tmp_path):
+    """Labels the audit did not recognise are given by hand; the sheet name with an accent and
+    an apostrophe is quoted in every formula; the copy recalculates without an error."""
+    m = tmp_path / "de.toml"
+    draft_map(str(corpus["german"]), str(m))
+    text = m.read_text(encoding="utf-8").replace('# debt = ""', 'debt = "Eingaben!B9"')
+    text = text.replace('# cash_cost = ""', 'cash_cost = "Eingaben!B12"')
+    m.write_text(text, encoding="utf-8")
+    out = tmp_path / "de_cc.xlsx"
+    retrofit_file(str(corpus["german"]), str(m), str(out))
+    res = recalc_file(str(out), str(tmp_path / "de_recalc.xlsx"))
+    assert res.refused is None and res.errors == []
+    wb = openpyxl.load_workbook(out)
+    formulas = " ".join(str(c.value) for row in wb["ComputeCredit"].iter_rows() for c in row)
+    assert "'Modèle d''affaires'!$C$6" in formulas
 
 
 def test_hostile_labels_cannot_inject_lines_into_the_draft(tmp_path):

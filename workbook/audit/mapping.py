@@ -477,12 +477,10 @@ def _short(text: str, n: int = 60) -> str:
 # --------------------------------------------------------------------------------------------
 # writing a draft
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
 def _comment(text: str) -> str:
-    """Text safe inside a one-line comment (no line breaks or terminal controls)."""
-    return _UNSAFE.sub(" ", str(text))[:200]
+    """Text safe inside a one-line comment (line breaks and terminal controls escaped)."""
+    from ..engine.report import safe
+    return safe(text, 200)
 
 
 def _toml_str(s: str) -> str:
@@ -512,7 +510,7 @@ def _header(source_name: str, mark: str) -> list[str]:
             f"{mark} Field names, units and defaults: DEAL_FIELDS() in Excel, docs/retrofit.md."]
 
 
-def _lines(p: Proposal, fmt: str) -> list[tuple[str, str, list[tuple[str, Any, str]]]]:
+def _lines(p: Proposal) -> list[tuple[str, str, list[tuple[str, Any, str]]]]:
     """(group, title, [(field, value, comment)]) in the order the sheet uses."""
     from pymodel.schema import SCHEMA, load_all
     load_all()
@@ -589,28 +587,27 @@ def _value_text(v: Any) -> str:
 
 
 def _toml(p: Proposal, source_name: str) -> str:
-    out = _header(source_name, "#")
-    for group, title, rows in _lines(p, "toml"):
-        if not rows:
-            continue
-        out += ["", f"[{group}]  # {title}"]
-        for name, v, comment in rows:
-            out.append(f"{name} = {_value_text(v)}    # {_comment(comment)}")
-    tail = _default_lines(p, "#", " = ")
-    if tail:
-        out += [""] + tail
-    return "\n".join(out) + "\n"
+    return _text(p, source_name, "[{group}]  # {title}", "{name} = {value}    # {comment}",
+                 " = ")
 
 
 def _yaml(p: Proposal, source_name: str) -> str:
+    return _text(p, source_name, "{group}:  # {title}", "  {name}: {value}    # {comment}",
+                 ": ")
+
+
+def _text(p: Proposal, source_name: str, group_line: str, field_line: str, assign: str
+          ) -> str:
+    """A TOML or YAML draft (the same shape: groups of field lines with comments)."""
     out = _header(source_name, "#")
-    for group, title, rows in _lines(p, "yaml"):
+    for group, title, rows in _lines(p):
         if not rows:
             continue
-        out += ["", f"{group}:  # {title}"]
+        out += ["", group_line.format(group=group, title=title)]
         for name, v, comment in rows:
-            out.append(f"  {name}: {_value_text(v)}    # {_comment(comment)}")
-    tail = _default_lines(p, "#", ": ")
+            out.append(field_line.format(name=name, value=_value_text(v),
+                                         comment=_comment(comment)))
+    tail = _default_lines(p, "#", assign)
     if tail:
         out += [""] + tail
     return "\n".join(out) + "\n"
@@ -620,7 +617,7 @@ def _csv(p: Proposal, source_name: str) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["field", "their cell", "found by"])
-    for _, _, rows in _lines(p, "csv"):
+    for _, _, rows in _lines(p):
         for name, v, comment in rows:
             w.writerow([name, _value_text(v).strip('"') if isinstance(v, str) else
                         _value_text(v), _comment(comment)])

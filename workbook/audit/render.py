@@ -10,44 +10,23 @@ from __future__ import annotations
 
 import html
 import json
-import re
 import shutil
 import textwrap
 from typing import Any
 
+from ..engine.report import fmt, safe
 from . import formula as fx
 from .detect import Audit, Finding
 
 __all__ = ["text_report", "json_report", "html_report", "safe", "as_dict"]
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-                     "\ud800-\udfff]")
 _CATEGORY_TITLES = {"depreciation": "Depreciation and value paths",
                     "revenue": "Revenue drivers", "coverage": "Coverage",
                     "leverage": "Leverage", "loss": "Loss"}
 
 
-def safe(text: Any, limit: int = 300) -> str:
-    """Workbook text fit for one terminal line (controls shown as escapes, cut to ``limit``)."""
-    text = str(text)
-    if len(text) > limit:
-        text = text[:limit - 3] + "..."
-    return _UNSAFE.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 256
-                       else f"\\u{ord(m.group(0)):04x}", text)
-
-
 def _fmt(v: Any) -> str:
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
-        if abs(v) >= 1000:
-            return f"{v:,.0f}"
-        if v != 0 and abs(v) < 1e-3:
-            return f"{v:.3g}"
-        return f"{v:,.4g}"
-    if v is None:
-        return "(no value)"
-    return safe(v, 60)
+    return "(no value)" if v is None else fmt(v)
 
 
 def _freq_word(f: int | None) -> str:
