@@ -72,6 +72,8 @@ REPLACEMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 MAX_PRECEDENTS = 20_000
+_READER_BUDGET = 2_000_000     # cells of ranges traced forward from ComputeCredit's results
+_FEEDING_LIMIT = 300_000       # cells traced back from them
 
 
 @dataclass
@@ -293,26 +295,36 @@ class _Analysis:
         for key, node in b.nodes.items():
             if node is not None and any(c.name in b.ours for c in fx.calls_in(node)):
                 cells.add(key)
-        for s in b.cm.sheets:
-            for member, anchor in s.array_members.items():
-                if (s.name, *anchor) in cells:
-                    cells.add((s.name, *member))
-        feeding = b.precedents(cells)
+        self._with_array_members(cells)
         if cells:  # downstream: formulas reading ComputeCredit's results
             readers: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}
+            budget = _READER_BUDGET
             for key, node in b.nodes.items():
                 if node is None or key in cells:
                     continue
                 for sh, ref in b.refs(node, key[0]):
-                    for r, c in ref.cells(limit=5_000):
+                    cells_of = ref.cells(limit=min(budget, 100_000))
+                    budget -= len(cells_of)
+                    for r, c in cells_of:
                         readers.setdefault((sh, r, c), []).append(key)
+                if budget <= 0:
+                    b.cm.notes.append("the workbook reads very large ranges: cells computed "
+                                      "from ComputeCredit's results were traced in part")
+                    break
             todo = list(cells)
             while todo:
                 for reader in readers.get(todo.pop(), ()):
                     if reader not in cells:
                         cells.add(reader)
                         todo.append(reader)
-        return cells, feeding
+            self._with_array_members(cells)
+        return cells, b.precedents(cells, limit=_FEEDING_LIMIT)
+
+    def _with_array_members(self, cells: set[tuple[str, int, int]]) -> None:
+        for s in self.b.cm.sheets:
+            for member, anchor in s.array_members.items():
+                if (s.name, *anchor) in cells:
+                    cells.add((s.name, *member))
 
     def run(self) -> Audit:
         b = self.b

@@ -173,14 +173,18 @@ class _Parser:
         if self.depth > MAX_DEPTH:
             raise _Fail
         left = self.unary()
+        chain = 0
         while True:
             kind, text = self.peek()
             prec = _BINARY.get(text) if kind == "op" else None
             if prec is None or prec < min_prec:
                 break
             self.take()
-            right = self.expr(prec + 1 if text != "^" else prec + 1)
+            right = self.expr(prec + 1)
             left = Binary(text, left, right)
+            chain += 1
+            if chain > MAX_DEPTH:  # a + b + c + ... nests one level per term
+                raise _Fail
         self.depth -= 1
         return left
 
@@ -352,11 +356,29 @@ def parse(text: str | None) -> Node | None:
     try:
         p = _Parser(_lex(text))
         node = p.expr()
-        if p.peek()[0] != "end":
+        if p.peek()[0] != "end" or _depth(node) > MAX_DEPTH:
             return None
         return node
     except (_Fail, RecursionError, ValueError, SheetXMLError):
         return None
+
+
+def _depth(node: Node) -> int:
+    """Depth of a tree, iteratively (readers of the tree recurse: deep trees stay opaque)."""
+    deepest = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_DEPTH:
+            return d
+        if isinstance(n, Call):
+            stack.extend((a, d + 1) for a in n.args)
+        elif isinstance(n, Binary):
+            stack.extend(((n.left, d + 1), (n.right, d + 1)))
+        elif isinstance(n, Unary):
+            stack.append((n.arg, d + 1))
+    return deepest
 
 
 def walk(node: Node) -> Iterator[Node]:
