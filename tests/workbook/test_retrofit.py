@@ -179,7 +179,8 @@ def test_sheet_reads_their_cells(done):
     col_a = {ws.cell(r, 1).value: r for r in range(1, 40)}
     assert ws.cell(col_a["gpus"], 2).value == "=Inputs!$B$2"
     assert ws.cell(col_a["gpu_cost"], 2).value == "=Inputs!$B$3"
-    assert ws.cell(col_a["deflation"], 2).value == 0.3      # the model's default, typed
+    from pymodel.schema import param
+    assert ws.cell(col_a["deflation"], 2).value == param("deflation").default  # typed default
     assert "cc_deal_inputs" in wb.defined_names
     formulas = [c.value for row in ws.iter_rows() for c in row
                 if isinstance(c.value, str) and c.value.startswith("=")]
