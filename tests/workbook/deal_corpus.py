@@ -40,20 +40,22 @@ def _inputs(ws: Any, rows: list[tuple[str, Any]], top: int = 2, col: int = 1) ->
     return out
 
 
-def annual_sln(path: Path) -> Path:
+def annual_sln(path: Path, debt: float = 6_000_000, years: int = 3) -> Path:
+    """(``debt`` and ``years`` make other versions of the same deal: the docs' pictures use a
+    more leveraged one.)"""
     wb = openpyxl.Workbook()
     inp = wb.active
     inp.title = "Inputs"
     _inputs(inp, [
         ("Number of GPUs", 1024), ("Cost per GPU ($)", 30000), ("Salvage value per GPU", 1500),
         ("Useful life (years)", 5), ("Rent ($/GPU-hr)", 2.40), ("Utilisation", 0.85),
-        ("Opex ($/GPU-hr)", 0.45), ("Debt", 6_000_000), ("Interest rate", 0.09),
-        ("Tenor (years)", 3), ("Recovery rate", 0.55), ("Probability of default", 0.03),
+        ("Opex ($/GPU-hr)", 0.45), ("Debt", debt), ("Interest rate", 0.09),
+        ("Tenor (years)", years), ("Recovery rate", 0.55), ("Probability of default", 0.03),
         ("DSCR covenant", 1.20)])
     m = wb.create_sheet("Model")
     m["A1"] = "GPU facility: base case"
     m["A3"] = "Year"
-    cols = "CDE"
+    cols = "CDEFGHIJ"[:years]
     for k, col in enumerate(cols, start=1):
         m[f"{col}3"] = k
     rows = {5: "Rent ($/GPU-hr)", 6: "Revenue", 7: "Opex", 8: "CFADS", 10: "Depreciation",
@@ -76,6 +78,12 @@ def annual_sln(path: Path) -> Path:
         m[f"{col}16"] = f"={col}14-{col}15"
         m[f"{col}18"] = f"={col}8/{col}13"
         m[f"{col}19"] = f"={col}14/{col}11"
+        for r in (6, 7, 8, 10, 11, 13, 14, 15, 16):   # formatted as arrangers do
+            m[f"{col}{r}"].number_format = "#,##0"
+        m[f"{col}5"].number_format = "0.00"
+        m[f"{col}18"].number_format = '0.00"x"'
+        m[f"{col}19"].number_format = "0.0%"
+    m.column_dimensions["A"].width = 18
     wb.save(path)
     return path
 

@@ -167,6 +167,8 @@ margin:1px 2px 1px 0;font-size:12px;font-family:monospace}
 .card b{display:block;font-size:22px;color:#1f4e79}.card span{font-size:12px;color:#57606a}
 .none{background:#e6f4ea;border:1px solid #b7dfc1;padding:10px 14px;border-radius:6px}
 .miss{color:#b35900}
+.feed{display:inline-block;white-space:nowrap;margin:0 10px 2px 0}
+td.feeds{font-size:12px;width:24%}td.what{width:26%}td.formula{width:18%}
 """
 
 
@@ -225,15 +227,18 @@ def html_report(audit: Audit) -> str:
                            + _h(", ".join(f"#{i}" for i in f.depends_on)) + "</span>")
             fns = "".join(f"<span class='fn'>{_h(n)}</span>" for n in f.replace_with)
             defaults = audit.proposal.defaults if audit.proposal is not None else {}
-            feeds = "<br>".join(
-                f"<code>{_h(k)}</code> &larr; {_h(v)}" if v else
-                f"<code>{_h(k)}</code> <span class='muted'>model default</span>"
-                if k in defaults else f"<code>{_h(k)}</code> <span class='miss'>to map</span>"
-                for k, v in f.feeds.items())
+            feeds = "".join(f"<span class='feed'><code>{_h(k)}</code> &larr; {_h(v)}</span>"
+                            for k, v in f.feeds.items() if v)
+            dflt = [k for k, v in f.feeds.items() if not v and k in defaults]
+            miss = [k for k, v in f.feeds.items() if not v and k not in defaults]
+            if dflt:
+                feeds += f"<div class='muted'>model default: {_h(', '.join(dflt))}</div>"
+            if miss:
+                feeds += f"<div class='miss'>to map: {_h(', '.join(miss))}</div>"
             parts.append(f"<tr><td class='id'>{f.id}</td><td class='where'>{_h(f.where)}</td>"
                          f"<td>{_h(f.label)}<br><span class='muted'>{_h(f.title)}</span></td>"
-                         f"<td>{shown}</td><td>{reason}</td><td>{fns}</td>"
-                         f"<td style='font-size:12px'>{feeds}</td></tr>")
+                         f"<td class='formula'>{shown}</td><td class='what'>{reason}</td>"
+                         f"<td>{fns}</td><td class='feeds'>{feeds}</td></tr>")
         parts.append("</table>")
     if audit.modelled:
         parts.append("<h2>Already computed with ComputeCredit</h2><table><tr><th>Where</th>"
