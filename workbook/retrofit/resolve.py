@@ -181,7 +181,7 @@ class _Resolver:
             return None
         if isinstance(v, (int, float)):
             return self._check(name, par, Mapped(name, None, float(v), float(v),
-                                                 "typed in the map"), str(v))
+                                                 "typed in the map"), f"typed {v:g}")
         if not isinstance(v, str):
             self.errors.add(name, str(v)[:40], "give a cell, a defined name, a number or a "
                                                "formula")
@@ -203,7 +203,8 @@ class _Resolver:
             self.errors.add(name, text, "not a cell (Sheet!B3), a defined name, a number or a "
                                         "formula (=...)")
             return None
-        return self._check(name, par, Mapped(name, None, x, x, "typed in the map"), text)
+        return self._check(name, par, Mapped(name, None, x, x, "typed in the map"),
+                           f"typed {text}")
 
     def _reference(self, name: str, par: Any, node: Any, text: str) -> Mapped | None:
         refs = self._refs(node, name, text)
@@ -373,6 +374,8 @@ def _percent_hint(par: Any, v: Any, where: str) -> str:
         par.check(v / 100)
     except Exception:
         return ""
+    if where.startswith("typed"):
+        return f" (a percentage? write {v / 100:g})"
     shown = where if not where.startswith("=") else f"({where[1:]})"
     return f" (a percentage? map it as ={shown}/100)"
 
