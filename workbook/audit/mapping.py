@@ -92,6 +92,7 @@ class Proposal:
     defaults: dict[str, Any] = field(default_factory=dict)  # fields left to the schema
     defaults_note: str = ""   # what the sheet itself assumes for a defaulted field
     alternatives: dict[str, Entry] = field(default_factory=dict)  # offered as comments only
+    findings: int = 0        # open findings of the audit that proposed it
 
     def offer(self, e: Entry) -> None:
         old = self.entries.get(e.field)

@@ -99,6 +99,7 @@ def draft_map(path: str, map_path: str) -> Any:
         write_draft(audit.proposal, map_path, os.path.basename(path))
     except MappingError as exc:
         raise RetrofitRefused(str(exc)) from None
+    audit.proposal.findings = len(audit.open_findings)
     return audit.proposal
 
 
@@ -251,6 +252,13 @@ def retrofit_file(path: str, map_path: str, out: str) -> RetrofitResult:
             editor.write(out)
         except OSError as exc:
             raise RetrofitRefused(f"cannot write {out}: {exc.strerror or exc}") from None
+        for key in ("their_dscr", "their_ltv", "their_rent"):
+            m = res.theirs.get(key)
+            if m is not None and len(m.cells) != n:
+                notes.append(f"{key} has {len(m.cells)} periods and the model's schedule {n} "
+                             f"({res.values['debt_years']:g} years x "
+                             f"{res.values['payments_per_year']} a year): they are compared "
+                             f"period by period, check payments_per_year and debt_years")
         formulas = sum(1 for c in plan.cells.values() if c.formula) + len(plan.arrays)
         preview = _preview(REGISTRY, block, res, compare, n)
         return RetrofitResult(out, SHEET_NAME, formulas, len(plan.charts), preview,
@@ -298,6 +306,9 @@ def run(args: argparse.Namespace) -> int:
             p = draft_map(args.file, args.draft_map)
             print(f"{safe(args.draft_map)}: draft map with {len(p.entries)} fields found in "
                   f"{safe(os.path.basename(args.file))}; review every line")
+            if not p.findings:
+                print("  note: the audit found no straight-line assumption in this workbook; "
+                      "the sheet would compare nothing of theirs")
             if p.missing:
                 print(f"  required, not found (fill them in): {', '.join(p.missing)}")
             print(f"  then: computecredit retrofit {safe(args.file)} --map "
