@@ -346,3 +346,16 @@ def test_their_names_are_kept_and_ours_do_not_collide(tmp_path):
     names = openpyxl.load_workbook(out).defined_names
     assert names["cc_deal_inputs"].attr_text == "Inputs!$A$1:$B$3"
     assert "cc_deal_inputs_2" in names
+
+
+def test_auditing_the_copy_finds_their_assumptions_not_our_sheet(done):
+    """The ComputeCredit sheet is not audited as a deal; the deal's own straight lines are
+    still there (the model sits beside them), except inputs the deal block now feeds to it."""
+    from workbook.audit import audit_file
+    deal, _, copy, _ = done["annual_sln"]
+    before = {(f.kind, f.sheet, f.ref) for f in audit_file(str(deal)).open_findings}
+    after = audit_file(str(copy))
+    assert not [f for f in after.findings if f.sheet == "ComputeCredit"]
+    opened = {(f.kind, f.sheet, f.ref) for f in after.open_findings}
+    assert opened == {k for k in before if k[0] != "utilisation_fixed"}
+    assert {(f.kind, f.ref) for f in after.modelled} == {("utilisation_fixed", "B7")}

@@ -296,6 +296,10 @@ class _Analysis:
             if node is not None and any(c.name in b.ours for c in fx.calls_in(node)):
                 cells.add(key)
         self._with_array_members(cells)
+        feeding = b.precedents(cells, limit=_FEEDING_LIMIT)
+        for sheet in _retrofit_sheets(b):  # a sheet computecredit retrofit added: ours, but
+            sc = b.sheet(sheet)            # its comparisons read their rows without modelling
+            cells.update((sc.name, r, c) for (r, c) in sc.cells)
         if cells:  # downstream: formulas reading ComputeCredit's results
             readers: dict[tuple[str, int, int], list[tuple[str, int, int]]] = {}
             budget = _READER_BUDGET
@@ -318,7 +322,7 @@ class _Analysis:
                         cells.add(reader)
                         todo.append(reader)
             self._with_array_members(cells)
-        return cells, b.precedents(cells, limit=_FEEDING_LIMIT)
+        return cells, feeding
 
     def _with_array_members(self, cells: set[tuple[str, int, int]]) -> None:
         for s in self.b.cm.sheets:
@@ -769,8 +773,8 @@ class _Analysis:
                 if key in self.covered or key in self.ours_cells or b.series_of.get(key) or \
                         not isinstance(cell.value, float) or cell.date:
                     continue
-                if cell.formula is not None and self._reads_row(key):
-                    continue
+                if cell.formula is not None and fx.refs_in(b.nodes.get(key)):
+                    continue  # derived from other cells: the constant is where it comes from
                 lab = b.label(s.name, r, c)
                 norm = normalise(lab)
                 if not norm:
@@ -809,10 +813,6 @@ class _Analysis:
                                       f"{fx.quote_sheet(util.sheet)}!{first}", value,
                                       util.label))
         self._pending_utilisation = []
-
-    def _reads_row(self, key: tuple[str, int, int]) -> bool:
-        node = self.b.nodes.get(key)
-        return node is not None and any(not ref.is_cell for _, ref in self.b.refs(node, key[0]))
 
     def _scalar_finding(self, category: str, kind: str, title: str, sheet: str, r: int, c: int,
                         label: str, reason: str, replace: str, detail: dict[str, Any]) -> None:
@@ -874,6 +874,17 @@ class _Analysis:
 _TIME_LIKE = re.compile(r"\b(period|years?|months?|days?|time|lag|horizon|tenor|term|"
                         r"count|number)\b")
 _CATEGORY_ORDER = ["depreciation", "revenue", "coverage", "leverage", "loss"]
+
+
+def _retrofit_sheets(b: Book) -> set[str]:
+    """Sheets holding a deal block that ``computecredit retrofit`` wrote (``cc_deal_inputs``)."""
+    out = set()
+    for dn in b.cm.names:
+        if dn.name.lower().startswith("cc_deal_inputs"):
+            node = fx.parse(dn.text)
+            if isinstance(node, fx.Ref) and node.sheet and b.sheet(node.sheet) is not None:
+                out.add(b.sheet(node.sheet).name)
+    return out
 
 
 _VOLATILE = re.compile(r"\b(ROW|COLUMN|OFFSET|INDIRECT|RAND|RANDBETWEEN|NOW|TODAY|CELL|"
