@@ -281,3 +281,27 @@ def test_parser_never_fails_on_junk(text):
 ])
 def test_patterns(values, shape):
     assert pattern(values)["shape"] == shape
+
+
+@pytest.mark.parametrize("labels,freq", [
+    (["Dec-26", "Dec-27", "Dec-28"], 1), (["Mar 26", "Jun 26", "Sep 26", "Dec 26"], 4),
+    (["Jan 26", "Feb 26", "Mar 26"], 12), (["Q4 2026", "Q4 2027", "Q4 2028"], 1),
+    (["Q1 2026", "Q2 2026", "Q3 2026"], 4), (["2026Q3", "2026Q4", "2027Q1"], 4),
+    (["FY26", "FY27", "FY28"], 1), (["Year 1", "Year 2", "Year 3"], 1),
+    (["H1 26", "H2 26", "H1 27"], 2), ([2026.0, 2027.0, 2028.0], 1),
+])
+def test_period_labels(labels, freq):
+    from workbook.audit.axes import _axis_of, _key
+    from workbook.engine.cellmap import Cell
+    got = _axis_of([_key(Cell(x)) for x in labels], "")
+    assert got is not None and got[1] == freq
+
+
+@pytest.mark.parametrize("labels", [[1.0, 2.0, 3.0], ["Q1 2026", "Q3 2026", "Q4 2026"],
+                                    [0.25, 0.5, 0.75], ["a", "b", "c"]])
+def test_not_period_labels(labels):
+    """Plain counters need a heading that says they count time; gaps are no axis."""
+    from workbook.audit.axes import _axis_of, _key
+    from workbook.engine.cellmap import Cell
+    keys = [_key(Cell(x)) for x in labels]
+    assert None in keys or _axis_of(keys, "") is None

@@ -191,9 +191,12 @@ def _axis_of(keys: list[tuple[str, float, int]], label: str) -> tuple[str, int, 
     if kind == "year":
         return ("years", 1, True) if step == 1 else None
     if kind.startswith("label-"):
-        if step != 1:
-            return None
-        f = keys[0][2] or _heading_freq(label)
+        per = keys[0][2]   # labels a year (12 months, 4 quarters, 2 halves; 0: periods)
+        if step != 1:      # every third month, every fourth quarter, ...: fewer periods a year
+            if not per or per % step:
+                return None
+            return "labels", per // int(step), True
+        f = per or _heading_freq(label)
         return "labels", f or 1, bool(f) or kind in ("label-y", "label-yr", "label-year",
                                                      "label-fy", "label-cy", "label-jahr")
     # plain numbers: period counters under a heading that says so, or fractions of a year

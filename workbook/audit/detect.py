@@ -463,7 +463,7 @@ class _Analysis:
                 matches("interest", norm) or matches("debt_service", norm) or \
                 matches("opex", norm) or matches("cfads", norm) or matches("pd", norm):
             return
-        if matches("rent", norm):
+        if matches("rent", norm) and not matches("purchase", norm):
             if shape in ("constant", "growth", "linear"):
                 return self._revenue(ser, pat, "rent")
             return

@@ -44,9 +44,12 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
                       r"(book )?value", r"\bbuchwert", r"\brestbuchwert",
                       r"valeur (nette )?comptable", r"valor (en )?libros", r"valor contable",
                       r"valore contabile", r"\bboekwaarde"),
-    "rent_growth": _rx(r"\b(rent|rental|price|tariff|rate|pricing)s? (growth|escalat|increase|"
-                       r"decline|deflation|change|index|decay|step)", r"\b(rent|price) g\b",
-                       r"\bdeflation", r"\bescalat", r"\bindexation"),
+    "rent_growth": _rx(r"\b(rent|rental|price|tariff|rate|pricing|revenue|sales)s? (growth|"
+                       r"escalat|increase|decline|deflation|change|index|decay|step)",
+                       r"\b(rent|price) g\b", r"\bdeflation", r"\bescalat", r"\bindexation",
+                       r"\bgrowth (rate|%)", r"% (growth|change)\b"),
+    "purchase": _rx(r"\bpurchase", r"\bcapex\b", r"\bacquisition", r"\bcost\b",
+                    r"\bprice per gpu\b(?! ?h)", r"\bunit price", r"\bresale", r"\bsale price"),
     "rent": _rx(r"\brent", r"\brental", r"\bprice per (gpu|hour|h\b)", r"per gpu ?h",
                 r"\$ ?/ ?(gpu ?)?h(ou)?r", r"/ ?gpu ?hr?\b", r"\bhourly (rate|price)",
                 r"\blease rate", r"\btariff", r"\bgpu ?hour (price|rate)", r"\bprice\b",
