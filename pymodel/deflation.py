@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Iterable
@@ -183,6 +184,9 @@ def trend_deflation(g_mean, volatility):
     return float(out) if out.ndim == 0 else out
 
 
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?$")
+
+
 def _day_number(name: str, v: Any) -> float:
     if isinstance(v, (bool, np.bool_)) or v is None:
         raise InputTypeError(name, "a date or a day number", v, key="domain")
@@ -191,8 +195,20 @@ def _day_number(name: str, v: Any) -> float:
         if not math.isfinite(f):
             raise DomainError(name, "a finite day number", f, key="domain")
         return f
-    if isinstance(v, (str, _dt.date, np.datetime64, pd.Timestamp)) and not (
-            isinstance(v, str) and not v.strip()):
+    if isinstance(v, str):
+        # ISO 8601 text only (2024-01-31): "01/02/2024" is 1 February in Europe and 2 January
+        # in the US, and a guess would be a silent wrong number
+        text = v.strip()
+        if _ISO_DATE.match(text):
+            try:
+                d = _dt.datetime.fromisoformat(text)
+            except ValueError:
+                d = None
+            if d is not None:
+                ts = pd.Timestamp(d.replace(tzinfo=None))
+                return (ts - EXCEL_EPOCH) / pd.Timedelta(days=1)
+        raise InputTypeError(name, "a date or a day number", v, key="domain")
+    if isinstance(v, (_dt.date, np.datetime64, pd.Timestamp)):
         try:
             ts = pd.Timestamp(v)
         except (ValueError, TypeError):
