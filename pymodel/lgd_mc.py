@@ -67,10 +67,15 @@ from .lgd import P as _LGD  # noqa: F401  (declares horizon_years, nu)
 from .schema import CORR, NONNEG, RATE, UNIT, Param, declare, param
 from .validation import Interval
 
-__all__ = ["FIELDS", "MAX_PATHS", "OUTPUTS", "COLLATERALS", "simulate_lgd", "sample_inputs",
+__all__ = ["FIELDS", "MAX_PATHS", "MAX_WORK", "OUTPUTS", "COLLATERALS", "simulate_lgd", "sample_inputs",
            "rng_for", "P"]
 
 MAX_PATHS = 250_000
+#: Work of one call, in path x collateral x regime units (a step-down of the rent model counts
+#: as a collateral: each is one more pass over the paths). A call that asks for more uses
+#: fewer paths (reported as ``n_paths``), so the worst case takes about as long as the
+#: largest plain case: MAX_PATHS paths over three collaterals in two regimes.
+MAX_WORK = MAX_PATHS * 3 * 2
 COLLATERALS = ("gpu", "btc", "receivables")
 OUTPUTS = ("expected_lgd", "downturn_lgd", "expected_loss", "loss_q999", "std_error",
            "recovery_share_gpu", "recovery_share_btc", "recovery_share_receivables",
@@ -245,11 +250,27 @@ def _normal_score(z: np.ndarray, s: np.ndarray | float, nu: float | None) -> np.
     return np.where(tz < 0, score, -score)
 
 
-def _uniforms(rng: np.random.Generator, dims: int, n: int, sampling: str) -> list[np.ndarray]:
-    """Blocks of uniforms, shape (dims, n) each: one block, or Sobol replicates."""
+def _paths(v: Mapping[str, Any]) -> int:
+    """The paths per batch a call uses: ``n_paths``, fewer if the work (paths x collaterals x
+    regimes, see :data:`MAX_WORK`) would exceed the cap."""
+    n = int(v["n_paths"])
+    units = max(len(_active(v)), 1)
+    if _rent_model(v):
+        units += len(v["step_years"])
+    if 0.0 < v["p_stress"] < 1.0:
+        units *= 2
+    return max(1000, min(n, MAX_WORK // units))
+
+
+def _uniforms(rng: np.random.Generator, dims: int, n: int, sampling: str,
+              limit: int = MAX_PATHS) -> list[np.ndarray]:
+    """Blocks of uniforms, shape (dims, n) each: one block, or Sobol replicates (a power of
+    two each, never more than ``limit`` paths in all)."""
     if sampling != "sobol":
         return [np.clip(rng.random((dims, n)), 1e-16, 1.0 - 1e-16)]
     m = max(1, math.ceil(math.log2(max(n // _SOBOL_REPLICATES, 2))))
+    while m > 1 and _SOBOL_REPLICATES * 2 ** m > limit:
+        m -= 1
     blocks = []
     for _ in range(_SOBOL_REPLICATES):
         pts = qmc.Sobol(d=dims, scramble=True, seed=rng).random_base2(m)
@@ -378,10 +399,11 @@ def simulate_lgd(lgd_inputs: Mapping[str, Any] | list[tuple[Any, Any]]) -> dict[
     active = _active(v)
     loads = {reg: _regime_factor(v, reg, active) for reg in ("calm", "stress")}
     nu = float(v["nu"]) if v["copula"] == "t" else None
-    sampling, n = v["sampling"], v["n_paths"]
+    sampling, n = v["sampling"], _paths(v)
     rng = rng_for(v["seed"], n)
-    main_blocks = _uniforms(rng, 7, n, sampling)
-    dt_blocks = _uniforms(rng, 6, n, sampling)
+    limit = MAX_PATHS if n == v["n_paths"] else n   # the work cap binds: stay under it
+    main_blocks = _uniforms(rng, 7, n, sampling, limit)
+    dt_blocks = _uniforms(rng, 6, n, sampling, limit)
     sr, sr1 = math.sqrt(r), math.sqrt(1.0 - r)
     q_def = float(stdtrit(nu, pd_)) if nu else float(ndtri(pd_))
     x_q = float(ndtri(1.0 - v["quantile"]))
