@@ -21,12 +21,13 @@ import argparse
 import ast
 import hashlib
 import pathlib
+import re
 import sys
 from typing import Iterable
 
 from ..registry import REGISTRY, UdfSpec
 
-__all__ = ["add_arguments", "run", "bundle_files", "closure", "main_py", "requirements_txt",
+__all__ = ["add_arguments", "run", "bundle_files", "data_files", "BundleError", "closure", "main_py", "requirements_txt",
            "write_bundle", "stdlib_imports", "ALLOWED_THIRD_PARTY", "PYODIDE_UNSAFE"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -111,18 +112,42 @@ def closure(entry: str = ENTRY) -> tuple[list[str], set[str]]:
     return sorted(seen), third
 
 
+_DATA_NAME = re.compile(r"""["']([A-Za-z0-9_.-]+\.(?:csv|json|txt))["']""")
+
+
+class BundleError(RuntimeError):
+    """The bundle cannot be built; ``str(exc)`` is one plain line."""
+
+
+def _text(path: pathlib.Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise BundleError(f"{path.relative_to(ROOT).as_posix()} is not UTF-8 text; the Lite "
+                          f"bundle embeds text files only") from None
+    except OSError as exc:
+        raise BundleError(f"cannot read {path.relative_to(ROOT).as_posix()} "
+                          f"({exc.strerror or type(exc).__name__})") from None
+
+
+def data_files(sources: dict[str, str]) -> list[pathlib.Path]:
+    """The package data the embedded sources read: files of ``pymodel/data`` that a source
+    names (``"gpu_catalogue.csv"``). Nothing else in the folder is embedded, whatever is
+    lying there."""
+    data = ROOT / "pymodel" / "data"
+    named = {m.group(1) for text in sources.values() for m in _DATA_NAME.finditer(text)}
+    return [data / n for n in sorted(named) if (data / n).is_file()]
+
+
 def bundle_files() -> dict[str, str]:
     """Relative path -> text of every file main.py embeds."""
     mods, _ = closure()
     files = {}
     for name in mods:
         path = _module_path(name)
-        files[path.relative_to(ROOT).as_posix()] = path.read_text(encoding="utf-8")
-    data = ROOT / "pymodel" / "data"
-    if data.is_dir():
-        for f in sorted(data.iterdir()):
-            if f.is_file() and not f.name.startswith("."):
-                files[f.relative_to(ROOT).as_posix()] = f.read_text(encoding="utf-8")
+        files[path.relative_to(ROOT).as_posix()] = _text(path)
+    for f in data_files(files):
+        files[f.relative_to(ROOT).as_posix()] = _text(f)
     return dict(sorted(files.items()))
 
 
@@ -152,18 +177,13 @@ def _wrapper(spec: UdfSpec) -> str:
 
 _LOADER = '''
 def _unpack():
-    """Write the embedded sources to a folder of the (Pyodide) file system (a file already
-    there with the same text is kept)."""
-    digest = hashlib.sha256(repr(sorted(_FILES.items())).encode("utf-8")).hexdigest()[:12]
-    home = os.path.join(tempfile.gettempdir(), f"computecredit-{_VERSION}-{digest}")
+    """Write the embedded sources to a new private folder (random name, owner-only access):
+    nothing placed in the temporary folder beforehand can be imported instead of them."""
+    home = tempfile.mkdtemp(prefix="computecredit-")
     for rel, text in _FILES.items():
         path = os.path.join(home, *rel.split("/"))
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        if os.path.isfile(path):
-            with open(path, encoding="utf-8", newline="") as fh:
-                if fh.read() == text:
-                    continue
-        with open(path, "w", encoding="utf-8", newline="") as fh:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "x", encoding="utf-8", newline="") as fh:
             fh.write(text)
     return home
 
@@ -173,8 +193,7 @@ def _load():
     whose decorators do nothing: the classic options the add-in applies (category, ...) are
     not Lite's; Lite's decorators are applied to the wrappers below instead."""
     home = _unpack()
-    if home not in sys.path:
-        sys.path.insert(0, home)
+    sys.path.insert(0, home)
     for name in [m for m in sys.modules if m.split(".")[0] in ("pymodel", "addin")]:
         del sys.modules[name]  # a re-run of main.py must not keep older copies
     real = sys.modules.get("xlwings")
@@ -235,11 +254,11 @@ def requirements_txt() -> str:
     _, third = closure()
     unknown = sorted(third - set(ALLOWED_THIRD_PARTY))
     if unknown:
-        raise RuntimeError(f"the Excel functions import {unknown}, which the Lite bundle does "
+        raise BundleError(f"the Excel functions import {unknown}, which the Lite bundle does "
                            f"not ship (Pyodide needs pure Python or its own builds)")
     unsafe = sorted(stdlib_imports() & PYODIDE_UNSAFE)
     if unsafe:
-        raise RuntimeError(f"the Excel functions import {unsafe}, which Pyodide cannot run")
+        raise BundleError(f"the Excel functions import {unsafe}, which Pyodide cannot run")
     lines = ["# xlwings Lite requirements for ComputeCredit (generated by computecredit "
              "lite-bundle)",
              "# numpy, scipy and pandas come built for Pyodide: their versions follow Pyodide."]
@@ -265,7 +284,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths = write_bundle(args.out_dir)
+    try:
+        paths = write_bundle(args.out_dir)
+    except BundleError as exc:
+        print(f"lite-bundle: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"lite-bundle: cannot write into {args.out_dir} "
+              f"({exc.strerror or type(exc).__name__})", file=sys.stderr)
+        return 2
     size = paths[0].stat().st_size
     digest = hashlib.sha256(paths[0].read_bytes()).hexdigest()[:12]
     print(f"wrote {paths[0]} ({size:,} bytes, sha256 {digest}...) and {paths[1]}")
