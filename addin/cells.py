@@ -181,13 +181,14 @@ def to_pairs(name: str, x: Any) -> list[tuple[Any, Any]]:
     if len(rows[0]) != 2:
         raise InputTypeError(name, value=None, key="not_pairs", cols=len(rows[0]))
     out = []
-    for field, value in rows:
+    for i, (field, value) in enumerate(rows, start=1):
         field, value = unwrap(field), unwrap(value)
+        label = f"{name}.{field}" if isinstance(field, str) and field.strip() else \
+            f"{name} (row {i}, no field name)"
         if _is_error_text(value):
-            raise InputTypeError(f"{name}.{field}", value=value, key="error_cell",
-                                 formatted=value.strip())
+            raise InputTypeError(label, value=value, key="error_cell", formatted=value.strip())
         if isinstance(value, float) and not math.isfinite(value):
-            raise DomainError(f"{name}.{field}", "a finite number", value, key="not_finite")
+            raise DomainError(label, "a finite number", value, key="not_finite")
         out.append((field, value))
     return out
 

@@ -111,7 +111,7 @@ def _finite_cell(v: Any) -> Any:
         if math.isnan(f):
             return "#N/A"
         if math.isinf(f):
-            return "#NUM!"
+            return "#NUM! the result is infinite (an input is at the edge of its domain)"
         return f + 0.0
     if isinstance(v, int):
         return float(v)

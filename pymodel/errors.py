@@ -87,6 +87,11 @@ def format_value(value: Any) -> str:
     if isinstance(value, str):
         text = value if len(value) <= 40 else value[:37] + "..."
         return f"text '{text}'"
+    shape = getattr(value, "shape", None)
+    if isinstance(value, (list, tuple)) or (shape is not None and len(shape) >= 1):
+        rows = list(value.tolist() if hasattr(value, "tolist") else value)
+        n_cols = max((len(r) if isinstance(r, (list, tuple)) else 1 for r in rows), default=0)
+        return f"a range of {len(rows)}x{n_cols} cells"
     try:
         x = float(value)
     except (TypeError, ValueError):
