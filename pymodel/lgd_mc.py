@@ -67,7 +67,8 @@ from .lgd import P as _LGD  # noqa: F401  (declares horizon_years, nu)
 from .schema import CORR, NONNEG, RATE, UNIT, Param, declare, param
 from .validation import Interval
 
-__all__ = ["FIELDS", "MAX_PATHS", "MAX_WORK", "OUTPUTS", "COLLATERALS", "simulate_lgd", "sample_inputs",
+__all__ = ["FIELDS", "MAX_PATHS", "MAX_WORK", "OUTPUTS", "COLLATERALS", "simulate_lgd",
+           "sample_inputs",
            "rng_for", "P"]
 
 MAX_PATHS = 250_000

@@ -27,7 +27,8 @@ from typing import Iterable
 
 from ..registry import REGISTRY, UdfSpec
 
-__all__ = ["add_arguments", "run", "bundle_files", "data_files", "BundleError", "closure", "main_py", "requirements_txt",
+__all__ = ["add_arguments", "run", "bundle_files", "data_files", "BundleError", "closure",
+           "main_py", "requirements_txt",
            "write_bundle", "stdlib_imports", "ALLOWED_THIRD_PARTY", "PYODIDE_UNSAFE"]
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]

@@ -159,7 +159,8 @@ def _reason(message: str, where: str) -> str:
 
 
 def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
-             kept: dict[tuple[str, str], Kept] | None = None) -> list[str]:
+             kept: dict[tuple[str, str], Kept] | None = None,
+             budget: "Budget | None" = None) -> list[str]:
     """Prepare names and formulas in place; return notes for the report. A formula that cannot
     be prepared is refused (``strict``) or recorded in ``kept``."""
     from .dynrefs import resolve_formulatext
@@ -197,9 +198,17 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
     areas: dict[tuple, int] = {}
     uses_links = False
     for f in wb.formulas:
+        if budget is not None:
+            try:
+                budget.tick()
+            except _OverBudget as exc:
+                raise WorkbookRefused(str(exc)) from None
         if f.kind == "dataTable":
             continue
         where = f"{f.sheet}!{f.coord}"
+        if len(f.text or "") > LIMITS["formula_chars"]:
+            raise WorkbookRefused(f"{where}: the formula is longer than "
+                                  f"{LIMITS['formula_chars']:,} characters (Excel's limit)")
         text = join_sheet_ranges(rewrite_formula(f.text, addin_links, ours))
         text = _let_written_out(resolve_formulatext(text, f.sheet, sheet_names, stored))
         bad = sorted({fn for fn in function_names(text)
@@ -306,11 +315,12 @@ MAX_ROUNDS = 4
 def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     """Evaluate every formula of a checked package (see the module docstring)."""
     from .xlfunctions import VOLATILE
+    budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])  # reading included
     wb = read_book(pkg)
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}
-    notes = _prepare(wb, addin_links, strict, kept)
+    notes = _prepare(wb, addin_links, strict, kept, budget)
     link_map = {str(i): ("", ext.key) for i, ext in wb.external.items()}
     cells = CellValues(wb, MAIN_BOOK, link_map)
     titles = {s.title.upper(): s.name for s in wb.sheets}
@@ -356,7 +366,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     resolver, resolutions = _resolve_references(wb, cells, kept, strict)
     for attempt in range(MAX_ROUNDS):
         _fill_cells(wb, kept)
-        model, sol, bad = _run_engine(wb, pkg, strict)
+        model, sol, bad = _run_engine(wb, pkg, strict, budget)
         if bad:
             for title, crd in bad:
                 where = (titles.get(title.upper(), title), crd.split(":")[0])
@@ -599,7 +609,7 @@ def _model_class(formulas_mod: Any) -> type:
     return Model
 
 
-def _run_engine(wb: Workbook, pkg: Package, strict: bool = True
+def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget | None" = None
                 ) -> tuple[Any, Any, list[tuple[str, str]]]:
     from formulas.excel import BOOK
     formulas_mod, _ = engine()
@@ -609,7 +619,9 @@ def _run_engine(wb: Workbook, pkg: Package, strict: bool = True
         books[ext.key] = (ext.book, {})
         link_map[str(i)] = ("", ext.key)
     books[MAIN_BOOK] = (wb.book, link_map)
-    budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])
+    if budget is None:
+        budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])
+    budget.stop, budget.done = threading.Event(), threading.Event()  # one watch per run
     model = _model_class(formulas_mod)(set(books), budget, strict)
     for key, (book, links) in books.items():
         model.books[key] = {BOOK: book, "external_links": links}

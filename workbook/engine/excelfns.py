@@ -14,7 +14,12 @@ from typing import Any, Callable
 
 from .package import LIMITS
 
-__all__ = ["register", "text_cap", "capped_concat", "REPLACED"]
+__all__ = ["register", "text_cap", "capped_concat", "blank_matches", "REPLACED",
+           "BLANK_MATCHES"]
+
+#: The private function that says whether criteria match an empty cell, as COUNTIF does in
+#: Excel (used by the correction of whole-column COUNTIF/COUNTIFS, see :mod:`.ranges`).
+BLANK_MATCHES = "_COMPUTECREDIT_BLANK_MATCHES"
 
 #: The Excel functions registered here (with their ``_XLFN.`` names).
 REPLACED = ("REPT", "SUBSTITUTE", "CONCAT", "CONCATENATE", "TEXTJOIN", "REGEXTEST",
@@ -175,6 +180,25 @@ def _substitute(func: Callable[..., Any]) -> Callable[..., Any]:
     return functools.update_wrapper(substitute, func)
 
 
+def blank_matches(*criteria: Any) -> bool:
+    """Whether an empty cell meets every criterion, by Excel's COUNTIF rules: ``""`` and
+    ``"="`` match it, ``"<>x"`` matches it for any non-empty x; numbers, comparisons
+    (``"<5"``), plain text and wildcards do not."""
+    import numpy as np
+    for c in criteria:
+        c = getattr(c, "value", c)
+        if isinstance(c, np.ndarray):
+            c = c.ravel()[0] if c.size else ""
+        if c is None or (isinstance(c, str) and c in ("", "=")):
+            continue
+        if isinstance(c, str) and c.startswith("<>") and c[2:] != "":
+            continue
+        if type(c).__name__ == "Token" and str(c) == "empty":
+            continue
+        return False
+    return True
+
+
 def register(functions: dict[str, Any]) -> None:
     """Register the functions of this module in the engine's function table."""
     from formulas.functions import replace_empty, wrap_ufunc
@@ -192,6 +216,7 @@ def register(functions: dict[str, Any]) -> None:
     both("CONCAT", _joining(functions["CONCAT"]))
     both("CONCATENATE", _joining(functions["CONCATENATE"]))
     both("TEXTJOIN", _joining(functions["TEXTJOIN"], skip=2))
+    functions[BLANK_MATCHES] = _blank_function()
     rk = _regex_kw()
     both("REGEXTEST", wrap_ufunc(regex_test, **rk))
     both("REGEXREPLACE", wrap_ufunc(regex_replace, **rk))
@@ -206,3 +231,15 @@ def _extract_return(res: Any, *args: Any) -> Any:
     if res.shape == (1, 1):
         return np.asarray(res[0, 0], object).view(Array)
     return np.vectorize(lambda x: x[0] if isinstance(x, list) else x, otypes=[object])(res)
+
+
+def _blank_function() -> Callable[..., Any]:
+    import numpy as np
+    from formulas.functions import wrap_func
+
+    def blank(*criteria: Any) -> Any:
+        out = np.empty((1, 1), dtype=object)
+        out[0, 0] = blank_matches(*criteria)
+        return out
+
+    return wrap_func(blank)

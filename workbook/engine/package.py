@@ -56,11 +56,12 @@ LIMITS = {
     "cells": 1_000_000,               # non-empty cells, all sheets and link caches together
     "array_cells": 200_000,           # cells covered by array formulas
     "merges": 100_000,                # merged ranges
-    "range_cells": 2_000_000,         # cells of the distinct ranges formulas refer to, after
+    "range_cells": 1_000_000,         # cells of the distinct ranges formulas refer to, after
                                       # whole columns and rows are bounded by the used range
     "seconds": 300.0,                 # time one workbook's evaluation may take
     "memory_bytes": 3 * 2**30,        # memory one workbook's evaluation may add
     "text_chars": 32_767,             # characters in a text result (Excel's cell limit)
+    "formula_chars": 8_192,           # characters in a formula (Excel's limit)
     "regex_seconds": 1.0,             # time one regular-expression function may take
 }
 

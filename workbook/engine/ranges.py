@@ -7,7 +7,7 @@ blank, and blank cells add nothing to what the functions that take such ranges c
 lookups, matches, counts of values, our functions, which drop trailing blank cells). Where
 blank cells do count, the formula is corrected so the result is Excel's: ``ROWS``/``COLUMNS``
 give the full size, ``COUNTBLANK`` adds the blank cells cut off, ``COUNTIF``/``COUNTIFS`` add
-them when the criteria match a blank cell (tested on a cell known to be blank). A cut range
+them when the criteria match an empty cell by Excel's rules (``""``, ``"<>x"``). A cut range
 anywhere else (inside an arithmetic expression, an unknown function, a defined name used in an
 expression) is refused in plain words rather than risk a different number.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .excelfns import BLANK_MATCHES
 from .formulatext import Token, tokens
 from .sheetxml import MAX_COL, MAX_ROW, coord
 
@@ -172,10 +173,11 @@ def _find_refs(toks: list[Token], sig: list[int]) -> list[RangeRef]:
                 out.append(RangeRef(k, j, prefix, book, sheet, bounds))
                 k = j + 1
                 continue
-            if book is not None:   # [1]!Name or [1]Sheet!Name: a name in another book
-                out.append(RangeRef(k, j, prefix, book, sheet, (0, 0, 0, 0)))
-                k = j + 1
-                continue
+        if book is not None and j < n and toks[sig[j]].kind == "word":
+            # [1]!Name, [1]Sheet!Name or [1]!FUNCTION(: a name or function in another book
+            out.append(RangeRef(k, j, prefix, book, sheet, (0, 0, 0, 0)))
+            k = j + 1
+            continue
         k = j if p else k + 1
     return out
 
@@ -214,15 +216,6 @@ def _ref_text(r: RangeRef, bounds: tuple[int, int, int, int]) -> str:
     return r.prefix + (a if a == b else f"{a}:{b}")
 
 
-def _blank_cell(r: RangeRef, used: tuple[int, int]) -> str:
-    """A cell of the range's sheet known to be blank (just past the used range)."""
-    r1, c1, r2, c2 = r.bounds
-    rows, cols = used
-    if r2 > rows:
-        return r.prefix + coord(rows + 1, c1)
-    return r.prefix + coord(r1, cols + 1)
-
-
 def prepare(text: str, *, used: tuple[int, int], aliases: dict[str, str],
             names: dict[str, NameRange], allowed: frozenset[str], links: dict[int, set[str]],
             where: str, definition: bool = False) -> Prepared:
@@ -257,7 +250,7 @@ def prepare(text: str, *, used: tuple[int, int], aliases: dict[str, str],
                               f"open the file in Excel with the link updated, or paste the "
                               f"values in")
             if r.bounds == (0, 0, 0, 0):
-                raise Refused(f"{where} refers to a name in another workbook "
+                raise Refused(f"{where} refers to a name or function in another workbook "
                               f"({r.prefix}...); paste the value in")
     # defined names that stand for a cut range behave like the range
     name_refs = []
@@ -340,11 +333,8 @@ def prepare(text: str, *, used: tuple[int, int], aliases: dict[str, str],
                 raise Refused(f"{where}: {fn} mixes whole columns or rows with other ranges; "
                               f"give ranges of the same size that end at the data")
             extra = ranges[0].full_area - ranges[0].area
-            blank_args = []
-            for i, a in enumerate(arg_text):
-                blank_args.append(_blank_cell(cut[i], used) if i % 2 == 0 else a)
-            new = (f"({fn}({','.join(arg_text)})+{extra}*"
-                   f"{fn}({','.join(blank_args)}))")
+            crits = ",".join(arg_text[1::2])
+            new = f"({fn}({','.join(arg_text)})+{extra}*{BLANK_MATCHES}({crits}))"
         for s, e in args:
             edits.pop(s, None)
         edits[fn_k] = (close_k, new)

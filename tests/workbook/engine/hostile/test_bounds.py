@@ -1,0 +1,69 @@
+"""Tiny files that used to cost minutes and gigabytes: refused or computed before anything is
+expanded; the formula limit is reached in bounded time and memory."""
+
+from __future__ import annotations
+
+import pytest
+
+from workbook.engine import recalc
+from workbook.engine.package import LIMITS
+
+from .attacks import build, many_formulas, tiny_attacks
+from .conftest import values
+
+ATTACKS = tiny_attacks()
+EXPECTED = {
+    "value in B1048576": r"uses the last row 1,048,576",
+    "value in XFD1048576": r"uses the last row 1,048,576|uses the last column XFD",
+    "whole-sheet array formula": r"more than 200,000 cells in array-formula ranges",
+    "SUM over whole column, data in row 900000": None,
+    "100 whole-column SUMIFs": None,
+    "merge C1:C1048576": None,
+    "whole-sheet merge": None,
+}
+
+
+@pytest.mark.parametrize("name", sorted(ATTACKS))
+def test_tiny_file_attacks_are_refused_or_computed(tmp_path, refused, name):
+    src = build(tmp_path / "tiny.xlsx", **ATTACKS[name])
+    assert src.stat().st_size < 20_000
+    pattern = EXPECTED[name]
+    if pattern:
+        refused(src, pattern)
+        return
+    out = tmp_path / "o.xlsx"
+    res = recalc.recalc_file(str(src), str(out))
+    assert res.exit_code == 0, res
+
+
+def test_whole_column_sum_with_far_data_is_right(tmp_path):
+    src = build(tmp_path / "far.xlsx", **ATTACKS["SUM over whole column, data in row 900000"])
+    out = tmp_path / "o.xlsx"
+    assert recalc.recalc_file(str(src), str(out)).exit_code == 0
+    assert values(out)["B1"].value == 3
+
+
+def test_limits_are_checked_while_reading(tmp_path, refused, monkeypatch):
+    src = build(tmp_path / "m.xlsx", **many_formulas(50))
+    monkeypatch.setitem(LIMITS, "formula_cells", 40)
+    refused(src, r"more than 40 formula cells")
+    monkeypatch.setitem(LIMITS, "formula_cells", 100_000)
+    monkeypatch.setitem(LIMITS, "cells", 60)
+    refused(src, r"more than 60 non-empty cells")
+    monkeypatch.setitem(LIMITS, "cells", 1_000_000)
+    monkeypatch.setitem(LIMITS, "range_cells", 10)
+    src2 = build(tmp_path / "r.xlsx", {"S": {**{f"A{r}": 1.0 for r in range(1, 30)},
+                                             "B1": "=SUM(A:A)"}})
+    refused(src2, r"ranges of 29 cells in all \(limit 10")
+    monkeypatch.setitem(LIMITS, "merges", 0)
+    src3 = build(tmp_path / "g.xlsx", **ATTACKS["merge C1:C1048576"])
+    refused(src3, r"more than 0 merged ranges")
+
+
+def test_the_evaluation_budget_stops_a_large_workbook(tmp_path, refused, monkeypatch):
+    src = build(tmp_path / "big.xlsx", **many_formulas(3000))
+    monkeypatch.setitem(LIMITS, "seconds", 0.0)
+    refused(src, r"stopped after 0 s \(limit\)")
+    monkeypatch.setitem(LIMITS, "seconds", 300.0)
+    monkeypatch.setitem(LIMITS, "memory_bytes", 1)
+    refused(src, r"stopped at 0.0 GB of memory \(limit\)")
