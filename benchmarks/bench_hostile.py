@@ -16,18 +16,16 @@ refused by the evaluation budget, in bounded time and memory.
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _timing import ROOT, Report, parser  # noqa: E402
 
 from tests.workbook.engine.hostile import attacks  # noqa: E402
 
@@ -57,29 +55,37 @@ def _run(path: Path, out: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__.splitlines()[0])
     ap.add_argument("--formulas", type=int, default=100_000,
                     help="formula cells of the formula-limit case (default 100,000)")
     args = ap.parse_args(argv)
-    print(f"# hostile inputs: Python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M')}\n")
-    print("| attack | file size (KB) | outcome | time (s) | peak memory (MB) |")
-    print("|---|---:|---|---:|---:|")
-    cases = list(attacks.tiny_attacks().items())
-    cases.sort(key=lambda kv: kv[0])
+    cases = sorted(attacks.tiny_attacks().items())
     cases.append((f"{args.formulas:,} formulas filled down (the formula limit)",
                   attacks.many_formulas(args.formulas)))
+    rows = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for k, (name, kw) in enumerate(cases):
             src = attacks.build(tmp / f"attack{k}.xlsx", **kw)
             got = _run(src, tmp / f"out{k}.xlsx")
-            outcome = "OK" if got.get("exit") == 0 else (
-                "refused: " + (got.get("refused") or "")[:70] if got.get("refused")
-                else f"exit {got.get('exit')}")
-            peak = f"{got['peak_mb']:,.0f}" if got["peak_mb"] else "n/a"
-            print(f"| {name} | {src.stat().st_size / 1024:,.1f} | {outcome} | "
-                  f"{got['wall']:.1f} | {peak} |", flush=True)
+            if got.get("exit") == 0:
+                outcome = "computed"
+            elif got.get("refused"):
+                outcome = "refused: " + got["refused"][:90]
+            else:
+                outcome = f"exit {got.get('exit')}"
+            peak = f"{got['peak_mb']:,.0f}" if got.get("peak_mb") else "n/a"
+            rows.append([name, f"{src.stat().st_size / 1024:,.1f}", outcome,
+                         f"{got['wall']:.1f}", peak])
+            print(" | ".join(rows[-1]), flush=True)
+    report = Report("bench_hostile", "Hostile inputs", intro=(
+        "Tiny attack files and the formula limit, each recalculated in a fresh process "
+        "(start-up and imports included in the time; peak resident memory of that process). "
+        "Limits are checked while the sheets are read, before anything is expanded; the "
+        "evaluation budget (300 s, 3 GB by default) bounds what is left. See "
+        "[security](security.md)."))
+    report.table(("Attack", "File (KB)", "Outcome", "Time (s)", "Peak memory (MB)"), rows)
+    report.publish(args)
     return 0
 
 
