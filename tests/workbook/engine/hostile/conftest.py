@@ -20,11 +20,13 @@ def run_recalc(argv: list) -> int:
 
 @pytest.fixture
 def refused(tmp_path, capsys):
-    """Recalculate a file that must be refused: exit 2, exactly one plain stderr line naming
-    the file, matching ``pattern``, no traceback, no output written; returns the line."""
+    """Recalculate a file that must be refused (with ``--strict``: a cell the engine cannot
+    evaluate faithfully refuses the file instead of keeping Excel's saved value): exit 2,
+    exactly one plain stderr line naming the file, matching ``pattern``, no traceback, no
+    output written; returns the line."""
     def check(path: Path, pattern: str) -> str:
         out_dir = tmp_path / "refused_out"
-        code = run_recalc([path, "-o", out_dir])
+        code = run_recalc([path, "-o", out_dir, "--strict"])
         cap = capsys.readouterr()
         lines = [ln for ln in cap.err.splitlines() if ln.strip()]
         assert code == 2, (cap.out, cap.err)
@@ -34,6 +36,19 @@ def refused(tmp_path, capsys):
         assert re.search(pattern, lines[0]), lines[0]
         assert not out_dir.exists() or not any(out_dir.iterdir())
         return lines[0]
+    return check
+
+
+@pytest.fixture
+def kept(tmp_path):
+    """Recalculate a file (default, partial mode) where one cell must keep Excel's saved value
+    with a reason matching ``pattern``: exit 3, the copy written; returns the result."""
+    def check(path: Path, cell: str, pattern: str) -> recalc.RecalcResult:
+        res = recalc.recalc_file(str(path), str(tmp_path / "kept_out.xlsx"))
+        assert res.exit_code == 3, res
+        why = {f"{s}!{c}": w for s, c, w in res.kept}
+        assert cell in why and re.search(pattern, why[cell]), why
+        return res
     return check
 
 

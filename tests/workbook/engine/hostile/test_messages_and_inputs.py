@@ -61,7 +61,7 @@ def test_a_chart_that_cannot_be_drawn_is_a_warning_not_a_refusal(tmp_path, capsy
 def test_an_internal_error_reads_in_words(tmp_path, capsys, monkeypatch):
     from workbook.engine import evaluate
 
-    def boom(pkg):
+    def boom(*args, **kwargs):
         raise ZeroDivisionError("x")
     monkeypatch.setattr(evaluate, "evaluate_package", boom)
     src = build(tmp_path / "ok.xlsx", {"S": {"A1": 1.0}})

@@ -68,9 +68,10 @@ def test_our_functions_take_whole_columns(tmp_path):
     assert got == pytest.approx([row[0] for row in expected])
 
 
-def test_a_whole_column_inside_an_expression_is_refused_not_guessed(tmp_path, refused):
+def test_a_whole_column_inside_an_expression_is_refused_not_guessed(tmp_path, refused, kept):
     src = build(tmp_path / "in.xlsx", {"Deal": {**DATA, "C1": '=SUMPRODUCT((A:A="")*1)'}})
     refused(src, r"Deal!C1 uses the range A1:A1048576 .* inside an expression")
+    kept(src, "Deal!C1", r"inside an expression")   # default: Excel's saved value, flagged
 
 
 def test_the_last_row_itself_is_refused(tmp_path, refused):
@@ -94,10 +95,11 @@ def test_a_comment_holding_a_fake_sheet_data_changes_nothing(tmp_path):
     assert cells["B1"] == "2.5" and values(out)["B1"].value == 2.5
 
 
-def test_1904_date_system_refuses_date_functions_and_keeps_the_rest(tmp_path, refused):
+def test_1904_date_system_refuses_date_functions_and_keeps_the_rest(tmp_path, refused, kept):
     src = build(tmp_path / "d.xlsx", {"Deal": {"A1": 43830.0, "B1": "=YEAR(A1)"}},
                 date1904=True)
     refused(src, r"Deal!B1 calls YEAR in a workbook that uses the 1904 date system")
+    kept(src, "Deal!B1", r"1904 date system")
     src = build(tmp_path / "r.xlsx", {"Deal": {"A1": 43830.0, "A2": 44195.0, "A3": 44560.0,
                                                "B1": 2.0, "B2": 1.6, "B3": 1.2,
                                                "C1": "=RENT_DEFLATION_FIT(A1:A3,B1:B3)"}},
