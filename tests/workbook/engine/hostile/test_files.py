@@ -60,8 +60,8 @@ def _recalc_recording(src, out):
     "=SUM('{abs}[payroll.xlsx]Sheet1'!A1:A2)",
     "=[payroll.xlsx]Sheet1!A1",
 ])
-def test_a_formula_naming_another_workbook_never_opens_it(tmp_path, payroll, refused,
-                                                           kept, formula):
+def test_a_formula_naming_another_workbook_never_opens_it(
+        tmp_path, payroll, refused, kept, formula):
     formula = formula.replace("{abs}", str(payroll.parent) + "/")
     work = tmp_path / "work"
     work.mkdir()
