@@ -8,19 +8,20 @@ column range; one array formula then returns a column (ranges must have equal le
 
 from __future__ import annotations
 
-from pymodel import haircut, irb, lgd_mc
+from pymodel import haircut, irb, lgd_mc, pricing
 from pymodel import lgd as closed_form
 
 from .registry import CAT_LGD, udf
 
 __all__ = ["BASEL_CORR", "IRB_K", "IRB_RW", "VASICEK_PD", "FRYE_JACOBS_LGD", "LGD_CORR",
            "LGD_DOWNTURN", "LGD_CAPITAL", "LGD_MC", "LGD_FIELDS", "FIRESALE_HAIRCUT",
-           "EXPECTED_LOSS", "FAIR_SPREAD", "TAIL_DEPENDENCE"]
+           "EXPECTED_LOSS", "FAIR_SPREAD", "HURDLE_SPREAD", "RAROC", "TAIL_DEPENDENCE"]
 
 _V = "number_or_vector"
 _TAPE = {n: _V for n in ("pd", "lgd", "ead", "maturity", "asset_corr", "coverage",
                          "collateral_vol", "horizon_years", "rho_collateral", "theta", "cdr",
-                         "elgd", "pair_corr", "nu", "sales_eur_m")}
+                         "elgd", "pair_corr", "nu", "sales_eur_m", "capital", "hurdle",
+                         "cost_ratio", "funding_spread", "margin")}
 
 
 def _kinds(*names: str, **extra: str) -> dict[str, str]:
@@ -131,6 +132,26 @@ def FAIR_SPREAD(pd, lgd):
     """Fair annual credit spread -ln(1 - PD) x LGD (decimal per year) that pays for expected
     loss; columns give a column."""
     return irb.fair_spread(pd, lgd)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd", "capital", "hurdle", "cost_ratio",
+                                    "funding_spread"))
+def HURDLE_SPREAD(pd, lgd, capital, hurdle=None, cost_ratio=None, funding_spread=None):
+    """Spread (decimal per year) that pays expected loss, costs and the hurdle return on
+    capital: (-ln(1-PD) LGD + funding_spread + hurdle x capital) / (1 - cost_ratio). Columns
+    give a column."""
+    return pricing.hurdle_spread(pd, lgd, capital, hurdle=hurdle, cost_ratio=cost_ratio,
+                                 funding_spread=funding_spread)
+
+
+@udf(category=CAT_LGD, kinds=_kinds("pd", "lgd", "capital", "margin", "cost_ratio",
+                                    "funding_spread"))
+def RAROC(pd, lgd, capital, margin, cost_ratio=None, funding_spread=None):
+    """Risk-adjusted return on capital (decimal per year) at the facility margin:
+    (margin (1 - cost_ratio) - funding_spread - expected loss) / capital. Columns give a
+    column."""
+    return pricing.raroc(pd, lgd, capital, margin, cost_ratio=cost_ratio,
+                         funding_spread=funding_spread)
 
 
 @udf(category=CAT_LGD, kinds=_kinds("pair_corr", "nu"))

@@ -122,6 +122,13 @@ def _finite_cell(v: Any) -> Any:
     return str(v)
 
 
+def _cell(v: Any) -> Any:
+    """:func:`_finite_cell` with a fast path for a finite Python float (most table cells)."""
+    if type(v) is float and v - v == 0.0:  # NaN and inf give NaN
+        return v + 0.0
+    return _finite_cell(v)
+
+
 def shape_result(name: str, result: Any) -> Any:
     """Turn a model result into what a cell or a spilled range can hold."""
     try:
@@ -129,7 +136,7 @@ def shape_result(name: str, result: Any) -> Any:
         if isinstance(result, pd.DataFrame):
             rows = [list(map(str, result.columns))]
             rows += result.to_numpy(dtype=object).tolist()
-            return [[_finite_cell(v) for v in r] for r in rows]
+            return [[_cell(v) for v in r] for r in rows]
         if isinstance(result, pd.Series):
             result = result.to_numpy()
     except ImportError:  # pragma: no cover

@@ -75,6 +75,9 @@ MESSAGES = {
     "duplicate_field": "{name}: field {value} appears more than once",
     "not_pairs": "{name} must be a two-column range of field name and value; got {cols} column(s)",
     "order": "{name} must be {bound}; got {value}",
+    "conflict": "{name} must be empty when the {other} block gives the {what}; got {value}",
+    "needs": "{name} needs {other}; got {value} without it",
+    "unknown_tenant": "{name}: unknown tenant {value}; the tenants are {bound}",
 }
 
 

@@ -228,7 +228,7 @@ class FieldSet:
                                      formatted=f"'{raw}'{also}")
             seen[key] = raw
             p = self.fields[key].param
-            if _blank(value) and p.kind != "text":
+            if _blank(value):  # empty: the default (or the error for a required field)
                 continue
             out[key] = p.check(value)
         missing = [f for f in self.fields.values() if f.param.required and out[f.name] is None

@@ -27,10 +27,14 @@ import numpy as np
 from .. import HOURS_PER_YEAR
 from ..debt import DebtSchedule, schedule_kernel, sculpted_schedule
 from ..errors import ConvergenceError
-from ..residual import book_value_kernel, economic_value_kernel, rent_kernel, require_finite
+from ..residual import book_value_kernel, rent_kernel
 from .deal import Deal
+from .collateral import CollateralPath, collateral_path, gpu_values
+from .tenants import Flows, contract_flows
+from .waterfall import Waterfall, run_waterfall
 
-__all__ = ["Operating", "operating", "cfads", "schedule_at_close", "Base", "economic_values",
+__all__ = ["Operating", "operating", "cfads", "schedule_at_close", "Base", "Path",
+           "economic_values",
            "book_values", "MAX_FIXED_POINT"]
 
 H = HOURS_PER_YEAR
@@ -46,48 +50,59 @@ def spot_rent(deal: Deal, t: np.ndarray, deflation: float, rent0: float,
     return rent_kernel(rent0, t, deflation, tau, j)
 
 
-def contracted_share(deal: Deal, t: np.ndarray) -> np.ndarray:
-    """w_p: expected share of the fleet still on contract in each period."""
-    if deal.contracted_share == 0.0:
-        return np.zeros_like(t)
-    end = deal.contract_years
-    if deal.tenant_default_year is not None:
-        end = min(end, deal.tenant_default_year)
-    f = np.clip((end - t) / deal.dt, 0.0, 1.0)
-    w = deal.contracted_share * f
-    if deal.tenant_pd:
-        w = w * np.power(1.0 - deal.tenant_pd, t)
-    return w
-
-
 @dataclass(frozen=True)
 class Operating:
     """Operating cash flows per period (currency per period for the facility; rent per
-    GPU-hour; contracted share decimal)."""
+    GPU-hour; contracted share decimal). ``flows`` holds the contracted shares per tenant row
+    (:class:`~pymodel.dscr.tenants.Flows`, None without contracts); ``tenant_revenue`` the
+    revenue from each row's contracts (tenant, guarantor and renewal; shape (K, n)) and
+    ``spot_revenue`` the rest."""
 
     rent: np.ndarray
     revenue: np.ndarray
     opex: np.ndarray
     ebitda: np.ndarray
     contracted: np.ndarray
+    flows: Flows | None = None
+    tenant_revenue: np.ndarray | None = None
+    spot_revenue: np.ndarray | None = None
 
 
 def operating(deal: Deal, *, deflation: float | None = None, rent0: float | None = None,
               utilization: float | None = None, steps: bool = True,
-              t: np.ndarray | None = None) -> Operating:
+              t: np.ndarray | None = None, default_year: float | None = None,
+              defaulted: np.ndarray | None = None, flows: Flows | None = None) -> Operating:
     """Revenue, opex and EBITDA per period; ``deflation``, ``rent0``, ``utilization`` replace
-    the deal's values (stresses, breakeven searches); ``steps=False`` drops the step-downs."""
+    the deal's values (stresses, breakeven searches); ``steps=False`` drops the step-downs;
+    ``default_year`` and ``defaulted`` (a mask of tenant rows) replace the deal's named-default
+    stress; ``flows``: the contracted shares already computed for these periods and stress."""
     g = deal.deflation if deflation is None else deflation
     r0 = deal.rent0 if rent0 is None else rent0
     u = deal.utilization if utilization is None else utilization
     t = deal.starts if t is None else t
     hours = deal.gpus * H * deal.dt
     rent = spot_rent(deal, t, g, r0, steps)
-    w = contracted_share(deal, t)
-    rate = deal.contract_rate if deal.contract_rate is not None else 0.0
-    revenue = hours * (w * rate + (1.0 - w) * u * rent)
     opex = np.full_like(t, hours * deal.cash_cost)
-    return Operating(rent, revenue, opex, revenue - opex, w)
+    ten = deal.tenants
+    if ten.k == 0:
+        w = np.zeros_like(t)
+        revenue = hours * (w * 0.0 + (1.0 - w) * u * rent)
+        return Operating(rent, revenue, opex, revenue - opex, w, None,
+                         np.zeros((0, t.size)), revenue)
+    if flows is None:
+        flows = contract_flows(deal, t, default_year=default_year, defaulted=defaulted)
+    renewal_rent = None
+    if flows.renewed is not None:  # renewals at a share of the spot rent at expiry
+        renewal_rent = ten.renewal_share * spot_rent(deal, ten.end, g, r0, steps)
+    by_row = flows.revenue_share(ten.rate, renewal_rent)
+    w = flows.contracted().sum(axis=0)
+    spot = (1.0 - w) * u * rent
+    loss = flows.relet_loss()
+    if loss is not None:
+        spot = spot - loss * u * rent
+    revenue = hours * (by_row.sum(axis=0) + spot)
+    return Operating(rent, revenue, opex, revenue - opex, w, flows, hours * by_row,
+                     hours * spot)
 
 
 def cfads(ebitda: np.ndarray, interest: np.ndarray, tax_rate: float
@@ -117,6 +132,22 @@ def schedule_at_close(deal: Deal, ebitda: np.ndarray) -> DebtSchedule:
                            f"settle in {MAX_FIXED_POINT} iterations")
 
 
+@dataclass(frozen=True)
+class Path:
+    """One path of a deal: operating flows, CFADS, tax and the debt serviced (currency per
+    period). ``schedule`` is the schedule fixed at close, or, with a waterfall, the debt as
+    the waterfall serviced it (due amounts; balances after prepayments); ``waterfall`` the
+    waterfall (None without one); ``values`` the collateral path when the waterfall tested an
+    LTV."""
+
+    ops: Operating
+    cfads: np.ndarray
+    tax: np.ndarray
+    schedule: DebtSchedule
+    waterfall: Waterfall | None = None
+    values: CollateralPath | None = None
+
+
 class Base:
     """Base case of a deal: the schedule fixed at close, for repeated stressed evaluations."""
 
@@ -125,12 +156,52 @@ class Base:
         self.ops = operating(deal)
         self.schedule = schedule_at_close(deal, self.ops.ebitda)
 
+    def _operating(self, stress: dict[str, Any]) -> Operating:
+        """Operating flows under a stress; the contracted shares of the base case are reused
+        unless the stress names tenant defaults (they do not depend on spot rents)."""
+        if not stress:
+            return self.ops
+        if "default_year" in stress or "defaulted" in stress:
+            return operating(self.deal, **stress)
+        return operating(self.deal, flows=self.ops.flows, **stress)
+
     def cash(self, **stress: Any) -> tuple[Operating, np.ndarray, np.ndarray]:
         """Operating flows, CFADS and tax under a stress of the cash flows (the schedule
         stays the base case's)."""
-        ops = operating(self.deal, **stress) if stress else self.ops
+        ops = self._operating(stress)
         cf, tax = cfads(ops.ebitda, self.schedule.interest, self.deal.tax_rate)
         return ops, cf, tax
+
+    def path(self, values: CollateralPath | None = None, **stress: Any) -> Path:
+        """The deal on one stressed path: with a waterfall, the waterfall run on the stressed
+        cash flows (the schedule at close gives the scheduled principal); without one, the
+        schedule fixed at close. ``values``: the collateral path under the same stress, when
+        the caller has it already."""
+        deal = self.deal
+        if not deal.has_waterfall:
+            ops, cf, tax = self.cash(**stress)
+            return Path(ops, cf, tax, self.schedule)
+        ops = self._operating(stress)
+        ltv_value = None
+        if deal.needs_ltv_value:
+            if values is None:
+                values = self.values(**stress)
+            ltv_value = {"collateral": values.collateral, "economic": values.economic,
+                         "book": values.book}[deal.ltv_basis][1:]
+        wf = run_waterfall(deal, ops.ebitda, self.schedule, ltv_value)
+        sched = wf.as_schedule(self.schedule.rate_per_period, self.schedule.payments_per_year,
+                               self.schedule.amortization)
+        return Path(ops, wf.cfads, wf.tax, sched, wf, values)
+
+    def values(self, **stress: Any) -> CollateralPath:
+        """Collateral, economic and book values at every period start and at maturity under a
+        stress (``steps=False`` is ignored: values always follow the step-downs)."""
+        d = self.deal
+        return collateral_path(
+            d, deflation=stress.get("deflation", d.deflation),
+            rent0=stress.get("rent0", d.rent0),
+            utilization=stress.get("utilization", d.utilization),
+            default_year=stress.get("default_year"), defaulted=stress.get("defaulted"))
 
 
 def economic_values(deal: Deal, times: np.ndarray, *, deflation: float, rent0: float,
@@ -138,15 +209,7 @@ def economic_values(deal: Deal, times: np.ndarray, *, deflation: float, rent0: f
     """Economic value per GPU at ``times`` (remaining physical life physical_life_years -
     age_years - t). Without rent (rent0 0, or deflation 1: rents gone after close) the economic
     life is 0 and the value is the salvage."""
-    if rent0 <= 0.0 or deflation >= 1.0:
-        return np.full(times.shape, float(deal.salvage))
-    n = times.size
-    tau, j = deal.steps(ordered=True)
-    value = economic_value_kernel(
-        times, np.full(n, rent0), np.full(n, utilization), np.full(n, deal.cash_cost),
-        np.full(n, deflation), np.full(n, deal.discount_rate), np.full(n, deal.salvage),
-        np.full(n, deal.remaining_life), tau, j)
-    return require_finite("economic value", value)
+    return gpu_values(deal, times, np.full(times.size, float(rent0)), deflation, utilization)
 
 
 def book_values(deal: Deal, times: np.ndarray) -> np.ndarray:

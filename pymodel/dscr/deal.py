@@ -19,6 +19,9 @@ from ..debt import P as _DEBT  # noqa: F401  (declares the loan's parameters)
 from ..debt import _period_count
 from ..residual import P as _RV  # noqa: F401  (declares the GPU's parameters)
 from ..errors import DomainError, InputTypeError
+from . import tenants as _tenants
+from .tenants import RENT_VOL_DEFAULT, Tenants, legacy_tenants, parse_tenants
+from .waterfall import P as _WATERFALL  # noqa: F401  (declares the waterfall's parameters)
 from ..fields import Field, field_set
 from ..schema import NONNEG, POS, UNIT, UNIT_OPEN_HI, Param, declare, param
 from ..validation import Interval
@@ -30,14 +33,9 @@ P = declare(
     Param("gpus", "GPUs", "Number of GPUs in the fleet", Interval(1, None), kind="int"),
     Param("contracted_share", "decimal", "Share of the fleet let on take-or-pay contracts at "
           "close", UNIT, default=0.0, source="D: none (all spot)"),
-    Param("contract_rate", "currency per GPU-hour", "Contract rent, paid for every "
-          "contracted GPU-hour (take-or-pay)", NONNEG),
     Param("contract_years", "years", "Remaining contract term from close", NONNEG),
     Param("tax_rate", "decimal", "Tax rate on EBITDA less interest (no depreciation shield)",
           UNIT_OPEN_HI, default=0.21, source="P: US federal corporate rate"),
-    Param("tenant_pd", "decimal per year", "Annual default probability of the contract "
-          "tenant; expected contracted revenue is weighted by survival, the lost share re-let "
-          "at spot", UNIT_OPEN_HI, default=None, empty="no tenant risk"),
     Param("tenant_default_year", "years from close", "Stress: the tenant defaults at this "
           "year and its share falls to spot", NONNEG, default=None, empty="no default"),
     Param("physical_life_years", "years", "Physical life of a GPU from new (the remaining "
@@ -64,6 +62,11 @@ DEAL_FIELDS = field_set("deal_inputs", [
     param("payments_per_year"), param("gpu_cost"), param("age_years"),
     param("book_life_years"), param("physical_life_years"), param("salvage"),
     param("discount_rate"),
+    # tenants (the tenant block itself is the separate `tenants` argument), waterfall
+    param("default_tenants"), param("rent_vol"), param("contract_discount_rate"),
+    param("dsra_months"), param("dsra_funding"), param("lockup_dscr"), param("sweep_share"),
+    param("sweep_dscr_levels"), param("sweep_dscr_shares"), param("sweep_ltv_levels"),
+    param("sweep_ltv_shares"), param("prepay_ltv"), param("ltv_basis"),
 ], doc="Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size "
        "and price are required, conventions take documented defaults",
    renamed={"balloon": "balloon_share", "periods_per_year": "payments_per_year"})
@@ -74,7 +77,8 @@ class Deal:
     """A validated deal: one attribute per field of :data:`DEAL_FIELDS` (same units).
 
     ``contract_rate`` and ``contract_years`` are None when nothing is contracted and they were
-    not given.
+    not given. ``tenants`` holds the contracts: the tenant block when one is given, else the one
+    tenant of the deal's own contract fields (none when nothing is contracted).
     """
 
     gpus: int
@@ -102,9 +106,47 @@ class Deal:
     physical_life_years: float
     salvage: float
     discount_rate: float
+    default_tenants: str | None = None
+    rent_vol: float | None = None
+    contract_discount_rate: float | None = None
+    dsra_months: float = 0.0
+    dsra_funding: str = "close"
+    lockup_dscr: float | None = None
+    sweep_share: float = 0.0
+    sweep_dscr_levels: tuple = ()
+    sweep_dscr_shares: tuple = ()
+    sweep_ltv_levels: tuple = ()
+    sweep_ltv_shares: tuple = ()
+    prepay_ltv: float | None = None
+    ltv_basis: str = "collateral"
+    tenants: Tenants | None = None
 
     def __post_init__(self):
         """Checks across fields (each field was validated on its own when parsed)."""
+        if self.tenants is None:
+            object.__setattr__(self, "tenants", legacy_tenants(
+                self.contracted_share, self.contract_rate, self.contract_years,
+                self.tenant_pd))
+        elif not self.tenants.legacy:
+            for f in ("contracted_share", "contract_rate", "contract_years", "tenant_pd"):
+                v = getattr(self, f)
+                if v is not None and v != 0.0:
+                    raise InputTypeError(f"deal_inputs: {f}", value=v, key="conflict",
+                                         other="tenants", what="contracts")
+        for levels, shares in (("sweep_dscr_levels", "sweep_dscr_shares"),
+                               ("sweep_ltv_levels", "sweep_ltv_shares")):
+            a, b = getattr(self, levels), getattr(self, shares)
+            if len(a) != len(b):
+                raise InputTypeError(shares, value=None, key="length_mismatch", other=levels,
+                                     n_other=len(a), n=len(b))
+        if self.dsra_months > 0.0 and self.debt == 0.0:
+            raise DomainError("dsra_months", "0 when the deal has no debt (a reserve target is "
+                              "months of debt service)", self.dsra_months)
+        if self.default_tenants is not None:
+            if self.tenant_default_year is None:
+                raise InputTypeError("default_tenants", value=self.default_tenants,
+                                     key="needs", other="tenant_default_year")
+            self.defaulted_rows()  # every name is a tenant
         if self.payments_per_year not in param("payments_per_year").choices:
             param("payments_per_year").check(self.payments_per_year)  # raises, with the reason
         _period_count(self.debt_years, self.payments_per_year, name="debt_years")
@@ -149,12 +191,64 @@ class Deal:
             tau, j = tau[order], j[order]
         return tau, j
 
+    @property
+    def rent_vol_or_default(self) -> float:
+        """``rent_vol``, or the documented default when the deal gives none."""
+        return RENT_VOL_DEFAULT if self.rent_vol is None else self.rent_vol
+
+    @property
+    def contract_rate_or_default(self) -> float:
+        """``contract_discount_rate``, or the deal's ``discount_rate`` when empty."""
+        return self.discount_rate if self.contract_discount_rate is None else \
+            self.contract_discount_rate
+
+    @property
+    def has_sweep(self) -> bool:
+        """True if any cash sweep may apply."""
+        return self.sweep_share > 0.0 or any(s > 0.0 for s in self.sweep_dscr_shares) or \
+            any(s > 0.0 for s in self.sweep_ltv_shares)
+
+    @property
+    def cash_flow_driven(self) -> bool:
+        """True if prepayments (sweep, LTV test) make the debt service depend on the cash
+        flows: the waterfall then runs on every stressed path."""
+        return self.has_sweep or self.prepay_ltv is not None
+
+    @property
+    def has_waterfall(self) -> bool:
+        """True if the deal has a reserve, a lock-up, a sweep or an LTV test."""
+        return self.dsra_months > 0.0 or self.lockup_dscr is not None or \
+            self.cash_flow_driven
+
+    @property
+    def needs_ltv_value(self) -> bool:
+        """True if the waterfall tests an LTV (prepayment or LTV sweep steps)."""
+        return self.prepay_ltv is not None or any(s > 0.0 for s in self.sweep_ltv_shares)
+
+    def defaulted_rows(self) -> np.ndarray:
+        """Per tenant row: True if the stress names its tenant (every tenant when
+        ``default_tenants`` is empty)."""
+        ten = self.tenants
+        if self.default_tenants is None:
+            return np.ones(ten.k, dtype=bool)
+        names = [x.strip() for x in self.default_tenants.replace(",", ";").split(";")
+                 if x.strip()]
+        known = ten.names()
+        lower = {n.lower(): n for n in known}
+        picked = []
+        for x in names:
+            if x.lower() not in lower:
+                raise InputTypeError("default_tenants", ", ".join(known) or "none",
+                                     x, key="unknown_tenant")
+            picked.append(lower[x.lower()])
+        return ten.rows(picked)
+
     def replace(self, **changes: Any) -> "Deal":
         """A copy with some fields changed (cross-field checks run again)."""
         return dataclasses.replace(self, **changes)
 
 
-def parse_deal(deal_inputs: Any) -> Deal:
+def parse_deal(deal_inputs: Any, tenants: Any = None) -> Deal:
     """Parse a deal block into a :class:`Deal` (the one validation of a deal).
 
     Parameters
@@ -162,6 +256,9 @@ def parse_deal(deal_inputs: Any) -> Deal:
     deal_inputs : Deal, mapping, or iterable of (field, value) pairs
         The deal's input block. Field names are matched case-insensitively; required fields
         must be given (see :func:`deal_fields`), optional ones take their defaults.
+    tenants : sequence of rows, optional
+        The tenant block (header row, one contract a row; :mod:`pymodel.dscr.tenants`). Empty:
+        the deal's own contract fields are its one tenant.
 
     Returns
     -------
@@ -177,10 +274,11 @@ def parse_deal(deal_inputs: Any) -> Deal:
         A value outside its domain, ``payments_per_year`` not in 1, 2, 4, 12, a tenor that is
         not a whole number of periods, a salvage value above the GPU cost.
     """
+    parsed = parse_tenants(tenants)
     if isinstance(deal_inputs, Deal):
-        return deal_inputs
+        return deal_inputs if parsed is None else deal_inputs.replace(tenants=parsed)
     values = DEAL_FIELDS.parse([] if deal_inputs is None else deal_inputs)
-    return Deal(**values)
+    return Deal(**values, tenants=parsed)
 
 
 def sample_deal() -> dict[str, Any]:
@@ -221,5 +319,10 @@ def sample_deal() -> dict[str, Any]:
 
 def deal_fields() -> list[list[Any]]:
     """The ``deal_inputs`` field list: header, then field, default ("required" where the deal
-    must give it), unit, description, source; then the renamed fields."""
-    return DEAL_FIELDS.table()
+    must give it), unit, description, source; then the renamed fields; then the columns of the
+    tenant block (``tenants: name`` ...), the separate range the coverage functions take next
+    to the deal."""
+    rows = DEAL_FIELDS.table()
+    for head, row in zip(_tenants.TENANT_COLUMNS, _tenants.TENANT_FIELDS.table()[1:]):
+        rows.append([f"tenants: {head}"] + row[1:])
+    return rows

@@ -30,8 +30,11 @@ from ..errors import ConvergenceError, NotAvailableError
 from ..schema import NONNEG, NOT_GIVEN, POS, SCHEMA, UNIT, Param, declare
 from ..validation import Interval, check
 from . import cashflows
-from .cashflows import Base, book_values, cfads, economic_values, operating
+from .cashflows import Base, Operating, book_values, cfads, economic_values, operating
+from .collateral import CollateralPath
 from .deal import Deal, parse_deal
+from .tenants import P as _TENANTS  # noqa: F401  (declares tenants)
+from .waterfall import WATERFALL_COLUMNS, Waterfall
 
 __all__ = ["Coverage", "coverage", "dscr_table", "dscr_min", "llcr", "plcr",
            "dscr_breakeven", "rent_breakeven", "utilization_breakeven", "dscr_compare",
@@ -97,6 +100,9 @@ def min_dscr_of(dscr: np.ndarray) -> float:
 
 
 def _min_dscr(base: Base, **stress: Any) -> float:
+    if base.deal.cash_flow_driven:  # prepayments follow the stressed cash: run the waterfall
+        path = base.path(**stress)
+        return min_dscr_of(ratio(path.cfads, path.schedule.debt_service))
     _, cf, _ = base.cash(**stress)
     return min_dscr_of(ratio(cf, base.schedule.debt_service))
 
@@ -139,6 +145,12 @@ class Coverage:
         Economic and book value per GPU at maturity.
     balloon_ltv, balloon_book_ltv : float or None
         Balloon over fleet value at maturity (decimal; NaN without a value).
+    waterfall : Waterfall or None
+        The cash waterfall, when the deal has one (``schedule`` is then the debt it serviced).
+    values : CollateralPath or None
+        Collateral values with contracts, when computed.
+    operating : Operating
+        Operating flows (per tenant too).
     """
 
     deal: Deal
@@ -162,6 +174,9 @@ class Coverage:
     maturity_book: float | None = None
     balloon_ltv: float | None = None
     balloon_book_ltv: float | None = None
+    waterfall: Waterfall | None = None
+    values: CollateralPath | None = None
+    operating: Operating | None = None
 
     def min_dscr(self) -> float:
         """Minimum DSCR over the periods with debt service (x)."""
@@ -178,20 +193,25 @@ class Coverage:
                 self.llcr] + [nan if v is None else v for v in (
                     self.economic_value, self.book_value, self.economic_ltv, self.book_ltv,
                     self.plcr)]
-        body = np.column_stack([np.asarray(v, dtype=float) for v in cols]).astype(object)
-        body[:, 0] = np.arange(1, s.n + 1)
-        last = {c: None for c in TABLE_COLUMNS}
+        columns = list(TABLE_COLUMNS)
+        if self.waterfall is not None:
+            cols += [getattr(self.waterfall, c) for c in WATERFALL_COLUMNS]
+            columns += list(WATERFALL_COLUMNS)
+        table = np.empty((s.n + 1, len(columns)), dtype=object)
+        table[:-1] = np.column_stack([np.asarray(v, dtype=float) for v in cols])
+        table[:-1, 0] = np.arange(1, s.n + 1)
+        last = {c: None for c in columns}
         last.update(period="maturity", year=float(self.year[-1]), closing_balance=s.balloon,
                     economic_value_per_gpu=self.maturity_value,
                     book_value_per_gpu=self.maturity_book, economic_ltv=self.balloon_ltv,
                     book_ltv=self.balloon_book_ltv)
-        rows = body.tolist() + [[last[c] for c in TABLE_COLUMNS]]
-        return pd.DataFrame(rows, columns=list(TABLE_COLUMNS), dtype=object)
+        table[-1] = [last[c] for c in columns]
+        return pd.DataFrame(table, columns=columns)
 
 
 def coverage(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_GIVEN,
-             utilization: Any = NOT_GIVEN, flat: bool = False,
-             collateral: bool = True) -> Coverage:
+             utilization: Any = NOT_GIVEN, flat: bool = False, collateral: bool = True,
+             tenants: Any = None) -> Coverage:
     """The period schedule of a deal: cash flows, debt, DSCR, LLCR, PLCR, collateral and LTV.
 
     Parameters
@@ -211,6 +231,8 @@ def coverage(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_G
         flows; collateral at book value only (economic columns NaN).
     collateral : bool, optional
         Compute economic and book values, LTVs and PLCR (default True).
+    tenants : sequence of rows, optional
+        The tenant block (:mod:`pymodel.dscr.tenants`); empty: the deal's own contract fields.
 
     Returns
     -------
@@ -226,7 +248,7 @@ def coverage(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_G
     ----------
     §6 (§6.1 definitions, §6.3 breakevens) and §4 (collateral).
     """
-    deal = parse_deal(deal_inputs)
+    deal = parse_deal(deal_inputs, tenants)
     stress = _check_stress(deflation=deflation, rent0=rent0, utilization=utilization)
     return _coverage(Base(deal), stress, flat=flat, collateral=collateral)
 
@@ -236,15 +258,20 @@ def _coverage(base: Base, stress: dict[str, Any], *, flat: bool = False,
     deal = base.deal
     if flat:
         stress = dict(stress, deflation=0.0, steps=False)
-    ops, cf, tax = base.cash(**stress)
-    s = base.schedule
+    path = base.path(**stress)
+    ops, cf, tax, s = path.ops, path.cfads, path.tax, path.schedule
     i = s.rate_per_period
     dscr = ratio(cf, s.debt_service)
     pv = pv_from(cf, i)
-    llcr = ratio(pv, s.opening)
+    wf = path.waterfall
+    reserve = 0.0
+    if wf is not None and deal.dsra_months > 0.0:  # LLCR counts the reserve (reference 6.1)
+        reserve = np.concatenate(([wf.dsra_at_close], wf.dsra_balance[:-1]))
+    llcr = ratio(pv + reserve, s.opening)
     out = dict(deal=deal, schedule=s, year=s.year_end, spot_rent=ops.rent,
                contracted_share=ops.contracted, revenue=ops.revenue, opex=ops.opex,
-               ebitda=ops.ebitda, tax=tax, cfads=cf, dscr=dscr, llcr=llcr)
+               ebitda=ops.ebitda, tax=tax, cfads=cf, dscr=dscr, llcr=llcr, waterfall=wf,
+               values=path.values, operating=ops)
     if collateral:
         times = np.append(deal.starts, deal.n * deal.dt)
         bv = np.atleast_1d(book_values(deal, times))
@@ -274,7 +301,7 @@ def _coverage(base: Base, stress: dict[str, Any], *, flat: bool = False,
 # scalar results
 # --------------------------------------------------------------------------------------------
 
-def dscr_table(deal_inputs: Any) -> pd.DataFrame:
+def dscr_table(deal_inputs: Any, *, tenants: Any = None) -> pd.DataFrame:
     """The DSCR table of a deal (columns :data:`TABLE_COLUMNS`, plus a ``maturity`` row).
 
     Parameters
@@ -291,11 +318,11 @@ def dscr_table(deal_inputs: Any) -> pd.DataFrame:
         economic_ltv, book_ltv (decimal, opening balance over fleet value). The last row,
         ``maturity``, holds the balloon, the values at maturity and the balloon LTVs.
     """
-    return _coverage(Base(parse_deal(deal_inputs)), {}).frame()
+    return _coverage(Base(parse_deal(deal_inputs, tenants)), {}).frame()
 
 
 def dscr_min(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_GIVEN,
-             utilization: Any = NOT_GIVEN) -> float:
+             utilization: Any = NOT_GIVEN, tenants: Any = None) -> float:
     """Minimum DSCR over the periods with debt service (times, x).
 
     Parameters
@@ -309,12 +336,12 @@ def dscr_min(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_G
     NotAvailableError
         No period has debt service (no debt, or interest only at a rate of 0).
     """
-    deal = parse_deal(deal_inputs)
+    deal = parse_deal(deal_inputs, tenants)
     stress = _check_stress(deflation=deflation, rent0=rent0, utilization=utilization)
     return _min_dscr(Base(deal), **stress)
 
 
-def llcr(deal_inputs: Any) -> float:
+def llcr(deal_inputs: Any, *, tenants: Any = None) -> float:
     """Loan life coverage ratio at close, LLCR_1 = NPV at i of CFADS_1..CFADS_n / debt (x).
 
     Raises
@@ -322,13 +349,13 @@ def llcr(deal_inputs: Any) -> float:
     NotAvailableError
         If the debt is 0.
     """
-    c = _coverage(Base(parse_deal(deal_inputs)), {}, collateral=False)
+    c = _coverage(Base(parse_deal(deal_inputs, tenants)), {}, collateral=False)
     if not c.schedule.opening[0] > 0:
         raise NotAvailableError("LLCR: no debt outstanding at close (debt is 0)")
     return float(c.llcr[0])
 
 
-def plcr(deal_inputs: Any) -> float:
+def plcr(deal_inputs: Any, *, tenants: Any = None) -> float:
     """Project life coverage ratio at close (x): NPV at i of CFADS over the loan plus the
     discounted economic value of the fleet at maturity, over the debt.
 
@@ -337,7 +364,7 @@ def plcr(deal_inputs: Any) -> float:
     NotAvailableError
         If the debt is 0.
     """
-    c = _coverage(Base(parse_deal(deal_inputs)), {})
+    c = _coverage(Base(parse_deal(deal_inputs, tenants)), {})
     if not c.schedule.opening[0] > 0:
         raise NotAvailableError("PLCR: no debt outstanding at close (debt is 0)")
     return float(c.plcr[0])
@@ -346,7 +373,8 @@ def plcr(deal_inputs: Any) -> float:
 _COVERS = "contracted cash alone covers debt service"
 
 
-def dscr_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> float:
+def dscr_breakeven(deal_inputs: Any, *, target: float = P["target"].default,
+                   tenants: Any = None) -> float:
     """Breakeven deflation: the largest g at which the minimum DSCR is still >= ``target``.
 
     Parameters
@@ -381,7 +409,7 @@ def dscr_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> 
     §6.3.
     """
     x = SCHEMA.check("target", target)
-    base = Base(parse_deal(deal_inputs))
+    base = Base(parse_deal(deal_inputs, tenants))
     return solve_breakeven(
         lambda g: _min_dscr(base, deflation=g) - x, RISING_RENT_LIMIT, 1.0,
         what="breakeven deflation",
@@ -391,7 +419,8 @@ def dscr_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> 
                               "with rents rising 50% a year (deflation -0.5)")
 
 
-def rent_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> float:
+def rent_breakeven(deal_inputs: Any, *, target: float = P["target"].default,
+                   tenants: Any = None) -> float:
     """Breakeven rent: the lowest spot rent at close at which the minimum DSCR is >= target.
 
     Parameters
@@ -421,7 +450,7 @@ def rent_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> 
         0).
     """
     x = SCHEMA.check("target", target)
-    base = Base(parse_deal(deal_inputs))
+    base = Base(parse_deal(deal_inputs, tenants))
     return solve_breakeven(
         lambda r: _min_dscr(base, rent0=r) - x, max(base.deal.rent0, 1.0), 0.0,
         max_doublings=59, what="breakeven rent",
@@ -431,7 +460,8 @@ def rent_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> 
                               "binding periods have no spot revenue, or utilization is 0)")
 
 
-def utilization_breakeven(deal_inputs: Any, *, target: float = P["target"].default) -> float:
+def utilization_breakeven(deal_inputs: Any, *, target: float = P["target"].default,
+                          tenants: Any = None) -> float:
     """Breakeven utilisation: the lowest spot utilisation at which min DSCR is >= target.
 
     Parameters
@@ -453,7 +483,7 @@ def utilization_breakeven(deal_inputs: Any, *, target: float = P["target"].defau
         The target fails even at full utilisation (1.0).
     """
     x = SCHEMA.check("target", target)
-    base = Base(parse_deal(deal_inputs))
+    base = Base(parse_deal(deal_inputs, tenants))
     return solve_breakeven(
         lambda u: _min_dscr(base, utilization=u) - x, 1.0, 0.0,
         what="breakeven utilization",
@@ -463,7 +493,7 @@ def utilization_breakeven(deal_inputs: Any, *, target: float = P["target"].defau
                               "at full utilization (1)")
 
 
-def dscr_compare(deal_inputs: Any) -> pd.DataFrame:
+def dscr_compare(deal_inputs: Any, *, tenants: Any = None) -> pd.DataFrame:
     """The spreadsheet view against the deflated view, per period.
 
     Returns
@@ -475,7 +505,7 @@ def dscr_compare(deal_inputs: Any) -> pd.DataFrame:
         economic_ltv_deflated (decimal, over the economic value of the fleet). Same debt
         schedule in both views (fixed at close from the deal's base case).
     """
-    base = Base(parse_deal(deal_inputs))
+    base = Base(parse_deal(deal_inputs, tenants))
     flat = _coverage(base, {}, flat=True)
     defl = _coverage(base, {})
     return pd.DataFrame({
@@ -484,7 +514,8 @@ def dscr_compare(deal_inputs: Any) -> pd.DataFrame:
         "economic_ltv_deflated": defl.economic_ltv})
 
 
-def debt_capacity(deal_inputs: Any, *, target_dscr: float = P["target_dscr"].default) -> float:
+def debt_capacity(deal_inputs: Any, *, target_dscr: float = P["target_dscr"].default,
+                  tenants: Any = None) -> float:
     """The most debt the deal's cash flows carry at ``target_dscr`` in every period.
 
     Parameters
@@ -511,7 +542,7 @@ def debt_capacity(deal_inputs: Any, *, target_dscr: float = P["target_dscr"].def
     CFADS is positive.
     """
     x = SCHEMA.check("target_dscr", target_dscr)
-    deal = parse_deal(deal_inputs)
+    deal = parse_deal(deal_inputs, tenants)
     ebitda = operating(deal).ebitda
     i = deal.rate_per_period
     v = (1.0 + i) ** (-np.arange(1, deal.n + 1, dtype=float))

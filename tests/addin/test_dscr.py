@@ -26,15 +26,16 @@ def test_every_function_is_registered_with_the_issue_signature():
         assert name in REGISTRY, name
         assert REGISTRY[name].category == "ComputeCredit Coverage"
     args = {n: [a.name for a in REGISTRY[n].args] for n in NAMES}
-    assert args["DSCR_BREAKEVEN"] == ["deal_inputs", "target"]
-    assert args["RENT_BREAKEVEN"] == ["deal_inputs", "target"]
-    assert args["UTILIZATION_BREAKEVEN"] == ["deal_inputs", "target"]
-    assert args["DEBT_CAPACITY"] == ["deal_inputs", "target_dscr"]
+    # the tenant block is an optional last argument of every deal function
+    assert args["DSCR_BREAKEVEN"] == ["deal_inputs", "target", "tenants"]
+    assert args["RENT_BREAKEVEN"] == ["deal_inputs", "target", "tenants"]
+    assert args["UTILIZATION_BREAKEVEN"] == ["deal_inputs", "target", "tenants"]
+    assert args["DEBT_CAPACITY"] == ["deal_inputs", "target_dscr", "tenants"]
     assert args["DEBT_SCHEDULE"] == ["debt", "debt_rate", "debt_years", "amortization",
                                      "payments_per_year", "balloon_share"]
     assert args["DEAL_FIELDS"] == []
     for n in ("DSCR_TABLE", "DSCR_MIN", "LLCR", "DSCR_COMPARE"):
-        assert args[n] == ["deal_inputs"]
+        assert args[n] == ["deal_inputs", "tenants"]
     assert REGISTRY["DEBT_SCHEDULE"].args[3].default == "annuity"
     assert REGISTRY["DEBT_SCHEDULE"].args[4].default == 4
     assert REGISTRY["DEBT_SCHEDULE"].args[5].default == 0.0

@@ -26,6 +26,10 @@ NOT_MODEL_ARGUMENTS = {
     ("pymodel.samples", "sample_report"),
     # kernels: clean arrays from a caller that validated (documented as such)
     ("pymodel.dscr.cashflows", "*"), ("pymodel.bivariate", "phi2_scalar"),
+    ("pymodel.dscr.collateral", "*"), ("pymodel.dscr.waterfall", "*"),
+    ("pymodel.dscr.tenants", "window_fraction"), ("pymodel.dscr.tenants", "wrong_way_factor"),
+    ("pymodel.dscr.tenants", "contract_flows"),
+    ("pymodel.dscr.structure", "debt_repaid_by_contracts"),
     ("pymodel.residual", "require_finite"), ("pymodel.implied", "brent_vectorised"),
     # a reader of a data file (its argument is the raw table)
     ("pymodel.market", "validate_market_evidence"),

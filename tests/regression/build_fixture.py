@@ -320,7 +320,47 @@ def udf_cases() -> list[tuple[str, str, list[Any]]]:
     add("evidence_h100_used", "GPU_MARKET_EVIDENCE", "H100", "used sale")
     add("evidence_none", "GPU_MARKET_EVIDENCE", "H200", "used sale")
     add("evidence_bad_basis", "GPU_MARKET_EVIDENCE", "H100", "weekly")
+    # ---- deal structure: tenants, waterfall, collateral with contracts, refinancing, pricing
+    for cid, name, args in STRUCTURE_CASES:
+        add(cid, name, *args)
     return c
+
+
+_BARE = dict(SAMPLE_DEAL, contracted_share=None, contract_rate=None, contract_years=None)
+TENANT_BLOCK = [["name", "share", "rate", "start", "end", "pd", "rating", "backstop",
+                 "renewal_prob", "renewal_share", "wrong_way_corr"],
+                ["Anchor", 0.35, 2.40, 0.0, 4.0, 0.0025, "BBB", 1.0, 0.5, 0.9, 0.0],
+                ["AI lab", 0.25, 2.70, 0.0, 3.0, 0.05, "B", 0.0, 0.3, 0.85, 0.5]]
+WATERFALL = block(_BARE, dsra_months=6, lockup_dscr=1.6, sweep_dscr_levels=1.6,
+                  sweep_dscr_shares=0.5, prepay_ltv=0.9, ltv_basis="economic", rent_vol=0.4)
+STRUCTURE_CASES = [
+    ("dscr_table_tenants_waterfall", "DSCR_TABLE", [WATERFALL, TENANT_BLOCK]),
+    ("dscr_min_tenants", "DSCR_MIN", [block(_BARE), TENANT_BLOCK]),
+    ("dscr_breakeven_sweep", "DSCR_BREAKEVEN", [WATERFALL, 1.8, TENANT_BLOCK]),
+    ("tenant_cashflows", "TENANT_CASHFLOWS", [WATERFALL, TENANT_BLOCK]),
+    ("tenant_concentration", "TENANT_CONCENTRATION", [WATERFALL, TENANT_BLOCK]),
+    ("tenant_concentration_one", "TENANT_CONCENTRATION", [block(SAMPLE_DEAL)]),
+    ("tenant_stress", "TENANT_STRESS", [WATERFALL, 1.0, TENANT_BLOCK]),
+    ("ltv_table", "LTV_TABLE", [WATERFALL, TENANT_BLOCK]),
+    ("refi_risk", "REFI_RISK", [block(_BARE, amortization="bullet"), 0.6, 0.5,
+                                TENANT_BLOCK]),
+    ("refi_risk_sample", "REFI_RISK", [block(SAMPLE_DEAL)]),
+    ("tenants_over_one", "DSCR_MIN", [block(_BARE), [["name", "share", "rate", "end"],
+                                                     ["A", 0.7, 2.0, 3.0],
+                                                     ["B", 0.4, 2.0, 3.0]]]),
+    ("tenants_overlap", "DSCR_MIN", [block(_BARE), [["name", "share", "rate", "start", "end"],
+                                                    ["A", 0.5, 2.0, 0.0, 3.0],
+                                                    ["A", 0.5, 2.2, 2.5, 5.0]]]),
+    ("reserve_without_debt", "DSCR_TABLE", [block(SAMPLE_DEAL, debt=0.0, dsra_months=6)]),
+    ("hurdle_sample", "HURDLE_SPREAD", [0.02, 0.45, 0.08]),
+    ("hurdle_full", "HURDLE_SPREAD", [0.02, 0.45, 0.08, 0.15, 0.4, 0.005]),
+    ("hurdle_tape", "HURDLE_SPREAD", [col(TAPE["pd"]), col(TAPE["lgd"]),
+                                      col([0.05, 0.08, 0.11, 0.06, 0.09, 0.12])]),
+    ("raroc_sample", "RAROC", [0.02, 0.45, 0.08, 0.065]),
+    ("raroc_tape", "RAROC", [col(TAPE["pd"]), col(TAPE["lgd"]),
+                             col([0.05, 0.08, 0.11, 0.06, 0.09, 0.12]), 0.06, 0.3, 0.01]),
+    ("raroc_no_capital", "RAROC", [0.02, 0.45, 0.0, 0.065]),
+]
 
 
 # metadata listings: documented, not computed; their text changes with the docs

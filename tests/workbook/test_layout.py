@@ -264,7 +264,8 @@ def test_neocloud_tables_follow_the_deal_block():
     rows = [dataclasses.replace(r, value=6.0) if r.name == "debt_years" else r
             for r in deal.rows]
     inputs = dataclasses.replace(neocloud_facility.INPUTS, blocks=[
-        neocloud_facility.FLEET, dataclasses.replace(deal, rows=rows), neocloud_facility.CREDIT])
+        neocloud_facility.FLEET, neocloud_facility.TENANTS, dataclasses.replace(deal, rows=rows),
+        neocloud_facility.CREDIT, neocloud_facility.PRICING])
     longer = dataclasses.replace(t, sheets=[inputs] + list(t.sheets[1:]))
 
     def n_rows(builder):
@@ -288,3 +289,42 @@ def test_a_summary_row_may_name_its_cell():
         Check("the headline is named", "=headline>min_dscr")])
     names = dict(plan(t).name_ranges())
     assert names["headline"][0] == "Summary"
+
+
+def test_input_table_is_named_with_its_header_and_read_by_the_coverage_functions(tmp_path):
+    """An InputTable's name covers its header row and rows: the tenant block a function reads
+    next to the deal block; its columns format from their units; a row of the wrong length is
+    a build error."""
+    from workbook.templates.blocks import InputTable
+    t = _tiny()
+    tenants = InputTable(title="Tenants", name="tenants", id="ten", columns=[
+        Column("name", unit="-"), Column("share", unit="decimal of capacity"),
+        Column("rate", unit="currency per GPU-hour"), Column("end", unit="years")],
+        rows=[["A", 0.3, 2.4, 2.0], ["B", "=0.1+0.1", 2.6, 3.0]])
+    deal = t.sheets[0].blocks[0]
+    rows = [dataclasses.replace(r, value=None) if r.name in (
+        "contracted_share", "contract_rate", "contract_years") else r for r in deal.rows]
+    inputs = dataclasses.replace(t.sheets[0], blocks=[dataclasses.replace(deal, rows=rows),
+                                                      tenants])
+    model = Sheet("Model", "m", [Outputs(rows=[Output("min", "=DSCR_MIN(deal_inputs, tenants)",
+                                                      "x", "min_dscr")])])
+    t2 = dataclasses.replace(t, sheets=[inputs, model], checks=[
+        Check("min is a number", "=min_dscr>-100")])
+    p = plan(t2)
+    assert p.value("tenants") == [["name", "share", "rate", "end"], ["A", 0.3, 2.4, 2.0],
+                                  ["B", pytest.approx(0.2), 2.6, 3.0]]
+    sheet, r0, c0, r1, c1 = dict(p.name_ranges())["tenants"]
+    assert (r1 - r0, c1 - c0) == (2, 3)  # header + 2 rows, 4 columns
+    res = recalc.recalc_file(str(write(t2, tmp_path / "t.xlsx")), str(tmp_path / "o.xlsx"))
+    assert res.errors == [] and res.false_checks == []
+    from pymodel import dscr
+    pairs = [(r.name, r.value) for r in rows]
+    expected = dscr.dscr_min(pairs, tenants=[["name", "share", "rate", "end"],
+                                             ["A", 0.3, 2.4, 2.0], ["B", 0.2, 2.6, 3.0]])
+    wb = openpyxl.load_workbook(res.out, data_only=True)
+    (sh, ref), = list(wb.defined_names["min_dscr"].destinations)
+    assert wb[sh][ref.replace("$", "")].value == pytest.approx(expected, rel=1e-12)
+    bad = dataclasses.replace(tenants, rows=[["A", 0.3, 2.4]])
+    with pytest.raises(BuildError, match="every row needs 4 values"):
+        plan(dataclasses.replace(t2, sheets=[dataclasses.replace(inputs, blocks=[
+            inputs.blocks[0], bad]), model]))

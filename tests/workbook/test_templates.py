@@ -70,6 +70,12 @@ def _deal_pairs(wb):
     return [(rows[i], rows[i + 1]) for i in range(0, len(rows), 2)]
 
 
+def _tenant_rows(wb):
+    """The tenant block (header row and rows) of a data_only workbook."""
+    (sheet, ref), = list(wb.defined_names["tenants"].destinations)
+    return [[c.value for c in row] for row in wb[sheet][ref.replace("$", "")]]
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_template_is_up_to_date(rebuilt, name):
     """Run `python workbook/build.py` after changing the builder."""
@@ -129,15 +135,25 @@ def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
     pairs = _deal_pairs(wb)
     deal = dict(pairs)
     assert deal["gpus"] == 2048
-    assert _named(wb, "min_dscr") == pytest.approx(dscr.dscr_min(pairs), rel=1e-12)
-    assert _named(wb, "llcr_close") == pytest.approx(dscr.llcr(pairs), rel=1e-12)
-    assert _named(wb, "be_deflation") == pytest.approx(dscr.dscr_breakeven(pairs, target=1.0),
-                                                       rel=1e-9)
+    ten = _tenant_rows(wb)
+    assert ten[0][:5] == ["name", "share", "rate", "start", "end"] and len(ten) == 3
+    assert _named(wb, "min_dscr") == pytest.approx(dscr.dscr_min(pairs, tenants=ten), rel=1e-12)
+    assert _named(wb, "llcr_close") == pytest.approx(dscr.llcr(pairs, tenants=ten), rel=1e-12)
+    assert _named(wb, "be_deflation") == pytest.approx(
+        dscr.dscr_breakeven(pairs, target=1.0, tenants=ten), rel=1e-9)
     assert _named(wb, "capacity_at_covenant") == pytest.approx(
-        dscr.debt_capacity(pairs, target_dscr=1.2), rel=1e-9)
-    table = dscr.dscr_table(pairs)
+        dscr.debt_capacity(pairs, target_dscr=1.2, tenants=ten), rel=1e-9)
+    table = dscr.dscr_table(pairs, tenants=ten)
     assert _named(wb, "tab_dscr") == pytest.approx(list(table["dscr"].iloc[:-1]), rel=1e-12)
-    assert _named(wb, "tab_closing") == pytest.approx(0.2 * deal["debt"], rel=1e-12)
+    assert _named(wb, "tab_closing") == pytest.approx(table["closing_balance"].iloc[-2],
+                                                      rel=1e-12)
+    # the deal structure sheet
+    assert _named(wb, "refi_prob") == pytest.approx(dict(dscr.refi_risk(
+        pairs, max_ltv=_named(wb, "refi_max_ltv"), tenants=ten))["refinance_probability"])
+    assert _named(wb, "conc_hhi") == pytest.approx(dict(dscr.tenant_concentration(
+        pairs, tenants=ten))["herfindahl"], rel=1e-12)
+    assert _named(wb, "lt_coll_close") == pytest.approx(
+        dscr.ltv_table(pairs, tenants=ten)["collateral_ltv"][0], rel=1e-12)
     inp = {k: _named(wb, k) for k in ("h100_rent0", "h100_cash_cost", "b200_rent0",
                                       "b200_cash_cost", "h100_gpus", "b200_gpus")}
     kw = dict(salvage=deal["salvage"], max_life_years=deal["physical_life_years"],
@@ -243,7 +259,7 @@ def test_recalc_command_draws_the_charts(tmp_path, capsys):
     assert code == 0
     assert "Minimum DSCR (x)" in out and "All checks TRUE" in out
     pngs = sorted((tmp_path / "png").glob("*.png"))
-    assert len(pngs) == 5
+    assert len(pngs) == 7
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 10_000
                for p in pngs)
     names = " ".join(p.name for p in pngs)

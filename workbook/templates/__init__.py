@@ -21,6 +21,8 @@ Blocks (all in :mod:`.blocks`):
   column; ``{row}`` / ``{col}`` in ``body`` stand for the cell's row and column header.
 - ``Tape(records, inputs=[Column], outputs=[Column(key, header, unit, formula)], prefix=)``: a
   loan tape, one array formula per output column; every column is named ``prefix + key``.
+- ``InputTable(columns=[Column(key, unit=)], rows=[[...]], name=)``: a table the user types
+  (units row, header row, rows); ``name`` covers the header and the rows (a tenant block).
 - ``Note(text)``; ``Chart(title, series=[Series(block_id, selector, title)], categories=...,
   kind="line"|"bar")``.
 

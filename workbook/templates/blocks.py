@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence, Union
 
-__all__ = ["Input", "Inputs", "Output", "Outputs", "Table", "Grid", "Column", "Tape", "Note",
+__all__ = ["Input", "Inputs", "Output", "Outputs", "Table", "Grid", "Column", "Tape",
+           "InputTable", "Note",
            "Series", "Chart", "Beside", "Stack", "Check", "Sheet", "Template", "Block",
            "UNIT_FORMATS", "FUNCTION_UNITS", "CORR", "number_format"]
 
@@ -30,10 +31,12 @@ UNIT_FORMATS: dict[str, str | None] = {
     "currency per period": MONEY, "currency per BTC": MONEY,
     "currency per GPU-hour": MONEY2,
     "decimal": PCT, "decimal of capacity": PCT, "decimal of debt": PCT,
+    "decimal of spot rent": PCT, "decimal of contract value": PCT, "decimal of EAD": PCT,
     "decimal per sqrt(year)": PCT, "annual effective decimal": PCT,
     "decimal per year": PCT2, "nominal annual decimal": PCT2,
     "x": TIMES,
     "years": YEARS, "years from close": YEARS, "years from the valuation date": YEARS,
+    "months of debt service": "0",
     "GPUs": COUNT, "GPUs a day": COUNT, "BTC": COUNT, "paths": COUNT, "business days": COUNT,
     "count": "0", "integer": "0", "degrees of freedom": "0", "periods per year": "0",
     "payments per year": "0",
@@ -53,7 +56,38 @@ FUNCTION_UNITS: dict[str, dict[str, str]] = {
                    "closing_balance": "currency", "dscr": "x", "llcr": "x",
                    "economic_value_per_gpu": "currency per GPU",
                    "book_value_per_gpu": "currency per GPU", "economic_ltv": "decimal",
-                   "book_ltv": "decimal", "plcr": "x"},
+                   "book_ltv": "decimal", "plcr": "x",
+                   **{k: "currency per period" for k in (
+                       "tax", "shortfall", "dsra_movement", "prepayment", "sweep",
+                       "trap_movement", "distributions")},
+                   "dsra_balance": "currency", "trapped_cash": "currency",
+                   "dscr_after_reserves": "x", "lockup": "count", "ltv_tested": "decimal"},
+    "TENANT_CASHFLOWS": {"period": "count", "year": "years", "spot": "currency per period",
+                         "revenue": "currency per period"},
+    "TENANT_CONCENTRATION": {"tenants": "count", "contracted_share_at_close": "decimal",
+                             "contract_value": "currency", "largest_tenant": "-",
+                             "largest_tenant_share": "decimal", "herfindahl": "decimal",
+                             "investment_grade_share": "decimal",
+                             "backstopped_share": "decimal",
+                             "weighted_average_term_years": "years",
+                             "last_contract_end_years": "years",
+                             "debt_repaid_within_contract_term": "decimal",
+                             "contract_term_tested_years": "years"},
+    "TENANT_STRESS": {"scenario": "-", "contract_value_share": "decimal",
+                      "investment_grade": "count", "min_dscr": "x",
+                      "min_dscr_after_reserves": "x", "llcr": "x", "balloon": "currency",
+                      "debt_repaid_within_contract_term": "decimal"},
+    "LTV_TABLE": {"period": "count", "year": "years", "balance": "currency",
+                  "contract_value": "currency", "gpu_value": "currency",
+                  "collateral_value": "currency", "collateral_ltv": "decimal",
+                  "economic_value": "currency", "economic_ltv": "decimal",
+                  "book_value": "currency", "book_ltv": "decimal"},
+    "REFI_RISK": {"refinance_probability": "decimal", "expected_shortfall_if_not": "currency",
+                  "expected_shortfall": "currency", "balloon": "currency",
+                  "collateral_at_maturity_median": "currency",
+                  "ltv_at_maturity_median": "decimal", "ltv_at_maturity_p95": "decimal",
+                  "ltv_at_maturity_p05": "decimal", "max_ltv": "decimal",
+                  "rent_vol": "decimal per sqrt(year)", "maturity_years": "years"},
     "DSCR_COMPARE": {"period": "count", "year": "years", "dscr_flat": "x",
                      "book_ltv_flat": "decimal", "dscr_deflated": "x",
                      "economic_ltv_deflated": "decimal"},
@@ -200,6 +234,22 @@ class Tape:
 
 
 @dataclass(frozen=True)
+class InputTable:
+    """A table the user types: a units row, a header row of ``columns`` (their ``key`` is the
+    header text a function reads, ``unit`` the units row and the number format) and ``rows``
+    of values (constants in blue on yellow, ``"=..."`` formulas, ``None`` empty). ``name``
+    names the whole table, header row included (a tenant block read by DSCR_TABLE)."""
+    columns: Sequence[Column]
+    rows: Sequence[Sequence[Any]]
+    title: str | None = None
+    note: str | None = None
+    name: str | None = None
+    names: dict[str, str] = field(default_factory=dict)
+    widths: Sequence[float] = ()
+    id: str | None = None
+
+
+@dataclass(frozen=True)
 class Note:
     """One line of italic text."""
     text: str
@@ -242,7 +292,7 @@ class Stack:
     gap: int = 1
 
 
-Block = Union[Inputs, Outputs, Table, Grid, Tape, Note, Chart, Beside, Stack]
+Block = Union[Inputs, Outputs, Table, Grid, Tape, InputTable, Note, Chart, Beside, Stack]
 
 
 @dataclass(frozen=True)

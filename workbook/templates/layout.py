@@ -24,8 +24,8 @@ from openpyxl.utils import get_column_letter
 
 from addin.registry import REGISTRY, is_cell_reference
 
-from .blocks import (Beside, Chart, Grid, Inputs, Note, Outputs, Sheet, Stack, Table, Tape,
-                     Template)
+from .blocks import (Beside, Chart, Grid, Inputs, InputTable, Note, Outputs, Sheet, Stack,
+                     Table, Tape, Template)
 from .formula import Evaluator, FormulaError, functions_in, names_in
 
 __all__ = ["plan", "select", "Plan", "BuildError", "Frame", "Placed", "SUMMARY_TOP", "sheet_ref"]
@@ -203,6 +203,13 @@ class Plan:
         elif isinstance(b, Tape):
             for col in list(b.inputs) + list(b.outputs):
                 self._define(b.prefix + col.key, "select", (b, col.key))
+        elif isinstance(b, InputTable):
+            widths = {len(r) for r in b.rows}
+            if widths - {len(b.columns)}:
+                raise BuildError(f"input table {label_of(b)}: every row needs "
+                                 f"{len(b.columns)} values")
+            if b.name:
+                self._define(b.name, "input_table", b)
         for name, sel in getattr(b, "names", {}).items():
             self._define(name, "select", (b, sel))
 
@@ -238,6 +245,8 @@ class Plan:
                             yield what, grid_formula(b, i, j).format(row="$A1", col="A$1")
                 elif isinstance(b, Tape):
                     yield from ((what, c.formula) for c in b.outputs if c.formula)
+                elif isinstance(b, InputTable):
+                    yield from ((what, v) for r in b.rows for v in r if is_formula(v))
         yield from (("Checks", c.formula) for c in self.t.checks)
 
     # ---- build-time values (only what a table's size depends on)
@@ -255,6 +264,9 @@ class Plan:
             kind, payload = self.defs[key]
             if kind == "pairs":
                 v = [[row.name, self._input_value(row)] for row in payload.rows]
+            elif kind == "input_table":
+                v = [[c.key for c in payload.columns]] + [
+                    [self.evaluate(x) if is_formula(x) else x for x in r] for r in payload.rows]
             elif kind == "table":
                 v = self.result(payload)
             elif kind == "select":
@@ -288,6 +300,9 @@ class Plan:
                 return res[i + 1][j]
         if isinstance(block, Tape) and j < len(block.inputs):
             return block.records[i][block.inputs[j].key]
+        if isinstance(block, InputTable):
+            x = block.rows[i][j]
+            return self.evaluate(x) if is_formula(x) else x
         raise FormulaError(f"values of {type(block).__name__} {label_of(block)} column "
                            f"{frame.col_keys[j] if frame.col_keys else j} are known only "
                            "after recalculation")
@@ -338,6 +353,10 @@ class Plan:
             n = len(b.records)
             return Frame(2 + n, len(cols), (2, 0, n, len(cols)), col_keys=[c.key for c in cols],
                          header=1)
+        if isinstance(b, InputTable):
+            n, nc = len(b.rows), len(b.columns)
+            return Frame(t + 2 + n, nc, (t + 2, 0, n, nc), col_keys=[c.key for c in b.columns],
+                         header=t + 1)
         if isinstance(b, Note):
             return Frame(1, 1)
         if isinstance(b, Chart):
@@ -380,6 +399,11 @@ class Plan:
                 yield name, (p.sheet, r0, p.left, r0 + p.frame.body[2] - 1, p.left + 1)
             elif kind == "table":
                 yield name, self.array_range(payload)
+            elif kind == "input_table":  # header row and rows
+                p = self.placed[id(payload)]
+                r0 = p.top + p.frame.header
+                yield name, (p.sheet, r0, p.left, r0 + len(payload.rows),
+                             p.left + len(payload.columns) - 1)
             elif kind == "select":
                 yield name, self.range_of(*payload, f"name {name}")
 

@@ -67,6 +67,23 @@ DEAL = Inputs(
         Input("physical_life_years", 7.0, "years", "physical life of a data-centre GPU"),
         Input("salvage", 1000.0, "currency per GPU", "scrap/parts value"),
         Input("discount_rate", 0.14, "annual effective decimal", "collateral discount rate"),
+    ] + [  # deal structure: one lease (the contract fields above), no reserve, lock-up or sweep
+        Input("default_tenants", None, "-", "none: the tenant-default stress (if any) hits the "
+              "lease"),
+        Input("rent_vol", None, "decimal per sqrt(year)", "empty: 0.50 (H100 rent fit)"),
+        Input("contract_discount_rate", None, "annual effective decimal", "empty: the "
+              "collateral discount rate"),
+        Input("dsra_months", 0.0, "months of debt service", "none: convertible notes carry no "
+              "reserve account"),
+        Input("dsra_funding", "close", "-", "close | cash (no reserve)"),
+        Input("lockup_dscr", None, "x", "none: no distribution lock-up on the notes"),
+        Input("sweep_share", 0.0, "decimal", "none: no cash sweep on the notes"),
+        Input("sweep_dscr_levels", None, "x", "none"),
+        Input("sweep_dscr_shares", None, "decimal", "none"),
+        Input("sweep_ltv_levels", None, "decimal", "none"),
+        Input("sweep_ltv_shares", None, "decimal", "none"),
+        Input("prepay_ltv", None, "decimal", "none: unsecured notes, no LTV test"),
+        Input("ltv_basis", "collateral", "-", "collateral | economic | book (no LTV test)"),
     ])
 
 COLLATERAL_MODEL = Inputs(title="Collateral model (Monte Carlo LGD)", rows=[

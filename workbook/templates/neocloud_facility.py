@@ -1,10 +1,11 @@
 """neocloud_facility.xlsx: a GPU-backed delayed-draw term loan to a neo-cloud (H100 + B200 fleet,
-take-or-pay contracts with IG and sub-IG tenants)."""
+take-or-pay contracts with two named tenants, one investment grade with a backstop; a 6-month
+debt-service reserve and a cash sweep under a lock-up)."""
 
 from __future__ import annotations
 
-from .blocks import (CORR, Beside, Chart, Check, Column, Grid, Input, Inputs, Output,
-                     Outputs, Series, Sheet, Stack, Table, Template)
+from .blocks import (CORR, Beside, Chart, Check, Column, Grid, Input, Inputs, InputTable,
+                     Output, Outputs, Series, Sheet, Stack, Table, Template)
 
 __all__ = ["template"]
 
@@ -23,15 +24,29 @@ FLEET = Inputs(title="Fleet and contracts", rows=[
           "(SDB200RT about 5.30 spot, catalogue)"),
     Input("b200_cash_cost", 0.44, "currency per GPU-hour", "power 1.79 kW per GPU x price, "
           "colocation, maintenance"),
-    Input("ig_share", 0.20, "decimal of capacity", "take-or-pay contracts with "
-          "investment-grade tenants"),
-    Input("ig_tenant_pd", 0.002, "decimal per year", "one-year PD of a BBB tenant "
-          "(rating-agency default studies, approx.)"),
-    Input("subig_share", 0.10, "decimal of capacity", "take-or-pay contracts with "
-          "sub-investment-grade (AI start-up) tenants"),
-    Input("subig_tenant_pd", 0.04, "decimal per year", "one-year PD of a B tenant "
-          "(rating-agency default studies, approx.)"),
 ])
+
+
+# ---- deal structure: the tenant block (read as one range, header included, by the coverage
+# functions next to deal_inputs)
+TENANTS = InputTable(
+    title="Tenants (tenants)", note="read as one range, header row included, next to "
+    "deal_inputs; DEAL_FIELDS lists the columns", name="tenants", id="tenant_block",
+    columns=[Column("name", unit="-"), Column("share", unit="decimal of capacity"),
+             Column("rate", unit="currency per GPU-hour"), Column("start", unit="years"),
+             Column("end", unit="years"), Column("renewal_prob", unit="decimal"),
+             Column("renewal_share", unit="decimal of spot rent"),
+             Column("pd", unit="decimal per year"), Column("rating", unit="-"),
+             Column("wrong_way_corr", unit="decimal", fmt=CORR),
+             Column("backstop", unit="decimal"), Column("backstop_pd", unit="decimal per year")],
+    rows=[
+        # an investment-grade lessee whose payments its AA parent guarantees in full
+        ["Anchor lessee (IG)", 0.25, 2.55, 0.0, 5.0, 0.5, 0.90, 0.0025, "BBB", 0.0, 1.0,
+         0.0003],
+        # an AI start-up on a 3-year take-or-pay, defaulting when GPU rents are weak
+        ["AI lab (sub-IG)", 0.10, 2.90, 0.0, 3.0, 0.3, 0.85, 0.05, "B", 0.5, 0.0, 0.0],
+    ],
+    widths=(20, 9, 9, 8, 8, 12, 13, 9, 8, 14, 10, 11))
 
 
 def _fleet_avg(field: str) -> str:
@@ -45,33 +60,32 @@ DEAL = Inputs(
         Input("gpus", "=h100_gpus+b200_gpus", "GPUs", "fleet above"),
         Input("rent0", _fleet_avg("rent0"), "currency per GPU-hour",
               "fleet-weighted spot rent at close"),
-        Input("deflation", 0.20, "decimal per year", "annual spot-rent decline; README: 20-40% "
+        Input("deflation", 0.25, "decimal per year", "annual spot-rent decline; README: 20-40% "
               "a year observed; cf. RENT_DEFLATION_FIT"),
         Input("utilization", 0.85, "decimal", "spot utilisation of uncontracted GPUs "
               "(borrower KPI pack)"),
-        Input("contracted_share", "=ig_share+subig_share", "decimal",
-              "IG + sub-IG take-or-pay capacity"),
-        Input("contract_rate", 2.60, "currency per GPU-hour", "blended contract price "
-              "(customer contracts)"),
-        Input("contract_years", 4.0, "years", "remaining contract term (customer contracts)"),
+        Input("contracted_share", None, "decimal", "empty: the tenants block gives the "
+              "contracts"),
+        Input("contract_rate", None, "currency per GPU-hour", "empty: per tenant in the "
+              "tenants block"),
+        Input("contract_years", None, "years", "empty: per tenant in the tenants block"),
         Input("cash_cost", _fleet_avg("cash_cost"), "currency per GPU-hour",
               "fleet-weighted power, colocation, maintenance"),
         Input("tax_rate", 0.21, "decimal", "US federal corporate rate"),
-        Input("tenant_pd", "=(ig_share*ig_tenant_pd+subig_share*subig_tenant_pd)/(ig_share+"
-              "subig_share)", "decimal per year", "share-weighted tenant default probability"),
+        Input("tenant_pd", None, "decimal per year", "empty: per tenant in the tenants block"),
         Input("tenant_default_year", None, "years from close", "none: no tenant-default stress "
               "in the base case (type a year to test one)"),
         Input("step_years", 2.0, "years from the valuation date", "next NVIDIA generation in "
               "volume (Rubin, catalogue volume date)"),
         Input("step_downs", 0.10, "decimal", "rent markdown when it ships (throughput parity "
               "with premium)"),
-        Input("debt", 35_000_000.0, "currency", "facility commitment, assumed fully drawn at "
+        Input("debt", 42_000_000.0, "currency", "facility commitment, assumed fully drawn at "
               "close (term sheet)"),
         Input("debt_rate", 0.105, "nominal annual decimal", "base rate + margin (term sheet)"),
         Input("debt_years", 4.0, "years", "tenor (term sheet)"),
         Input("amortization", "annuity", "-", "annuity | linear | bullet | sculpted (term "
               "sheet)"),
-        Input("balloon_share", 0.20, "decimal of debt", "balloon at maturity (term sheet)"),
+        Input("balloon_share", 0.30, "decimal of debt", "balloon at maturity (term sheet)"),
         Input("payments_per_year", 4, "payments per year", "quarterly payments (term sheet)"),
         Input("gpu_cost", _fleet_avg("cost"), "currency per GPU", "fleet-weighted purchase "
               "price"),
@@ -83,6 +97,27 @@ DEAL = Inputs(
         Input("salvage", 1500.0, "currency per GPU", "scrap/parts value at end of life"),
         Input("discount_rate", 0.12, "annual effective decimal", "collateral discount rate "
               "(cost of equity of a GPU buyer)"),
+    ] + [  # ---- deal structure: stress, volatility, reserve, lock-up, sweep, LTV test
+        Input("default_tenants", None, "-", "empty: a tenant_default_year stress hits every "
+              "tenant (TENANT_STRESS shows them one by one)"),
+        Input("rent_vol", 0.50, "decimal per sqrt(year)", "H100 1-year contract rents fit "
+              "0.49 (RENT_DEFLATION_FIT on the shipped evidence)"),
+        Input("contract_discount_rate", 0.08, "annual effective decimal", "contracted cash "
+              "before tenant risk: investment-grade lease yield (assumption)"),
+        Input("dsra_months", 6.0, "months of debt service", "debt-service reserve, funded at "
+              "close (term sheet; 6 months is market, model reference 6.1)"),
+        Input("dsra_funding", "close", "-", "close | cash (term sheet)"),
+        Input("lockup_dscr", 1.25, "x", "distribution lock-up below 1.25x (term sheet; "
+              "data-centre ABS 1.25-1.35x)"),
+        Input("sweep_share", 0.0, "decimal", "no sweep while the lock-up test is met"),
+        Input("sweep_dscr_levels", 1.25, "x", "under the lock-up ..."),
+        Input("sweep_dscr_shares", 0.50, "decimal", "... half the excess cash prepays the "
+              "debt (TeraWulf/Fluidstack 50% excess-cash-flow offer)"),
+        Input("sweep_ltv_levels", None, "decimal", "none"),
+        Input("sweep_ltv_shares", None, "decimal", "none"),
+        Input("prepay_ltv", "=ltv_covenant", "decimal", "LTV covenant: cash prepays down to "
+              "it (term sheet)"),
+        Input("ltv_basis", "collateral", "-", "collateral: contracts first, GPUs after them"),
     ])
 
 CREDIT = Inputs(title="Credit, covenants and collateral", rows=[
@@ -163,22 +198,23 @@ COVERAGE = Sheet(
          "when the next generation ships; contracted capacity rolls onto spot at expiry.",
     blocks=[
         Outputs(label_width=34, rows=[
-            Output("Minimum DSCR", "=DSCR_MIN(deal_inputs)", "x", "min_dscr"),
-            Output("LLCR at close", "=LLCR(deal_inputs)", "x", "llcr_close"),
-            Output("Breakeven deflation (DSCR 1.00x)", "=DSCR_BREAKEVEN(deal_inputs, 1)",
+            Output("Minimum DSCR", "=DSCR_MIN(deal_inputs, tenants)", "x", "min_dscr"),
+            Output("LLCR at close", "=LLCR(deal_inputs, tenants)", "x", "llcr_close"),
+            Output("Breakeven deflation (DSCR 1.00x)", "=DSCR_BREAKEVEN(deal_inputs, 1, tenants)",
                    "decimal per year", "be_deflation"),
             Output("Breakeven deflation at the covenant",
-                   "=DSCR_BREAKEVEN(deal_inputs, dscr_covenant)", "decimal per year",
+                   "=DSCR_BREAKEVEN(deal_inputs, dscr_covenant, tenants)", "decimal per year",
                    "be_deflation_cov"),
-            Output("Breakeven spot rent at close (1.00x)", "=RENT_BREAKEVEN(deal_inputs, 1)",
+            Output("Breakeven spot rent at close (1.00x)",
+                   "=RENT_BREAKEVEN(deal_inputs, 1, tenants)",
                    "currency per GPU-hour", "be_rent"),
             Output("Breakeven spot utilisation (1.00x)",
-                   "=UTILIZATION_BREAKEVEN(deal_inputs, 1)", "decimal", "be_util"),
+                   "=UTILIZATION_BREAKEVEN(deal_inputs, 1, tenants)", "decimal", "be_util"),
             Output("Debt capacity at the covenant DSCR",
-                   "=DEBT_CAPACITY(deal_inputs, dscr_covenant)", "currency",
+                   "=DEBT_CAPACITY(deal_inputs, dscr_covenant, tenants)", "currency",
                    "capacity_at_covenant"),
         ]),
-        Table("=DSCR_TABLE(deal_inputs)", id="dscr_table",
+        Table("=DSCR_TABLE(deal_inputs, tenants)", id="dscr_table",
               title="Per period (DSCR_TABLE; the last row is the balloon at maturity)",
               extra=[Column("dscr_covenant", unit="x", formula="=dscr_covenant", rows=_PERIODS),
                      Column("ltv_covenant", unit="decimal", formula="=ltv_covenant",
@@ -188,7 +224,11 @@ COVERAGE = Sheet(
                      "tab_econ_ltv": "economic_ltv" + _PERIODS,
                      "tab_book_ltv": "book_ltv" + _PERIODS,
                      "tab_econ_value": "economic_value_per_gpu" + _PERIODS,
-                     "tab_book_value": "book_value_per_gpu" + _PERIODS}),
+                     "tab_book_value": "book_value_per_gpu" + _PERIODS,
+                     **{f"tab_{c}": c + _PERIODS for c in (
+                         "revenue", "opex", "tax", "interest", "shortfall", "dsra_movement",
+                         "trap_movement", "prepayment", "sweep", "distributions",
+                         "dscr_after_reserves", "dsra_balance")}}),
         Beside([
             Chart("DSCR against covenant", x_title="year", y_title="DSCR (x)", y_format="0.00",
                   categories=Series("dscr_table", "year" + _PERIODS), series=[
@@ -199,7 +239,7 @@ COVERAGE = Sheet(
                       for c in ("economic_ltv", "book_ltv", "ltv_covenant")]),
         ]),
         Beside([
-            Table("=DSCR_COMPARE(deal_inputs)", id="compare",
+            Table("=DSCR_COMPARE(deal_inputs, tenants)", id="compare",
                   title="What straight-line sheets show: flat rents and book collateral "
                         "(DSCR_COMPARE)",
                   names={"cmp_flat": "dscr_flat", "cmp_deflated": "dscr_deflated"}),
@@ -277,11 +317,97 @@ LOSS = Sheet(
               series=[Series("lgd_quantiles", "LGD"), Series("lgd_quantiles", "LGD, rho = 0")]),
     ])])
 
+
+# ---- deal structure: tenants, waterfall, collateral with contracts, refinancing, pricing ----
+
+PRICING = Inputs(title="Pricing against capital", rows=[
+    Input("hurdle", 0.12, "decimal per year", "required return on capital (cost of equity)"),
+    Input("cost_ratio", 0.30, "decimal", "operating cost as a share of the margin income "
+          "(cost-income ratio of the lending desk)"),
+    Input("funding_spread", 0.010, "decimal per year", "lender's funding cost above the base "
+          "rate (treasury)"),
+    Input("refi_max_ltv", 0.60, "decimal", "most a refinancing lender advances against "
+          "contracts plus GPUs at maturity (credit policy; data-centre ABS up to 0.70)"),
+    Input("stress_year", 1.0, "years", "year of the named tenant defaults in TENANT_STRESS"),
+])
+
+_TENANT_NAMES = [r[0] for r in TENANTS.rows]
+
+STRUCTURE = Sheet(
+    "Structure", "Deal structure: tenants, cash waterfall, collateral with contracts, "
+    "refinancing, pricing against capital",
+    note="Customer contracts first, hardware second: the tenants block drives the cash flows, "
+         "the waterfall (reserve, lock-up, sweep) the debt, the contracts the collateral.",
+    blocks=[
+        Beside([
+            Table("=TENANT_CONCENTRATION(deal_inputs, tenants)", keyed=True,
+                  title="Contracts and concentration (TENANT_CONCENTRATION)", id="conc",
+                  names={"conc_largest": "largest_tenant_share", "conc_hhi": "herfindahl",
+                         "conc_ig": "investment_grade_share",
+                         "conc_repaid": "debt_repaid_within_contract_term",
+                         "conc_at_close": "contracted_share_at_close"}),
+            Table("=REFI_RISK(deal_inputs, refi_max_ltv, , tenants)", keyed=True,
+                  title="Refinancing the balloon (REFI_RISK)", id="refi",
+                  names={"refi_prob": "refinance_probability",
+                         "refi_short": "expected_shortfall_if_not",
+                         "refi_balloon": "balloon"}),
+            Outputs(title="Margin against capital", rows=[
+                Output("Facility margin", "=margin", "decimal per year", "px_margin"),
+                Output("Fair spread, expected loss only (FAIR_SPREAD)", "=spread_fair",
+                       "decimal per year", "px_fair"),
+                Output("Hurdle spread on IRB capital (HURDLE_SPREAD)",
+                       "=HURDLE_SPREAD(borrower_pd, expected_lgd, k_irb, hurdle, cost_ratio, "
+                       "funding_spread)", "decimal per year", "px_hurdle_irb"),
+                Output("Hurdle spread on the collateral model's capital",
+                       "=HURDLE_SPREAD(borrower_pd, expected_lgd, cap_collateral, hurdle, "
+                       "cost_ratio, funding_spread)", "decimal per year", "px_hurdle_model"),
+                Output("RAROC at the margin, IRB capital (RAROC)",
+                       "=RAROC(borrower_pd, expected_lgd, k_irb, margin, cost_ratio, "
+                       "funding_spread)", "decimal per year", "px_raroc_irb"),
+                Output("RAROC at the margin, the model's capital",
+                       "=RAROC(borrower_pd, expected_lgd, cap_collateral, margin, cost_ratio, "
+                       "funding_spread)", "decimal per year", "px_raroc_model"),
+                Output("Margin less hurdle spread (IRB)", "=margin-px_hurdle_irb",
+                       "decimal per year", "px_excess_hurdle"),
+            ]),
+        ]),
+        Grid(title="Refinancing probability by maximum LTV and rent volatility (REFI_RISK)",
+             corner="max LTV / rent vol", id="refi_grid", rows=[0.30, 0.40, 0.50, 0.60, 0.70],
+             row_unit="decimal", columns=[0.30, 0.50, 0.80], column_unit="decimal per sqrt(year)",
+             unit="decimal", body="=INDEX(REFI_RISK(deal_inputs, {row}, {col}, tenants), 1, 2)",
+             names={"refi_grid_body": "[:, :]", "refi_grid_lower": "[:-1, :]",
+                    "refi_grid_upper": "[1:, :]"}),
+        Table("=TENANT_STRESS(deal_inputs, stress_year, tenants)", id="tenant_stress",
+              title="Named tenant defaults at stress_year (TENANT_STRESS)",
+              names={"ts_min_dscr": "min_dscr"}),
+        Beside([
+            Table("=TENANT_CASHFLOWS(deal_inputs, tenants)", id="tenant_cf",
+                  title="Revenue by tenant (TENANT_CASHFLOWS)",
+                  units={n: "currency per period" for n in _TENANT_NAMES},
+                  names={"tcf_revenue": "revenue"}),
+            Chart("Revenue by tenant and at spot", x_title="year", y_title="currency per period",
+                  y_format="#,##0", categories=Series("tenant_cf", "year"),
+                  series=[Series("tenant_cf", n) for n in _TENANT_NAMES + ["spot"]]),
+        ]),
+        Beside([
+            Table("=LTV_TABLE(deal_inputs, tenants)", id="ltv_table",
+                  title="LTV on collateral with contracts vs GPU-only economic and book "
+                        "(LTV_TABLE)",
+                  names={"lt_coll_close": "collateral_ltv[0]", "lt_econ_close": "economic_ltv[0]",
+                         "lt_coll": "collateral_ltv[:-1]"}),
+            Chart("LTV: contracts + GPUs vs GPUs only vs book", x_title="year", y_title="LTV",
+                  y_format="0%", categories=Series("ltv_table", "year"), series=[
+                      Series("ltv_table", c) for c in ("collateral_ltv", "economic_ltv",
+                                                       "book_ltv")]),
+        ]),
+    ])
+
+
 INPUTS = Sheet(
     "Inputs", "Neo-cloud GPU facility: inputs",
     note="Blue-on-yellow cells are inputs; white cells in column B are formulas. Field names "
          "of the deal block are read by DSCR_TABLE and friends: do not rename them.",
-    blocks=[FLEET, DEAL, CREDIT])
+    blocks=[FLEET, TENANTS, DEAL, CREDIT, PRICING])
 
 SUMMARY = [
     Output("Fleet economic value at close", "=fleet_econ_value", "currency"),
@@ -305,6 +431,18 @@ SUMMARY = [
     Output("Expected loss per year", "=el_per_year", "currency"),
     Output("Fair spread", "=spread_fair", "decimal per year"),
     Output("Facility margin", "=margin", "decimal per year"),
+    # deal structure
+    Output("Contracted share of the fleet at close", "=conc_at_close", "decimal"),
+    Output("Largest tenant's share of contract value", "=conc_largest", "decimal"),
+    Output("Herfindahl index of contract value", "=conc_hhi", "decimal"),
+    Output("Investment-grade share of contract value", "=conc_ig", "decimal"),
+    Output("Debt repaid by contracted cash within the contract term", "=conc_repaid",
+           "decimal"),
+    Output("Minimum DSCR after reserves", "=MIN(tab_dscr_after_reserves)", "x"),
+    Output("LTV on contracts + GPUs at close", "=lt_coll_close", "decimal"),
+    Output("Probability the balloon refinances at the maximum LTV", "=refi_prob", "decimal"),
+    Output("Hurdle spread (IRB capital)", "=px_hurdle_irb", "decimal per year"),
+    Output("RAROC at the margin (IRB capital)", "=px_raroc_irb", "decimal per year"),
     Output("All checks TRUE", "=all_checks", "TRUE/FALSE"),
 ]
 
@@ -313,10 +451,12 @@ CHECKS = [
           "=h100_econ_end<=h100_book_end"),
     Check("B200 economic value <= book value at the horizon (base case)",
           "=b200_econ_end<=b200_book_end"),
-    Check("Balances end at the balloon: closing balance of the last period = balloon x debt",
-          "=ABS(tab_closing-deal_balloon_share*deal_debt)<=0.000001*deal_debt"),
-    Check("Principal repaid over the loan = debt less balloon",
-          "=ABS(SUM(tab_principal)-deal_debt*(1-deal_balloon_share))<=0.000001*deal_debt"),
+    Check("Balances end at the balloon less prepayments and sweeps (inverse order of maturity)",
+          "=ABS(tab_closing-MAX(0, deal_balloon_share*deal_debt-SUM(tab_prepayment)"
+          "-SUM(tab_sweep)))<=0.000001*deal_debt"),
+    Check("Principal, prepayments and sweeps repaid over the loan = debt less the last balance",
+          "=ABS(SUM(tab_principal)+SUM(tab_prepayment)+SUM(tab_sweep)-(deal_debt-tab_closing))"
+          "<=0.000001*deal_debt"),
     Check("DSCR_MIN equals the minimum of the DSCR column",
           "=ABS(min_dscr-MIN(tab_dscr))<=0.000000001"),
     Check("Deflated DSCR never above the flat-rent DSCR",
@@ -336,10 +476,34 @@ CHECKS = [
 ]
 
 
+STRUCTURE_CHECKS = [
+    Check("Waterfall conserves cash every period: revenue = opex + tax + debt service paid + "
+          "reserve and trap movements + prepayment + sweep + distributions",
+          "=SUMPRODUCT(ABS(tab_revenue-tab_opex-tab_tax-tab_interest-tab_principal+"
+          "tab_shortfall-tab_dsra_movement-tab_trap_movement-tab_prepayment-tab_sweep-"
+          "tab_distributions))<=0.000001*SUM(tab_revenue)"),
+    Check("Revenue by tenant adds up to DSCR_TABLE's revenue",
+          "=ABS(SUM(tcf_revenue)-SUM(tab_revenue))<=0.000001*SUM(tab_revenue)"),
+    Check("Tenant shares of the fleet add up to at most 1", "=conc_at_close<=1"),
+    Check("Herfindahl index between the largest share squared and the largest share",
+          "=AND(conc_hhi>=conc_largest^2-0.000000001, conc_hhi<=conc_largest+0.000000001)"),
+    Check("Refinancing probabilities within [0, 1] and rising with the maximum LTV",
+          "=AND(MIN(refi_grid_body)>=0, MAX(refi_grid_body)<=1, refi_prob>=0, refi_prob<=1, "
+          "SUMPRODUCT(--(refi_grid_upper<refi_grid_lower-0.000000001))=0)"),
+    Check("Contracts add collateral: LTV on contracts + GPUs <= GPU-only economic LTV at close",
+          "=lt_coll_close<=lt_econ_close"),
+    Check("Hurdle spread >= the expected-loss fair spread", "=px_hurdle_irb>=px_fair"),
+    Check("RAROC at the hurdle spread is the hurdle",
+          "=ABS(RAROC(borrower_pd, expected_lgd, k_irb, px_hurdle_irb, cost_ratio, "
+          "funding_spread)-hurdle)<=0.000000001"),
+]
+
+
 def template() -> Template:
     """The neo-cloud facility workbook, as data."""
     return Template(
         title="Neo-cloud GPU facility",
         subject="GPU-backed delayed-draw term loan to a neo-cloud",
         summary_title="Neo-cloud GPU facility: summary",
-        sheets=[INPUTS, COLLATERAL, COVERAGE, LOSS], summary=SUMMARY, checks=CHECKS)
+        sheets=[INPUTS, COLLATERAL, COVERAGE, LOSS, STRUCTURE], summary=SUMMARY,
+        checks=CHECKS + STRUCTURE_CHECKS)

@@ -44,7 +44,23 @@ def tape(n: int, seed: int = 2026) -> list[dict[str, Any]]:
             "maturity": float(rng.choice([2.0, 3.0, 4.0, 5.0])),
             "margin": round(float(rng.uniform(0.04, 0.09)), 4),
         })
+    _structure_columns(rows, seed)
     return rows
+
+
+def _structure_columns(rows: list[dict[str, Any]], seed: int) -> None:
+    """Deal-structure columns of the tape, drawn from their own generator (the other columns
+    stay as they were): contracted share of the fleet, the largest tenant's and the
+    investment-grade share of contract value, months of debt service in reserve."""
+    import numpy as np
+    rng = np.random.default_rng(seed + 1)
+    for r in rows:
+        contracted = round(float(rng.uniform(0.2, 0.9)), 2)
+        tenants = int(rng.integers(1, 5))
+        largest = 1.0 if tenants == 1 else round(float(rng.uniform(1 / tenants, 0.9)), 2)
+        r.update(contracted_share=contracted, largest_tenant_share=largest,
+                 ig_share=round(float(rng.choice([0.0, 0.25, 0.5, 0.75, 1.0])), 2),
+                 dsra_months=float(rng.choice([0.0, 3.0, 6.0])))
 
 
 TAPE_INPUTS = [
@@ -58,6 +74,11 @@ TAPE_INPUTS = [
     Column("collateral_vol", "collateral vol", "decimal per sqrt(year)"),
     Column("rho_collateral", "collateral corr", "decimal", fmt=CORR),
     Column("maturity", "maturity", "years"), Column("margin", "margin", "decimal per year"),
+    # deal structure
+    Column("contracted_share", "contracted share", "decimal"),
+    Column("largest_tenant_share", "largest tenant", "decimal of contract value"),
+    Column("ig_share", "IG share", "decimal of contract value"),
+    Column("dsra_months", "DSRA months", "months of debt service"),
 ]
 
 # each output column is ONE array formula over the whole tape; tape_<key> names every column
@@ -85,6 +106,13 @@ TAPE_OUTPUTS = [
     Column("spread", "fair spread (FAIR_SPREAD)", "decimal per year",
            "=FAIR_SPREAD(tape_pd, tape_lgd)"),
     Column("excess", "margin less fair spread", "decimal per year", "=tape_margin-tape_spread"),
+    # pricing against capital
+    Column("hurdle_spread", "hurdle spread (HURDLE_SPREAD)", "decimal per year",
+           "=HURDLE_SPREAD(tape_pd, tape_lgd, tape_k, hurdle, cost_ratio, funding_spread)"),
+    Column("raroc", "RAROC at the margin (RAROC)", "decimal per year",
+           "=RAROC(tape_pd, tape_lgd, tape_k, tape_margin, cost_ratio, funding_spread)"),
+    Column("excess_hurdle", "margin less hurdle spread", "decimal per year",
+           "=tape_margin-tape_hurdle_spread"),
 ]
 
 INPUTS = Sheet(
@@ -98,6 +126,13 @@ INPUTS = Sheet(
               "(cf. FIRESALE_HAIRCUT)"),
         Input("workout_years", 1.0, "years", "default to sale of the GPUs"),
         Input("ltv_limit", 0.80, "decimal", "economic LTV limit of the credit policy"),
+    ]), Inputs(title="Pricing against capital", rows=[
+        Input("hurdle", 0.12, "decimal per year", "required return on capital (cost of "
+              "equity)"),
+        Input("cost_ratio", 0.30, "decimal", "operating cost as a share of the margin income"),
+        Input("funding_spread", 0.010, "decimal per year", "funding cost above the base rate"),
+        Input("tenant_limit", 0.50, "decimal of contract value", "largest-tenant limit of the "
+              "credit policy"),
     ])])
 
 SUMMARY = [
@@ -115,6 +150,18 @@ SUMMARY = [
     Output("Expected loss per year", "=SUM(tape_el)", "currency"),
     Output("Capital", "=SUM(tape_capital)", "currency"),
     Output("Facilities priced below their fair spread", '=COUNTIF(tape_excess, "<0")', "count"),
+    # deal structure and pricing against capital
+    Output("Facilities priced below their hurdle spread", '=COUNTIF(tape_excess_hurdle, "<0")',
+           "count"),
+    Output("EAD-weighted RAROC", "=SUMPRODUCT(tape_raroc, tape_ead)/SUM(tape_ead)",
+           "decimal per year"),
+    Output("EAD-weighted contracted share", "=SUMPRODUCT(tape_contracted_share, tape_ead)/"
+           "SUM(tape_ead)", "decimal"),
+    Output("EAD-weighted investment-grade share of contracts", "=SUMPRODUCT(tape_ig_share, "
+           "tape_ead)/SUM(tape_ead)", "decimal"),
+    Output("Facilities above the largest-tenant limit",
+           '=COUNTIF(tape_largest_tenant_share, ">"&tenant_limit)', "count"),
+    Output("Facilities without a debt-service reserve", '=COUNTIF(tape_dsra_months, 0)', "count"),
     Output("All checks TRUE", "=all_checks", "TRUE/FALSE"),
 ]
 
@@ -155,6 +202,10 @@ def template(n: int = 60) -> Template:
         Check("Capital >= 0 for every facility", "=MIN(tape_capital)>=0"),
         Check("Fair spread >= 0 for every facility", "=MIN(tape_spread)>=0"),
         Check("Economic LTV > 0 for every facility", "=MIN(tape_econ_ltv)>0"),
+        Check("Hurdle spread >= fair spread for every facility",
+              "=SUMPRODUCT(--(tape_hurdle_spread<tape_spread-0.000000001))=0"),
+        Check("Margin above the hurdle spread exactly when RAROC is above the hurdle",
+              "=SUMPRODUCT(--((tape_excess_hurdle>0)<>(tape_raroc>hurdle)))=0"),
     ]
     return Template(
         title=f"GPU loan portfolio ({n} facilities)",

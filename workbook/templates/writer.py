@@ -177,6 +177,22 @@ class _Writer:
         if b.freeze_columns:
             ws.freeze_panes = ws.cell(r0, p.left + b.freeze_columns).coordinate
 
+    def _inputtable(self, ws: Any, p: Placed) -> None:
+        b = p.block
+        hr = p.top + p.frame.header
+        if b.title and b.note:
+            ws.cell(p.top, p.left + 2, b.note).font = NOTE
+        for j, col in enumerate(b.columns):
+            c = p.left + j
+            ws.cell(hr - 1, c, col.unit).font = NOTE
+            self.head(ws, hr, c, [col.key], INPUT_FILL)
+            for i, row in enumerate(b.rows):
+                cell = ws.cell(hr + 1 + i, c, row[j])
+                if not is_formula(row[j]):
+                    cell.font, cell.fill = INPUT_FONT, INPUT_FILL
+                self.fmt(cell, col.unit, col.fmt, f"input table column {col.key}")
+            self.width(ws, c, b.widths[j] if j < len(b.widths) else 14)
+
     def _note(self, ws: Any, p: Placed) -> None:
         ws.cell(p.top, p.left, p.block.text).font = NOTE
 
