@@ -52,6 +52,7 @@ SAMPLES: dict[str, Any] = {
     "dates": [["2025-01-01"], ["2025-07-01"], ["2026-01-01"], ["2026-07-01"]],
     "rents": [[2.9], [2.6], [2.45], [2.2]],
     "gpus": 1024, "gpu_value": 600_000.0,
+    "capital": 0.08, "margin": 0.065, "tenant_default_year": 1.0,
 }
 #: Deal samples: the fields a block needs, at the sample deal's values.
 BLOCK_SAMPLES: dict[str, dict[str, Any]] = {

@@ -43,10 +43,15 @@ TEMPLATES = ("neocloud_facility", "miner_convertible", "portfolio")
 SHEETS = [
     ("sheet_neocloud_summary.png", "neocloud_facility", "Summary", "B4", 21, 3),
     ("sheet_neocloud_inputs.png", "neocloud_facility", "Inputs", "B6", 24, 4),
+    ("sheet_neocloud_tenants.png", "neocloud_facility", "Inputs", "F7", 3, "F:Q"),
     ("sheet_neocloud_collateral.png", "neocloud_facility", "Collateral", "GPU_RV_CURVE", 8, 6),
     ("sheet_neocloud_coverage.png", "neocloud_facility", "Coverage", "DSCR_TABLE", 8, 11),
     ("sheet_neocloud_loss.png", "neocloud_facility", "Loss", "LGD_CORR", 12, 3),
-    ("sheet_neocloud_checks.png", "neocloud_facility", "Checks", "B4", 14, 2),
+    ("sheet_neocloud_structure.png", "neocloud_facility", "Structure", "TENANT_CONCENTRATION", 12,
+     9),
+    ("sheet_neocloud_waterfall.png", "neocloud_facility", "Coverage", "DSCR_TABLE", 16,
+     "A:B,J:K,R:AC"),
+    ("sheet_neocloud_checks.png", "neocloud_facility", "Checks", "B4", 24, 2),
     ("sheet_miner_loss.png", "miner_convertible", "Loss", "LGD_MC", 12, 6),
     ("sheet_portfolio_tape.png", "portfolio", "Tape", "LGD_CORR", 10, "A:B,E:F,O:Z"),
 ]
@@ -78,6 +83,8 @@ ERRORS = [
     ("DSCR_BREAKEVEN", (Deal("the sample deal, the whole fleet on a 6-year contract at 3.50",
                              {"contracted_share": 1, "contract_rate": 3.5,
                               "contract_years": 6}),)),
+    ("DSCR_TABLE", (Deal("the sample deal with a 6-month reserve and no debt",
+                         {"dsra_months": 6, "debt": 0.0}),)),
 ]
 
 

@@ -23,9 +23,10 @@ Next to it the GPU-only **economic LTV** (balance / gpus V(t)) and the **book LT
 straight-line book value of the fleet).
 
 **Refinancing risk.** At maturity T the balloon B must be refinanced at most at ``max_ltv`` of
-the collateral then. Spot rents are lognormal around the deal's path: R_T = R(T) exp(sigma
-sqrt(T) Z - sigma^2 T / 2), Z ~ N(0, 1), sigma = ``rent_vol``, the path after T deflating from
-R_T as before; contracted cash does not depend on Z. C_T(Z) rises with Z, so
+the collateral then. Spot rents are lognormal around the deal's path, which is their trend
+(median; g is the trend decline everywhere): R_T = R(T) exp(sigma sqrt(T) Z), Z ~ N(0, 1),
+sigma = ``rent_vol``, the path after T deflating from R_T as before; contracted cash does not
+depend on Z. C_T(Z) rises with Z, so
 
     P(refinance) = P(B <= max_ltv C_T(Z)) = 1 - Phi(z*),   max_ltv C_T(z*) = B,
 
@@ -259,7 +260,7 @@ def refi_distribution(deal: "Deal", balloon: float, contract_pv_t: float, comps:
     sd = rent_vol * np.sqrt(t)
 
     def coll(z: np.ndarray) -> np.ndarray:
-        factor = np.exp(sd * np.asarray(z, dtype=float) - 0.5 * sd * sd)
+        factor = np.exp(sd * np.asarray(z, dtype=float))  # the path is the median
         c, _ = collateral_at(deal, np.array([t]), np.array([contract_pv_t]), comps,
                              rent0=deal.rent0, deflation=deal.deflation,
                              utilization=deal.utilization, rent_factor=np.atleast_1d(factor))

@@ -42,7 +42,8 @@ Cash flows (per period p of length D starting at t; shares of the fleet's GPU-ho
   re-let at the spot rent expected *given* the default. With a wrong-way correlation w_k of the
   tenant's default with the GPU market and lognormal rents of volatility sigma (``rent_vol``),
   E[R_t | default by t] / E[R_t] = Phi(Phi^-1(P_k) - w_k sigma sqrt(t)) / P_k, P_k = 1 - S_k(t)
-  (a Gaussian copula between the tenant's default and the rent's shock);
+  (a Gaussian copula between the tenant's default and the rent's shock); the factor scales the
+  rent of the deal's path (w_k = 0 leaves it unchanged, whatever the path stands for);
 * Revenue_p = gpus H D [sum_k (paying_k + backstop_k) rate_k + sum_k renewed_k rs_k R(end_k)
   + (1 - sum_k (paying_k + backstop_k + renewed_k)) u R_p - sum_k defaulted_k (1 - m_k) u R_p].
 

@@ -270,6 +270,8 @@ def run_waterfall(deal: "Deal", ebitda: np.ndarray, schedule: DebtSchedule,
                 target = dsra_target(after, p + 1, sched_p, sched_ds, i, k_periods)
             else:  # still on the schedule fixed at close
                 target = fwd_l[p + 1]
+            if abs(target - dsra) <= 1e-12 * max(target, dsra):
+                target = dsra  # a level schedule: the same target, not rounding noise
             if dsra < target:
                 top = min(excess, target - dsra)
                 dsra += top

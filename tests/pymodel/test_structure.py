@@ -428,25 +428,24 @@ def test_tenant_pd_is_a_discount_rate():
 
 def test_refi_risk_matches_the_lognormal_closed_form():
     """No cash cost, no salvage, no steps: the GPU's value at maturity is proportional to the
-    rent then, so C_T = V exp(a Z - a^2/2), a = sigma sqrt(T), V the value on the deal's rent
-    path (GPU_RV rolled to T). P(refinance) = 1 - Phi(z*), z* = (ln(B / (L V)) + a^2/2) / a;
-    E[(B - L C)+] = B Phi(z*) - L V Phi(z* - a); median C = V exp(-a^2/2)."""
+    rent then. The deal's path is the median (g the trend decline), so C_T = V exp(a Z),
+    a = sigma sqrt(T), V the value on the path (GPU_RV rolled to T). P(refinance) =
+    1 - Phi(z*), z* = ln(B / (L V)) / a; E[(B - L C)+] = B Phi(z*) - L V e^(a^2/2) Phi(z* - a)."""
     d = hand(deflation=0.2, amortization="bullet", physical_life_years=40.0, salvage=0.0)
     rows = dict(dscr.refi_risk(d, max_ltv=0.6, rent_vol=0.35))
     b, lim, a = 8760.0, 0.6, 0.35 * 2.0
     v = float(np.ravel(residual.economic_value_path(4.0, 1.0, 1.0, 0.0, 0.2, 0.10,
                                                     max_life_years=39.0))[0])
-    assert rows["collateral_at_maturity_median"] == pytest.approx(v * math.exp(-a * a / 2),
-                                                                  rel=1e-12)
-    z = (math.log(b / (lim * v)) + a * a / 2) / a
+    assert rows["collateral_at_maturity_median"] == pytest.approx(v, rel=1e-12)
+    z = math.log(b / (lim * v)) / a
     assert 0.05 < norm.cdf(z) < 0.95
     assert rows["refinance_probability"] == pytest.approx(1 - norm.cdf(z), abs=1e-9)
-    es = b * norm.cdf(z) - lim * v * norm.cdf(z - a)
+    es = b * norm.cdf(z) - lim * v * math.exp(a * a / 2) * norm.cdf(z - a)
     assert rows["expected_shortfall"] == pytest.approx(es, rel=1e-9)
     assert rows["expected_shortfall_if_not"] == pytest.approx(es / norm.cdf(z), rel=1e-9)
-    assert rows["ltv_at_maturity_median"] == pytest.approx(b / (v * math.exp(-a * a / 2)))
-    assert rows["ltv_at_maturity_p95"] == pytest.approx(b / (v * math.exp(
-        a * norm.ppf(0.05) - a * a / 2)), rel=1e-10)
+    assert rows["ltv_at_maturity_median"] == pytest.approx(b / v)
+    assert rows["ltv_at_maturity_p95"] == pytest.approx(
+        b / (v * math.exp(a * norm.ppf(0.05))), rel=1e-10)
 
 
 def test_refi_risk_edges_and_monotonicity():

@@ -264,8 +264,9 @@ def test_neocloud_tables_follow_the_deal_block():
     rows = [dataclasses.replace(r, value=6.0) if r.name == "debt_years" else r
             for r in deal.rows]
     inputs = dataclasses.replace(neocloud_facility.INPUTS, blocks=[
-        neocloud_facility.FLEET, neocloud_facility.TENANTS, dataclasses.replace(deal, rows=rows),
-        neocloud_facility.CREDIT, neocloud_facility.PRICING])
+        Beside([neocloud_facility.FLEET, neocloud_facility.TENANTS]),
+        dataclasses.replace(deal, rows=rows), neocloud_facility.CREDIT,
+        neocloud_facility.PRICING])
     longer = dataclasses.replace(t, sheets=[inputs] + list(t.sheets[1:]))
 
     def n_rows(builder):

@@ -34,7 +34,7 @@ UNIT_FORMATS: dict[str, str | None] = {
     "decimal of spot rent": PCT, "decimal of contract value": PCT, "decimal of EAD": PCT,
     "decimal per sqrt(year)": PCT, "annual effective decimal": PCT,
     "decimal per year": PCT2, "nominal annual decimal": PCT2,
-    "x": TIMES,
+    "x": TIMES, "times (x)": TIMES,
     "years": YEARS, "years from close": YEARS, "years from the valuation date": YEARS,
     "months of debt service": "0",
     "GPUs": COUNT, "GPUs a day": COUNT, "BTC": COUNT, "paths": COUNT, "business days": COUNT,

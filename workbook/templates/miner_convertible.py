@@ -76,9 +76,9 @@ DEAL = Inputs(
         Input("dsra_months", 0.0, "months of debt service", "none: convertible notes carry no "
               "reserve account"),
         Input("dsra_funding", "close", "-", "close | cash (no reserve)"),
-        Input("lockup_dscr", None, "x", "none: no distribution lock-up on the notes"),
+        Input("lockup_dscr", None, "times (x)", "none: no distribution lock-up on the notes"),
         Input("sweep_share", 0.0, "decimal", "none: no cash sweep on the notes"),
-        Input("sweep_dscr_levels", None, "x", "none"),
+        Input("sweep_dscr_levels", None, "times (x)", "none"),
         Input("sweep_dscr_shares", None, "decimal", "none"),
         Input("sweep_ltv_levels", None, "decimal", "none"),
         Input("sweep_ltv_shares", None, "decimal", "none"),

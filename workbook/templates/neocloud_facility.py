@@ -46,7 +46,7 @@ TENANTS = InputTable(
         # an AI start-up on a 3-year take-or-pay, defaulting when GPU rents are weak
         ["AI lab (sub-IG)", 0.10, 2.90, 0.0, 3.0, 0.3, 0.85, 0.05, "B", 0.5, 0.0, 0.0],
     ],
-    widths=(20, 9, 9, 8, 8, 12, 13, 9, 8, 14, 10, 11))
+    widths=(20, 11, 12, 8, 8, 14, 15, 11, 8, 16, 11, 13))
 
 
 def _fleet_avg(field: str) -> str:
@@ -107,10 +107,10 @@ DEAL = Inputs(
         Input("dsra_months", 6.0, "months of debt service", "debt-service reserve, funded at "
               "close (term sheet; 6 months is market, model reference 6.1)"),
         Input("dsra_funding", "close", "-", "close | cash (term sheet)"),
-        Input("lockup_dscr", 1.25, "x", "distribution lock-up below 1.25x (term sheet; "
+        Input("lockup_dscr", 1.25, "times (x)", "distribution lock-up below 1.25x (term sheet; "
               "data-centre ABS 1.25-1.35x)"),
         Input("sweep_share", 0.0, "decimal", "no sweep while the lock-up test is met"),
-        Input("sweep_dscr_levels", 1.25, "x", "under the lock-up ..."),
+        Input("sweep_dscr_levels", 1.25, "times (x)", "under the lock-up ..."),
         Input("sweep_dscr_shares", 0.50, "decimal", "... half the excess cash prepays the "
               "debt (TeraWulf/Fluidstack 50% excess-cash-flow offer)"),
         Input("sweep_ltv_levels", None, "decimal", "none"),
@@ -407,7 +407,7 @@ INPUTS = Sheet(
     "Inputs", "Neo-cloud GPU facility: inputs",
     note="Blue-on-yellow cells are inputs; white cells in column B are formulas. Field names "
          "of the deal block are read by DSCR_TABLE and friends: do not rename them.",
-    blocks=[FLEET, TENANTS, DEAL, CREDIT, PRICING])
+    blocks=[Beside([FLEET, TENANTS]), DEAL, CREDIT, PRICING])
 
 SUMMARY = [
     Output("Fleet economic value at close", "=fleet_econ_value", "currency"),

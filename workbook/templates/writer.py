@@ -122,6 +122,8 @@ class _Writer:
         if b.keyed:
             for i, key in enumerate(f.row_keys):
                 self.fmt(ws.cell(*p.body_cell(i, 0)), units.get(key), None, f"table {key}")
+            self.width(ws, p.left, min(max(len(k) for k in f.row_keys) + 2, 40))
+            self.width(ws, p.left + 1, 14)
             return
         self.head(ws, top, p.left, [None] * nc)
         for j, key in enumerate(f.col_keys[:nc]):
