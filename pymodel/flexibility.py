@@ -58,7 +58,8 @@ P = declare(
           kind="bool"),
     Param("rent_vol", "decimal per sqrt(year)", "Annual volatility of log rent around its trend "
           "(e.g. RENT_DEFLATION_FIT's volatility)", NONNEG, default=None,
-          empty="required when operating_flexibility is TRUE"),
+          empty="GPU_RV needs one with operating_flexibility; deal functions take the deal's, "
+          "else 0.50 (H100 contract-rent fit)"),
     Param("avoidable_share", "decimal", "Share of the cash cost saved while a GPU is idle "
           "(power; colocation is usually contracted)", UNIT, default=0.24,
           source="D: power 0.12 of the 0.50 cash cost build-up (docs/model.md 4.3); "

@@ -2,7 +2,7 @@
 risk of the balloon.
 
 **Collateral value** at time t (currency, facility), the value a lender secured "customer
-contracts first, hardware second" holds (model reference, section 7):
+contracts first, hardware second" holds (§7):
 
     C(t) = PV_t(contracted cash) + gpus [V(t) + sum_c s_c (V(e_c) DF(t, e_c) - V(a_c') DF(t, a_c'))]
 
@@ -32,7 +32,7 @@ depend on Z. C_T(Z) rises with Z, so
 
 and the expected shortfall if not refinanced is E[B - max_ltv C_T(Z) | Z < z*] (the amount no
 new lender advances), computed by Gauss-Legendre quadrature over the failing states
-z in [z* - 12, z*].
+z in [z* - 12, z*] (in [-12, 12] when no state refinances).
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ __all__ = ["Components", "components", "gpu_values", "CollateralPath", "collater
 H = HOURS_PER_YEAR
 #: Standard-normal range searched for the refinancing threshold.
 Z_LIMIT = 8.0
-#: Gauss-Legendre nodes of the expected-shortfall integral, and the width of the z interval.
+#: Gauss-Legendre nodes of the expected-shortfall integral, and the width of the z interval
+#: (and the bound of z: the normal mass beyond 12 standard deviations is below 1e-32).
 QUAD_NODES = 96
 QUAD_SPAN = 12.0
 
@@ -293,11 +294,12 @@ def refi_distribution(deal: "Deal", balloon: float, contract_pv_t: float, comps:
                               xtol=1e-10, maxiter=200))
         p_fail = float(ndtr(z_star))
     # E[(B - L C(Z)) 1(Z < z*)] = int_{-inf}^{z*} (B - L C(z)) phi(z) dz, Gauss-Legendre on
-    # [z* - 12, z*] (the normal tail below carries less than 1e-30 of the mass)
-    top = min(z_star, Z_LIMIT + 4.0)
+    # [max(z* - 12, -12), min(z*, 12)] (the normal mass beyond 12 is below 1e-32)
+    top = min(z_star, QUAD_SPAN)
+    bottom = max(top - QUAD_SPAN, -QUAD_SPAN) if np.isfinite(z_star) else -QUAD_SPAN
     x, w = np.polynomial.legendre.leggauss(QUAD_NODES)
-    half = 0.5 * QUAD_SPAN
-    z = top - half + half * x
+    half = 0.5 * (top - bottom)
+    z = bottom + half * (x + 1.0)
     short = np.maximum(balloon - max_ltv * coll(z), 0.0)
     expected = float(half * np.sum(w * short * np.exp(-0.5 * z * z)) / np.sqrt(2.0 * np.pi))
     return RefiResult(probability=1.0 - p_fail, shortfall_if_not=expected / p_fail,

@@ -40,7 +40,7 @@ H = HOURS_PER_YEAR
 P = declare(
     Param("max_ltv", "decimal", "Most a refinancing lender advances at maturity, as a share of "
           "the collateral then (contracts plus GPUs)", POS, default=0.70,
-          source="S: Stack Infrastructure ABS maximum LTV 70% (model reference 6.1)"),
+          source="S: Stack Infrastructure ABS maximum LTV 70% (§6.1)"),
 )
 
 #: Rows of :func:`tenant_concentration`.
@@ -310,7 +310,7 @@ def refi_risk(deal_inputs: Any, *, max_ltv: float = P["max_ltv"].default,
 
     References
     ----------
-    Model reference, sections 6.1 (balloon and refinancing risk), 6.4 (lognormal rents) and 7.
+    Model reference §6.7 (refinancing risk), §6.4 (lognormal rents), §6.8 (collateral) and §7.
     """
     cap = SCHEMA.check("max_ltv", max_ltv)
     deal = parse_deal(deal_inputs, tenants)

@@ -1,10 +1,10 @@
 """Contracts and tenants of a deal: the tenant block, contracted cash per tenant, concentration.
 
-GPU facilities are underwritten "customer contracts first, hardware second" (model reference,
-section 7): the coverage of a deal depends on who rents the fleet, for how long, at what price
-and how likely each customer is to pay. A **tenant block** is a range with a header row and one
-contract a row (:data:`TENANT_COLUMNS`; headers in any order, case-insensitive, the short
-header or the parameter's name):
+GPU facilities are underwritten "customer contracts first, hardware second" (§7): the
+coverage of a deal depends on who rents the fleet, for how long, at what price and how likely
+each customer is to pay. A **tenant block** is a range with a header row and one contract a row
+(:data:`TENANT_COLUMNS`; headers in any order, case-insensitive, the short header or the
+parameter's name):
 
 =============== ============================ ======================================================
 header          parameter                    meaning
@@ -69,7 +69,8 @@ from scipy.special import ndtr, ndtri
 
 from ..errors import DomainError, InputError, InputTypeError
 from ..fields import FieldSet
-from ..schema import CORR, NONNEG, POS, UNIT, UNIT_OPEN_HI, Param, declare, param
+from ..flexibility import P as _FLEX  # noqa: F401  (declares rent_vol, the log-rent volatility)
+from ..schema import CORR, NONNEG, UNIT, UNIT_OPEN_HI, Param, declare, param
 from ..validation import Interval
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,7 +123,7 @@ P = declare(
           source="D: no renewal (the capacity returns to spot at expiry)"),
     Param("renewal_share", "decimal of spot rent", "Rent of a renewal as a share of the spot "
           "rent at expiry (fixed for the renewal)", NONNEG, default=1.0,
-          source="D: renews at the market rent (model reference 6.2)"),
+          source="D: renews at the market rent (§6.5)"),
     Param("tenant_rating", "", "Agency rating of the tenant (S&P/Fitch AAA..D or Moody's "
           "Aaa..C; NR); investment grade is BBB-/Baa3 or better", default=None, kind="text",
           empty="unrated (counted as not investment grade)"),
@@ -137,10 +138,6 @@ P = declare(
     Param("default_tenants", "", "Stress: names of the tenants that default at "
           "tenant_default_year (separated by ; or ,)", default=None, kind="text",
           empty="every tenant (with tenant_default_year)"),
-    Param("rent_vol", "decimal per sqrt(year)", "Volatility of the log spot rent around its "
-          "deflating path (refinancing and wrong-way risk)", POS,
-          default=None, empty="the deal's rent_vol, else 0.50 (H100 1-year contract rents "
-          "fit 0.49, RENT_DEFLATION_FIT)"),
 )
 
 #: ``rent_vol`` when neither the deal nor the call gives one: the volatility fitted on the H100

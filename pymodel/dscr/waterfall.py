@@ -1,7 +1,7 @@
 """The cash waterfall of a deal: debt-service reserve, lock-up (cash trap), cash sweep and
 mandatory prepayment on an LTV breach.
 
-Each period p, in this order (model reference, section 6.1):
+Each period p, in this order (§6.6):
 
 1. **Cash in**: revenue; less opex and tax (tax_rate x max(EBITDA - interest due, 0)) gives
    CFADS. If CFADS < 0 the sponsor funds the operating loss (a negative distribution).
@@ -77,11 +77,10 @@ P = declare(
     Param("dsra_months", "months of debt service", "Debt-service reserve account: target "
           "balance as the debt service due over the next this many months",
           Interval(0, MAX_DSRA_MONTHS), default=0.0,
-          source="D: none unless the term sheet has one; 6 months is common (model reference "
-                 "6.1)"),
+          source="D: none unless the term sheet has one; 6 months is common (§6.1)"),
     Param("dsra_funding", "", "When the reserve is funded: at close from the sources of the "
           "deal, or from cash flow after debt service", default="close",
-          source="S: Centersquare ABS funds about 6 months at closing (model reference 6.1)",
+          source="S: Centersquare ABS funds about 6 months at closing (§6.1)",
           kind="choice", choices=DSRA_FUNDING),
     Param("lockup_dscr", "times (x)", "Lock-up (cash trap): below this period DSCR the cash "
           "left after debt service, reserves and sweep is trapped; released when the test is "
@@ -103,7 +102,7 @@ P = declare(
           "debt down to it (mandatory prepayment)", POS, default=None, empty="no LTV test"),
     Param("ltv_basis", "", "Value an LTV test divides by: collateral (contracts plus the GPUs "
           "after them), economic (GPUs only) or book", default="collateral",
-          source="D: contracts first, hardware second (model reference 7)", kind="choice",
+          source="D: contracts first, hardware second (§7)", kind="choice",
           choices=LTV_BASES),
     Param("contract_discount_rate", "annual effective decimal", "Discount rate of contracted "
           "cash before the tenant's default risk (the collateral value of the contracts)",

@@ -448,6 +448,22 @@ def test_refi_risk_matches_the_lognormal_closed_form():
         b / (v * math.exp(a * norm.ppf(0.05))), rel=1e-10)
 
 
+def test_refi_risk_without_volatility_is_the_deterministic_shortfall():
+    """rent_vol 0: the collateral at maturity is certain; a balloon above max_ltv of it never
+    refinances and the whole gap is the shortfall (also when every state fails at vol > 0)."""
+    d = dscr.sample_deal()
+    rows = dict(dscr.refi_risk(d, rent_vol=0.0))
+    gap = rows["balloon"] - 0.7 * rows["collateral_at_maturity_median"]
+    assert gap > 0
+    assert rows["refinance_probability"] == 0.0
+    assert rows["expected_shortfall"] == pytest.approx(gap, rel=1e-12)
+    assert rows["expected_shortfall_if_not"] == pytest.approx(gap, rel=1e-12)
+    low = dict(dscr.refi_risk(d, rent_vol=1e-6))
+    assert low["expected_shortfall"] == pytest.approx(gap, rel=1e-4)
+    easy = dict(dscr.refi_risk(d, rent_vol=0.0, max_ltv=50.0))
+    assert easy["refinance_probability"] == 1.0 and easy["expected_shortfall"] == 0.0
+
+
 def test_refi_risk_edges_and_monotonicity():
     d = hand(amortization="bullet", deflation=0.2, physical_life_years=40.0)
     p = [dict(dscr.refi_risk(d, max_ltv=x))["refinance_probability"] for x in (0.3, 0.6, 0.9)]

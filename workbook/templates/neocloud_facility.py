@@ -105,7 +105,7 @@ DEAL = Inputs(
         Input("contract_discount_rate", 0.08, "annual effective decimal", "contracted cash "
               "before tenant risk: investment-grade lease yield (assumption)"),
         Input("dsra_months", 6.0, "months of debt service", "debt-service reserve, funded at "
-              "close (term sheet; 6 months is market, model reference 6.1)"),
+              "close (term sheet; 6 months is market, §6.1)"),
         Input("dsra_funding", "close", "-", "close | cash (term sheet)"),
         Input("lockup_dscr", 1.25, "times (x)", "distribution lock-up below 1.25x (term sheet; "
               "data-centre ABS 1.25-1.35x)"),
