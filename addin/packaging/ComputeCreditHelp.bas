@@ -151,7 +151,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(7) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(8) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     a(9) = "TRUE adds the value of idling the GPUs when renting them does not pay (lognormal rent, avoidable share of the cash cost): an upper bound. Default FALSE."
-    a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: required when operating_flexibility is TRUE."
+    a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: GPU_RV needs one with operating_flexibility; deal functions take the deal's, else 0.50 (H100 contract-rent fit)."
     a(11) = "Share of the cash cost saved while a GPU is idle (power; colocation is usually contracted). Unit: decimal. Must be in [0, 1]. Default 0.24."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact. TRUE in operating_flexibility adds the option to idle (an upper bound). Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
@@ -266,7 +266,7 @@ Public Sub ComputeCredit_RegisterHelp()
     ReDim a(0 To 3)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "Most a refinancing lender advances at maturity, as a share of the collateral then (contracts plus GPUs). Unit: decimal. Must be > 0. Default 0.7."
-    a(2) = "Volatility of the log spot rent around its deflating path (refinancing and wrong-way risk). Unit: decimal per sqrt(year). Must be > 0. Empty: the deal's rent_vol, else 0.50 (H100 1-year contract rents fit 0.49, RENT_DEFLATION_FIT)."
+    a(2) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: GPU_RV needs one with operating_flexibility; deal functions take the deal's, else 0.50 (H100 contract-rent fit)."
     a(3) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!REFI_RISK", Description:="Refinancing risk of the balloon: probability it can be refinanced at max_ltv of the collateral at maturity (lognormal rent, volatility rent_vol) and the expected shortfall if not (currency). Label | value rows.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_BREAKEVEN
