@@ -230,6 +230,9 @@ class FieldSet:
             p = self.fields[key].param
             if _blank(value):  # empty: the default (or the error for a required field)
                 continue
+            if p.kind in ("float", "int") and np.ndim(value) != 0:
+                # a field holds one value (a vectorised check would pass an array through)
+                raise InputTypeError(p.name, value=value, key="not_number")
             out[key] = p.check(value)
         missing = [f for f in self.fields.values() if f.param.required and out[f.name] is None
                    and (not f.when or f.needed(out))]

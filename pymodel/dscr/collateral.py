@@ -46,7 +46,7 @@ from scipy.special import ndtr, ndtri
 
 from .. import HOURS_PER_YEAR
 from ..residual import economic_value_kernel, require_finite
-from .tenants import Flows
+from .tenants import Flows, contract_flows, window_fraction
 
 if TYPE_CHECKING:  # pragma: no cover
     from .deal import Deal
@@ -97,7 +97,6 @@ def components(deal: "Deal", default_year: float | None = None,
 def contract_cash(deal: "Deal", flows: Flows, comps: Components, t: np.ndarray) -> np.ndarray:
     """Contracted cash of the fleet per period at starts ``t`` (currency per period): tenant
     and guarantor payments less the cash cost of the contracted GPUs."""
-    from .tenants import window_fraction
     hours = deal.gpus * H * deal.dt
     pay = flows.paying if flows.backstop is None else flows.paying + flows.backstop
     paid = (pay * deal.tenants.rate[:, None]).sum(axis=0)
@@ -199,7 +198,6 @@ def collateral_path(deal: "Deal", *, deflation: float, rent0: float, utilization
     """Collateral, GPU-only economic and book values of the fleet at every period start and at
     maturity, under a stress of the spot rents (the contracts do not depend on it)."""
     from .cashflows import book_values
-    from .tenants import contract_flows
     n, dt = deal.n, deal.dt
     times = np.arange(n + 1) * dt
     comps = components(deal, default_year, defaulted)

@@ -25,10 +25,11 @@ from .. import HOURS_PER_YEAR
 from ..errors import NotAvailableError
 from ..schema import NOT_GIVEN, POS, SCHEMA, Param, declare
 from .cashflows import Base, operating
-from .collateral import CollateralPath, collateral_path, contract_cash, refi_distribution
+from .collateral import (CollateralPath, collateral_path, components, contract_cash,
+                         refi_distribution)
 from .deal import Deal, parse_deal
 from .ratios import _coverage, min_dscr_of, ratio
-from .tenants import P as _TENANTS  # noqa: F401  (declares tenants, rent_vol)
+from .tenants import P as _TENANTS  # noqa: F401  (declares tenants)
 
 __all__ = ["tenant_cashflows", "tenant_concentration", "tenant_stress", "ltv_table",
            "refi_risk", "debt_repaid_by_contracts", "CONCENTRATION_ROWS", "STRESS_COLUMNS",
@@ -80,7 +81,6 @@ def debt_repaid_by_contracts(deal: Deal, *, default_year: float | None = None,
     end = min(float(np.max(ten.end)), deal.n * deal.dt)
     periods = int(np.ceil(end / deal.dt - 1e-9))
     ops = operating(deal, default_year=default_year, defaulted=defaulted)
-    from .collateral import components
     cash = contract_cash(deal, ops.flows, components(deal, default_year, defaulted),
                          deal.starts)
     i = deal.rate_per_period

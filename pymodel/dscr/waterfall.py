@@ -80,7 +80,7 @@ P = declare(
           source="D: none unless the term sheet has one; 6 months is common (§6.1)"),
     Param("dsra_funding", "", "When the reserve is funded: at close from the sources of the "
           "deal, or from cash flow after debt service", default="close",
-          source="S: Centersquare ABS funds about 6 months at closing (§6.1)",
+          source="S: Centersquare ABS funds about 6 months at closing (§6.1, §6.6)",
           kind="choice", choices=DSRA_FUNDING),
     Param("lockup_dscr", "times (x)", "Lock-up (cash trap): below this period DSCR the cash "
           "left after debt service, reserves and sweep is trapped; released when the test is "

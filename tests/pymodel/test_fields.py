@@ -51,6 +51,18 @@ def test_duplicate_and_domain():
         FS.parse([("gpus", -5)])
 
 
+def test_a_field_holds_one_number_not_a_range():
+    """A block read from Python can carry a list where a cell holds one number: it is named
+    as a range (the vectorised check alone would pass the array through)."""
+    for value in ([[0.2, 0.3]], [0.2, 0.3], [[0.2]]):
+        with pytest.raises(InputTypeError, match=r"^contracted_share must be a number; got a "
+                                                 r"range of"):
+            FS.parse([("gpus", 1), ("contracted_share", value)])
+    with pytest.raises(InputTypeError, match=r"^payments_per_year must be a number; got a range"):
+        FS.parse([("gpus", 1), ("payments_per_year", [4, 12])])
+    assert FS.parse([("gpus", 2)])["gpus"] == 2.0
+
+
 def test_required_fields_name_the_block_the_field_and_its_unit():
     with pytest.raises(InputTypeError, match=r"^deal_inputs: 'gpus' is required \(GPUs\)$"):
         FS.parse([("amortization", "linear")])

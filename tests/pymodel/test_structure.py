@@ -388,6 +388,12 @@ def test_waterfall_errors_name_the_field():
         dscr.dscr_min(hand(dsra_months=6, dsra_funding="later"))
     with pytest.raises(DomainError, match=r"^sweep_share must be in \[0, 1\]; got 1.5"):
         dscr.dscr_min(hand(sweep_share=1.5))
+    with pytest.raises(InputTypeError, match=r"^dsra_months must be a number; got a range of "
+                                             r"1x2 cells$"):
+        dscr.dscr_min(hand(dsra_months=[[6, 12]]))
+    with pytest.raises(InputTypeError, match=r"^tenants row 1 \(A\): rate must be a number; got "
+                                             r"a range"):
+        dscr.dscr_min(HAND, tenants=[["name", "share", "rate", "end"], ["A", 0.5, [2, 3], 3]])
 
 
 # --------------------------------------------------------------------------------------------

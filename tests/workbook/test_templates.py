@@ -18,7 +18,7 @@ from workbook.engine import recalc
 from workbook.engine.sheetxml import cells_of_range, read_formulas
 import numpy as np
 
-from pymodel import dscr, irb, lgd, lgd_mc, residual
+from pymodel import dscr, irb, lgd, lgd_mc, pricing, residual
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbook"
@@ -239,6 +239,18 @@ def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
     np.testing.assert_allclose(column("capital"), k * ead, rtol=1e-12)
     np.testing.assert_allclose(column("fair spread (FAIR_SPREAD)"),
                                irb.fair_spread(pd_, lgd_exp), rtol=1e-12)
+    # pricing against capital: the hurdle spread on IRB K, RAROC at the margin
+    costs = {n: _named(wb, n) for n in ("cost_ratio", "funding_spread")}
+    hurdle = pricing.hurdle_spread(pd_, lgd_exp, k, hurdle=_named(wb, "hurdle"), **costs)
+    raroc = pricing.raroc(pd_, lgd_exp, k, column("margin"), **costs)
+    np.testing.assert_allclose(column("hurdle spread (HURDLE_SPREAD)"), hurdle, rtol=1e-12)
+    np.testing.assert_allclose(column("RAROC at the margin (RAROC)"), raroc, rtol=1e-12)
+    # the hurdle spread is a real test of the margin: above the EL-only fair spread for every
+    # facility, and the summary counts the facilities below it
+    assert np.all(hurdle > irb.fair_spread(pd_, lgd_exp))
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(max_col=2)}
+    below = int(np.sum(column("margin") < hurdle))
+    assert summary["Facilities priced below their hurdle spread"] == below
     # each output column is ONE array formula over the whole tape
     formulas_wb = openpyxl.load_workbook(WORKBOOK / "portfolio.xlsx")["Tape"]
     for header in ("economic LTV", "PD at 99.9% (VASICEK_PD)", "LGD (LGD_CORR)",
