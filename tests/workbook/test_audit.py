@@ -4,6 +4,7 @@ the outputs (table, JSON, HTML) and bad input."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import zipfile
@@ -305,3 +306,103 @@ def test_not_period_labels(labels):
     from workbook.engine.cellmap import Cell
     keys = [_key(Cell(x)) for x in labels]
     assert None in keys or _axis_of(keys, "") is None
+
+
+def _as_excel_writes_it(src: Path, dest: Path) -> int:
+    """A recalculated deal rewritten the way Excel stores a filled-right row: the first cell
+    holds the formula as a shared master, the others only point at it (no text of their own).
+    Returns the number of shared formulas written."""
+    import re
+
+    from openpyxl.formula.translate import Translator
+    with zipfile.ZipFile(src) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    name = "xl/worksheets/sheet2.xml"
+    xml = parts[name].decode("utf-8")
+    cell = re.compile(r'<c r="([A-Z]+)(\d+)"([^>]*)><f>([^<]*)</f>')
+    cells = {f"{m[1]}{m[2]}": m[4] for m in cell.finditer(xml)}
+    shared: dict[str, tuple[str, int]] = {}     # cell -> ("master" or "follower", si)
+    for row in sorted({int(re.sub(r"[A-Z]", "", c)) for c in cells}):
+        first, others = f"C{row}", [f"D{row}", f"E{row}"]
+        if first not in cells or not all(
+                c in cells and Translator("=" + cells[first], origin=first)
+                .translate_formula(c)[1:] == cells[c] for c in others):
+            continue
+        si = len({s for _, s in shared.values()})
+        shared[first] = ("master", si)
+        shared.update({c: ("follower", si) for c in others})
+
+    def rewrite(m: re.Match) -> str:
+        ref = f"{m[1]}{m[2]}"
+        if ref not in shared:
+            return m[0]
+        role, si = shared[ref]
+        if role == "master":
+            return f'<c r="{ref}"{m[3]}><f t="shared" ref="C{m[2]}:E{m[2]}" si="{si}">{m[4]}</f>'
+        return f'<c r="{ref}"{m[3]}><f t="shared" si="{si}"/>'
+
+    parts[name] = cell.sub(rewrite, xml).encode("utf-8")
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return len({s for _, s in shared.values()})
+
+
+@pytest.mark.parametrize("values", [False, True], ids=["cached", "computed"])
+def test_shared_formulas_are_audited_like_written_out_ones(corpus, tmp_path, values):
+    """A deal saved as Excel saves it (cached values, each filled-right row one shared formula
+    whose followers hold no text) gives the same findings, with the same formulas and inputs,
+    as the deal with every formula written out; with its values stripped, they are computed
+    from the shared formulas."""
+    from workbook.engine.recalc import recalc_file
+    res = recalc_file(str(corpus["annual_sln"]), str(tmp_path / "recalc.xlsx"))
+    assert res.refused is None
+    shared = tmp_path / "shared.xlsx"
+    assert _as_excel_writes_it(tmp_path / "recalc.xlsx", shared) >= 10
+    if values:   # drop every cached value of the model sheet: the engine must compute them
+        with zipfile.ZipFile(shared) as z:
+            parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+        xml = parts["xl/worksheets/sheet2.xml"].decode("utf-8")
+        xml = re.sub(r"(</f>|<f [^>]*/>)<v>[^<]*</v>", r"\1", xml)
+        assert "<v>" not in xml.split("<row r=\"5\"")[1]
+        parts["xl/worksheets/sheet2.xml"] = xml.encode("utf-8")
+        with zipfile.ZipFile(shared, "w") as z:
+            for n, data in parts.items():
+                z.writestr(n, data)
+
+    def seen(a):
+        return {(f.kind, f.sheet, f.ref): (f.formula, sorted((i.role, i.cell or i.text)
+                                                              for i in f.inputs), f.values)
+                for f in a.open_findings}
+    want = seen(audit_file(str(corpus["annual_sln"])))
+    got = seen(audit_file(str(shared), values=values))
+    assert got == want
+    assert {(k, s, r) for k, s, r, _ in EXPECTED["annual_sln"]} <= set(got)
+
+
+def test_shared_formulas_are_retrofitted_like_written_out_ones(corpus, tmp_path):
+    """The draft map and the ComputeCredit sheet of a deal stored with shared formulas are
+    those of the same deal written out; its own parts stay byte for byte; it recalculates."""
+    from workbook.engine.recalc import recalc_file
+    from workbook.retrofit import draft_map, retrofit_file
+    recalc_file(str(corpus["annual_sln"]), str(tmp_path / "recalc.xlsx"))
+    shared = tmp_path / "shared.xlsx"
+    _as_excel_writes_it(tmp_path / "recalc.xlsx", shared)
+    sheets = {}
+    for name, deal in (("plain", corpus["annual_sln"]), ("shared", shared)):
+        draft_map(str(deal), str(tmp_path / f"{name}.toml"))
+        retrofit_file(str(deal), str(tmp_path / f"{name}.toml"),
+                      str(tmp_path / f"{name}_cc.xlsx"))
+        with zipfile.ZipFile(tmp_path / f"{name}_cc.xlsx") as z:
+            sheets[name] = {n: z.read(n) for n in z.namelist()}
+    text = {n: (tmp_path / f"{n}.toml").read_text().splitlines()[1:] for n in sheets}
+    assert len(text["plain"]) > 10
+    assert text["plain"] == text["shared"]
+    ours = "xl/worksheets/sheet3.xml"
+    assert sheets["plain"][ours].replace(b"annual_sln.xlsx", b"shared.xlsx") == \
+        sheets["shared"][ours]
+    with zipfile.ZipFile(shared) as z:
+        assert all(sheets["shared"][n] == z.read(n) for n in z.namelist()
+                   if n.startswith("xl/worksheets/"))
+    res = recalc_file(str(tmp_path / "shared_cc.xlsx"), str(tmp_path / "out.xlsx"))
+    assert res.refused is None and res.errors == [] and res.false_checks == []
