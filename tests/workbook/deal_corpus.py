@@ -13,7 +13,14 @@ each with the findings the audit must report (``EXPECTED``).
 * ``declining_dates``: ``DDB``, ``SYD``, ``VDB`` and ``DB`` schedules under year-end dates;
 * ``german``: German labels, a sheet name with an apostrophe and accents, ``SLN`` and a
   hand-written book value, a label with a bidirectional override and an emoji;
-* ``budget``: an office budget by month with nothing to retrofit.
+* ``budget``: an office budget by month with nothing to retrofit;
+* ``arranger_quarterly``: a structuring desk's model: quarter-end dates over a period counter,
+  ``DDB``/``VDB``/``DB``/``SYD``, a rent escalating from an input, IFERROR'd DSCR, NPV LLCR,
+  LTV, recovery and haircut, names, a chart, a comment, merged cells;
+* ``column_inputs``: an input block beside a column time axis, hand-written straight lines
+  down columns, a cover ratio known only by its shape, labels that look like rents but are not;
+* ``foreign_labels``: French, Chinese, Japanese, Arabic, Russian and Hebrew labels, and a value
+  row whose every cell is a different ``SLN`` formula.
 
 Each expected finding is (kind, sheet, cells) plus the inputs it must name.
 """
@@ -228,9 +235,144 @@ def budget(path: Path) -> Path:
     return path
 
 
+def arranger_quarterly(path: Path) -> Path:
+    """A structuring desk's model: inputs with a units column and workbook names, quarter-end
+    dates across the columns over a period counter, DDB/VDB/DB/SYD rows (lives in years on a
+    quarterly sheet), a rent escalating from an input by a power of the period, an IFERROR'd
+    DSCR, an NPV-based LLCR, an LTV against a VDB collateral value, a chart and a comment."""
+    from openpyxl.chart import LineChart, Reference
+    from openpyxl.comments import Comment
+    wb = openpyxl.Workbook()
+    a = wb.active
+    a.title = "Assumptions"
+    a["B2"] = "Project Atlas - GPU financing"
+    a.merge_cells("B2:F2")
+    rows = [("Fleet size", "#", 4096), ("Unit cost", "USD", 31500),
+            ("Residual value", "USD", 3000), ("Useful life", "years", 6),
+            ("Initial rate", "USD/hr", 2.10), ("Annual escalation", "%", 0.03),
+            ("Utilisation rate", "%", 0.92), ("Operating cost", "USD/hr", 0.38),
+            ("Senior facility", "USD", 90_000_000), ("All-in rate", "%", 0.095),
+            ("Tenor", "years", 5), ("Recovery assumption", "%", 0.40),
+            ("Liquidation haircut", "%", 0.25), ("Min DSCR covenant", "x", 1.25),
+            ("Discount rate", "%", 0.10)]
+    for i, (label, unit, v) in enumerate(rows, start=4):
+        a.cell(i, 2, label)
+        a.cell(i, 3, unit)
+        a.cell(i, 4, v)
+    wb.defined_names["Fleet"] = DefinedName("Fleet", attr_text="Assumptions!$D$4")
+    wb.defined_names["UnitCost"] = DefinedName("UnitCost", attr_text="Assumptions!$D$5")
+    cf = wb.create_sheet("CF")
+    cf["B3"] = "Period ending"
+    cf["B4"] = "Period #"
+    cols = [openpyxl.utils.get_column_letter(c) for c in range(5, 25)]
+    for k, c in enumerate(cols):
+        month = 3 + 3 * k
+        y, m = 2026 + (month - 1) // 12, (month - 1) % 12 + 1
+        cf[f"{c}3"] = dt.date(y, m, 30 if m in (6, 9) else 31)
+        cf[f"{c}3"].number_format = "mmm-yy"
+        cf[f"{c}4"] = k + 1
+    labels = {6: "Hourly rate", 7: "Revenue", 8: "Operating costs", 9: "CFADS",
+              11: "Depreciation (DDB)", 12: "Depreciation (VDB)", 13: "Depreciation (DB)",
+              14: "Depreciation (SYD)", 15: "Collateral value", 17: "Interest",
+              18: "Principal", 19: "Debt service", 20: "Outstanding", 22: "DSCR", 23: "LLCR",
+              24: "Loan-to-value"}
+    for r, label in labels.items():
+        cf[f"B{r}"] = label
+    for k, c in enumerate(cols):
+        opening = "Assumptions!$D$12" if k == 0 else f"{cols[k - 1]}20"
+        year = f"ROUNDUP({c}4/4,0)"
+        cf[f"{c}6"] = f"=Assumptions!$D$8*(1+Assumptions!$D$9)^(({c}4-1)/4)"
+        cf[f"{c}7"] = f"=Fleet*{c}6*Assumptions!$D$10*2190"
+        cf[f"{c}8"] = "=Fleet*Assumptions!$D$11*2190"
+        cf[f"{c}9"] = f"={c}7-{c}8"
+        cf[f"{c}11"] = f"=DDB(UnitCost,Assumptions!$D$6,Assumptions!$D$7,{year})*Fleet/4"
+        cf[f"{c}12"] = (f"=VDB(UnitCost,Assumptions!$D$6,Assumptions!$D$7*4,{c}4-1,{c}4)"
+                        f"*Fleet")
+        cf[f"{c}13"] = f"=DB(UnitCost,Assumptions!$D$6,Assumptions!$D$7,{year})*Fleet/4"
+        cf[f"{c}14"] = f"=SYD(UnitCost,Assumptions!$D$6,Assumptions!$D$7,{year})*Fleet/4"
+        cf[f"{c}15"] = f"=MAX(Fleet*UnitCost-SUM($E$12:{c}12),Fleet*Assumptions!$D$6)"
+        cf[f"{c}17"] = f"={opening}*Assumptions!$D$13/4"
+        cf[f"{c}19"] = "=PMT(Assumptions!$D$13/4,Assumptions!$D$14*4,-Assumptions!$D$12)"
+        cf[f"{c}18"] = f"={c}19-{c}17"
+        cf[f"{c}20"] = f"={opening}-{c}18"
+        cf[f"{c}22"] = f'=IFERROR({c}9/{c}19,"n/a")'
+        cf[f"{c}23"] = f"=NPV(Assumptions!$D$18/4,{c}9:$X$9)/{opening}"
+        cf[f"{c}24"] = f"={c}20/{c}15"
+    chart = LineChart()
+    chart.add_data(Reference(cf, min_col=5, max_col=24, min_row=22), from_rows=True)
+    cf.add_chart(chart, "E30")
+    cf["B22"].comment = Comment("covenant tested quarterly", "desk")
+    wb.save(path)
+    return path
+
+
+def column_inputs(path: Path) -> Path:
+    """One sheet: an input block in columns A:B beside a column time axis (FY2026...) that it
+    must not be mistaken for a series; ``cost*(1-age/life)`` and
+    ``cost-(cost-salvage)*age/life`` down columns, a typed flat rent column, a cover ratio
+    recognised by its shape, "Price per GPU" (a purchase price, not a rent), "Power & hosting
+    $/hr" (a cash cost), "Util." and a fixed LGD."""
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Deal"
+    s["A1"] = "Inputs"
+    _inputs(s, [("GPU count", 500), ("Price per GPU", 25000), ("Salvage", 2500),
+                ("Depreciable life (yrs)", 4), ("Contract rate $/hr", 1.95), ("Util.", 0.8),
+                ("Power & hosting $/hr", 0.30), ("Loan", 9_000_000), ("Coupon", 0.11),
+                ("Maturity (yrs)", 4), ("LGD", 0.35)])
+    for col, head in zip("DEFGHIJKLMN", ("Year", "Age", "Book value / GPU", "NBV (salvage)",
+                                         "Rate $/hr", "Revenue", "Costs", "CFADS",
+                                         "Debt service", "Cover", "LTV")):
+        s[f"{col}1"] = head
+    for k in range(4):
+        r = 2 + k
+        s[f"D{r}"] = f"FY{2026 + k}"
+        s[f"E{r}"] = k
+        s[f"F{r}"] = f"=$B$3*(1-E{r}/$B$5)"
+        s[f"G{r}"] = f"=$B$3-($B$3-$B$4)*E{r}/$B$5"
+        s[f"H{r}"] = 1.95
+        s[f"I{r}"] = f"=$B$2*H{r}*$B$7*8760"
+        s[f"J{r}"] = "=$B$2*$B$8*8760"
+        s[f"K{r}"] = f"=I{r}-J{r}"
+        s[f"L{r}"] = "=PMT($B$10,$B$11,-$B$9)"
+        s[f"M{r}"] = f"=K{r}/L{r}"
+        s[f"N{r}"] = f"=$B$9/(G{r}*$B$2)"
+    wb.save(path)
+    return path
+
+
+def foreign_labels(path: Path) -> Path:
+    """French inputs, row labels in Chinese, Japanese, Arabic, Russian and Hebrew (with a
+    bidirectional override), and a value row written ``=cost-SLN(...)*1``, ``*2``, ...: each
+    cell a different formula, one schedule."""
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Modèle"
+    _inputs(s, [("Nombre de GPU", 800), ("Coût unitaire", 27000), ("Valeur résiduelle", 2000),
+                ("Durée (ans)", 5), ("Loyer horaire", 2.2), ("Taux d'utilisation", 0.85)])
+    s["D1"] = "Année"
+    for k in range(5):
+        c = "EFGHI"[k]
+        s[f"{c}1"] = 2026 + k
+        s[f"{c}3"] = "=SLN($B$3,$B$4,$B$5)"
+        s[f"{c}4"] = f"=$B$3-SLN($B$3,$B$4,$B$5)*{k + 1}"
+        s[f"{c}5"] = "=$B$6"
+        s[f"{c}6"] = f"={c}5*$B$2*$B$7*8760"
+        s[f"{c}7"] = f"={c}6/1000000"
+    s["D3"] = "折旧"
+    s["D4"] = "簿価"
+    s["D5"] = "الإيجار"
+    s["D6"] = "Выручка"
+    s["D7"] = "סה\"כ \u202e"
+    wb.save(path)
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "annual_sln": annual_sln, "quarterly_named": quarterly_named, "typed_values": typed_values,
     "declining_dates": declining_dates, "german": german, "budget": budget,
+    "arranger_quarterly": arranger_quarterly, "column_inputs": column_inputs,
+    "foreign_labels": foreign_labels,
 }
 
 #: Findings each file must give: (kind, sheet, cells, {input role: cell}).
@@ -276,6 +418,38 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
                                                                "life": "Eingaben!$B$5"}),
     ],
     "budget": [],
+    "arranger_quarterly": [
+        ("ddb_call", "CF", "E11:X11", {"cost": "UnitCost", "salvage": "Assumptions!$D$6",
+                                       "life": "Assumptions!$D$7"}),
+        ("vdb_call", "CF", "E12:X12", {"cost": "UnitCost"}),
+        ("db_call", "CF", "E13:X13", {"life": "Assumptions!$D$7"}),
+        ("syd_call", "CF", "E14:X14", {"salvage": "Assumptions!$D$6"}),
+        ("rent_constant_growth", "CF", "E6:X6", {"rent": "Assumptions!$D$8",
+                                                 "utilisation": "Assumptions!D10"}),
+        ("revenue_constant_growth", "CF", "E7:X7", {"gpus": "Fleet"}),
+        ("utilisation_fixed", "Assumptions", "D10", {}),
+        ("dscr", "CF", "E22:X22", {"numerator": "CF!E9", "denominator": "CF!E19"}),
+        ("llcr", "CF", "E23:X23", {}),
+        ("ltv", "CF", "E24:X24", {"numerator": "CF!E20", "denominator": "CF!E15"}),
+        ("fixed_recovery", "Assumptions", "D15", {}),
+        ("fixed_haircut", "Assumptions", "D16", {}),
+    ],
+    "column_inputs": [
+        ("straight_line_value", "Deal", "F2:F5", {"cost": "$B$3", "life": "$B$5"}),
+        ("straight_line_value", "Deal", "G2:G5", {"cost": "$B$3", "salvage": "$B$4",
+                                                  "life": "$B$5"}),
+        ("rent_flat", "Deal", "H2:H5", {}),
+        ("revenue_flat", "Deal", "I2:I5", {"utilisation": "Deal!B7"}),
+        ("utilisation_fixed", "Deal", "B7", {}),
+        ("dscr", "Deal", "M2:M5", {"numerator": "Deal!K2", "denominator": "Deal!L2"}),
+        ("ltv", "Deal", "N2:N5", {}),
+        ("fixed_lgd", "Deal", "B12", {}),
+    ],
+    "foreign_labels": [
+        ("sln_call", "Modèle", "E3:I3", {"cost": "$B$3", "salvage": "$B$4", "life": "$B$5"}),
+        ("sln_call", "Modèle", "E4:I4", {"cost": "$B$3"}),
+        ("utilisation_fixed", "Modèle", "B7", {}),
+    ],
 }
 
 #: Mapped fields the draft must find, per file (field -> the map's value).
@@ -294,6 +468,22 @@ MAPPED: dict[str, dict[str, Any]] = {
                         "payments_per_year": 4, "their_dscr": "'Cash flows'!J3:J18",
                         "their_book_value": "'Cash flows'!I3:I18",
                         "deflation": "=-rent_growth_q" },
+    "arranger_quarterly": {"gpus": "Fleet", "gpu_cost": "UnitCost",
+                           "salvage": "Assumptions!D6", "book_life_years": "Assumptions!D7",
+                           "rent0": "Assumptions!D8", "utilization": "Assumptions!D10",
+                           "cash_cost": "Assumptions!D11", "debt": "Assumptions!D12",
+                           "debt_rate": "Assumptions!D13", "debt_years": "Assumptions!D14",
+                           "target": "Assumptions!D17", "discount_rate": "Assumptions!D18",
+                           "payments_per_year": 4, "amortization": "annuity",
+                           "lgd": "=1-Assumptions!D15", "gpu_haircut": "Assumptions!D16",
+                           "their_dscr": "CF!E22:X22", "their_llcr": "CF!E23:X23",
+                           "their_ltv": "CF!E24:X24", "their_rent": "CF!E6:X6"},
+    "column_inputs": {"gpus": "Deal!B2", "gpu_cost": "Deal!B3", "salvage": "Deal!B4",
+                      "book_life_years": "Deal!B5", "utilization": "Deal!B7",
+                      "cash_cost": "Deal!B8", "debt": "Deal!B9", "debt_rate": "Deal!B10",
+                      "debt_years": "Deal!B11", "lgd": "Deal!B12", "payments_per_year": 1,
+                      "their_dscr": "Deal!M2:M5", "their_ltv": "Deal!N2:N5",
+                      "their_rent": "Deal!H2:H5"},
 }
 
 

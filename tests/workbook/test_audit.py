@@ -130,6 +130,46 @@ def test_draft_mapping_of_the_annual_deal(audits):
     assert p.missing == []
 
 
+@pytest.mark.parametrize("name", ["arranger_quarterly", "column_inputs"])
+def test_draft_mapping_of_arranger_styles(audits, name):
+    """Workbook names, a units column, "Senior facility", "Power & hosting $/hr", "Price per
+    GPU" (a purchase price, not a rent), "Util.", a rent escalating from an input cell."""
+    from tests.workbook.deal_corpus import MAPPED
+    p = audits[name].proposal
+    for field, want in MAPPED[name].items():
+        assert field in p.entries, (field, sorted(p.entries))
+        got = p.entries[field].expr
+        assert str(got).replace("$", "") == str(want).replace("$", ""), (field, got)
+
+
+def test_a_counter_beside_dates_takes_their_frequency(audits):
+    """Quarter-end dates over a "Period #" counter: both axes are quarterly, and a rent
+    growing 3% a year by (1+g)^((t-1)/4) is read as 3% a year."""
+    a = audits["arranger_quarterly"]
+    assert {(x.kind, x.freq, x.freq_known) for x in a.axes} == {("dates", 4, True),
+                                                                ("numbers", 4, True)}
+    rent = _by_kind(a)[("rent_constant_growth", "CF", "E6:X6")]
+    assert rent.frequency == 4
+    assert rent.detail["growth_per_year"] == pytest.approx(0.03)
+    ddb = _by_kind(a)[("ddb_call", "CF", "E11:X11")]
+    assert "life of 6 years" in ddb.reason   # the life's label says years, not quarters
+
+
+def test_an_input_block_beside_a_column_axis_is_not_a_series(audits):
+    a = audits["column_inputs"]
+    assert not any(s.line == 2 and s.orient == "col" for s in a.series)
+    assert a.proposal.entries["gpus"].expr == "Deal!B2"
+    assert "rent0" not in a.proposal.entries or \
+        a.proposal.entries["rent0"].expr != "Deal!B3"   # Price per GPU is not a rent
+
+
+def test_one_schedule_of_different_sln_formulas_is_one_finding(audits):
+    f = _by_kind(audits["foreign_labels"])[("sln_call", "Modèle", "E4:I4")]
+    assert f.detail["cells"] == 5 and f.values == [27000 - 5000 * k for k in range(1, 6)]
+    text = text_report(audits["foreign_labels"])
+    assert "\u202e" not in text and "簿価" in text
+
+
 def test_draft_mapping_uses_defined_names(audits):
     from tests.workbook.deal_corpus import MAPPED
     p = audits["quarterly_named"].proposal

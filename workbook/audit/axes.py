@@ -237,6 +237,16 @@ def find_axes(sheet: SheetCells, skip: set[tuple[int, int]]) -> list[Axis]:
                 kind, freq, known = got
                 axes.append(Axis(sheet.name, orient, line, run[0], run[-1], freq, kind, label,
                                  sheet.cells[cells[0]].value, known))
+    # a period counter (1, 2, 3 under "Period #") beside dates or labels that say the
+    # frequency counts the same periods: it takes their frequency
+    for a in axes:
+        if a.freq_known:
+            continue
+        twin = next((b for b in axes if b.freq_known and b.orient == a.orient and
+                     b.start == a.start and b.end == a.end and abs(b.line - a.line) <= 3),
+                    None)
+        if twin is not None:
+            a.freq, a.freq_known = twin.freq, True
     return axes
 
 
@@ -335,18 +345,21 @@ def find_series(sheet: SheetCells, axes: list[Axis], skip: set[tuple[int, int]],
                     continue
                 inside = [p for p in positions if a.start <= p <= a.end]
                 for run in _runs(inside):
-                    score = len(run) * 10_000 - abs(a.line - line)
+                    # the longest run; then an axis whose frequency is known; then the nearest
+                    score = (len(run), a.freq_known, -abs(a.line - line))
                     if len(run) >= MIN_RUN and (best is None or score > best[0]):
                         best = (score, run, a)
             if best is None and not ax_list and labelled is not None:
                 for run in _runs(positions):
-                    if len(run) >= MIN_RUN + 1 and (best is None or len(run) > len(best[1])):
-                        best = (len(run), run, None)
+                    if len(run) >= MIN_RUN + 1 and (best is None or len(run) > best[0][0]):
+                        best = ((len(run), False, 0), run, None)
             if best is None:
                 continue
             _, run, axis = best
             run = run[:_SPAN_LIMIT]
             cells = [(line, p) if orient == "row" else (p, line) for p in run]
+            if _input_block(sheet, cells, orient):
+                continue
             label = _line_label(sheet, cells[0], orient)
             norm = normalise(label)
             if axis is None and not labelled(norm):
@@ -355,6 +368,18 @@ def find_series(sheet: SheetCells, axes: list[Axis], skip: set[tuple[int, int]],
                               [sheet.cells[rc].value for rc in cells],
                               [sheet.cells[rc].formula for rc in cells], axis))
     return out
+
+
+def _input_block(sheet: SheetCells, cells: list[tuple[int, int]], orient: str) -> bool:
+    """True when most cells of a would-be series carry their own text label just before them
+    (to the left of a column's cells, above a row's): a block of inputs (GPUs, cost, life,
+    ...) that happens to sit beside a time axis, not one quantity over time."""
+    own = 0
+    for r, c in cells:
+        before = sheet.get(r, c - 1) if orient == "col" else sheet.get(r - 1, c)
+        if _text(before) is not None and _key(before) is None:
+            own += 1
+    return own * 2 > len(cells)
 
 
 def pattern(values: list[Any]) -> dict[str, Any]:

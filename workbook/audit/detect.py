@@ -384,7 +384,12 @@ class _Analysis:
             calls = [x for x in fx.calls_in(node) if x.name in DEPRECIATION_FUNCTIONS]
             if not calls:
                 continue
-            key = (sheet, calls[0].name, fx.relative_key(node, r, c))
+            # one finding per row or column of the schedule: cells of the same series that
+            # call the same function belong together even when their formulas differ
+            # (=cost-SLN(...)*1, =cost-SLN(...)*2, ...)
+            ser = b.series_of.get((sheet, r, c))
+            key = (sheet, calls[0].name, ("series", ser.orient, ser.line, ser.start)
+                   if ser is not None else fx.relative_key(node, r, c))
             groups.setdefault(key, []).append((r, c))
         for (sheet, name, _), cells in groups.items():
             for run in _adjacent_runs(cells):
@@ -401,8 +406,7 @@ class _Analysis:
                 label = ser.label if ser is not None else b.label(sheet, r, c)
                 words = _FUNCTION_WORDS[name]
                 reason = (f"{name}: {words} depreciation over a fixed life"
-                          + (f" of {_num(life.value)} {_period_word(ser)}"
-                             f"{'s' if life.value != 1 else ''}" if life and
+                          + (f" of {_num(life.value)}{_life_unit(life, ser)}" if life and
                              isinstance(life.value, float) else "")
                           + "; the value falls on a schedule, not with GPU rents")
                 f = Finding("depreciation", f"{name.lower()}_call",
@@ -608,6 +612,15 @@ class _Analysis:
             kind, title = f"{what}_linear", f"{subject} on a straight line"
             detail = {"level": pat["first"], "step": pat["step"]}
         inputs = self._drivers(ser)
+        if what == "rent" and not any(i.role == "rent" for i in inputs):
+            # the cell their first period starts from is the rent ("Initial rate" * (1+g)^t)
+            start = ser.values[0] if ser.values else None
+            for i in inputs:
+                if i.role == "input" and isinstance(start, float) and \
+                        isinstance(i.value, float) and abs(i.value - start) <= \
+                        1e-9 * max(1.0, abs(start)):
+                    i.role = "rent"
+                    break
         f = self._finding("revenue", kind, title, ser, reason, inputs, what, detail)
         self._with_utilisation(self.add(f), ser)
 
@@ -991,6 +1004,25 @@ def _period_word(ser: Series | None) -> str:
     if ser is None or ser.axis is None:
         return "period"
     return {1: "year", 2: "half-year", 4: "quarter", 12: "month"}.get(ser.freq, "period")
+
+
+_UNIT_WORDS = ((re.compile(r"\b(month|months|monat|mois|mes|meses)\b|\bmo\b"), "month"),
+               (re.compile(r"\b(quarter|quarters|qtr|quartal|trimestre)"), "quarter"),
+               (re.compile(r"\b(year|years|yr|yrs|y|jahr|jahre|ans?|anos?|anni|jaar)\b"), "year"))
+
+
+def _life_unit(life: Input, ser: Series | None) -> str:
+    """`` years`` (or months, quarters) for a depreciation life: what its label says (a life
+    in years on a quarterly sheet, ``SLN(...)/4``, is common), else years on an annual sheet,
+    else nothing (the unit is not known)."""
+    norm = normalise(life.label)
+    plural = "" if life.value == 1 else "s"
+    for rx, word in _UNIT_WORDS:
+        if rx.search(norm):
+            return f" {word}{plural}"
+    if ser is not None and ser.axis is not None and ser.axis.freq_known and ser.freq == 1:
+        return f" year{plural}"
+    return ""      # a life typed on a quarterly sheet may be in years or in quarters
 
 
 def _linear_reason(pat: dict[str, Any], ser: Series) -> str:

@@ -58,7 +58,7 @@ KIND_PATTERNS: dict[str, re.Pattern[str]] = {
     "revenue": _rx(r"\brevenue", r"\bsales\b", r"\bturnover", r"\btop ?line", r"\bumsatz",
                    r"\berlos", r"\bchiffre d affaires", r"\bingresos", r"\bricavi",
                    r"\bomzet"),
-    "utilisation": _rx(r"\butili[sz]", r"\boccupanc", r"\bload factor", r"\bauslastung",
+    "utilisation": _rx(r"\butili[sz]", r"\butil\b", r"\boccupanc", r"\bload factor", r"\bauslastung",
                        r"taux d occupation", r"\bocupacion", r"\bbezetting", r"\butilizzo"),
     "dscr": _rx(r"\bdscr\b", r"debt service cover", r"\bdebt cover", r"\bds ?cr\b",
                 r"schuldendienstdeckung", r"\bcouverture du service", r"cobertura del servicio"),
@@ -121,7 +121,8 @@ FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                       r"decline|deflation|change|decay)", r"\bdeflation", r"\bprice erosion")),
     ("cash_cost", _rx(r"\bopex\b", r"operating cost", r"\bcash cost", r"cost per (gpu ?)?h",
                       r"\b(power|electricity|energy) cost", r"\bo ?& ?m\b",
-                      r"running cost", r"\bcolocation")),
+                      r"running cost", r"\bcolocation", r"\b(power|electricity|energy|"
+                      r"hosting|colo)\b.*(\$|per|/) ?(gpu ?)?h(ou)?r", r"\bhosting cost")),
     ("rent0", KIND_PATTERNS["rent"]),
     ("utilization", KIND_PATTERNS["utilisation"]),
     ("salvage", _rx(r"\bsalvage", r"\bresidual (value|%)", r"\bscrap", r"end ?of ?life value",
@@ -145,7 +146,8 @@ FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("debt_years", _rx(r"\btenor", r"\bloan term", r"\bterm\b", r"\bmaturity", r"loan life",
                        r"\blaufzeit", r"\bduree du pret", r"\bplazo")),
     ("debt", _rx(r"^(senior |total )?debt\b(?! service)", r"\bloan amount", r"facility "
-                 r"(amount|size)", r"^(loan|principal)\b(?! (repay|amort))", r"\bborrowing",
+                 r"(amount|size)", r"^(senior |term |total )?(secured )?(loan |credit )?"
+                 r"facility\b(?! (fee|rate|margin))", r"^(loan|principal)\b(?! (repay|amort))", r"\bborrowing",
                  r"\bnotional", r"\bdebt amount", r"\bcommitment", r"\bdarlehen",
                  r"\bmontant du pret")),
     ("tax_rate", _rx(r"\btax rate", r"^tax\b", r"\bsteuersatz", r"taux d imposition")),
@@ -167,5 +169,7 @@ def field_for_label(label: str) -> str | None:
         return None
     for name, rx in FIELD_PATTERNS:
         if rx.search(label):
+            if name == "rent0" and KIND_PATTERNS["purchase"].search(label):
+                continue    # "Price per GPU" is what a GPU costs, not its hourly rent
             return name
     return None
