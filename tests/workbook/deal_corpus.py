@@ -20,7 +20,9 @@ each with the findings the audit must report (``EXPECTED``).
 * ``column_inputs``: an input block beside a column time axis, hand-written straight lines
   down columns, a cover ratio known only by its shape, labels that look like rents but are not;
 * ``foreign_labels``: French, Chinese, Japanese, Arabic, Russian and Hebrew labels, and a value
-  row whose every cell is a different ``SLN`` formula.
+  row whose every cell is a different ``SLN`` formula;
+* ``monthly_hidden``: a monthly model on a hidden sheet named "Monthly", typed D&A, SUM'd
+  accumulated depreciation, a ratio labelled only "Ratio", an LGD typed as 45.
 
 Each expected finding is (kind, sheet, cells) plus the inputs it must name.
 """
@@ -368,11 +370,54 @@ def foreign_labels(path: Path) -> Path:
     return path
 
 
+def monthly_hidden(path: Path) -> Path:
+    """A monthly model on a hidden sheet named "Monthly" (a sheet name that is not a unit),
+    a typed D&A charge, accumulated depreciation by SUM, a carrying amount, a cover ratio
+    labelled only "Ratio", "Debt / value", an LGD typed as 45 (a percentage), a sheet-scoped
+    name, "No. of GPUs", "Term loan" and "Loan term (years)", rents per GPU-hour."""
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Inputs"
+    _inputs(s, [("No. of GPUs", 300), ("Purchase price", 30000), ("Scrap value", 0),
+                ("Life (months)", 48), ("Spot price ($/GPU-h)", 2.5), ("Occupancy", 0.75),
+                ("Cash cost ($/GPU-h)", 0.5), ("Term loan", 5_000_000),
+                ("Interest rate", 0.08), ("Loan term (years)", 3), ("LGD", 45),
+                ("Fire-sale discount", 0.3)], top=1)
+    ws = wb.create_sheet("Monthly")
+    ws.sheet_state = "hidden"
+    ws["A2"] = "Month"
+    labels = {3: "Price", 4: "Sales", 5: "Costs", 6: "Net cash", 7: "Payment", 8: "Ratio",
+              9: "D&A", 10: "Accumulated depreciation", 11: "Carrying amount",
+              12: "Debt o/s", 13: "Debt / value"}
+    for r, label in labels.items():
+        ws[f"A{r}"] = label
+    for k in range(24):
+        c = openpyxl.utils.get_column_letter(2 + k)
+        p = openpyxl.utils.get_column_letter(1 + k)
+        ws[f"{c}2"] = dt.date(2026 + k // 12, k % 12 + 1, 1)
+        ws[f"{c}2"].number_format = "mmm-yy"
+        ws[f"{c}3"] = "=Inputs!$B$5"
+        ws[f"{c}4"] = f"=Inputs!$B$1*{c}3*Inputs!$B$6*730"
+        ws[f"{c}5"] = "=Inputs!$B$1*Inputs!$B$7*730"
+        ws[f"{c}6"] = f"={c}4-{c}5"
+        ws[f"{c}7"] = "=PMT(Inputs!$B$9/12,Inputs!$B$10*12,-Inputs!$B$8)"
+        ws[f"{c}8"] = f"={c}6/{c}7"
+        ws[f"{c}9"] = 187500
+        ws[f"{c}10"] = f"=SUM($B$9:{c}9)"
+        ws[f"{c}11"] = f"=Inputs!$B$1*Inputs!$B$2-{c}10"
+        ws[f"{c}12"] = "=Inputs!$B$8" if k == 0 else f"={p}12*(1+Inputs!$B$9/12)-{p}7"
+        ws[f"{c}13"] = f"={c}12/{c}11"
+    ws.defined_names["LocalRate"] = DefinedName("LocalRate", attr_text="Inputs!$B$9",
+                                                localSheetId=1)
+    wb.save(path)
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "annual_sln": annual_sln, "quarterly_named": quarterly_named, "typed_values": typed_values,
     "declining_dates": declining_dates, "german": german, "budget": budget,
     "arranger_quarterly": arranger_quarterly, "column_inputs": column_inputs,
-    "foreign_labels": foreign_labels,
+    "foreign_labels": foreign_labels, "monthly_hidden": monthly_hidden,
 }
 
 #: Findings each file must give: (kind, sheet, cells, {input role: cell}).
@@ -450,6 +495,18 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
         ("sln_call", "Modèle", "E4:I4", {"cost": "$B$3"}),
         ("utilisation_fixed", "Modèle", "B7", {}),
     ],
+    "monthly_hidden": [
+        ("straight_line_charge", "Monthly", "B9:Y9", {}),
+        ("straight_line_accumulated", "Monthly", "B10:Y10", {}),
+        ("straight_line_value", "Monthly", "B11:Y11", {}),
+        ("rent_flat", "Monthly", "B3:Y3", {"rent": "Inputs!$B$5"}),
+        ("revenue_flat", "Monthly", "B4:Y4", {"gpus": "Inputs!$B$1"}),
+        ("utilisation_fixed", "Inputs", "B6", {}),
+        ("dscr", "Monthly", "B8:Y8", {}),
+        ("ltv", "Monthly", "B13:Y13", {}),
+        ("fixed_lgd", "Inputs", "B11", {}),
+        ("fixed_haircut", "Inputs", "B12", {}),
+    ],
 }
 
 #: Mapped fields the draft must find, per file (field -> the map's value).
@@ -484,6 +541,13 @@ MAPPED: dict[str, dict[str, Any]] = {
                       "debt_years": "Deal!B11", "lgd": "Deal!B12", "payments_per_year": 1,
                       "their_dscr": "Deal!M2:M5", "their_ltv": "Deal!N2:N5",
                       "their_rent": "Deal!H2:H5"},
+    "monthly_hidden": {"gpus": "Inputs!B1", "gpu_cost": "Inputs!B2", "salvage": "Inputs!B3",
+                       "book_life_years": "=Inputs!B4/12", "rent0": "Inputs!B5",
+                       "utilization": "Inputs!B6", "cash_cost": "Inputs!B7",
+                       "debt": "Inputs!B8", "debt_rate": "Inputs!B9", "debt_years": "Inputs!B10",
+                       "lgd": "=Inputs!B11/100", "gpu_haircut": "Inputs!B12",
+                       "payments_per_year": 12, "their_dscr": "Monthly!B8:Y8",
+                       "their_ltv": "Monthly!B13:Y13", "their_book_value": "Monthly!B11:Y11"},
 }
 
 

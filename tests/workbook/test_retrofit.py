@@ -23,7 +23,7 @@ from workbook.retrofit import RetrofitRefused, draft_map, retrofit_file
 EDITED = {"[Content_Types].xml", "xl/workbook.xml", "xl/_rels/workbook.xml.rels",
           "xl/styles.xml"}
 DEALS = ("annual_sln", "quarterly_named", "typed_values", "arranger_quarterly",
-         "column_inputs")
+         "monthly_hidden", "column_inputs")
 
 
 @pytest.fixture(scope="module")

@@ -132,7 +132,7 @@ FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"\blife\b", r"\bnutzungsdauer", r"duree (de vie|d utilisation)",
                             r"vida util", r"\blifetime")),
     ("age_years", _rx(r"\bage\b", r"\bgpu age", r"years in service")),
-    ("gpus", _rx(r"\b(number|no|#) (of )?gpus?\b", r"^gpus?\b(?! (cost|price|value|rent))",
+    ("gpus", _rx(r"\b(number|no\.?|nr\.?|#) (of )?gpus?\b", r"^gpus?\b(?! (cost|price|value|rent))",
                  r"\bgpu (count|units|quantity)", r"\bfleet size", r"\bunits\b", r"^# ?gpus",
                  r"\banzahl gpu", r"\bnombre de gpu", r"\bnumero de gpu")),
     ("gpu_cost", _rx(r"(cost|price|capex|purchase)\w* (per|/) ?(gpu|unit)", r"gpu (unit )?"
@@ -143,11 +143,12 @@ FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("debt_rate", _rx(r"interest rate", r"\bcoupon\b", r"all ?in (rate|cost)", r"cost of debt",
                       r"\brate of interest", r"\bzinssatz", r"taux d interet",
                       r"tasa de interes")),
-    ("debt_years", _rx(r"\btenor", r"\bloan term", r"\bterm\b", r"\bmaturity", r"loan life",
+    ("debt_years", _rx(r"\btenor", r"\bloan term", r"\bterm\b(?! loan)", r"\bmaturity", r"loan life",
                        r"\blaufzeit", r"\bduree du pret", r"\bplazo")),
     ("debt", _rx(r"^(senior |total )?debt\b(?! service)", r"\bloan amount", r"facility "
                  r"(amount|size)", r"^(senior |term |total )?(secured )?(loan |credit )?"
-                 r"facility\b(?! (fee|rate|margin))", r"^(loan|principal)\b(?! (repay|amort))", r"\bborrowing",
+                 r"facility\b(?! (fee|rate|margin))", r"^(senior |secured )?term loan\b"
+                 r"(?! (rate|margin|tenor|term|years))", r"^(loan|principal)\b(?! (repay|amort))", r"\bborrowing",
                  r"\bnotional", r"\bdebt amount", r"\bcommitment", r"\bdarlehen",
                  r"\bmontant du pret")),
     ("tax_rate", _rx(r"\btax rate", r"^tax\b", r"\bsteuersatz", r"taux d imposition")),

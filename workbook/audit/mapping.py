@@ -411,7 +411,9 @@ def _units(p: Proposal, book: Any) -> None:
             e.expr, e.note = f"={e.expr}/100", "their cell holds a percentage"
             e.value = v / 100
         elif name in ("rent0", "cash_cost", "contract_rate"):
-            lab = normalise(e.source)
+            lab = _label_of(book, e)
+            if re.search(r"\bhours?\b|\bhourly\b|\bhrs?\b|/ ?(gpu ?)?h\b|gpu ?h\b", lab):
+                continue          # per hour already
             for word, hours in _HOURS.items():
                 if re.search(rf"\b{word}|\b{word[:2]}\b|{word}ly", lab) and word != "day" or \
                         word == "day" and re.search(r"\bday|\bdaily", lab):
@@ -423,7 +425,7 @@ def _units(p: Proposal, book: Any) -> None:
                 if v > 50:
                     e.note = "check the unit: the model wants currency per GPU-hour"
         elif name in ("debt_years", "book_life_years", "contract_years") and \
-                re.search(r"\bmonths?\b", normalise(e.source)):
+                re.search(r"\bmonths?\b", _label_of(book, e)):
             e.expr, e.note = f"={e.expr}/12", "their figure is in months"
             e.value = v / 12
     gpus = p.entries.get("gpus")
@@ -441,6 +443,20 @@ def _units(p: Proposal, book: Any) -> None:
             sal.expr = f"={sal.expr}/{_ref_text(gpus.expr)}"
             sal.note = "their salvage is for the fleet; the model wants it per GPU"
             sal.value = sal.value / gpus.value
+
+
+def _label_of(book: Any, e: Entry) -> str:
+    """The normalised label of the cell an entry maps (what its unit is read from): not its
+    whole source text, which names sheets ("Monthly!B3") that say nothing about the unit."""
+    node = fx.parse(e.expr) if isinstance(e.expr, str) else None
+    refs = book.refs(node, "") if node is not None else []
+    if len(refs) == 1 and refs[0][1].is_cell:
+        s, ref = refs[0]
+        text = book.label(s, ref.r1, ref.c1)
+        if text:
+            return normalise(text)
+    m = re.match(r"label '(.*)'", e.source)
+    return normalise(m.group(1) if m else re.sub(r" at \S+$", "", e.source))
 
 
 def _deflation_units(e: Entry) -> None:
