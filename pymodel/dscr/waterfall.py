@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
@@ -173,12 +173,12 @@ def due_principal(ps: float, ds_scheduled: float, interest: float, balance: floa
     return min(ds_scheduled - interest, 0.0)
 
 
-def dsra_target(balance: float, start: int, sched_principal: np.ndarray,
-                sched_ds: np.ndarray, i: float, periods: float) -> float:
+def dsra_target(balance: float, start: int, sched_principal: Sequence[float],
+                sched_ds: Sequence[float], i: float, periods: float) -> float:
     """Debt service due over the next ``periods`` periods (a fraction counts pro rata) from
     period index ``start`` on, for a balance ``balance`` repaid as :func:`due_principal`
-    says."""
-    n = sched_principal.size
+    says (``sched_principal`` and ``sched_ds`` per period: lists or arrays)."""
+    n = len(sched_principal)
     left = periods
     total = 0.0
     b = balance
@@ -186,7 +186,11 @@ def dsra_target(balance: float, start: int, sched_principal: np.ndarray,
     while left > 1e-12 and q < n:
         w = 1.0 if left >= 1.0 else left
         interest = b * i
-        pq = due_principal(sched_principal[q], sched_ds[q], interest, b)
+        ps = sched_principal[q]
+        if ps >= 0.0:  # due_principal, inlined (this loop runs every period after a prepayment)
+            pq = ps if ps < b else b
+        else:
+            pq = min(sched_ds[q] - interest, 0.0)
         total += w * (interest + pq)
         b -= pq
         left -= w
@@ -266,7 +270,7 @@ def run_waterfall(deal: "Deal", ebitda: np.ndarray, schedule: DebtSchedule,
             if last:
                 target = 0.0
             elif prepaid:
-                target = dsra_target(after, p + 1, sched_p, sched_ds, i, k_periods)
+                target = dsra_target(after, p + 1, sched_p_l, sched_ds_l, i, k_periods)
             else:  # still on the schedule fixed at close
                 target = fwd_l[p + 1]
             if abs(target - dsra) <= 1e-12 * max(target, dsra):
