@@ -78,6 +78,8 @@ MESSAGES = {
     "conflict": "{name} must be empty when the {other} block gives the {what}; got {value}",
     "needs": "{name} needs {other}; got {value} without it",
     "unknown_tenant": "{name}: unknown tenant {value}; the tenants are {bound}",
+    "missing_column": "{name} has no column {value} (required); columns found: {found}",
+    "repeats": "{name} repeats {value}, already in {other}",
 }
 
 
