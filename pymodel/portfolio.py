@@ -285,6 +285,10 @@ def _family(name: str) -> str:
         return re.sub(r"\s+", " ", name)
 
 
+def _fkey(family: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", family.lower())
+
+
 @dataclass(frozen=True)
 class Book:
     """A validated loan tape: one entry per loan (arrays), loans ordered as in the tape."""
@@ -457,19 +461,19 @@ def parse_tape(tape: Any) -> Book:
         if text not in memo:   # the first row with this text is the one an error names
             memo[text] = _parse_mix(text, f"{_row_label(r + 1, ids[r])}, column sku")
         mixes.append(memo[text])
-    fams: dict[str, None] = {}
+    fams: dict[str, str] = {}    # case- and punctuation-blind key -> first spelling
     for m in mixes:
         for f, _ in m:
-            fams.setdefault(f, None)
-    families = tuple(fams)
+            fams.setdefault(_fkey(f), f)
+    families = tuple(fams.values())
     if len(families) > MAX_FAMILIES:
         raise InputTypeError("tape column sku", value=None, key="too_many", limit=MAX_FAMILIES,
                              n=len(families))
     mix = np.zeros((len(rows), len(families)))
-    fpos = {f: k for k, f in enumerate(families)}
+    fpos = {_fkey(f): k for k, f in enumerate(families)}
     for r, m in enumerate(mixes):
-        for f, s in m:
-            mix[r, fpos[f]] = s
+        for f, share in m:
+            mix[r, fpos[_fkey(f)]] += share
     vol = np.asarray([np.nan if v is None else v for v in cols["collateral_vol"]], dtype=float)
     others = [h for h, n in zip(header, names) if n and n not in known]
     extra = pd.DataFrame({h: [row[header.index(h)] for row in rows] for h in others})
