@@ -18,7 +18,8 @@ from pymodel.errors import (EXCEL_ERROR_CODES as EXCEL_ERRORS, DomainError, Inpu
                             InputTypeError)
 
 __all__ = ["unwrap", "to_number", "to_int", "to_text", "to_bool", "to_vector",
-           "to_number_or_vector", "to_pairs", "to_matrix", "is_blank", "CONVERTERS"]
+           "to_number_or_vector", "to_pairs", "to_pairs_or_blank", "to_matrix", "is_blank",
+           "CONVERTERS"]
 
 MAX_CELLS = 1_000_000  # guard: a whole-column reference must not hang Excel
 
@@ -193,6 +194,13 @@ def to_pairs(name: str, x: Any) -> list[tuple[Any, Any]]:
     return out
 
 
+def to_pairs_or_blank(name: str, x: Any) -> list[tuple[Any, Any]] | None:
+    """An optional field/value block: ``None`` for an empty cell, else :func:`to_pairs`."""
+    if is_blank(x):
+        return None
+    return to_pairs(name, x)
+
+
 def _raw(name: str, x: Any) -> Any:
     return x
 
@@ -206,9 +214,10 @@ CONVERTERS = {
     "vector": to_vector,
     "number_or_vector": to_number_or_vector,
     "pairs": to_pairs,
+    "pairs_or_blank": to_pairs_or_blank,
     "matrix": to_matrix,
     "raw": _raw,
 }
 
 #: kinds whose Excel argument is a range (xlwings reads them with ndim=2).
-RANGE_KINDS = {"vector", "number_or_vector", "pairs", "matrix"}
+RANGE_KINDS = {"vector", "number_or_vector", "pairs", "pairs_or_blank", "matrix"}

@@ -9,3 +9,4 @@ from .dscr import *  # noqa: F401,F403
 from .lgd import *  # noqa: F401,F403
 from .rv import *  # noqa: F401,F403
 from .market import *  # noqa: F401,F403
+from .portfolio import *  # noqa: F401,F403

@@ -73,7 +73,7 @@ from .validation import Interval
 __all__ = ["TAPE_COLUMNS", "SETTINGS", "OUTPUTS", "CONTRIB_COLUMNS", "PATH_CHUNK",
            "LOAN_CHUNK", "Book", "Model", "PortfolioResult", "parse_tape", "prepare",
            "simulate_portfolio", "simulate_many", "serial_map", "factor_labels",
-           "portfolio_loss_block", "contribution_table"]
+           "portfolio_loss_block", "contribution_table", "fields_table"]
 
 #: Paths per chunk and loans per chunk: constants, so results never depend on the executor.
 PATH_CHUNK = 4096
@@ -239,7 +239,9 @@ def _as_columns(tape: Any) -> tuple[list[str], list[list[Any]]]:
         raise InputTypeError("tape", "a range with a header row and one row per loan", None,
                              formatted=format_value(tape if not isinstance(tape, (list, tuple))
                                                     else "a single cell or row"))
-    header = ["" if h is None else str(h) for h in tape[0]]
+    header = ["" if _blank(h) else _text(h) for h in tape[0]]
+    if not any(header):
+        raise InputError("tape", "a range with a header row and one row per loan", None)
     rows = [list(r) for r in tape[1:]]
     return header, rows
 
@@ -1213,3 +1215,15 @@ def portfolio_loss_block(tape: Any, settings: Any = None) -> list[list[Any]]:
 def contribution_table(tape: Any, settings: Any = None) -> pd.DataFrame:
     """The per-loan table :data:`CONTRIB_COLUMNS` (what PORTFOLIO_CONTRIB spills)."""
     return simulate_portfolio(tape, settings).loans
+
+
+def fields_table() -> list[list[Any]]:
+    """Rows for PORTFOLIO_FIELDS: header, then every tape column and setting (kind, name,
+    default, unit, description)."""
+    rows: list[list[Any]] = [["kind", "field", "default", "unit", "description"]]
+    for label, fs in (("tape column", TAPE_COLUMNS), ("setting", SETTINGS)):
+        for r in fs.table()[1:]:
+            name = r[0]
+            default = "(required)" if name in REQUIRED_COLUMNS else r[1]
+            rows.append([label, name, default, r[2], r[3]])
+    return rows

@@ -53,6 +53,9 @@ SAMPLES: dict[str, Any] = {
     "rents": [[2.9], [2.6], [2.45], [2.2]],
     "gpus": 1024, "gpu_value": 600_000.0,
     "capital": 0.08, "margin": 0.065, "tenant_default_year": 1.0,
+    "tape": [["loan_id", "borrower", "ead", "pd", "collateral_value", "sku", "btc_share"],
+             ["F1", "Neo A", 60.0, 0.02, 70.0, "H100", 0.0],
+             ["F2", "Miner B", 40.0, 0.04, 45.0, "B200", 0.3]],
 }
 #: Deal samples: the fields a block needs, at the sample deal's values.
 BLOCK_SAMPLES: dict[str, dict[str, Any]] = {
@@ -137,8 +140,9 @@ def _fmt_arg(v: Any) -> str:
 def _kind_text(kind: str) -> str:
     return {"number": "number", "int": "whole number", "text": "text", "bool": "TRUE/FALSE",
             "vector": "row or column of numbers", "number_or_vector": "number or row/column",
-            "pairs": "two-column range (field, value)", "matrix": "range", "raw": "any"}.get(
-        kind, kind)
+            "pairs": "two-column range (field, value)",
+            "pairs_or_blank": "two-column range (field, value) or empty", "matrix": "range",
+            "raw": "any"}.get(kind, kind)
 
 
 def signature(spec: UdfSpec) -> str:
