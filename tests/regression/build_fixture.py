@@ -323,6 +323,23 @@ def udf_cases() -> list[tuple[str, str, list[Any]]]:
     # ---- deal structure: tenants, waterfall, collateral with contracts, refinancing, pricing
     for cid, name, args in STRUCTURE_CASES:
         add(cid, name, *args)
+    # ---- portfolio loss (small path counts: the fixture records the seeded numbers)
+    ptape = [["loan_id", "borrower", "tenant", "ead", "pd", "collateral_value", "sku",
+              "btc_share", "seniority", "prior_claims"],
+             ["F1", "Neo A", "Meta", 60.0, 0.02, 70.0, "H100", 0.0, "senior", 0.0],
+             ["F2", "Miner B", "-", 40.0, 0.04, 45.0, "B200", 0.3, "senior", 0.0],
+             ["F3", "Neo A", "Meta", 25.0, 0.02, 30.0, "H100: 0.5; B200: 0.5", 0.0,
+              "subordinated", 10.0]]
+    pset = [["n_paths", 2000.0], ["n_loan_paths", 1000.0]]
+    add("portfolio_loss", "PORTFOLIO_LOSS", ptape, pset)
+    add("portfolio_loss_t", "PORTFOLIO_LOSS", ptape, pset + [["copula", "t"],
+                                                            ["common_factors", "off"]])
+    add("portfolio_contrib", "PORTFOLIO_CONTRIB", ptape, pset)
+    add("portfolio_bad_ead", "PORTFOLIO_LOSS", [ptape[0], ["F1", "A", "-", -1.0, 0.02, 1.0,
+                                                          "H100", 0.0, "senior", 0.0]], pset)
+    add("portfolio_bad_corr", "PORTFOLIO_CONTRIB", ptape, pset + [["gpu_credit_corr", 0.95],
+                                                                  ["btc_credit_corr", 0.95],
+                                                                  ["gpu_btc_corr", -0.9]])
     return c
 
 
@@ -364,7 +381,7 @@ STRUCTURE_CASES = [
 
 
 # metadata listings: documented, not computed; their text changes with the docs
-METADATA = {"DEAL_FIELDS", "LGD_FIELDS", "COMPUTECREDIT_FUNCTIONS"}
+METADATA = {"DEAL_FIELDS", "LGD_FIELDS", "COMPUTECREDIT_FUNCTIONS", "PORTFOLIO_FIELDS"}
 
 
 def py_cases() -> list[dict[str, Any]]:
