@@ -1017,7 +1017,7 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
         for p in range(_path_chunks(nl)):
             for c in range(len(m.chunks)):
                 first.append(("loans", si, p, c, (m, p, c, nl)))
-    res1 = map_fn(_dispatch, [(kind, args) for kind, _si, _p, _c, args in first])
+    res1 = map_fn(_dispatch, [(kind, *args) for kind, _si, _p, _c, args in first])
     # reduce pass 1
     acc: list[dict[str, Any]] = []
     for m in models:
@@ -1052,7 +1052,7 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
                 continue
             for c in range(len(m.chunks)):
                 second.append((si, c, (m, p, c, n, om)))
-    res2 = map_fn(_dispatch, [("contrib", args) for _si, _c, args in second])
+    res2 = map_fn(_dispatch, [("contrib", *args) for _si, _c, args in second])
     for m, a in zip(models, acc):
         a["contrib"] = np.zeros(m.book.n)
     for (si, c, _), r in zip(second, res2):
@@ -1060,7 +1060,9 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
     return [_finish(m, a) for m, a in zip(models, acc)]
 
 
-def _dispatch(kind: str, args: tuple) -> Any:
+def _dispatch(kind: str, *args: Any) -> Any:
+    """One task: ``kind`` "main", "loans" or "contrib" with its (model, path chunk, loan chunk,
+    paths[, tail weights]) arguments (flat, so an executor can swap the model for a handle)."""
     if kind == "main":
         return _task_main(*args)
     if kind == "loans":
