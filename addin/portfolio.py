@@ -1,6 +1,7 @@
 """Portfolio functions: the loss distribution of a loan tape with common GPU-price and BTC
 factors (PORTFOLIO_LOSS), each loan's contribution (PORTFOLIO_CONTRIB) and the field list.
-No maths here: one pymodel call each.
+No maths here: one pymodel call each; argument help and defaults come from the model's
+schema.
 """
 
 from __future__ import annotations
@@ -11,17 +12,10 @@ from .registry import CAT_LGD, udf
 
 __all__ = ["PORTFOLIO_LOSS", "PORTFOLIO_CONTRIB", "PORTFOLIO_FIELDS"]
 
-_DOCS = {
-    "tape": "Loan tape: a range with a header row (ead, pd, collateral_value required; sku, "
-            "borrower, tenant, btc_share, seniority... optional, see PORTFOLIO_FIELDS) and one "
-            "row per facility. Money in one currency.",
-    "settings": "Optional two-column range of setting name and value (copula, correlations, "
-                "n_paths, seed...; see PORTFOLIO_FIELDS). Empty = defaults.",
-}
-_KINDS = {"tape": "matrix", "settings": "pairs_or_blank"}
+_KINDS = {"settings": "pairs_or_blank"}
 
 
-@udf(category=CAT_LGD, kinds=_KINDS, docs=_DOCS)
+@udf(category=CAT_LGD, kinds=_KINDS)
 def PORTFOLIO_LOSS(tape, settings=None):
     """Portfolio loss with common GPU-price, BTC and credit factors: spills label/value rows
     (EL, 99% and 99.9% loss, ES, capital, sum of single-loan capital, diversification factor,
@@ -29,7 +23,7 @@ def PORTFOLIO_LOSS(tape, settings=None):
     return portfolio.portfolio_loss_block(tape, settings)
 
 
-@udf(category=CAT_LGD, kinds=_KINDS, docs=_DOCS)
+@udf(category=CAT_LGD, kinds=_KINDS)
 def PORTFOLIO_CONTRIB(tape, settings=None):
     """Per-loan table (header + one row per loan, tape order): expected and downturn LGD, EL,
     single-loan capital and Euler contribution to ES (adds up to the portfolio ES). Seeded."""

@@ -20,7 +20,7 @@ Model (docs/portfolio.md has the full statement; symbols as in the model referen
   the loan's idiosyncratic collateral noise; BTC_i = V_i b_i (1 - d) exp(sigma_B sqrt(T) y_B -
   sigma_B^2 T/2), y_B = score(B). So E[collateral] = the tape value.
 * Recovery (LGD_MC conventions): net proceeds max(0, GPU_i (1 - gpu_haircut) -
-  liquidation_cost_i) + max(0, BTC_i (1 - btc_haircut)); available to the loan after
+  gpu_liquidation_cost_i) + max(0, BTC_i (1 - btc_haircut)); available to the loan after
   ``prior_claims`` (claims ranking ahead: second liens); unsecured loans have none. Recovery
   = [min(EAD, available) + unsecured_recovery (EAD - min(EAD, available))] (1 + r)^-T_w;
   LGD = 1 - recovery / EAD; loss = EAD LGD on default.
@@ -65,8 +65,9 @@ from scipy.special import gammaincinv, ndtr, ndtri, stdtrit
 
 from . import catalogue
 from .errors import DomainError, InputError, InputTypeError, format_value
-from .fields import FieldSet, FieldSpec
+from .fields import Field, FieldSet
 from .irb import _basel_corr
+from .schema import CORR, NONNEG, SCHEMA, UNIT, Param, declare, param
 from .lgd_mc import _normal_score
 from .validation import Interval
 
@@ -84,106 +85,105 @@ MAX_LOANS = 200_000
 MAX_FAMILIES = 50
 _FUNCTION_ID = "PORTFOLIO"
 
-_POS = Interval(0, None, lo_closed=False)
-_NONNEG = Interval(0, None)
-_UNIT = Interval(0, 1)
-_CORR = Interval(-1, 1)
-_OPEN_UNIT = Interval(0, 1, False, False)
 
 # --------------------------------------------------------------------------------------------
 # declarations: tape columns and settings
 # --------------------------------------------------------------------------------------------
 
-#: The loan tape's columns (one row per facility). ``None`` default with no domain = text.
+def _corr(name: str, default: float, what: str, src: str = "D: model reference 8.8") -> Param:
+    return Param(name, "decimal", what, CORR, default=default, source=src)
+
+
+#: Parameters of the portfolio model not declared by other models.
+P = declare(
+    Param("tape", "", "Loan tape: a header row (ead, pd, collateral_value required; see "
+          "PORTFOLIO_FIELDS) and one row per facility; money in one currency", kind="range"),
+    Param("loan_id", "", "Facility identifier", default=None, kind="text",
+          empty="L1, L2, ... by tape row"),
+    Param("borrower", "", "Obligor; the loans of one borrower default together", default=None,
+          kind="text", empty="the loan_id (one borrower per loan)"),
+    Param("sector", "", "Borrower sector, e.g. neo-cloud or miner (concentration report)",
+          default="-", source="D: none given", kind="text"),
+    Param("tenant", "", "Main tenant or offtaker whose contract backs the facility "
+          "(concentration report)", default="-", source="D: none given", kind="text"),
+    Param("sku_mix", "", "GPU SKU family of the collateral, or a mix such as 'H100: 0.6; "
+          "B200: 0.4' (shares add up to 1); catalogue aliases are recognised; a tape column "
+          "headed sku is read as sku_mix", default="GPU",
+          source="D: one family for the whole book", kind="text"),
+    Param("collateral_value", "currency", "Expected collateral value at the horizon (GPUs plus "
+          "BTC), same currency as EAD", NONNEG),
+    Param("btc_share", "decimal", "Share of the collateral value held in BTC", UNIT,
+          default=0.0, source="D: none"),
+    Param("seniority", "", "Rank on the collateral: senior, subordinated (behind prior_claims) "
+          "or unsecured (no collateral)", default="senior", source="D: first lien",
+          kind="choice", choices=("senior", "subordinated", "unsecured")),
+    Param("prior_claims", "currency", "Claims ranking ahead of the loan on the same collateral "
+          "(second liens)", NONNEG, default=0.0, source="D: none"),
+    _corr("gpu_credit_corr", 0.4, "Correlation of every GPU-price factor with the credit factor "
+          "(calm 0.4, stress 0.7)"),
+    _corr("btc_credit_corr", 0.3, "Correlation of the BTC factor with the credit factor (calm "
+          "0.3, stress 0.7)"),
+    _corr("gpu_btc_corr", 0.2, "Correlation of every GPU-price factor with the BTC factor (calm "
+          "0.2, stress 0.6)"),
+    _corr("gpu_family_corr", 0.8, "Correlation between the price factors of two SKU families",
+          "D: no published estimate"),
+    Param("collateral_loading", "decimal", "Correlation of a facility's GPU value with its SKU "
+          "family's price factor (the rest is the facility's own noise)", UNIT, default=0.9,
+          source="D: no published estimate"),
+    Param("common_factors", "", "on: the GPU and BTC factors are common to all loans; off: only "
+          "the credit factor is (the single-factor view)", default="on",
+          source="D: the book's concentration", kind="choice", choices=("on", "off")),
+    Param("btc_drawdown", "decimal", "Fall of the BTC price before the horizon (a scenario): "
+          "BTC collateral times (1 - drawdown)", Interval(0, 1, hi_closed=False), default=0.0,
+          source="D: none"),
+    Param("unsecured_recovery", "decimal", "Recovery on the part of EAD the collateral does "
+          "not cover (0: collateral only, as LGD_MC)", UNIT, default=0.0,
+          source="D: as LGD_MC"),
+    Param("es_level", "decimal", "Confidence level of the expected shortfall and its Euler "
+          "contributions", Interval(0.5, 1, hi_closed=False), default=0.999,
+          source="P: Basel II para 272 (99.9%)"),
+    Param("tail_sampling", "", "importance (half the paths with the credit factor shifted, "
+          "balance heuristic) or plain", default="importance", source="D: lower tail error",
+          kind="choice", choices=("importance", "plain")),
+    Param("is_shift", "standard deviations", "Shift of the credit factor in the "
+          "importance-sampled half of the paths", Interval(-8, 0), default=None,
+          empty="Phi^-1(0.001) = -3.09"),
+    Param("loss_paths", "paths", "Monte Carlo paths of the portfolio loss distribution",
+          Interval(1000, 2_000_000), default=20_000, source="D: about a second for 60 loans",
+          kind="int"),
+    Param("loan_paths", "paths", "Paths of the per-loan batch (expected and downturn LGD, "
+          "single-loan capital)", Interval(1000, 1_000_000), default=10_000,
+          source="D: per-loan LGD to about 0.01", kind="int"),
+)
+
+#: The loan tape's columns (one row per facility); parsed by :func:`parse_tape`.
 TAPE_COLUMNS = FieldSet("tape", [
-    FieldSpec("loan_id", None, "", "Facility identifier (default: L1, L2, ... by row)",
-              kind="text"),
-    FieldSpec("borrower", None, "", "Obligor; loans of one borrower default together "
-              "(default: the loan_id)", kind="text"),
-    FieldSpec("sector", "-", "", "Borrower sector, e.g. neo-cloud, miner (concentration)",
-              kind="text"),
-    FieldSpec("tenant", "-", "", "Main tenant or offtaker whose contract backs the facility "
-              "(concentration)", kind="text"),
-    FieldSpec("sku", "GPU", "", "GPU SKU family, or a mix such as 'H100: 0.6; B200: 0.4' "
-              "(shares add up to 1); catalogue aliases are recognised", kind="text"),
-    FieldSpec("ead", None, "currency", "Exposure at default EAD", domain=_NONNEG),
-    FieldSpec("pd", None, "decimal", "One-year probability of default of the borrower",
-              domain=_OPEN_UNIT),
-    FieldSpec("asset_corr", None, "decimal", "Obligor asset correlation R; empty = Basel "
-              "corporate correlation of pd", domain=Interval(0, 1, hi_closed=False),
-              source="P: Basel II para 272"),
-    FieldSpec("collateral_value", None, "currency", "Expected collateral value at the horizon "
-              "(GPUs plus BTC), same currency as EAD", domain=_NONNEG),
-    FieldSpec("collateral_vol", None, "decimal per sqrt(year)", "Volatility of the GPU "
-              "collateral value; empty = setting gpu_vol", domain=_NONNEG),
-    FieldSpec("btc_share", 0.0, "decimal", "Share of the collateral value held in BTC",
-              domain=_UNIT),
-    FieldSpec("seniority", "senior", "", "Rank on the collateral: senior, subordinated (behind "
-              "prior_claims) or unsecured (no collateral)", kind="choice",
-              choices=("senior", "subordinated", "unsecured")),
-    FieldSpec("prior_claims", 0.0, "currency", "Claims ranking ahead of the loan on the same "
-              "collateral (second liens)", domain=_NONNEG),
-    FieldSpec("liquidation_cost", 0.0, "currency", "Fixed cost of selling the GPUs of this "
-              "facility", domain=_NONNEG),
+    param("loan_id"), param("borrower"), param("sector"), param("tenant"), param("sku_mix"),
+    param("ead"), param("pd"), param("asset_corr"), param("collateral_value"),
+    Field(param("collateral_vol"), note="In a tape: empty takes the setting gpu_vol"),
+    param("btc_share"), param("seniority"), param("prior_claims"),
+    param("gpu_liquidation_cost"),
 ])
 REQUIRED_COLUMNS = ("ead", "pd", "collateral_value")
+#: Header aliases of tape columns (normalised header -> column).
+COLUMN_ALIASES = {"sku": "sku_mix"}
 
 #: Portfolio settings (a two-column block of field name and value, as LGD_MC's inputs).
 SETTINGS = FieldSet("settings", [
-    FieldSpec("copula", "gaussian", "", "Dependence: Gaussian or Student-t copula (one shared "
-              "mixing variable)", kind="choice", choices=("gaussian", "t")),
-    FieldSpec("nu", 4.0, "degrees of freedom", "Student-t degrees of freedom (copula t)",
-              domain=Interval(2, 1000), source="D: model reference 8.8"),
-    FieldSpec("gpu_credit_corr", 0.4, "decimal", "Correlation of every GPU-price factor with "
-              "the credit factor (calm 0.4, stress 0.7)", domain=_CORR,
-              source="D: model reference 8.8"),
-    FieldSpec("btc_credit_corr", 0.3, "decimal", "Correlation of the BTC factor with the "
-              "credit factor (calm 0.3, stress 0.7)", domain=_CORR,
-              source="D: model reference 8.8"),
-    FieldSpec("gpu_btc_corr", 0.2, "decimal", "Correlation of every GPU-price factor with the "
-              "BTC factor (calm 0.2, stress 0.6)", domain=_CORR,
-              source="D: model reference 8.8"),
-    FieldSpec("gpu_family_corr", 0.8, "decimal", "Correlation between the price factors of two "
-              "SKU families", domain=_CORR, source="D: no published estimate"),
-    FieldSpec("collateral_loading", 0.9, "decimal", "Correlation of a facility's GPU value with "
-              "its SKU family factor (the rest is idiosyncratic)", domain=_UNIT,
-              source="D: no published estimate"),
-    FieldSpec("common_factors", "on", "", "on: GPU and BTC factors common to all loans; off: "
-              "only the credit factor is common (single-factor view)", kind="choice",
-              choices=("on", "off")),
-    FieldSpec("gpu_vol", 0.40, "decimal per sqrt(year)", "GPU value volatility where the tape "
-              "has no collateral_vol", domain=_NONNEG, source="D: no published estimate"),
-    FieldSpec("btc_vol", 0.50, "decimal per sqrt(year)", "BTC volatility", domain=_NONNEG,
-              source="S: model reference 8.8"),
-    FieldSpec("btc_drawdown", 0.0, "decimal", "Fall of the BTC price before the horizon "
-              "(scenario): BTC value times (1 - drawdown)", domain=Interval(0, 1, hi_closed=False)),
-    FieldSpec("horizon_years", 1.0, "years", "Time over which collateral values are uncertain "
-              "(to the sale)", domain=_POS),
-    FieldSpec("gpu_haircut", 0.0, "decimal", "Fire-sale haircut on GPU value (e.g. "
-              "FIRESALE_HAIRCUT)", domain=_UNIT),
-    FieldSpec("btc_haircut", 0.0, "decimal", "Fire-sale haircut on BTC", domain=_UNIT),
-    FieldSpec("unsecured_recovery", 0.0, "decimal", "Recovery on the part of EAD the collateral "
-              "does not cover (0: collateral only, as LGD_MC)", domain=_UNIT),
-    FieldSpec("workout_years", 1.0, "years", "Time from default to recovery cash "
-              "(discounting)", domain=_NONNEG),
-    FieldSpec("discount_rate", 0.10, "annual effective decimal", "Discount rate over the "
-              "workout", domain=Interval(-1, None, lo_closed=False),
-              source="P/S: facility rates 0.07-0.15"),
-    FieldSpec("es_level", 0.999, "decimal", "Confidence level of the expected shortfall and its "
-              "Euler contributions", domain=Interval(0.5, 1, hi_closed=False),
-              source="P: Basel II para 272 (99.9%)"),
-    FieldSpec("sampling", "importance", "", "importance (shifted credit factor, balance "
-              "heuristic) or plain", kind="choice", choices=("importance", "plain")),
-    FieldSpec("is_shift", None, "standard deviations", "Shift of the credit factor's normal in "
-              "the importance-sampled half; empty = Phi^-1(0.001) = -3.09",
-              domain=Interval(-8, 0)),
-    FieldSpec("n_paths", 20_000, "paths", "Monte Carlo paths of the loss distribution",
-              kind="int", domain=Interval(1000, 2_000_000)),
-    FieldSpec("n_loan_paths", 10_000, "paths", "Paths of the per-loan batch (expected and "
-              "downturn LGD, single-loan capital)", kind="int", domain=Interval(1000, 1_000_000)),
-    FieldSpec("seed", 1, "integer", "Random seed; change it to see the Monte Carlo noise",
-              kind="int", domain=Interval(0, 2**31 - 1)),
+    param("copula"), param("nu"), param("gpu_credit_corr"), param("btc_credit_corr"),
+    param("gpu_btc_corr"), param("gpu_family_corr"), param("collateral_loading"),
+    param("common_factors"),
+    Field(param("gpu_vol"), note="Portfolio: for facilities whose tape row has no "
+          "collateral_vol"),
+    param("btc_vol"), param("btc_drawdown"), param("horizon_years"), param("gpu_haircut"),
+    param("btc_haircut"), param("unsecured_recovery"), param("workout_years"),
+    param("workout_discount_rate"), param("es_level"), param("tail_sampling"),
+    param("is_shift"), param("loss_paths"), param("loan_paths"), param("seed"),
 ])
+declare(Param("settings", "", "Two-column range of portfolio setting name and value (copula, "
+              "correlations, loss_paths, seed...; see PORTFOLIO_FIELDS)", default=None,
+              kind="block", empty="every setting at its default"))
+SCHEMA.register_field_set(SETTINGS)
 
 #: The label/value block of PORTFOLIO_LOSS, in order.
 OUTPUTS = ("expected_loss", "loss_q99", "loss_q999", "expected_shortfall", "capital",
@@ -191,13 +191,13 @@ OUTPUTS = ("expected_loss", "loss_q99", "loss_q999", "expected_shortfall", "capi
            "expected_loss_std_error", "loss_q999_std_error", "expected_shortfall_std_error",
            "es_level", "total_ead", "n_loans", "n_borrowers", "hhi_borrower", "hhi_sku",
            "hhi_tenant", "largest_borrower_es_share", "largest_sku_es_share",
-           "largest_tenant_es_share", "n_paths", "n_loan_paths")
+           "largest_tenant_es_share", "loss_paths", "loan_paths")
 #: Columns of the per-loan table (PORTFOLIO_CONTRIB).
 CONTRIB_COLUMNS = ("loan_id", "borrower", "tenant", "sku", "ead", "pd", "asset_corr",
                    "expected_lgd", "downturn_lgd", "expected_loss", "single_capital",
                    "es_contribution", "es_capital", "es_share")
 #: Settings that only change how the estimate is computed, not the model.
-_SAMPLER_FIELDS = ("sampling", "is_shift", "n_paths", "n_loan_paths", "seed")
+_SAMPLER_FIELDS = ("tail_sampling", "is_shift", "loss_paths", "loan_paths", "seed")
 
 
 # --------------------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ class Book:
     btc_share: np.ndarray
     secured: np.ndarray                 # bool
     prior_claims: np.ndarray
-    liquidation_cost: np.ndarray
+    gpu_liquidation_cost: np.ndarray
     families: tuple                     # SKU families, factor order
     mix: np.ndarray                     # (loans, families) shares
     borrower_index: np.ndarray          # int, position in borrowers()
@@ -356,8 +356,8 @@ def parse_tape(tape: Any) -> Book:
         tape.
     """
     header, rows = _as_columns(tape)
-    names = [_norm_col(h) for h in header]
-    known = set(TAPE_COLUMNS.names())
+    names = [COLUMN_ALIASES.get(_norm_col(h), _norm_col(h)) for h in header]
+    known = set(TAPE_COLUMNS.names()) | set(COLUMN_ALIASES)
     index: dict[str, int] = {}
     for j, (raw, n) in enumerate(zip(header, names)):
         if not n:
@@ -387,37 +387,33 @@ def parse_tape(tape: Any) -> Book:
         v = row[index["loan_id"]] if "loan_id" in index else None
         ids.append(f"L{r}" if _blank(v) else _text(v))
     cols: dict[str, list[Any]] = {}
-    for spec in TAPE_COLUMNS:
-        if spec.name not in index:
-            if spec.name in REQUIRED_COLUMNS:   # pragma: no cover - checked above
-                raise InputError(f"tape column {spec.name}", key="required")
-            cols[spec.name] = [spec.default] * len(rows)
+    for p in TAPE_COLUMNS:
+        default = None if p.required else p.default      # optional in a tape (see notes)
+        if p.name not in index:
+            cols[p.name] = [default] * len(rows)
             continue
-        if spec.kind == "float":   # fast path: a clean numeric column inside its domain
-            raw_col = [row[index[spec.name]] for row in rows]
+        if p.kind == "float":   # fast path: a clean numeric column inside its domain
+            raw_col = [row[index[p.name]] for row in rows]
             if all(type(v) in (float, int) or isinstance(v, (np.floating, np.integer))
                    for v in raw_col):
                 arr = np.asarray(raw_col, dtype=float)
-                if (spec.domain or Interval()).contains(arr).all():
-                    cols[spec.name] = arr.tolist()
+                if (p.domain or Interval()).contains(arr).all():
+                    cols[p.name] = arr.tolist()
                     continue
         vals = []
         for r, row in enumerate(rows, start=1):
-            raw = row[index[spec.name]] if spec.name in index else None
-            where = f"{_row_label(r, ids[r - 1])}, column {spec.name}"
+            raw = row[index[p.name]]
+            where = f"{_row_label(r, ids[r - 1])}, column {p.name}"
             if _blank(raw):
-                if spec.name in REQUIRED_COLUMNS:
+                if p.name in REQUIRED_COLUMNS:
                     raise InputError(where, key="required")
-                vals.append(spec.default)
+                vals.append(default)
                 continue
             if isinstance(raw, str) and raw.strip().upper().startswith("#"):
                 raise InputTypeError(where, value=raw, key="error_cell",
                                      formatted=raw.strip())
-            if spec.kind == "text":
-                vals.append(_text(raw))
-            else:
-                vals.append(replace(spec, name=where).parse(raw))
-        cols[spec.name] = vals
+            vals.append(_text(raw) if p.kind == "text" else p.check(raw, label=where))
+        cols[p.name] = vals
     cols["loan_id"] = ids
     cols["borrower"] = [b if b is not None else i for b, i in zip(cols["borrower"], ids)]
     if len(set(ids)) != len(ids):
@@ -459,7 +455,7 @@ def parse_tape(tape: Any) -> Book:
     # SKU mixes
     memo: dict[str, list[tuple[str, float]]] = {}
     mixes = []
-    for r, text in enumerate(cols["sku"]):
+    for r, text in enumerate(cols["sku_mix"]):
         if text not in memo:   # the first row with this text is the one an error names
             memo[text] = _parse_mix(text, f"{_row_label(r + 1, ids[r])}, column sku")
         mixes.append(memo[text])
@@ -485,7 +481,7 @@ def parse_tape(tape: Any) -> Book:
         pd=pd_, asset_corr=ac, collateral_value=np.asarray(cols["collateral_value"], float),
         collateral_vol=vol, btc_share=np.asarray(cols["btc_share"], dtype=float),
         secured=secured, prior_claims=prior,
-        liquidation_cost=np.asarray(cols["liquidation_cost"], dtype=float),
+        gpu_liquidation_cost=np.asarray(cols["gpu_liquidation_cost"], dtype=float),
         families=families, mix=mix, borrower_index=bidx, extra=extra)
 
 
@@ -664,7 +660,7 @@ def prepare(tape: Any, settings: Any = None, *, factor_corr: Any = None) -> Mode
 def _loan_shift(book: Book, s: Mapping[str, Any]) -> float:
     """Shift of the loan batch's credit factor: the mode of phi(x) p(x) for the EAD-weighted
     average loan (where E[p(X) LGD] gets its mass), 0 for plain sampling."""
-    if s["sampling"] != "importance" or book.ead.sum() <= 0:
+    if s["tail_sampling"] != "importance" or book.ead.sum() <= 0:
         return 0.0
     w = book.ead / book.ead.sum()
     pd_, r = float(w @ book.pd), float(w @ book.asset_corr)
@@ -691,7 +687,7 @@ _MAIN_SYS, _MAIN_IDIO, _MAIN_OFF, _LOAN_SYS, _LOAN_IDIO = range(5)
 
 
 def _is_shift(s: Mapping[str, Any]) -> float:
-    if s["sampling"] != "importance":
+    if s["tail_sampling"] != "importance":
         return 0.0
     return float(ndtri(0.001)) if s["is_shift"] is None else float(s["is_shift"])
 
@@ -776,7 +772,7 @@ def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
         else:
             gpu[..., sub] += term
     gpu *= cv * (1.0 - bs)
-    net = np.maximum(gpu * (1.0 - st["gpu_haircut"]) - b.liquidation_cost[loans], 0.0)
+    net = np.maximum(gpu * (1.0 - st["gpu_haircut"]) - b.gpu_liquidation_cost[loans], 0.0)
     on = bs > 0
     n_on = int(on.sum())
     if n_on:
@@ -792,7 +788,7 @@ def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
     avail = np.where(b.secured[loans], np.maximum(net - b.prior_claims[loans], 0.0), 0.0)
     ead = b.ead[loans]
     covered = np.minimum(ead, avail)
-    df = (1.0 + st["discount_rate"]) ** (-st["workout_years"])
+    df = (1.0 + st["workout_discount_rate"]) ** (-st["workout_years"])
     rec = (covered + st["unsecured_recovery"] * (ead - covered)) * df
     safe = np.where(ead > 0, ead, 1.0)
     lgd = np.where(ead > 0, 1.0 - rec / safe, 0.0)
@@ -1010,7 +1006,7 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
     """
     first = []
     for si, m in enumerate(models):
-        n, nl = m.settings["n_paths"], m.settings["n_loan_paths"]
+        n, nl = m.settings["loss_paths"], m.settings["loan_paths"]
         for p in range(_path_chunks(n)):
             for c in range(len(m.chunks)):
                 first.append(("main", si, p, c, (m, p, c, n)))
@@ -1021,7 +1017,7 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
     # reduce pass 1
     acc: list[dict[str, Any]] = []
     for m in models:
-        n, nl = m.settings["n_paths"], m.settings["n_loan_paths"]
+        n, nl = m.settings["loss_paths"], m.settings["loan_paths"]
         acc.append({"loss": np.zeros(n), "w": np.ones(n), "pl": np.zeros(m.book.n),
                     "p": np.zeros(m.book.n), "pl_d": np.zeros(m.book.n),
                     "p_d": np.zeros(m.book.n), "path_res": np.zeros(nl),
@@ -1045,7 +1041,7 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
         lvl = m.settings["es_level"]
         var, es, omega = _tail_weights(a["loss"], a["w"], lvl)
         a.update(var_es=(var, es), omega=omega)
-        n = m.settings["n_paths"]
+        n = m.settings["loss_paths"]
         for p in range(_path_chunks(n)):
             om = omega[p * PATH_CHUNK:(p + 1) * PATH_CHUNK]
             if not om.any():
@@ -1072,7 +1068,7 @@ def _dispatch(kind: str, *args: Any) -> Any:
 
 def _finish(m: Model, a: dict[str, Any]) -> PortfolioResult:
     b, s = m.book, m.settings
-    n, nl = s["n_paths"], s["n_loan_paths"]
+    n, nl = s["loss_paths"], s["loan_paths"]
     loss, w = a["loss"], a["w"]
     var_es, es = a["var_es"][0], a["var_es"][1]
     lvl = s["es_level"]
@@ -1121,7 +1117,7 @@ def _finish(m: Model, a: dict[str, Any]) -> PortfolioResult:
         "largest_borrower_es_share": largest(conc["borrower"]),
         "largest_sku_es_share": largest(conc["sku"]),
         "largest_tenant_es_share": largest(conc["tenant"]),
-        "n_paths": float(n), "n_loan_paths": float(nl),
+        "loss_paths": float(n), "loan_paths": float(nl),
     }
     return PortfolioResult({k: summary[k] for k in OUTPUTS}, loans, conc, loss, w)
 
@@ -1221,11 +1217,13 @@ def contribution_table(tape: Any, settings: Any = None) -> pd.DataFrame:
 
 def fields_table() -> list[list[Any]]:
     """Rows for PORTFOLIO_FIELDS: header, then every tape column and setting (kind, name,
-    default, unit, description)."""
-    rows: list[list[Any]] = [["kind", "field", "default", "unit", "description"]]
+    default, unit, description, source)."""
+    rows: list[list[Any]] = [["kind", "field", "default", "unit", "description", "source"]]
     for label, fs in (("tape column", TAPE_COLUMNS), ("setting", SETTINGS)):
         for r in fs.table()[1:]:
             name = r[0]
-            default = "(required)" if name in REQUIRED_COLUMNS else r[1]
-            rows.append([label, name, default, r[2], r[3]])
+            default = r[1]
+            if label == "tape column" and name not in REQUIRED_COLUMNS and default == "required":
+                default = "(none)"
+            rows.append([label, name, default] + list(r[2:5]))
     return rows

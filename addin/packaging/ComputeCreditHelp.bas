@@ -235,15 +235,15 @@ Public Sub ComputeCredit_RegisterHelp()
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LLCR", Description:="Loan life coverage ratio at close (times x): CFADS over the loan discounted at the debt rate per period, divided by the debt.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' PORTFOLIO_CONTRIB
     ReDim a(0 To 1)
-    a(0) = "Loan tape: a range with a header row (ead, pd, collateral_value required; sku, borrower, tenant, btc_share, seniority... optional, see PORTFOLIO_FIELDS) and one row per facility. Money in one currency."
-    a(1) = "Optional two-column range of setting name and value (copula, correlations, n_paths, seed...; see PORTFOLIO_FIELDS). Empty = defaults."
+    a(0) = "Loan tape: a header row (ead, pd, collateral_value required; see PORTFOLIO_FIELDS) and one row per facility; money in one currency."
+    a(1) = "Two-column range of portfolio setting name and value (copula, correlations, loss_paths, seed...; see PORTFOLIO_FIELDS). Empty: every setting at its default."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!PORTFOLIO_CONTRIB", Description:="Per-loan table (header + one row per loan, tape order): expected and downturn LGD, EL, single-loan capital and Euler contribution to ES (adds up to the portfolio ES). Seeded.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' PORTFOLIO_FIELDS
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!PORTFOLIO_FIELDS", Description:="Lists the PORTFOLIO_LOSS tape columns and settings with default, unit and description (spills a table).", Category:="ComputeCredit Loss"
     ' PORTFOLIO_LOSS
     ReDim a(0 To 1)
-    a(0) = "Loan tape: a range with a header row (ead, pd, collateral_value required; sku, borrower, tenant, btc_share, seniority... optional, see PORTFOLIO_FIELDS) and one row per facility. Money in one currency."
-    a(1) = "Optional two-column range of setting name and value (copula, correlations, n_paths, seed...; see PORTFOLIO_FIELDS). Empty = defaults."
+    a(0) = "Loan tape: a header row (ead, pd, collateral_value required; see PORTFOLIO_FIELDS) and one row per facility; money in one currency."
+    a(1) = "Two-column range of portfolio setting name and value (copula, correlations, loss_paths, seed...; see PORTFOLIO_FIELDS). Empty: every setting at its default."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!PORTFOLIO_LOSS", Description:="Portfolio loss with common GPU-price, BTC and credit factors: spills label/value rows (EL, 99% and 99.9% loss, ES, capital, sum of single-loan capital, diversification factor, standard errors, concentration). Seeded.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' RENT_BREAKEVEN
     ReDim a(0 To 1)

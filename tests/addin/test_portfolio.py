@@ -11,7 +11,7 @@ TAPE = [["Loan ID", "Borrower", "EAD", "PD", "Collateral value", "SKU", "BTC sha
         ["F2", "Miner B", 40.0, 0.04, 45.0, "B200", 0.3],
         ["F3", "Neo A", 25.0, 0.02, 20.0, "H100: 0.5; B200: 0.5", None],
         [None, None, None, None, None, None, None]]      # a range selected one row too long
-SETTINGS = [["n_paths", 5000.0], ["n_loan_paths", 2000.0], [None, None]]
+SETTINGS = [["loss_paths", 5000.0], ["loan_paths", 2000.0], [None, None]]
 
 
 def test_registered_in_the_loss_category():
@@ -26,7 +26,7 @@ def test_registered_in_the_loss_category():
 def test_loss_block_is_the_model_summary():
     out = x.PORTFOLIO_LOSS(TAPE, SETTINGS)
     assert [r[0] for r in out] == list(portfolio.OUTPUTS)
-    ref = portfolio.simulate_portfolio(TAPE, [("n_paths", 5000), ("n_loan_paths", 2000)])
+    ref = portfolio.simulate_portfolio(TAPE, [("loss_paths", 5000), ("loan_paths", 2000)])
     assert dict(out) == pytest.approx(ref.summary)
     assert dict(out)["n_loans"] == 3 and dict(out)["n_borrowers"] == 2
     assert x.PORTFOLIO_LOSS(TAPE, SETTINGS) == out          # seeded: recalculation repeats
@@ -44,7 +44,7 @@ def test_contrib_spills_one_row_per_loan_adding_up_to_es():
 def test_empty_settings_cell_means_defaults():
     a = x.PORTFOLIO_LOSS(TAPE[:3], None)
     b = x.PORTFOLIO_LOSS(TAPE[:3], [[None]])
-    assert a == b and dict(a)["n_paths"] == 20_000
+    assert a == b and dict(a)["loss_paths"] == 20_000
 
 
 @pytest.mark.parametrize("tape, settings, text", [
@@ -67,5 +67,5 @@ def test_bad_input_is_a_clean_message(tape, settings, text):
 def test_fields_lists_columns_and_settings():
     out = x.PORTFOLIO_FIELDS()
     names = [r[1] for r in out[1:]]
-    assert {"ead", "pd", "collateral_value", "copula", "n_paths", "seed"} <= set(names)
-    assert [r[2] for r in out[1:] if r[1] == "ead"] == ["(required)"]
+    assert {"ead", "pd", "collateral_value", "copula", "loss_paths", "seed"} <= set(names)
+    assert [r[2] for r in out[1:] if r[1] == "ead"] == ["required"]

@@ -25,7 +25,7 @@ def _book(n=40, seed=0):
     })
 
 
-FAST = {"n_paths": 8192, "n_loan_paths": 4096}
+FAST = {"loss_paths": 8192, "loan_paths": 4096}
 
 
 def test_euler_contributions_add_up_to_es_exactly_and_outputs_are_consistent():
@@ -85,11 +85,11 @@ def test_one_loan_matches_lgd_mc():
     for copula in ("gaussian", "t"):
         tape = {"ead": [100.0], "pd": [0.02], "asset_corr": [0.2], "collateral_value": [120.0],
                 "collateral_vol": [0.4], "sku": ["H100"]}
-        common = {"copula": copula, "discount_rate": 0.05, "workout_years": 1.0,
+        common = {"copula": copula, "workout_discount_rate": 0.05, "workout_years": 1.0,
                   "gpu_haircut": 0.2}
         res = P.simulate_portfolio(tape, {**common, "gpu_credit_corr": 0.5,
-                                          "collateral_loading": 1.0, "n_paths": 4096,
-                                          "n_loan_paths": 60_000})
+                                          "collateral_loading": 1.0, "loss_paths": 4096,
+                                          "loan_paths": 60_000})
         mc = lgd_mc.simulate_lgd(list(common.items()) + [
             ("ead", 100.0), ("pd", 0.02), ("asset_corr", 0.2), ("gpu_value", 120.0),
             ("gpu_vol", 0.4), ("gpu_corr_calm", 0.5), ("p_stress", 0.0),
@@ -112,8 +112,8 @@ def test_fine_grained_limit_without_common_factors_matches_the_closed_form():
     tape = {"ead": np.full(n, 1.0), "pd": np.full(n, 0.02), "asset_corr": np.full(n, 0.15),
             "collateral_value": np.full(n, 1.2), "collateral_vol": np.full(n, 0.4)}
     settings = {"common_factors": "off", "gpu_credit_corr": 0.6, "collateral_loading": 0.8,
-                "discount_rate": 0.0, "workout_years": 0.0, "n_paths": 12_288,
-                "n_loan_paths": 2048}
+                "workout_discount_rate": 0.0, "workout_years": 0.0, "loss_paths": 12_288,
+                "loan_paths": 2048}
     res = P.simulate_portfolio(tape, settings)
     rho = 0.6 * 0.8
     asrf = (lgd.lgd_capital(0.02, 1.2, 0.4, 1.0, rho, asset_corr=0.15)
@@ -147,7 +147,7 @@ def test_common_gpu_factor_raises_capital_above_single_loan_capital():
 def test_importance_sampling_lowers_the_tail_error():
     book = _book(40)
     imp = P.simulate_portfolio(book, FAST).summary
-    plain = P.simulate_portfolio(book, {**FAST, "sampling": "plain"}).summary
+    plain = P.simulate_portfolio(book, {**FAST, "tail_sampling": "plain"}).summary
     assert imp["loss_q999_std_error"] < plain["loss_q999_std_error"]
     assert abs(imp["loss_q999"] - plain["loss_q999"]) < 4 * (imp["loss_q999_std_error"]
                                                              + plain["loss_q999_std_error"])
@@ -159,7 +159,7 @@ def test_collateral_and_seniority_move_loss_the_right_way():
     more = base.assign(collateral_value=base["collateral_value"] * 1.5)
     assert P.simulate_portfolio(more, FAST).summary["expected_loss"] < res["expected_loss"]
     unsec = base.assign(seniority="unsecured")
-    out = P.simulate_portfolio(unsec, {**FAST, "discount_rate": 0.0})
+    out = P.simulate_portfolio(unsec, {**FAST, "workout_discount_rate": 0.0})
     assert np.allclose(out.loans["expected_lgd"], 1.0)
     sub = base.assign(seniority="subordinated", prior_claims=base["collateral_value"] * 0.5)
     assert P.simulate_portfolio(sub, FAST).summary["expected_loss"] > res["expected_loss"]
@@ -170,7 +170,7 @@ def test_collateral_and_seniority_move_loss_the_right_way():
 def test_borrowers_default_together():
     tape = {"loan_id": ["a", "b"], "borrower": ["X", "X"], "ead": [10.0, 20.0],
             "pd": [0.05, 0.05], "collateral_value": [0.0, 0.0]}
-    res = P.simulate_portfolio(tape, {**FAST, "discount_rate": 0.0})
+    res = P.simulate_portfolio(tape, {**FAST, "workout_discount_rate": 0.0})
     loss = res.losses
     assert set(np.round(np.unique(loss), 9)) <= {0.0, 30.0}
     assert res.summary["n_borrowers"] == 1

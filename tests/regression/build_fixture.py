@@ -330,7 +330,7 @@ def udf_cases() -> list[tuple[str, str, list[Any]]]:
              ["F2", "Miner B", "-", 40.0, 0.04, 45.0, "B200", 0.3, "senior", 0.0],
              ["F3", "Neo A", "Meta", 25.0, 0.02, 30.0, "H100: 0.5; B200: 0.5", 0.0,
               "subordinated", 10.0]]
-    pset = [["n_paths", 2000.0], ["n_loan_paths", 1000.0]]
+    pset = [["loss_paths", 2000.0], ["loan_paths", 1000.0]]
     add("portfolio_loss", "PORTFOLIO_LOSS", ptape, pset)
     add("portfolio_loss_t", "PORTFOLIO_LOSS", ptape, pset + [["copula", "t"],
                                                             ["common_factors", "off"]])
