@@ -148,6 +148,9 @@ P = declare(
     Param("is_shift", "standard deviations", "Shift of the credit factor in the "
           "importance-sampled half of the paths", Interval(-8, 0), default=None,
           empty="Phi^-1(0.001) = -3.09"),
+    Param("factor_corr", "decimal", "Full correlation matrix of the factors credit, gpu:<SKU "
+          "family>..., btc (labelled rows and columns)", CORR, default=None, kind="range",
+          empty="built from gpu_credit_corr, btc_credit_corr, gpu_btc_corr, gpu_family_corr"),
     Param("loss_paths", "paths", "Monte Carlo paths of the portfolio loss distribution",
           Interval(1000, 2_000_000), default=20_000, source="D: about a second for 60 loans",
           kind="int"),

@@ -25,6 +25,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "retrofit": ("workbook.retrofit", "put the model beside the straight line assumptions "
                                       "of a deal spreadsheet, in a copy with a ComputeCredit "
                                       "sheet"),
+    "scenarios": ("workbook.scenarios", "evaluate a loan book over a scenario grid (tables, "
+                                        "heatmaps, HTML report; local or on Dask)"),
 }
 
 

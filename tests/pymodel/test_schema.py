@@ -33,9 +33,14 @@ NOT_MODEL_ARGUMENTS = {
     ("pymodel.residual", "require_finite"), ("pymodel.implied", "brent_vectorised"),
     # a reader of a data file (its argument is the raw table)
     ("pymodel.market", "validate_market_evidence"),
+    # portfolio plumbing: executors and prepared models, not quantities
+    ("pymodel.portfolio", "serial_map"), ("pymodel.portfolio", "simulate_many"),
+    ("pymodel.portfolio", "factor_labels"),
+    # a tape reader and its vectorised kernel over the validated facilities it returns
+    ("pymodel.facility", "prepare_facilities"), ("pymodel.facility", "facility_metrics"),
 }
 #: Arguments that are switches of a function, not quantities (documented in its docstring).
-SWITCHES = {"flat", "collateral", "name", "kind", "inputs", "ordered"}
+SWITCHES = {"flat", "collateral", "name", "kind", "inputs", "ordered", "map_fn"}
 
 
 def _public_functions():
