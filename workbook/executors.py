@@ -83,11 +83,18 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.client is not None:
-            self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-        self.client = self.cluster = None
+        import logging
+        log = logging.getLogger("distributed")
+        level = log.level
+        log.setLevel(logging.CRITICAL)   # a LocalCluster's shutdown chatter is not our error
+        try:
+            if self.client is not None:
+                self.client.close()
+            if self.cluster is not None:
+                self.cluster.close()
+        finally:
+            log.setLevel(level)
+            self.client = self.cluster = None
 
     def __call__(self, fn: Callable[..., Any], args: Iterable[tuple]) -> list[Any]:
         from pymodel.portfolio import Model
