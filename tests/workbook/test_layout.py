@@ -91,6 +91,16 @@ def test_evaluator_calls_our_functions_and_index_match():
                                                                "0.5)")
 
 
+def test_evaluator_works_element_wise_on_ranges_as_an_array_formula():
+    ev = _ev({"a": [[1.0], [2.0], [3.0]], "b": [[10.0], [20.0], [30.0]], "k": 2.0,
+              "two": [[1.0], [2.0]]})
+    assert ev("=a*b") == [[10.0], [40.0], [90.0]]
+    assert ev("=a*k+1") == [[3.0], [5.0], [7.0]]
+    assert ev("=k/(a*b)") == [[0.2], [0.05], [pytest.approx(2 / 90)]]
+    with pytest.raises(FormulaError, match="ranges of 3 and 2 rows"):
+        ev("=a+two")
+
+
 @pytest.mark.parametrize("formula, message", [
     ("=NORM.S.INV(0.5)", "not known to the template evaluator"),
     ("=GPU_RV(-1, 0.85, 0.32, 0.2, 0.12)", "GPU_RV returns #"),

@@ -18,7 +18,7 @@ from workbook.engine import recalc
 from workbook.engine.sheetxml import cells_of_range, read_formulas
 import numpy as np
 
-from pymodel import dscr, irb, lgd, lgd_mc, pricing, residual
+from pymodel import dscr, irb, lgd, lgd_mc, portfolio, pricing, residual
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbook"
@@ -63,6 +63,12 @@ def _named(wb, name):
     if isinstance(cells, tuple):
         return [c.value for row in cells for c in (row if isinstance(row, tuple) else (row,))]
     return cells.value
+
+
+def _rows(wb, name):
+    """A defined name's range as a list of rows of values."""
+    (sheet, ref), = list(wb.defined_names[name].destinations)
+    return [[c.value for c in row] for row in wb[sheet][ref.replace("$", "")]]
 
 
 def _deal_pairs(wb):
@@ -218,7 +224,7 @@ def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
     def column(header):
         return np.array([ws.cell(r, head[header]).value for r in range(5, 5 + n)], float)
 
-    pd_, ead, gpus = column("PD (one-year)"), column("EAD"), column("GPUs")
+    pd_, ead, gpus = column("PD"), column("EAD"), column("GPUs")
     value = residual.income_value(column("rent at close"), column("utilisation"),
                                   column("cash cost"), column("rent deflation"), 0.12,
                                   salvage=1000.0, max_life_years=6.0)
@@ -415,3 +421,28 @@ def test_every_table_range_fits_its_result_exactly(recalculated, name):
                 assert (r1 - r0 + 1, c1 - c0 + 1) == (len(table), len(table[0])), f.text
                 checked += 1
     assert checked >= (0 if name == "portfolio.xlsx" else 3)
+
+
+def test_portfolio_sheet_is_the_portfolio_model_on_the_tape(recalculated):
+    """PORTFOLIO_LOSS / PORTFOLIO_CONTRIB in the template equal the model called on the tape
+    the sheet holds (same seed: the same numbers), and the common-factor capital sits next to
+    the sum of single-loan capital in the summary."""
+    wb = _values(recalculated["portfolio.xlsx"].out)
+    tape = _rows(wb, "tape_table")
+    settings = [tuple(r) for r in _rows(wb, "portfolio_settings")]
+    res = portfolio.simulate_portfolio(tape, settings)
+    assert _named(wb, "pf_capital") == pytest.approx(res.summary["capital"], rel=1e-12)
+    assert _named(wb, "pf_single") == pytest.approx(res.summary["sum_single_capital"],
+                                                    rel=1e-12)
+    assert _named(wb, "pf_divers") == pytest.approx(res.summary["diversification_factor"],
+                                                    rel=1e-12)
+    contrib = _named(wb, "pf_contrib")
+    np.testing.assert_allclose(contrib, res.loans["es_contribution"], rtol=1e-12)
+    assert sum(contrib) == pytest.approx(_named(wb, "pf_es"), rel=1e-9)
+    # the tape the model read: every facility, its own borrower, GPU value from GPU_RV
+    book = portfolio.parse_tape(tape)
+    assert book.n == len(_named(wb, "tape_ead")) and len(book.borrowers()) == book.n
+    summary = {r[0].value: r[1].value for r in wb["Summary"].iter_rows(min_row=1)
+               if r[0].value}
+    assert any("Capital with common GPU/BTC factors" in str(k) for k in summary)
+    assert any("Sum of single-loan capital" in str(k) for k in summary)

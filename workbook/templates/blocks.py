@@ -93,6 +93,21 @@ FUNCTION_UNITS: dict[str, dict[str, str]] = {
                      "economic_ltv_deflated": "decimal"},
     "FIRESALE_HAIRCUT": {k: "decimal" for k in ("total", "drift", "volatility", "impact",
                                                  "cost")},
+    "PORTFOLIO_LOSS": {**{k: "currency" for k in (
+        "expected_loss", "loss_q99", "loss_q999", "expected_shortfall", "capital",
+        "sum_single_capital", "fine_grained_loss_q999", "expected_loss_std_error",
+        "loss_q999_std_error", "expected_shortfall_std_error", "total_ead")},
+        "diversification_factor": "x", "es_level": "decimal", "n_loans": "count",
+        "n_borrowers": "count", **{k: "decimal" for k in (
+            "hhi_borrower", "hhi_sku", "hhi_tenant", "largest_borrower_es_share",
+            "largest_sku_es_share", "largest_tenant_es_share")},
+        "loss_paths": "paths", "loan_paths": "paths"},
+    "PORTFOLIO_CONTRIB": {"loan_id": "-", "borrower": "-", "tenant": "-", "sku": "-",
+                          "ead": "currency", "pd": "decimal", "asset_corr": "decimal",
+                          "expected_lgd": "decimal", "downturn_lgd": "decimal",
+                          "expected_loss": "currency", "single_capital": "currency",
+                          "es_contribution": "currency", "es_capital": "currency",
+                          "es_share": "decimal"},
     "LGD_MC": {"expected_lgd": "decimal", "downturn_lgd": "decimal", "expected_loss": "currency",
                "loss_q999": "currency", "std_error": "decimal",
                "recovery_share_gpu": "decimal", "recovery_share_btc": "decimal",
@@ -231,6 +246,8 @@ class Tape:
     widths: Sequence[float] = ()
     output_width: float = 14
     id: str | None = None
+    #: Defined name of the whole tape with its header row (what PORTFOLIO_LOSS reads).
+    table_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ uses a name no block defines: a typo would otherwise surface as #NAME? only when
 :class:`Evaluator` evaluates the formulas an array range's size depends on, from the values the
 description holds, calling our functions exactly as a cell would: each table is sized by its
 own function on the template's own inputs (one source). It knows numbers, text, names,
-``+ - * / ^``, our functions and Excel's INDEX, MATCH (exact), MIN, MAX, SUM and ABS; anything
+``+ - * / ^`` (element-wise on ranges), our functions and Excel's INDEX, MATCH (exact), MIN, MAX, SUM and ABS; anything
 else is a build error naming the formula.
 """
 
@@ -68,6 +68,13 @@ def _flat(v: Any) -> list[Any]:
     if isinstance(v, list):
         return [x for row in v for x in (row if isinstance(row, list) else [row])]
     return [v]
+
+
+def _rows(v: Any) -> list[list[Any]]:
+    """A value as a list of rows (a scalar is one cell; a flat list is a column)."""
+    if not isinstance(v, list):
+        return [[v]]
+    return [r if isinstance(r, list) else [r] for r in v]
 
 
 def _index(rng: Any, i: Any, j: Any = None) -> Any:
@@ -168,6 +175,15 @@ class _Parse:
         return self._primary()
 
     def _arith(self, op: str, a: Any, b: Any) -> Any:
+        if isinstance(a, list) or isinstance(b, list):   # element-wise, as an array formula
+            rows_a, rows_b = _rows(a), _rows(b)
+            n = max(len(rows_a), len(rows_b))
+            m = max(len(rows_a[0]), len(rows_b[0]))
+            if len(rows_a) not in (1, n) or len(rows_b) not in (1, n):
+                self._fail(f"ranges of {len(rows_a)} and {len(rows_b)} rows in {op}")
+            return [[self._arith(op, rows_a[i if len(rows_a) > 1 else 0][
+                j if len(rows_a[0]) > 1 else 0], rows_b[i if len(rows_b) > 1 else 0][
+                j if len(rows_b[0]) > 1 else 0]) for j in range(m)] for i in range(n)]
         if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in (a, b)):
             self._fail(f"{a!r} {op} {b!r} is not arithmetic on numbers")
         return _BINARY[op](a, b)

@@ -154,6 +154,7 @@ class Plan:
         self.spelling: dict[str, str] = {}
         self.ids: dict[str, Any] = {}
         self.memo: dict[str, Any] = {}
+        self.tape_values: dict[tuple[int, str], list[Any]] = {}
         self.busy: set[str] = set()
         self.results: dict[int, list[list[Any]]] = {}
         self.placed: dict[int, Placed] = {}
@@ -203,6 +204,8 @@ class Plan:
         elif isinstance(b, Tape):
             for col in list(b.inputs) + list(b.outputs):
                 self._define(b.prefix + col.key, "select", (b, col.key))
+            if b.table_name:
+                self._define(b.table_name, "tape_table", b)
         elif isinstance(b, InputTable):
             widths = {len(r) for r in b.rows}
             if widths - {len(b.columns)}:
@@ -269,6 +272,12 @@ class Plan:
                     [self.evaluate(x) if is_formula(x) else x for x in r] for r in payload.rows]
             elif kind == "table":
                 v = self.result(payload)
+            elif kind == "tape_table":   # header row, then the body
+                frame = self.frame(payload)
+                cols = list(payload.inputs) + list(payload.outputs)
+                v = [[c.header or c.key for c in cols]] + [
+                    [self._cell_value(payload, frame, i, j) for j in range(len(cols))]
+                    for i in range(len(payload.records))]
             elif kind == "select":
                 block, selector = payload
                 frame = self.frame(block)
@@ -300,6 +309,17 @@ class Plan:
                 return res[i + 1][j]
         if isinstance(block, Tape) and j < len(block.inputs):
             return block.records[i][block.inputs[j].key]
+        if isinstance(block, Tape):   # an output column: its array formula, evaluated once
+            col = block.outputs[j - len(block.inputs)]
+            key = (id(block), col.key)
+            if key not in self.tape_values:
+                out = self.evaluate(col.formula)
+                rows = out if isinstance(out, list) else [[out]] * len(block.records)
+                if len(rows) != len(block.records):
+                    raise FormulaError(f"tape column {col.key}: {col.formula} gives "
+                                       f"{len(rows)} rows for {len(block.records)} records")
+                self.tape_values[key] = [r[0] if isinstance(r, list) else r for r in rows]
+            return self.tape_values[key][i]
         if isinstance(block, InputTable):
             x = block.rows[i][j]
             return self.evaluate(x) if is_formula(x) else x
@@ -399,6 +419,11 @@ class Plan:
                 yield name, (p.sheet, r0, p.left, r0 + p.frame.body[2] - 1, p.left + 1)
             elif kind == "table":
                 yield name, self.array_range(payload)
+            elif kind == "tape_table":   # from the header row to the last record
+                p = self.placed[id(payload)]
+                ncols = len(payload.inputs) + len(payload.outputs)
+                yield name, (p.sheet, p.top + 1, p.left, p.top + 1 + len(payload.records),
+                             p.left + ncols - 1)
             elif kind == "input_table":  # header row and rows
                 p = self.placed[id(payload)]
                 r0 = p.top + p.frame.header

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .blocks import (CORR, Beside, Chart, Check, Column, Input, Inputs, Output, Series, Sheet,
+                     Table,
                      Tape, Template)
 
 __all__ = ["template", "tape", "SKUS"]
@@ -64,9 +65,10 @@ def _structure_columns(rows: list[dict[str, Any]], seed: int) -> None:
 
 
 TAPE_INPUTS = [
-    Column("id", "facility", "-"), Column("borrower", "borrower type", "-"),
-    Column("sku", "GPU", "-"), Column("gpus", "GPUs", "GPUs"),
-    Column("ead", "EAD", "currency"), Column("pd", "PD (one-year)", "decimal per year"),
+    # headers a loan tape of PORTFOLIO_LOSS reads: loan_id, sector, sku, ead, pd, collateral_vol
+    Column("id", "loan ID", "-"), Column("borrower", "sector", "-"),
+    Column("sku", "SKU", "-"), Column("gpus", "GPUs", "GPUs"),
+    Column("ead", "EAD", "currency"), Column("pd", "PD", "decimal per year"),
     Column("rent0", "rent at close", "currency per GPU-hour"),
     Column("utilization", "utilisation", "decimal"),
     Column("cash_cost", "cash cost", "currency per GPU-hour"),
@@ -86,6 +88,7 @@ TAPE_OUTPUTS = [
     Column("value", "economic value (GPU_RV)", "currency per GPU",
            "=GPU_RV(tape_rent0, tape_utilization, tape_cash_cost, tape_deflation, "
            "discount_rate, salvage, physical_life)"),
+    Column("collateral_value", "collateral value", "currency", "=tape_gpus*tape_value"),
     Column("econ_ltv", "economic LTV", "decimal", "=tape_ead/(tape_gpus*tape_value)"),
     Column("coverage", "coverage after haircut", "x",
            "=tape_gpus*tape_value*(1-workout_haircut)/tape_ead"),
@@ -176,7 +179,7 @@ def template(n: int = 60) -> Template:
         top=3,
         blocks=[
             Tape(tape(n), TAPE_INPUTS, TAPE_OUTPUTS, prefix="tape_", id="tape",
-                 freeze_columns=3, widths=(9, 20, 10, 8, 13)),
+                 freeze_columns=3, widths=(9, 20, 10, 8, 13), table_name="tape_table"),
             Beside([
                 Chart("Economic LTV by facility", kind="bar", width=24, x_title="facility",
                       y_title="economic LTV", y_format="0%",
@@ -207,8 +210,52 @@ def template(n: int = 60) -> Template:
         Check("Margin above the hurdle spread exactly when RAROC is above the hurdle",
               "=SUMPRODUCT(--((tape_excess_hurdle>0)<>(tape_raroc>hurdle)))=0"),
     ]
+    book_sheet = Sheet(
+        "Portfolio", "The book with common GPU-price and BTC factors",
+        note="PORTFOLIO_LOSS simulates the whole tape at once: one credit factor, a price "
+             "factor per SKU family, BTC; capital next to the sum of single-loan capital.",
+        blocks=[
+            Beside([
+                Inputs(title="Portfolio settings (PORTFOLIO_FIELDS lists all)",
+                       name="portfolio_settings", row_names=False, rows=[
+                           Input("copula", "t", "-", "D: tail dependence, model reference "
+                                 "8.8"),
+                           Input("gpu_credit_corr", 0.4, "decimal", "D: calm, model reference "
+                                 "8.8"),
+                           Input("gpu_family_corr", 0.8, "decimal", "D: no published "
+                                 "estimate"),
+                           Input("gpu_haircut", "=workout_haircut", "decimal", "Inputs sheet"),
+                           Input("workout_years", "=workout_years", "years", "Inputs sheet"),
+                           Input("workout_discount_rate", "=discount_rate",
+                                 "annual effective decimal", "Inputs sheet"),
+                           Input("loss_paths", 20000, "paths", "D: about a second"),
+                           Input("seed", 1, "integer", "D"),
+                       ]),
+                Table("=PORTFOLIO_LOSS(tape_table, portfolio_settings)",
+                      title="Portfolio loss (PORTFOLIO_LOSS)", keyed=True,
+                      names={"pf_el": "expected_loss", "pf_q999": "loss_q999",
+                             "pf_es": "expected_shortfall", "pf_capital": "capital",
+                             "pf_single": "sum_single_capital",
+                             "pf_divers": "diversification_factor"}),
+            ]),
+            Table("=PORTFOLIO_CONTRIB(tape_table, portfolio_settings)",
+                  title="Each facility's share of the tail (PORTFOLIO_CONTRIB: Euler "
+                        "contributions to ES)", names={"pf_contrib": "es_contribution"}),
+        ])
+    checks = checks + [
+        Check("Euler contributions add up to the portfolio ES",
+              "=ABS(SUM(pf_contrib)-pf_es)<=0.000001*pf_es"),
+        Check("Portfolio 99.9% loss >= expected loss", "=pf_q999>=pf_el"),
+    ]
+    summary = SUMMARY[:-1] + [
+        Output("Capital with common GPU/BTC factors (PORTFOLIO_LOSS)", "=pf_capital",
+               "currency"),
+        Output("Sum of single-loan capital, same model", "=pf_single", "currency"),
+        Output("Diversification factor (common-factor / single-loan capital)", "=pf_divers",
+               "x"),
+    ] + SUMMARY[-1:]
     return Template(
         title=f"GPU loan portfolio ({n} facilities)",
         subject="Loan tape of GPU-backed facilities: one array formula per output column",
         summary_title=f"GPU loan portfolio ({n} facilities): summary",
-        sheets=[INPUTS, tape_sheet], summary=SUMMARY, checks=checks)
+        sheets=[INPUTS, tape_sheet, book_sheet], summary=summary, checks=checks)
