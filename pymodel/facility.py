@@ -1,7 +1,7 @@
 """Facility metrics of a whole loan tape under a market scenario, vectorised over facilities:
 GPU collateral value by the income approach, economic LTV and the minimum DSCR.
 
-The same formulas as :mod:`pymodel.dscr` (model reference, section 6), restricted to what a
+The same formulas as :mod:`pymodel.dscr` (§6), restricted to what a
 tape row holds, evaluated for many facilities at once (the scenario grid runs them for every
 deflation x utilisation pair):
 

@@ -1,7 +1,7 @@
 """Portfolio credit loss of a lender's GPU book: one credit factor, common GPU-price factors per
 SKU family, a BTC factor; Gaussian or Student-t copula; defaults and collateral drawn jointly.
 
-Model (docs/portfolio.md has the full statement; symbols as in the model reference, section 8).
+Model (docs/portfolio.md has the full statement; symbols as in docs/model.md §8).
 
 * Factors per path: the credit factor X, one GPU-price factor G_f per SKU family f, the BTC
   factor B, jointly standard normal with correlation matrix Sigma (order X, G_1..G_K, B): every
@@ -90,7 +90,7 @@ _FUNCTION_ID = "PORTFOLIO"
 # declarations: tape columns and settings
 # --------------------------------------------------------------------------------------------
 
-def _corr(name: str, default: float, what: str, src: str = "D: model reference 8.8") -> Param:
+def _corr(name: str, default: float, what: str, src: str = "D: docs/model.md §8.8") -> Param:
     return Param(name, "decimal", what, CORR, default=default, source=src)
 
 

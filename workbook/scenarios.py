@@ -62,7 +62,7 @@ import pandas as pd
 __all__ = ["REGIMES", "AXES", "Grid", "read_tape", "load_grid", "parse_grid", "run_grid",
            "write_outputs", "add_arguments", "run"]
 
-#: Built-in correlation regimes (model reference 8.8: calm / stress defaults).
+#: Built-in correlation regimes (§8.8: calm / stress defaults).
 REGIMES: dict[str, dict[str, Any]] = {
     "calm": {"gpu_credit_corr": 0.4, "btc_credit_corr": 0.3, "gpu_btc_corr": 0.2},
     "stress": {"gpu_credit_corr": 0.7, "btc_credit_corr": 0.7, "gpu_btc_corr": 0.6},

@@ -218,10 +218,10 @@ def template(n: int = 60) -> Template:
             Beside([
                 Inputs(title="Portfolio settings (PORTFOLIO_FIELDS lists all)",
                        name="portfolio_settings", row_names=False, rows=[
-                           Input("copula", "t", "-", "D: tail dependence, model reference "
-                                 "8.8"),
-                           Input("gpu_credit_corr", 0.4, "decimal", "D: calm, model reference "
-                                 "8.8"),
+                           Input("copula", "t", "-", "D: tail dependence, docs/model.md "
+                                 "§8.8"),
+                           Input("gpu_credit_corr", 0.4, "decimal", "D: calm, docs/model.md "
+                                 "§8.8"),
                            Input("gpu_family_corr", 0.8, "decimal", "D: no published "
                                  "estimate"),
                            Input("gpu_haircut", "=workout_haircut", "decimal", "Inputs sheet"),
