@@ -53,13 +53,13 @@ failed:
     DEAL_FIELDS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DEBT_CAPACITY(deal_inputs, Optional target_dscr)
+Function DEBT_CAPACITY(deal_inputs, Optional target_dscr, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DEBT_CAPACITY = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr), ActiveWorkbook, Application.Caller), Application.Caller)
+        DEBT_CAPACITY = CCErr_Result(XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DEBT_CAPACITY = XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr))
+        DEBT_CAPACITY = XLPy.CallUDF("addin.udfs", "DEBT_CAPACITY", Array(deal_inputs, target_dscr, tenants))
         Exit Function
     #End If
 failed:
@@ -79,52 +79,52 @@ failed:
     DEBT_SCHEDULE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DSCR_BREAKEVEN(deal_inputs, Optional target)
+Function DSCR_BREAKEVEN(deal_inputs, Optional target, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
+        DSCR_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DSCR_BREAKEVEN = XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target))
+        DSCR_BREAKEVEN = XLPy.CallUDF("addin.udfs", "DSCR_BREAKEVEN", Array(deal_inputs, target, tenants))
         Exit Function
     #End If
 failed:
     DSCR_BREAKEVEN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DSCR_COMPARE(deal_inputs)
+Function DSCR_COMPARE(deal_inputs, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_COMPARE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
+        DSCR_COMPARE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DSCR_COMPARE = XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs))
+        DSCR_COMPARE = XLPy.CallUDF("addin.udfs", "DSCR_COMPARE", Array(deal_inputs, tenants))
         Exit Function
     #End If
 failed:
     DSCR_COMPARE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DSCR_MIN(deal_inputs)
+Function DSCR_MIN(deal_inputs, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_MIN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
+        DSCR_MIN = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DSCR_MIN = XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs))
+        DSCR_MIN = XLPy.CallUDF("addin.udfs", "DSCR_MIN", Array(deal_inputs, tenants))
         Exit Function
     #End If
 failed:
     DSCR_MIN = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function DSCR_TABLE(deal_inputs)
+Function DSCR_TABLE(deal_inputs, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        DSCR_TABLE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
+        DSCR_TABLE = CCErr_Result(XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        DSCR_TABLE = XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs))
+        DSCR_TABLE = XLPy.CallUDF("addin.udfs", "DSCR_TABLE", Array(deal_inputs, tenants))
         Exit Function
     #End If
 failed:
@@ -300,6 +300,19 @@ failed:
     GPU_SPEC = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
+Function HURDLE_SPREAD(pd, lgd, capital, Optional hurdle, Optional cost_ratio, Optional funding_spread)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        HURDLE_SPREAD = CCErr_Result(XLPy.CallUDF("addin.udfs", "HURDLE_SPREAD", Array(pd, lgd, capital, hurdle, cost_ratio, funding_spread), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        HURDLE_SPREAD = XLPy.CallUDF("addin.udfs", "HURDLE_SPREAD", Array(pd, lgd, capital, hurdle, cost_ratio, funding_spread))
+        Exit Function
+    #End If
+failed:
+    HURDLE_SPREAD = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
 Function IRB_K(pd, lgd, Optional maturity, Optional asset_corr, Optional scaling)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
@@ -391,17 +404,30 @@ failed:
     LGD_MC = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function LLCR(deal_inputs)
+Function LLCR(deal_inputs, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        LLCR = CCErr_Result(XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs), ActiveWorkbook, Application.Caller), Application.Caller)
+        LLCR = CCErr_Result(XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        LLCR = XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs))
+        LLCR = XLPy.CallUDF("addin.udfs", "LLCR", Array(deal_inputs, tenants))
         Exit Function
     #End If
 failed:
     LLCR = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function LTV_TABLE(deal_inputs, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        LTV_TABLE = CCErr_Result(XLPy.CallUDF("addin.udfs", "LTV_TABLE", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        LTV_TABLE = XLPy.CallUDF("addin.udfs", "LTV_TABLE", Array(deal_inputs, tenants))
+        Exit Function
+    #End If
+failed:
+    LTV_TABLE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
 Function PORTFOLIO_CONTRIB(tape, Optional settings)
@@ -443,13 +469,39 @@ failed:
     PORTFOLIO_LOSS = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function RENT_BREAKEVEN(deal_inputs, Optional target)
+Function RAROC(pd, lgd, capital, margin, Optional cost_ratio, Optional funding_spread)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        RENT_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
+        RAROC = CCErr_Result(XLPy.CallUDF("addin.udfs", "RAROC", Array(pd, lgd, capital, margin, cost_ratio, funding_spread), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        RENT_BREAKEVEN = XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target))
+        RAROC = XLPy.CallUDF("addin.udfs", "RAROC", Array(pd, lgd, capital, margin, cost_ratio, funding_spread))
+        Exit Function
+    #End If
+failed:
+    RAROC = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function REFI_RISK(deal_inputs, Optional max_ltv, Optional rent_vol, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        REFI_RISK = CCErr_Result(XLPy.CallUDF("addin.udfs", "REFI_RISK", Array(deal_inputs, max_ltv, rent_vol, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        REFI_RISK = XLPy.CallUDF("addin.udfs", "REFI_RISK", Array(deal_inputs, max_ltv, rent_vol, tenants))
+        Exit Function
+    #End If
+failed:
+    REFI_RISK = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function RENT_BREAKEVEN(deal_inputs, Optional target, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        RENT_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        RENT_BREAKEVEN = XLPy.CallUDF("addin.udfs", "RENT_BREAKEVEN", Array(deal_inputs, target, tenants))
         Exit Function
     #End If
 failed:
@@ -482,13 +534,52 @@ failed:
     TAIL_DEPENDENCE = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
-Function UTILIZATION_BREAKEVEN(deal_inputs, Optional target)
+Function TENANT_CASHFLOWS(deal_inputs, Optional tenants)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed
-        UTILIZATION_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target), ActiveWorkbook, Application.Caller), Application.Caller)
+        TENANT_CASHFLOWS = CCErr_Result(XLPy.CallUDF("addin.udfs", "TENANT_CASHFLOWS", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
         Exit Function
     #Else
-        UTILIZATION_BREAKEVEN = XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target))
+        TENANT_CASHFLOWS = XLPy.CallUDF("addin.udfs", "TENANT_CASHFLOWS", Array(deal_inputs, tenants))
+        Exit Function
+    #End If
+failed:
+    TENANT_CASHFLOWS = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function TENANT_CONCENTRATION(deal_inputs, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        TENANT_CONCENTRATION = CCErr_Result(XLPy.CallUDF("addin.udfs", "TENANT_CONCENTRATION", Array(deal_inputs, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        TENANT_CONCENTRATION = XLPy.CallUDF("addin.udfs", "TENANT_CONCENTRATION", Array(deal_inputs, tenants))
+        Exit Function
+    #End If
+failed:
+    TENANT_CONCENTRATION = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function TENANT_STRESS(deal_inputs, tenant_default_year, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        TENANT_STRESS = CCErr_Result(XLPy.CallUDF("addin.udfs", "TENANT_STRESS", Array(deal_inputs, tenant_default_year, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        TENANT_STRESS = XLPy.CallUDF("addin.udfs", "TENANT_STRESS", Array(deal_inputs, tenant_default_year, tenants))
+        Exit Function
+    #End If
+failed:
+    TENANT_STRESS = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
+Function UTILIZATION_BREAKEVEN(deal_inputs, Optional target, Optional tenants)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        UTILIZATION_BREAKEVEN = CCErr_Result(XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target, tenants), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        UTILIZATION_BREAKEVEN = XLPy.CallUDF("addin.udfs", "UTILIZATION_BREAKEVEN", Array(deal_inputs, target, tenants))
         Exit Function
     #End If
 failed:

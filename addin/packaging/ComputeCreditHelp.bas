@@ -30,11 +30,12 @@ Public Sub ComputeCredit_RegisterHelp()
     ' COMPUTECREDIT_VERSION
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!COMPUTECREDIT_VERSION", Description:="Version of the ComputeCredit model library, to quote in credit papers (text, e.g. 0.1.0).", Category:="ComputeCredit Info"
     ' DEAL_FIELDS
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEAL_FIELDS", Description:="Lists every deal_inputs field: required, or its default; unit, description and the source of the default; renamed fields last. Spills.", Category:="ComputeCredit Coverage"
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEAL_FIELDS", Description:="Lists every deal_inputs field: required, or its default; unit, description and source of the default; renamed fields; then the columns of the tenant block (tenants: name, ...). Spills.", Category:="ComputeCredit Coverage"
     ' DEBT_CAPACITY
-    ReDim a(0 To 1)
+    ReDim a(0 To 2)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "DSCR the sculpted loan keeps in every period. Unit: times (x). Must be > 0. Default 1.3."
+    a(2) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEBT_CAPACITY", Description:="Most debt (currency) the deal's cash flows carry at target_dscr in every period: sculpted, fully amortising, at the deal's debt rate, tenor and frequency.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DEBT_SCHEDULE
     ReDim a(0 To 5)
@@ -46,22 +47,26 @@ Public Sub ComputeCredit_RegisterHelp()
     a(5) = "Share of the debt outstanding at maturity (refinancing risk; not in debt service). Unit: decimal of debt. Must be in [0, 1]. Default 0."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DEBT_SCHEDULE", Description:="Debt schedule per period: opening balance, interest, principal, debt service, closing balance (currency); the balloon stays as the last closing balance. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_BREAKEVEN
-    ReDim a(0 To 1)
+    ReDim a(0 To 2)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
+    a(2) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_BREAKEVEN", Description:="Breakeven rent deflation (decimal per year): the largest annual rent decline g at which the minimum DSCR stays >= target. #N/A if never binding, #NUM! if it fails even with rents rising 50% a year.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_COMPARE
-    ReDim a(0 To 0)
+    ReDim a(0 To 1)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_COMPARE", Description:="Per period: DSCR and book LTV under flat rents with straight-line collateral next to DSCR and economic LTV under the deal's deflation (same debt). DSCR in x, LTV decimal. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_MIN
-    ReDim a(0 To 0)
+    ReDim a(0 To 1)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_MIN", Description:="Minimum DSCR (CFADS / debt service, times x) over the periods of the deal with debt service, at the deal's rent deflation.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' DSCR_TABLE
-    ReDim a(0 To 0)
+    ReDim a(0 To 1)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_TABLE", Description:="Per period of a deal: rent, revenue, opex, CFADS, debt service, balance, DSCR, LLCR, economic and book value per GPU, LTVs, PLCR; last row: balloon at maturity. Currency per period; rent per GPU-hour; DSCR in x. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!DSCR_TABLE", Description:="Per period: rent, revenue, opex, CFADS, debt service, balance, DSCR, LLCR, values, LTVs, PLCR; with a reserve, lock-up or sweep each waterfall line and DSCR after reserves. Last row: balloon. Currency per period; DSCR in x. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' EXPECTED_LOSS
     ReDim a(0 To 2)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
@@ -146,7 +151,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(7) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
     a(8) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
     a(9) = "TRUE adds the value of idling the GPUs when renting them does not pay (lognormal rent, avoidable share of the cash cost): an upper bound. Default FALSE."
-    a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: required when operating_flexibility is TRUE."
+    a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: GPU_RV needs one with operating_flexibility; deal functions take the deal's, else 0.50 (H100 contract-rent fit)."
     a(11) = "Share of the cash cost saved while a GPU is idle (power; colocation is usually contracted). Unit: decimal. Must be in [0, 1]. Default 0.24."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact. TRUE in operating_flexibility adds the option to idle (an upper bound). Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
@@ -175,6 +180,15 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "GPU model as text, e.g. H100 SXM, H100, H200, B200, B300, MI300X, A100 (case, spaces and hyphens ignored; aliases accepted)."
     a(1) = "Catalogue field as text: announce_date, volume_date, gpu_kw, system_kw_per_gpu, memory_gb, bf16_dense_tflops, fp8_dense_tflops (TFLOPS), ref_price (per GPU), ref_rent (per GPU-hour), sources, ."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_SPEC", Description:="One figure of the GPU catalogue: power in kW, memory in GB, dense throughput in TFLOPS, price per GPU, rent per GPU-hour, dates as ISO text, sources. #N/A if not published.", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    ' HURDLE_SPREAD
+    ReDim a(0 To 5)
+    a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
+    a(1) = "Loss given default LGD. Unit: decimal of EAD. Must be in [0, 1]."
+    a(2) = "Capital held per unit of exposure (Basel IRB K, or the model's own unexpected loss). Unit: decimal of EAD. Must be >= 0."
+    a(3) = "Required annual return on capital (cost of equity). Unit: decimal per year. Must be in [0, 1]. Default 0.12."
+    a(4) = "Operating cost as a share of the margin income (cost-income ratio of the lending). Unit: decimal. Must be in [0, 1). Default 0."
+    a(5) = "Lender's funding cost above the base rate the margin is quoted over. Unit: decimal per year. Must be in [-1, 1]. Default 0."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!HURDLE_SPREAD", Description:="Spread (decimal per year) that pays expected loss, costs and the hurdle return on capital: (-ln(1-PD) LGD + funding_spread + hurdle x capital) / (1 - cost_ratio). Columns give a column.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' IRB_K
     ReDim a(0 To 4)
     a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
@@ -230,9 +244,15 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Two-column range of LGD_MC field names and values (see LGD_FIELDS): money in one currency, decimals, years; EAD, PD and the collateral are required."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LGD_MC", Description:="Monte Carlo LGD with GPU, BTC and receivables collateral, copula and regimes: spills label/value rows, expected_lgd first (decimals; losses in the EAD currency). Seeded.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' LLCR
-    ReDim a(0 To 0)
+    ReDim a(0 To 1)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LLCR", Description:="Loan life coverage ratio at close (times x): CFADS over the loan discounted at the debt rate per period, divided by the debt.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
+    ' LTV_TABLE
+    ReDim a(0 To 1)
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!LTV_TABLE", Description:="LTV on collateral with contracts (PV of contracted cash plus the GPUs after the contracts) next to the GPU-only economic and the book LTV, at each period start and at maturity. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' PORTFOLIO_CONTRIB
     ReDim a(0 To 1)
     a(0) = "Loan tape: a header row (ead, pd, collateral_value required; see PORTFOLIO_FIELDS) and one row per facility; money in one currency."
@@ -245,10 +265,27 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Loan tape: a header row (ead, pd, collateral_value required; see PORTFOLIO_FIELDS) and one row per facility; money in one currency."
     a(1) = "Two-column range of portfolio setting name and value (copula, correlations, loss_paths, seed...; see PORTFOLIO_FIELDS). Empty: every setting at its default."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!PORTFOLIO_LOSS", Description:="Portfolio loss with common GPU-price, BTC and credit factors: spills label/value rows (EL, 99% and 99.9% loss, ES, capital, sum of single-loan capital, diversification factor, standard errors, concentration). Seeded.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
+    ' RAROC
+    ReDim a(0 To 5)
+    a(0) = "Probability of default PD over one year. Unit: decimal (one-year probability). Must be in (0, 1)."
+    a(1) = "Loss given default LGD. Unit: decimal of EAD. Must be in [0, 1]."
+    a(2) = "Capital held per unit of exposure (Basel IRB K, or the model's own unexpected loss). Unit: decimal of EAD. Must be >= 0."
+    a(3) = "Facility margin over the base rate (annual). Unit: decimal per year. Must be > -1."
+    a(4) = "Operating cost as a share of the margin income (cost-income ratio of the lending). Unit: decimal. Must be in [0, 1). Default 0."
+    a(5) = "Lender's funding cost above the base rate the margin is quoted over. Unit: decimal per year. Must be in [-1, 1]. Default 0."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RAROC", Description:="Risk-adjusted return on capital (decimal per year) at the facility margin: (margin (1 - cost_ratio) - funding_spread - expected loss) / capital. Columns give a column.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
+    ' REFI_RISK
+    ReDim a(0 To 3)
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Most a refinancing lender advances at maturity, as a share of the collateral then (contracts plus GPUs). Unit: decimal. Must be > 0. Default 0.7."
+    a(2) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: GPU_RV needs one with operating_flexibility; deal functions take the deal's, else 0.50 (H100 contract-rent fit)."
+    a(3) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!REFI_RISK", Description:="Refinancing risk of the balloon: probability it can be refinanced at max_ltv of the collateral at maturity (lognormal rent, volatility rent_vol) and the expected shortfall if not (currency). Label | value rows.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_BREAKEVEN
-    ReDim a(0 To 1)
+    ReDim a(0 To 2)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
+    a(2) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!RENT_BREAKEVEN", Description:="Breakeven spot rent at close (currency per GPU-hour): the lowest rent0 that, deflating at the deal's rate, keeps the minimum DSCR >= target. #N/A if contracted cash alone covers.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' RENT_DEFLATION_FIT
     ReDim a(0 To 3)
@@ -262,10 +299,27 @@ Public Sub ComputeCredit_RegisterHelp()
     a(0) = "Correlation of the pair of variables (the copula's correlation parameter). Unit: decimal. Must be in [-1, 1]."
     a(1) = "Student-t degrees of freedom (t copula). Unit: degrees of freedom. Must be > 0. Default 4."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TAIL_DEPENDENCE", Description:="Tail-dependence coefficient (decimal) of the Student-t copula with correlation pair_corr and nu degrees of freedom (default 4; 0 for the Gaussian copula).", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
-    ' UTILIZATION_BREAKEVEN
+    ' TENANT_CASHFLOWS
     ReDim a(0 To 1)
     a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TENANT_CASHFLOWS", Description:="Revenue per period by tenant (its contracts: tenant, guarantor backstop and renewal payments), the rest at spot, and total revenue (currency per period), expected or as the deal's named default states it. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
+    ' TENANT_CONCENTRATION
+    ReDim a(0 To 1)
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TENANT_CONCENTRATION", Description:="Contract concentration: largest tenant and its share of contract value, Herfindahl index, investment-grade and backstopped shares, average term, and the share of debt repaid by contracted cash alone. Label | value rows.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
+    ' TENANT_STRESS
+    ReDim a(0 To 2)
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
+    a(1) = "Stress: the tenant defaults at this year and its share falls to spot. Unit: years from close. Must be >= 0."
+    a(2) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!TENANT_STRESS", Description:="Named tenant defaults: minimum DSCR (before and after reserves), LLCR, balloon and debt repaid by contracts, expected and with each tenant (then all) defaulting at tenant_default_year. Spills.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
+    ' UTILIZATION_BREAKEVEN
+    ReDim a(0 To 2)
+    a(0) = "Two-column range of deal field names and values (see DEAL_FIELDS): the deal's size and price are required, conventions take documented defaults."
     a(1) = "DSCR level to hold in every period: 1 = payment default, or a covenant such as 1.10 or 1.25. Unit: times (x). Must be > 0. Default 1."
+    a(2) = "Tenant block: a range with a header row (name, share, rate, start, end; optional renewal_prob, renewal_share, pd, rating, wrong_way_corr, backstop, backstop_pd) and one contract a row. Empty: the deal's own contract fields (one tenant, or none)."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!UTILIZATION_BREAKEVEN", Description:="Breakeven spot utilisation (decimal in [0, 1]): the lowest utilisation that keeps the minimum DSCR >= target on the deal's rent path. #NUM! if not reached at full utilisation.", Category:="ComputeCredit Coverage", ArgumentDescriptions:=a
     ' VASICEK_PD
     ReDim a(0 To 2)
