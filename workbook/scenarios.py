@@ -402,24 +402,43 @@ def _heatmap(book: pd.DataFrame, measure: str, title: str, fmt: str) -> bytes | 
     return buf.getvalue()
 
 
+#: Columns of the report's table: (column, header, kind) with kind "pct", "money", "ratio"
+#: or "text".
+_TABLE = (("deflation", "Rent deflation per year", "pct"), ("utilization", "Utilisation", "pct"),
+          ("btc_drawdown", "BTC drawdown", "pct"), ("regime", "Regime", "text"),
+          ("expected_loss", "Expected loss", "money"), ("loss_q999", "99.9% loss", "money"),
+          ("loss_q999_std_error", "99.9% loss: standard error", "money"),
+          ("expected_shortfall", "Expected shortfall", "money"),
+          ("capital", "Capital (99.9% loss less EL)", "money"),
+          ("sum_single_capital", "Sum of single-loan capital", "money"),
+          ("diversification_factor", "Diversification factor", "ratio"),
+          ("facilities_dscr_below_1", "Facilities with minimum DSCR < 1", "pct"))
+
+
 def _html(book: pd.DataFrame, images: dict[str, bytes], meta: dict[str, str]) -> str:
     esc = html.escape
-    worst = book.sort_values("loss_q999", ascending=False).head(10)
-    axes = [a for a in AXES if a in book]
-    cols = axes + ["expected_loss", "loss_q999", "loss_q999_std_error", "expected_shortfall",
-                   "capital", "sum_single_capital", "diversification_factor",
-                   "facilities_dscr_below_1"]
+    worst = book.sort_values("loss_q999", ascending=False, kind="stable").head(10)
+    cols = [(c, h, k) for c, h, k in _TABLE if c in book]
 
-    def cell(v: Any) -> str:
-        if isinstance(v, (float, np.floating)):
+    def cell(v: Any, kind: str) -> str:
+        if isinstance(v, (float, int, np.floating, np.integer)) and not isinstance(v, bool):
+            v = float(v)
             if not np.isfinite(v):
                 return "&ndash;"
-            return f"{v:,.4g}" if abs(v) < 10 else f"{v:,.0f}"
-        return esc(str(v))
+            if kind == "pct":
+                return f"{v:.0%}" if abs(v * 100 - round(v * 100)) < 1e-9 else f"{v:.1%}"
+            if kind == "ratio":
+                return f"{v:,.2f}"
+            return f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.4g}"
+        return "&ndash;" if v is None else esc(str(v))
 
-    table = "<table><tr>" + "".join(f"<th>{esc(c)}</th>" for c in cols) + "</tr>" + "".join(
-        "<tr>" + "".join(f"<td>{cell(r[c])}</td>" for c in cols) + "</tr>"
-        for _, r in worst.iterrows()) + "</table>"
+    es_level = book["es_level"].iloc[0] if "es_level" in book and len(book) else None
+    heads = [h if c != "expected_shortfall" or es_level is None
+             else f"{h} ({float(es_level):.1%})" for c, h, _k in cols]
+    table = ('<div class="wide"><table class="grid"><tr>'
+             + "".join(f"<th>{esc(h)}</th>" for h in heads) + "</tr>" + "".join(
+                 "<tr>" + "".join(f"<td>{cell(r[c], k)}</td>" for c, _h, k in cols) + "</tr>"
+                 for _, r in worst.iterrows()) + "</table></div>")
     figs = "".join(
         f'<figure><img alt="{esc(t)}" src="data:image/png;base64,'
         f'{base64.b64encode(images[m]).decode("ascii")}"><figcaption>{esc(t)}</figcaption>'
@@ -435,6 +454,9 @@ body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; marg
 h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 1.6em; }}
 table {{ border-collapse: collapse; font-size: 0.85em; }}
 th, td {{ border: 1px solid #ccc; padding: 3px 7px; text-align: right; }}
+table.grid th {{ vertical-align: bottom; max-width: 8.5em; }}
+table.grid td {{ white-space: nowrap; }}
+div.wide {{ overflow-x: auto; }}
 th {{ background: #f2f2f2; }}
 figure {{ margin: 1em 0; }} img {{ max-width: 100%; }}
 figcaption {{ font-size: 0.85em; color: #555; }}

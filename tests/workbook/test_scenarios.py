@@ -134,6 +134,11 @@ def test_command_writes_tables_heatmaps_and_a_self_contained_report(tmp_path):
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64,") == 3
     assert "http://" not in page and "https://" not in page and "<script" not in page
+    # the table reads as a report: named columns with units, scenario axes as percentages
+    for head in ("Rent deflation per year", "99.9% loss: standard error",
+                 "Sum of single-loan capital", "Diversification factor"):
+        assert f"<th>{head}</th>" in page
+    assert "<td>45%</td>" in page and "<td>stress</td>" in page
 
 
 def test_xlsx_tape_is_read_after_the_package_check(tmp_path):
