@@ -37,13 +37,17 @@ from .schema import NOT_GIVEN, param
 from .errors import DomainError, InputError
 from .residual import income_value
 
-__all__ = ["COLUMNS", "RENT_COLUMNS", "Facilities", "prepare_facilities", "facility_metrics"]
+__all__ = ["COLUMNS", "HEADER_ALIASES", "RENT_COLUMNS", "Facilities", "prepare_facilities", "facility_metrics"]
 
 #: Deal parameters a tape may carry per facility (the rest need a single deal's block).
 COLUMNS = ("gpus", "rent0", "utilization", "deflation", "cash_cost", "contracted_share",
            "contract_rate", "contract_years", "tax_rate", "debt", "debt_rate", "debt_years",
            "amortization", "balloon_share", "payments_per_year", "age_years",
            "physical_life_years", "salvage", "discount_rate")
+#: Other headers a tape may use for these columns (normalised header -> column): the shipped
+#: portfolio template's Tape headers and British spelling.
+HEADER_ALIASES = {"rent_at_close": "rent0", "utilisation": "utilization",
+                  "rent_deflation": "deflation"}
 #: Columns without which no collateral value or DSCR can be computed from rents.
 RENT_COLUMNS = ("gpus", "rent0", "cash_cost")
 _AMORT = ("annuity", "linear", "bullet")

@@ -38,7 +38,9 @@ utilisation)); BTC collateral keeps its currency value and falls with the drawdo
 
 The tape is read from a CSV file or from the first worksheet (``--sheet``) of an .xlsx checked by
 :func:`workbook.engine.package.open_package` (a hostile workbook is refused before any parser
-sees it); the header row is the first row naming ``ead`` and ``pd``.
+sees it) and read in memory by :func:`workbook.engine.book.read_book` within its limits (the file
+is opened once); the header row is the first row naming ``ead`` and ``pd``, its named columns are
+read down to the first blank row, and a formula cell gives the value saved in the file.
 """
 
 from __future__ import annotations
@@ -104,41 +106,75 @@ def read_tape(path: str | Path, sheet: str | None = None) -> pd.DataFrame:
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
             raise GridError(f"{path}: not a readable CSV tape ({str(exc).splitlines()[0]})") \
                 from None
+    from .engine.book import read_book
     from .engine.package import WorkbookRefused, open_package
     try:
         pkg = open_package(str(path))
     except WorkbookRefused as exc:
         raise GridError(f"{path}: refused: {exc}") from None
-    try:
+    try:   # the cells are read from the checked package in memory; the file is not reopened
         names = [n for n, _part in pkg.sheets]
+        if sheet is not None and sheet not in names:
+            raise GridError(f"{path}: no worksheet {sheet!r} (sheets: {', '.join(names)})")
+        if not names:
+            raise GridError(f"{path}: the workbook has no worksheet")
+        book = read_book(pkg)
+    except WorkbookRefused as exc:
+        raise GridError(f"{path}: refused: {exc}") from None
     finally:
         pkg.close()
-    if sheet is not None and sheet not in names:
-        raise GridError(f"{path}: no worksheet {sheet!r} (sheets: {', '.join(names)})")
-    import openpyxl     # the package passed the checks above
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb[sheet or names[0]]
-        rows = [list(r) for r in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-    return _table_from_rows(rows, f"{path} sheet {sheet or names[0]}")
+    name = sheet or names[0]
+    ws = book.sheets[names.index(name)]
+    return _table_from_cells(ws.rows, f"{path} sheet {name}", ws.array_formulae)
 
 
-def _table_from_rows(rows: list[list[Any]], where: str) -> pd.DataFrame:
+def _cell_value(cell: Any) -> Any:
+    """A cell's value as a tape holds it: a formula cell's value saved in the file (Excel's last
+    result; none: blank), an error as its text (#N/A), else the number, text or boolean."""
+    from .engine.sheetxml import ErrorValue
+    v = cell.value
+    if cell.data_type == "f":
+        v = v.cached
+    if isinstance(v, ErrorValue):
+        return v.code
+    if cell.data_type == "e":
+        return str(v)
+    return v
+
+
+def _table_from_cells(rows: dict[int, dict[int, Any]], where: str,
+                      arrays: dict[str, str] | None = None) -> pd.DataFrame:
+    """The tape of a sparse sheet (row -> column -> cell): the header row is the first row naming
+    ead and pd; its named columns are read down to the first blank row. A column of array
+    formulas whose results the file does not hold (a workbook never calculated) is an error."""
     from pymodel.portfolio import _norm_col
-    for i, row in enumerate(rows):
-        keys = {_norm_col(v) for v in row if isinstance(v, str)}
-        if {"ead", "pd"} <= keys:
-            header = ["" if v is None else str(v) for v in row]
-            body = []
-            for r in rows[i + 1:]:
-                if all(v is None or (isinstance(v, str) and not v.strip()) for v in r):
-                    break
-                body.append(list(r) + [None] * (len(header) - len(r)))
-            keep = [j for j, h in enumerate(header) if h.strip()]
-            return pd.DataFrame([[r[j] for j in keep] for r in body],
-                                columns=[header[j] for j in keep])
+    from .engine.sheetxml import range_bounds
+    for r in sorted(rows):
+        row = {c: _cell_value(cell) for c, cell in rows[r].items()}
+        keys = {_norm_col(v) for v in row.values() if isinstance(v, str)}
+        if not {"ead", "pd"} <= keys:
+            continue
+        cols = sorted(c for c, v in row.items() if v is not None and str(v).strip())
+        header = [str(row[c]) for c in cols]
+        body = []
+        nxt = r + 1
+        while nxt in rows:
+            vals = [_cell_value(rows[nxt][c]) if c in rows[nxt] else None for c in cols]
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in vals):
+                break
+            body.append(vals)
+            nxt += 1
+        for ref in (arrays or {}).values():
+            r1, c1, r2, c2 = range_bounds(ref)
+            for c in cols:
+                if c1 <= c <= c2 and r1 <= r + 1 <= r2 and any(
+                        c not in rows.get(k, {}) for k in range(max(r1, r + 1),
+                                                                min(r2, nxt - 1) + 1)):
+                    raise GridError(f"{where}: the column '{row[c]}' holds formulas without "
+                                    "saved results (the workbook was saved without "
+                                    "calculating); recalculate it first (computecredit "
+                                    "recalc FILE -o OUT) or give the values")
+        return pd.DataFrame(body, columns=header)
     raise GridError(f"{where}: no header row naming the columns ead and pd")
 
 
@@ -218,6 +254,11 @@ class _Prepared:
 
 def _prepare(tape: pd.DataFrame, grid: Grid) -> _Prepared:
     from pymodel import facility, portfolio
+    normed = {portfolio._norm_col(c) for c in tape.columns}
+    tape = tape.rename(columns={c: facility.HEADER_ALIASES[portfolio._norm_col(c)]
+                                for c in tape.columns
+                                if portfolio._norm_col(c) in facility.HEADER_ALIASES
+                                and facility.HEADER_ALIASES[portfolio._norm_col(c)] not in normed})
     cols = {portfolio._norm_col(c): c for c in tape.columns}
     has_rents = all(c in cols or c in grid.facility for c in facility.RENT_COLUMNS)
     tape = tape.copy()

@@ -446,3 +446,29 @@ def test_portfolio_sheet_is_the_portfolio_model_on_the_tape(recalculated):
                if r[0].value}
     assert any("Capital with common GPU/BTC factors" in str(k) for k in summary)
     assert any("Sum of single-loan capital" in str(k) for k in summary)
+
+
+def test_scenarios_reads_the_recalculated_portfolio_tape(recalculated, tmp_path):
+    """computecredit scenarios on the shipped portfolio template: the uncalculated template is
+    refused with the way out (recalculate), the recalculated one is read from memory with the
+    saved formula results (the tape the Portfolio sheet's model read) and runs over a grid with
+    the template's own headers (rent at close, utilisation, rent deflation)."""
+    from workbook import scenarios
+    with pytest.raises(scenarios.GridError, match="without saved results.*computecredit recalc"):
+        scenarios.read_tape(WORKBOOK / "portfolio.xlsx", "Tape")
+    out = recalculated["portfolio.xlsx"].out
+    tape = scenarios.read_tape(out, "Tape")
+    wb = _values(out)
+    assert len(tape) == len(_named(wb, "tape_ead"))
+    np.testing.assert_allclose(tape["collateral value"].astype(float),
+                               np.array(_named(wb, "tape_collateral_value"), dtype=float),
+                               rtol=1e-12)
+    grid = scenarios.parse_grid({
+        "axes": {"deflation": [0.2, 0.45], "utilization": [0.6]},
+        "settings": {"loss_paths": 1000, "loan_paths": 1000},
+        "facility": {"contract_rate": 2.4, "contract_years": 3, "debt_rate": 0.1,
+                     "debt_years": 4}})
+    book, fac = scenarios.run_grid(tape, grid)
+    assert len(book) == 2 and len(fac) == 2 * len(tape)
+    lo, hi = book.sort_values("deflation")["collateral_value"].to_numpy()
+    assert hi < lo
