@@ -376,6 +376,28 @@ _MEASURES = (("loss_q999_share_of_ead", "99.9% loss, share of EAD", "{:.1%}"),
              ("facilities_dscr_below_1", "facilities with minimum DSCR < 1", "{:.0%}"))
 
 
+#: Cells per panel up to which the values are written in the cells, and the most tick labels
+#: per axis (every k-th value beyond), so that labels never overlap.
+_ANNOTATE_COLS, _ANNOTATE_ROWS = 6, 12
+_MAX_XTICKS, _MAX_YTICKS = 8, 14
+
+
+def _ticks(setter: Callable[..., Any], values: list[Any], most: int) -> None:
+    step = max(1, math.ceil(len(values) / most))
+    pos = list(range(0, len(values), step))
+    setter(pos, [_pct(values[i]) for i in pos], fontsize=7)
+
+
+def _pct(v: Any) -> str:
+    """12%, 12.5% (as many decimals as the value needs, up to 2); None: the tape's own."""
+    if v is None:
+        return "tape"
+    for d in (0, 1):
+        if abs(v * 100 - round(v * 100, d)) < 1e-9:
+            return f"{v:.{d}%}"
+    return f"{v:.2%}"
+
+
 def _heatmap(book: pd.DataFrame, measure: str, title: str, fmt: str) -> bytes | None:
     """One PNG: the measure over deflation x utilisation, a panel per (regime, drawdown)."""
     import matplotlib
@@ -411,17 +433,17 @@ def _heatmap(book: pd.DataFrame, measure: str, title: str, fmt: str) -> bytes | 
                 grid[gy, gx] = r[measure]
             im = ax.imshow(grid, origin="lower", aspect="auto", cmap="Reds", vmin=vmin,
                            vmax=vmax)
-            for gy in range(len(ys)):
-                for gx in range(len(xs)):
-                    v = grid[gy, gx]
-                    if np.isfinite(v):
-                        dark = (v - vmin) / (vmax - vmin) > 0.6
-                        ax.text(gx, gy, fmt.format(v), ha="center", va="center", fontsize=7,
-                                color="white" if dark else "black")
-            ax.set_xticks(range(len(xs)), [f"{x:.0%}" if x is not None else "tape"
-                                           for x in xs], fontsize=7)
-            ax.set_yticks(range(len(ys)), [f"{y:.0%}" if y is not None else "tape"
-                                           for y in ys], fontsize=7)
+            # values written in the cells only where they fit (the colour bar reads the rest)
+            if len(xs) <= _ANNOTATE_COLS and len(ys) <= _ANNOTATE_ROWS:
+                for gy in range(len(ys)):
+                    for gx in range(len(xs)):
+                        v = grid[gy, gx]
+                        if np.isfinite(v):
+                            dark = (v - vmin) / (vmax - vmin) > 0.6
+                            ax.text(gx, gy, fmt.format(v), ha="center", va="center",
+                                    fontsize=7, color="white" if dark else "black")
+            _ticks(ax.set_xticks, xs, _MAX_XTICKS)
+            _ticks(ax.set_yticks, ys, _MAX_YTICKS)
             if i == len(rows) - 1:
                 ax.set_xlabel("rent deflation per year", fontsize=8)
             if j == 0:

@@ -211,3 +211,27 @@ def test_deflation_axis_needs_rent_columns():
     book, _ = S.run_grid(df, S.parse_grid({"axes": {"btc_drawdown": [0.0, 0.9]},
                                            "settings": GRID["settings"]}))
     assert book["expected_loss"].iloc[1] > book["expected_loss"].iloc[0]
+
+
+def test_heatmap_labels_never_crowd_on_large_grids(monkeypatch):
+    """A 25 x 10 grid per panel: every k-th tick labelled (at most 8 across, 14 up), no values
+    written in cells too small for them; tick labels keep the decimals the axis needs."""
+    calls = []
+    S._ticks(lambda pos, labels, fontsize: calls.append((pos, labels)),
+             list(np.round(np.linspace(0.10, 0.58, 25), 3)), S._MAX_XTICKS)
+    pos, labels = calls[0]
+    assert len(pos) <= S._MAX_XTICKS and pos[0] == 0 and labels[0] == "10%"
+    assert len(set(labels)) == len(labels)
+    assert S._pct(0.125) == "12.5%" and S._pct(0.3) == "30%" and S._pct(None) == "tape"
+    import matplotlib.axes
+    texts = []
+    orig = matplotlib.axes.Axes.text
+    monkeypatch.setattr(matplotlib.axes.Axes, "text",
+                        lambda self, *a, **k: texts.append(a) or orig(self, *a, **k))
+    book = pd.DataFrame([{"deflation": g, "utilization": u, "loss_q999_share_of_ead": g * u}
+                         for g in np.linspace(0.1, 0.58, 25) for u in np.linspace(0.5, 0.95, 10)])
+    png = S._heatmap(book, "loss_q999_share_of_ead", "t", "{:.1%}")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and texts == []
+    small = book[book.deflation < 0.2]
+    S._heatmap(small, "loss_q999_share_of_ead", "t", "{:.1%}")
+    assert len(texts) == small["deflation"].nunique() * small["utilization"].nunique()
