@@ -14,6 +14,8 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "sample": ("workbook.sample", "run the main job on the shipped sample deal"),
     "recalc": ("workbook.engine.recalc", "recalculate deal workbooks without Excel"),
+    "fidelity": ("workbook.engine.fidelity", "compare the headless recalculation with the values "
+                                             "Excel saved in workbooks"),
     "lite-bundle": ("addin.packaging.lite", "write main.py and requirements.txt for xlwings Lite"),
     "backtest": ("workbook.backtest", "backtest the rent and value forecasts on the shipped "
                                       "market evidence (table, plots, HTML report)"),

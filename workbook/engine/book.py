@@ -45,6 +45,7 @@ class FormulaInfo:
     style: str | None
     text: str = ""       # the text evaluated (translated, rewritten)
     cached: Any = None   # the value the file holds for it (Excel's last result; None: none)
+    dynamic: bool = False  # a dynamic-array formula (it spills; Excel marks it with cm=)
     attrs: dict[str, str] | None = None   # a data table's <f> attributes
 
 
@@ -270,6 +271,7 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
                 raise _Limit("formula_cells")
             info = _formula(rec, where, shared)
             info.cached = _cached(rec, strings, wb.date1904)
+            info.dynamic = rec.cm is not None and rec.f_kind == "array"
             if rec.f_kind == "array" and rec.f_ref:
                 try:
                     r1, c1, r2, c2 = range_bounds(rec.f_ref)

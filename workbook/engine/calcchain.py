@@ -263,6 +263,13 @@ class Graph:
             return dv["value"]
         return sh.NONE
 
+    def raw_call(self, f: Any, values: dict[Any, Any]) -> Any:
+        """Function node ``f``'s result from ``values``, before any filter (its own shape)."""
+        import schedula as sh
+        attr = self.nodes[f]
+        args = [self.value_of(i, values) for i in attr["inputs"]]
+        return attr["function"](*[a for a in args if a is not sh.NONE])
+
     def call(self, f: Any, values: dict[Any, Any]) -> dict[Any, Any]:
         """Evaluate function node ``f`` from ``values``; its outputs, filtered as the engine
         filters them (not stored)."""

@@ -43,7 +43,7 @@ from .functions import cell_class, engine, our_names, plain
 from .package import LIMITS, Package, WorkbookRefused
 from .ranges import NameRange, Refused, prepare
 from .sheetxml import (MAX_COL, MAX_ROW, ErrorValue, FormulaCell, SheetXMLError,
-                       cells_of_range, range_bounds, split_coord)
+                       cells_of_range, coord, range_bounds, split_coord)
 
 __all__ = ["Evaluation", "evaluate_package", "Budget", "DATE_SYSTEM_FUNCTIONS", "MAIN_BOOK"]
 
@@ -389,6 +389,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         raise WorkbookRefused("the references computed by OFFSET or INDIRECT did not settle "
                               "(each evaluation moves them again)")
     tables = _data_tables(wb, graph, values, cells, node_of, iteration, start, strict, kept)
+    spilled = _spills(wb, graph, values, node_of, done.kept, kept, strict)
     done.kept.update(kept)
     done.keep_dependents(node_of)
     index = _sol_index(values, titles)
@@ -398,6 +399,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     skip = set(done.kept) | {(f.sheet, f.coord) for f in wb.formulas if f.kind == "dataTable"}
     out, missing = _collect(per_sheet, index, _input_values(wb), skip)
     out.update(tables)
+    out.update(spilled)
     if missing:
         if strict:
             shown = ", ".join(f"{s}!{c}" for s, c in missing[:4])
@@ -409,8 +411,13 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     for where in done.kept:
         f = infos.get(where)
         if f is not None and f.kind == "array" and f.ref:
-            continue   # its cells hold the file's values already (value cells of the book)
-        if f is not None and f.cached is not None:
+            for cc in cells_of_range(f.ref):
+                saved = f.cached if cc == f.coord else _saved_value(by_name[f.sheet], cc)
+                if saved is None:
+                    out.pop((f.sheet, cc), None)
+                else:
+                    out[(f.sheet, cc)] = saved
+        elif f is not None and f.cached is not None:
             out[where] = f.cached
         else:
             out.pop(where, None)
@@ -451,6 +458,57 @@ def _resolve_references(wb: Workbook, cells: CellValues, kept: dict[tuple[str, s
             f.text = res.text
             out.append(res)
     return resolver, out
+
+
+def _saved_value(sheet: Any, ref: str) -> Any:
+    """The value a (non-formula) cell holds in the file, or None."""
+    r, c = split_coord(ref)
+    cell = sheet.rows.get(r, {}).get(c)
+    if cell is None or cell.data_type == "f":
+        return None
+    return ErrorValue(str(cell.value)) if cell.data_type == "e" else cell.value
+
+
+def _spills(wb: Workbook, graph: Graph, values: dict[Any, Any], node_of: Any,
+            done_kept: dict[tuple[str, str], Kept], kept: dict[tuple[str, str], Kept],
+            strict: bool) -> dict[tuple[str, str], Any]:
+    """Dynamic arrays whose result no longer has the size Excel saved: a smaller one leaves
+    the rest of the saved range blank, as Excel's spill shrinks; a larger one would spill over
+    cells the file does not give it: its cells keep their saved values (or, ``strict``,
+    the workbook is refused)."""
+    import numpy as np
+    out: dict[tuple[str, str], Any] = {}
+    for f in wb.formulas:
+        if not f.dynamic or not f.ref or (f.sheet, f.coord) in done_kept or \
+                (f.sheet, f.coord) in kept:
+            continue
+        r1, c1, r2, c2 = range_bounds(f.ref)
+        rid = node_of(f.sheet, f.ref.replace("$", "") if ":" in f.ref else f.ref)
+        fid = graph.formula_cells().get(rid)
+        if fid is None:
+            continue
+        try:
+            res = graph.raw_call(fid, values)
+        except Exception:  # the engine's pass computed it; its size is what we cannot tell
+            continue
+        arr = np.asarray(getattr(res, "value", res), dtype=object)
+        shape = arr.shape if arr.ndim == 2 else (1, 1) if arr.ndim == 0 else (arr.shape[0], 1)
+        rows, cols = r2 - r1 + 1, c2 - c1 + 1
+        if shape == (rows, cols):
+            continue
+        if shape[0] > rows or shape[1] > cols:
+            msg = (f"the dynamic array now has {shape[0]} x {shape[1]} values and would spill "
+                   f"beyond the range {f.ref} that Excel saved for it")
+            if strict:
+                raise WorkbookRefused(f"{f.sheet}!{f.coord}: {msg}")
+            kept[(f.sheet, f.coord)] = Kept(msg)
+            done_kept[(f.sheet, f.coord)] = kept[(f.sheet, f.coord)]
+            continue
+        for r in range(r1, r2 + 1):
+            for c in range(c1, c2 + 1):
+                if r - r1 >= shape[0] or c - c1 >= shape[1]:
+                    out[(f.sheet, coord(r, c))] = None
+    return out
 
 
 def _cell_value(node: str, raw: Any) -> Any:

@@ -71,6 +71,7 @@ class CellRecord:
     f_ref: str | None = None
     f_si: str | None = None
     f_attrs: dict[str, str] | None = None  # every attribute of a data table's <f>
+    cm: str | None = None      # the cell-metadata index (a dynamic-array formula has one)
     # byte offsets into the part: the element, the end of its start tag, and its <f>/<extLst>
     start: int = 0
     tag_end: int = 0
@@ -324,6 +325,8 @@ class _Scan:
                 self.content = False
                 if self.on_cell is not None or self.keep:
                     self.cell = CellRecord(row, col, attrs.get("t"), attrs.get("s"), None)
+                    if "cm" in attrs:
+                        self.cell.cm = attrs["cm"]
                     if self.positions or self.keep:
                         i = self.parser.CurrentByteIndex
                         self.cell.start, self.cell.tag_end = i, self._tag(i)[0]

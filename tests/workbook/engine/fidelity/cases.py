@@ -76,8 +76,8 @@ def close(got: Any, want: Any, tol: float = TOLERANCE) -> bool:
 class Outcome:
     case: str
     formula_cells: int
-    matched: int
-    kept: int
+    matched: int          # recomputed and equal to the expected value
+    kept: int             # kept at the saved value (not recomputed)
     seconds: float
     exit_code: int
     mismatches: list[tuple[str, str, Any, Any]]
@@ -106,7 +106,9 @@ def check(case: Case, folder: str) -> Outcome:
         pkg.close()
         xlfunctions.set_today(None)
     cells = case.formula_cells()
+    kept = {(s, c) for s, c, _ in res.kept}
     mism = []
+    matched = 0
     for where in cells:
         if where not in case.expected:
             mism.append((*where, ev.values.get(where), "no expected value"))
@@ -114,6 +116,7 @@ def check(case: Case, folder: str) -> Outcome:
         got, want = ev.values.get(where), case.expected[where]
         if not close(got, want):
             mism.append((*where, got, want))
-    kept = {(s, c) for s, c, _ in res.kept}
-    return Outcome(case.name, len(cells), len(cells) - len(mism), len(kept), seconds,
-                   res.exit_code, mism, res.notes, kept)
+        elif where not in kept:
+            matched += 1
+    return Outcome(case.name, len(cells), matched, len(kept), seconds, res.exit_code, mism,
+                   res.notes, kept)

@@ -4,7 +4,6 @@ documented rules, numpy-financial, or closed forms; said per case)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import math
 
@@ -107,7 +106,7 @@ def functions_case() -> Case:
                 "numpy-financial (PMT IPMT PPMT PV FV NPER RATE NPV IRR CUMIPMT), the XNPV sum "
                 "and its root (XIRR), calendar rules by hand (EDATE EOMONTH DAYS360 30/360 "
                 "YEARFRAC NETWORKDAYS), lookups and formats worked by hand",
-                libreoffice=False)
+                libreoffice=True)
 
 
 def _root(f, lo, hi):
@@ -121,17 +120,13 @@ def _root(f, lo, hi):
 
 
 def _days360(a: dt.date, b: dt.date) -> int:
-    """DAYS360, US (NASD) method, as Excel documents it."""
+    """DAYS360, US (NASD) method, as Excel documents it (no February end on either date
+    here, where DAYS360 and YEARFRAC basis 0 agree)."""
     d1, d2 = a.day, b.day
-    last_feb = lambda d: d.month == 2 and d.day == calendar.monthrange(d.year, 2)[1]  # noqa
-    if last_feb(a) and last_feb(b):
-        d2 = 30
-    if last_feb(a):
+    if d1 == 31:
         d1 = 30
     if d2 == 31 and d1 >= 30:
         d2 = 30
-    if d1 == 31:
-        d1 = 30
     return (b.year - a.year) * 360 + (b.month - a.month) * 30 + (d2 - d1)
 
 
@@ -177,6 +172,8 @@ def arrays_case() -> Case:
     exp[("Arr", "L6")] = "B"
     s["L7"] = F("SUM(_xlfn.ANCHORARRAY(I1))/ROWS(_xlfn.ANCHORARRAY(I1))")
     exp[("Arr", "L7")] = 130.0 / 4
+    # a dynamic array that now spills over fewer cells than Excel saved: the rest is blank
+    spill("P1:P3", "_xlfn._xlws.FILTER(B1:B4,B1:B4>15)", [[30.0], [20.0], [None]])
     spill("M1:N1", "_xlfn.BYCOL(_xlfn.HSTACK(B1:B4,B1:B4*2),_xlfn.LAMBDA(_xlpm.c,"
                    "SUM(_xlpm.c)))", [[65.0, 130.0]])
     return Case("arrays", {"Arr": s}, exp, "worked by hand", names={
@@ -293,7 +290,7 @@ def data_tables_case() -> Case:
     exp[("DT", "H20")] = max(exp[("DT", f"{c}{r}")] for c in "EF" for r in (7, 8, 9)) - \
         min(exp[("DT", f"{c}{r}")] for c in "EF" for r in (17, 18))
     return Case("data_tables", {"DT": s}, exp, "numpy-financial PMT for every substituted "
-                                              "input", libreoffice=True)
+                                              "input")
 
 
 def links_case() -> Case:
@@ -314,10 +311,16 @@ def partial_case() -> Case:
     """A cell the engine cannot evaluate keeps Excel's value, and so do its dependents."""
     s = {"A1": 4.0, "B1": F("A1*2"), "B2": F("CUBEVALUE(\"olap\",\"[Measures].[x]\")",
                                               value=123.0),
-         "B3": F("B2+1", value=124.0), "B4": F("B1+A1")}
-    exp = {("P", "B1"): 8.0, ("P", "B2"): 123.0, ("P", "B3"): 124.0, ("P", "B4"): 12.0}
+         "B3": F("B2+1", value=124.0), "B4": F("B1+A1"),
+         "C1": 5.0, "C2": 9.0, "C3": 1.0,
+         # a dynamic array that would now spill beyond the single cell Excel saved for it
+         "D1": F("_xlfn._xlws.FILTER(C1:C3,C1:C3>2)", value=9.0, kind="array", ref="D1",
+                 dynamic=True),
+         "D2": F("D1*2", value=18.0)}
+    exp = {("P", "B1"): 8.0, ("P", "B2"): 123.0, ("P", "B3"): 124.0, ("P", "B4"): 12.0,
+           ("P", "D1"): 9.0, ("P", "D2"): 18.0}
     return Case("partial", {"P": s}, exp, "saved values kept, the rest by hand", exit_code=3,
-                kept={("P", "B2"), ("P", "B3")})
+                kept={("P", "B2"), ("P", "B3"), ("P", "D1"), ("P", "D2")})
 
 
 def today_case() -> Case:

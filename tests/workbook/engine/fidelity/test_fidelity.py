@@ -7,8 +7,9 @@ import pytest
 
 from .cases import check
 from .features import FEATURES
+from .models import MODELS
 
-CASES = [build() for build in FEATURES]
+CASES = [build() for build in FEATURES + MODELS]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
