@@ -354,21 +354,42 @@ def _loan_args(rate: Any, per: Any, nper: Any, pv: Any, fv: Any, type_: Any
     return r, p, n, v, f_, t
 
 
+def _fv(r: float, n: float, pmt: float, pv: float, t: int) -> float:
+    """FV as Excel defines it: -(pv (1+r)^n + pmt (1+r t) ((1+r)^n - 1) / r); r = 0:
+    -(pv + pmt n)."""
+    if r == 0:
+        return -(pv + pmt * n)
+    g = (1.0 + r) ** n
+    return -(pv * g + pmt * (1.0 + r * t) * (g - 1.0) / r)
+
+
+def _pmt(r: float, n: float, pv: float, fv: float, t: int) -> float:
+    """PMT as Excel defines it: -(pv (1+r)^n + fv) r / ((1 + r t)((1+r)^n - 1)); r = 0:
+    -(pv + fv) / n."""
+    if r == 0:
+        return -(pv + fv) / n
+    g = (1.0 + r) ** n
+    return -(pv * g + fv) * r / ((1.0 + r * t) * (g - 1.0))
+
+
 def xl_ipmt(rate: Any, per: Any, nper: Any, pv: Any, fv: Any = None, type_: Any = None
             ) -> float:
-    """IPMT: the interest part of payment ``per`` (Excel's sign: negative for a loan taken,
-    positive for one given); 0 for the first payment in advance."""
-    import numpy_financial as npf
+    """IPMT: the interest part of payment ``per``, the balance after ``per - 1`` payments times
+    the rate (Excel's sign: negative for a loan taken, positive for one given); payments in
+    advance (``type`` 1): discounted one period, and 0 for the first."""
     r, p, n, v, f_, t = _loan_args(rate, per, nper, pv, fv, type_)
-    return float(npf.ipmt(r, p, n, v, f_, when=t))
+    if t == 1 and p == 1:
+        return 0.0
+    pay = _pmt(r, n, v, f_, t)
+    interest = _fv(r, p - 1, pay, v, t) * r
+    return interest / (1.0 + r) if t == 1 else interest
 
 
 def xl_ppmt(rate: Any, per: Any, nper: Any, pv: Any, fv: Any = None, type_: Any = None
             ) -> float:
     """PPMT: payment minus its interest part."""
-    import numpy_financial as npf
     r, p, n, v, f_, t = _loan_args(rate, per, nper, pv, fv, type_)
-    return float(npf.pmt(r, n, v, f_, when=t)) - float(npf.ipmt(r, p, n, v, f_, when=t))
+    return _pmt(r, n, v, f_, t) - xl_ipmt(rate, per, nper, pv, fv, type_)
 
 
 # --------------------------------------------------------------------------------------------
