@@ -153,7 +153,8 @@ class CellValues:
         names = self._name_ids()
         try:
             cell = cell_class()(ref, "=" + expr, context=ctx)
-            cell.compile(references=set(names), context=ctx)
+            # the engine's compile takes a mapping (name -> reference, None: none given)
+            cell.compile(references=dict.fromkeys(names), context=ctx)
         except Exception as exc:
             raise UnresolvedReference(f"the argument {expr[:40]!r} cannot be read by the "
                                       f"engine ({type(exc).__name__})") from None

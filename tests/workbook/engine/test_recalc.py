@@ -568,7 +568,12 @@ def test_excel_style_sheet_markup_survives(tmp_path):
         'mc:Ignorable="x14ac" '
         'xmlns:x14ac="http://schemas.microsoft.com/office/spreadsheetml/2009/9/ac">')
     sheet = re.sub(r'<row r="(\d+)"', r'<row r="\1" x14ac:dyDescent="0.25"', sheet)
+    # a dynamic array as Excel saves it: cm= and the range it spilled over
+    import addin.udfs  # noqa: F401  (registers every function)
+    from addin.info import COMPUTECREDIT_FUNCTIONS
+    spilled = f"D1:F{len(COMPUTECREDIT_FUNCTIONS())}"
     sheet = sheet.replace('<c r="D1" s=', '<c r="D1" cm="1" s=')
+    sheet = sheet.replace('<f t="array" ref="D1:F3">', f'<f t="array" ref="{spilled}">')
     parts["xl/worksheets/sheet1.xml"] = sheet.encode()
     p = tmp_path / "excel_style.xlsx"
     with zipfile.ZipFile(p, "w") as z:
@@ -578,9 +583,13 @@ def test_excel_style_sheet_markup_survives(tmp_path):
     assert recalc.recalc_file(str(p), str(out)).exit_code == 0
     written = _parts(out)["xl/worksheets/sheet1.xml"].decode()
     head = sheet[:sheet.index("<sheetData>")]
-    assert written.startswith(head)
+    # the dimension grows to the spilled range; the rest of the head is unchanged
+    dim = re.compile(r'<dimension ref="[^"]*"')
+    assert dim.search(written).group(0) == '<dimension ref="A1:I' + spilled.split("F")[1] + '"'
+    assert dim.sub("", written).startswith(dim.sub("", head))
     assert written.count('x14ac:dyDescent="0.25"') == sheet.count('x14ac:dyDescent="0.25"')
-    assert re.search(r'<c r="D1" cm="1" s="\d+" t="str"><f t="array" ref="D1:F3">', written)
+    assert re.search(r'<c r="D1" cm="1" s="\d+" t="str"><f t="array" ref="' + spilled + '">',
+                     written)
     assert sheet[sheet.index("</sheetData>"):] == written[written.index("</sheetData>"):]
     ws = openpyxl.load_workbook(out, data_only=True)["Model sheet"]
     assert ws["D1"].value == "function" and ws["B2"].value == 9

@@ -208,8 +208,16 @@ def references_case() -> Case:
     put("C14", "SUM(OFFSET(C1,0,-2,5,1))", 150.0)
     put("C15", "'Base case'!D7*2", 14.0)
     put("C16", "SUM(OFFSET(INDIRECT(\"A\"&B1),0,0,2,1))", 70.0)
+    # defined names as arguments and targets (a workbook with names resolves its references
+    # the same way)
+    put("C17", "OFFSET(Start,Steps,0)", 40.0)
+    put("C18", "SUM(INDIRECT(\"Vals\"))", 150.0)
+    put("C19", "INDEX(Vals,Steps)*Rate", 1.5)
+    put("C20", "INDIRECT(ADDRESS(Steps,1))", 30.0)
     return Case("references", {"Refs": s, "Base case": base}, exp, "worked by hand",
-                exit_code=1, libreoffice=True)
+                exit_code=1, libreoffice=True,
+                names={"Start": "Refs!$A$1", "Steps": "Refs!$B$1", "Vals": "Refs!$A$1:$A$5",
+                       "Rate": "0.05"})
 
 
 def iteration_case() -> Case:
