@@ -315,6 +315,78 @@ def links_case() -> Case:
                 links=[link], note="read from the values cached in this file")
 
 
+def _col(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+def excel_markup_case() -> Case:
+    """Formulas as Excel saves them: shared formulas (one text for a filled block, moved per
+    cell), a range with the sheet on both ends as a drag across sheets writes it
+    (``SUM(TBA!$D$10:'TBA'!D10)``, cumulative), totals to the last column and over whole
+    columns and rows, mixed absolute references filled both ways, booleans joined into text."""
+    tba: dict = {"B2": 0.03, "D10": 1.0}
+    calc: dict = {"A12": "x", "A13": "y", "A14": "x"}
+    exp: dict = {}
+    cols = [_col(c) for c in range(4, 27)]          # D..Z
+    index = [1.03 ** k for k in range(len(cols))]
+    # the index row: E10:Z10 one shared formula
+    tba["E10"] = F("D10*(1+$B$2)", kind="shared", ref="E10:Z10", attrs={"si": "0"})
+    for c in cols[2:]:
+        tba[f"{c}10"] = F("", kind="shared", attrs={"si": "0"})
+    for c, v in zip(cols[1:], index[1:]):
+        exp[("TBA", f"{c}10")] = v
+    # cumulative escalation: D5:Z5 = SUM(TBA!$D$10:'TBA'!D10), ..., SUM(TBA!$D$10:'TBA'!Z10)
+    calc["D5"] = F("SUM(TBA!$D$10:'TBA'!D10)", kind="shared", ref="D5:Z5", attrs={"si": "0"})
+    for c in cols[1:]:
+        calc[f"{c}5"] = F("", kind="shared", attrs={"si": "0"})
+    for k, c in enumerate(cols):
+        exp[("Calc", f"{c}5")] = float(sum(index[:k + 1]))
+    # row totals to the last column, filled down: C7:C9 = SUM(D7:XFD7) ...
+    grid = {(r, j): float((r - 6) * 10 + j) for r in (7, 8, 9) for j in range(5)}
+    for (r, j), v in grid.items():
+        calc[f"{cols[j]}{r}"] = v
+    calc["C7"] = F("SUM(D7:XFD7)", kind="shared", ref="C7:C9", attrs={"si": "1"})
+    calc["C8"] = F("", kind="shared", attrs={"si": "1"})
+    calc["C9"] = F("", kind="shared", attrs={"si": "1"})
+    for r in (7, 8, 9):
+        exp[("Calc", f"C{r}")] = sum(v for (rr, _), v in grid.items() if rr == r)
+    # whole columns and rows
+    calc["D12"], calc["D13"], calc["D14"] = 2.0, 3.0, 5.0
+    calc["B12"] = F("SUM(D:D)")
+    exp[("Calc", "B12")] = sum(grid[(r, 0)] for r in (7, 8, 9)) + 10.0 + \
+        exp[("Calc", "D5")]
+    calc["B13"] = F("SUMIF($A:$A,\"x\",$D:$D)")
+    exp[("Calc", "B13")] = 7.0
+    calc["B14"] = F("COUNTA(7:7)+MAX(Calc!8:8)")
+    exp[("Calc", "B14")] = 6.0 + exp[("Calc", "C8")]     # the row total is the largest
+    calc["B15"] = F("INDEX($D:$D,MATCH(\"y\",$A:$A,0))")
+    exp[("Calc", "B15")] = 3.0
+    # mixed references filled across and down: F17:H19 = $E17*F$16
+    for j, c in enumerate("FGH"):
+        calc[f"{c}16"] = float(j + 1)
+    for i, r in enumerate((17, 18, 19)):
+        calc[f"E{r}"] = float(10 * (i + 1))
+    calc["F17"] = F("$E17*F$16", kind="shared", ref="F17:H19", attrs={"si": "2"})
+    for r in (17, 18, 19):
+        for j, c in enumerate("FGH"):
+            if (c, r) != ("F", 17):
+                calc[f"{c}{r}"] = F("", kind="shared", attrs={"si": "2"})
+            exp[("Calc", f"{c}{r}")] = 10.0 * (r - 16) * (j + 1)
+    # booleans joined into text are TRUE/FALSE, as Excel writes them
+    calc["B21"] = F("\"Balanced: \"&(C7=SUM(D7:H7))")
+    exp[("Calc", "B21")] = "Balanced: TRUE"
+    calc["B22"] = F("CONCATENATE(\"negative \",D7<0)")
+    exp[("Calc", "B22")] = "negative FALSE"
+    calc["B23"] = F("_xlfn.TEXTJOIN(\"/\",TRUE,D7>0,D8>100,\"x\")")
+    exp[("Calc", "B23")] = "TRUE/FALSE/x"
+    return Case("excel_markup", {"Calc": calc, "TBA": tba}, exp, "worked by hand (powers of "
+                "1.03 summed, row and column sums)", libreoffice=True)
+
+
 def partial_case() -> Case:
     """A cell the engine cannot evaluate keeps Excel's value, and so do its dependents."""
     s = {"A1": 4.0, "B1": F("A1*2"), "B2": F("CUBEVALUE(\"olap\",\"[Measures].[x]\")",
@@ -343,6 +415,6 @@ def today_case() -> Case:
 
 
 FEATURES = [functions_case, arrays_case, references_case, iteration_case, loop_case,
-            data_tables_case, links_case, partial_case, today_case]
+            data_tables_case, links_case, partial_case, today_case, excel_markup_case]
 
 del math
