@@ -155,6 +155,7 @@ class Workbook:
     iterate: bool = False                  # calcPr: iterative calculation on
     iterate_count: int = 100               # calcPr iterateCount (Excel's default)
     iterate_delta: float = 0.001           # calcPr iterateDelta (Excel's default)
+    tables: dict[str, Any] = field(default_factory=dict)   # Excel tables by upper-case name
 
 
 # --------------------------------------------------------------------------------------------
@@ -472,5 +473,7 @@ def read_book(pkg: Package) -> Workbook:
         for s in ext.book.worksheets:
             wb.used_rows = max(wb.used_rows, s.max_row)
             wb.used_cols = max(wb.used_cols, s.max_column)
+    from .tables import read_tables
+    wb.tables = read_tables(pkg)
     wb.book = EngineBook(wb.sheets)
     return wb

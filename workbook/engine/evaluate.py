@@ -38,10 +38,12 @@ from typing import Any
 from .book import EngineBook, Workbook, read_book
 from .calcchain import Graph, Iteration
 from .completion import CellValues, Completion, Kept, node_id, raw_value
-from .formulatext import function_names, join_sheet_ranges, mark_skipped, rewrite_formula
+from .formulatext import (double_negation, function_names, join_sheet_ranges, mark_skipped,
+                          rewrite_formula)
 from .functions import cell_class, engine, our_names, plain
 from .package import LIMITS, Package, WorkbookRefused
 from .ranges import NameRange, Refused, prepare
+from .tables import structured_to_a1
 from .sheetxml import (MAX_COL, MAX_ROW, ErrorValue, FormulaCell, SheetXMLError,
                        cells_of_range, coord, range_bounds, split_coord)
 
@@ -179,7 +181,12 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
         if dn.hidden or dn.localSheetId is not None or not dn.value:
             continue
         where = f"the defined name {dn.name}"
-        text = _let_written_out(join_sheet_ranges(rewrite_formula(dn.value, addin_links, ours)))
+        try:
+            value = structured_to_a1(dn.value, wb.tables)
+        except ValueError:
+            value = dn.value
+        text = _let_written_out(double_negation(join_sheet_ranges(
+            rewrite_formula(value, addin_links, ours))))
         if text.lstrip("=").upper().startswith(("_XLFN.LAMBDA(", "LAMBDA(")):
             lambda_names.add(dn.name.upper())
         try:
@@ -209,7 +216,15 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
         if len(f.text or "") > LIMITS["formula_chars"]:
             raise WorkbookRefused(f"{where}: the formula is longer than "
                                   f"{LIMITS['formula_chars']:,} characters (Excel's limit)")
-        text = join_sheet_ranges(rewrite_formula(f.text, addin_links, ours))
+        try:
+            text = structured_to_a1(f.text, wb.tables, split_coord(f.coord)[0])
+        except ValueError:
+            msg = f"{where}: a reference to a table that cannot be read"
+            if strict:
+                raise WorkbookRefused(msg) from None
+            kept[(f.sheet, f.coord)] = Kept(_reason(msg, where))
+            continue
+        text = double_negation(join_sheet_ranges(rewrite_formula(text, addin_links, ours)))
         text = _let_written_out(resolve_formulatext(text, f.sheet, sheet_names, stored))
         bad = sorted({fn for fn in function_names(text)
                       if not _known(fn, functions, lambda_names)}, key=str.upper)

@@ -187,3 +187,72 @@ def join_sheet_ranges(text: str) -> str:
         out.append(toks[i].text)
         i += 1
     return "".join(out)
+
+
+_SIGN_RUN = re.compile(r"-\s*[-+]")
+
+
+def double_negation(text: str) -> str:
+    """Unary signs that cancel (``--X``, ``-+-X``) written as ``(-(-X))``.
+
+    Excel applies each unary minus: ``--TRUE`` is 1 and ``SUMPRODUCT(--(A1:A4<=2), B1:B4)``
+    counts the TRUEs. The engine's tokenizer folds a run of signs into one by parity, and a
+    folded ``+`` is the identity, which leaves booleans (and numbers as text) unconverted: the
+    idiom would sum to 0. Written out, each minus is applied. ``X`` is the operand that follows
+    (a reference or range with its sheet, a call, a parenthesised expression, a constant)."""
+    if _SIGN_RUN.search(text) is None:   # a run with two minus signs starts "-" then a sign
+        return text
+    toks = list(tokens(text))
+    out: list[str] = []
+    i, n = 0, len(toks)
+
+    def prev_kind(k: int) -> tuple[str, str] | None:
+        while k >= 0 and toks[k].kind == "ws":
+            k -= 1
+        return (toks[k].kind, toks[k].text) if k >= 0 else None
+
+    while i < n:
+        t = toks[i]
+        p = prev_kind(i - 1)
+        unary = t.kind == "op" and t.text in "+-" and (
+            p is None or p[0] in ("lparen", "comma", "lbrace") or
+            (p[0] == "op" and p[1] != "%"))
+        if not unary:
+            out.append(t.text)
+            i += 1
+            continue
+        j, signs = i, []
+        while j < n and (toks[j].kind == "ws" or (toks[j].kind == "op" and toks[j].text in "+-")):
+            if toks[j].kind == "op":
+                signs.append(toks[j].text)
+            j += 1
+        minus = signs.count("-")
+        if len(signs) < 2 or minus < 2 or minus % 2:
+            out.extend(x.text for x in toks[i:j])
+            i = j
+            continue
+        # the operand: tokens up to an operator (other than ':'), a separator or a closing
+        # bracket at depth 0
+        k, depth = j, 0
+        while k < n:
+            x = toks[k]
+            if x.kind in ("lparen", "lbrace"):
+                depth += 1
+            elif x.kind in ("rparen", "rbrace"):
+                if depth == 0:
+                    break
+                depth -= 1
+            elif depth == 0 and (x.kind in ("comma", "ws") or
+                                 (x.kind == "op" and x.text != ":")):
+                break
+            k += 1
+            if depth == 0 and x.kind in ("rparen", "rbrace") and \
+                    not (k < n and toks[k].kind in ("bang", "op") and toks[k].text in "!:"):
+                break
+        if k == j:
+            out.extend(x.text for x in toks[i:j])
+            i = j
+            continue
+        out.append("(-(-" + "".join(x.text for x in toks[j:k]) + "))")
+        i = k
+    return "".join(out)

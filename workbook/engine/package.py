@@ -122,6 +122,13 @@ class Package:
                 return target
         return None
 
+    def parts_of_type(self, source: str, type_suffix: str) -> list[str]:
+        """Every part that ``source`` relates to with a relationship type ending in
+        ``type_suffix`` (e.g. a sheet's ``"/table"`` parts)."""
+        return [target for typ, target, mode in _rels(self.zf, source).values()
+                if typ.endswith(type_suffix) and mode != "External"
+                and target in self.zf.NameToInfo]
+
     def write_copy(self, dest: str, replaced: dict[str, bytes]) -> None:
         """Write the package's parts to ``dest`` (a new zip) with the ``replaced`` parts
         swapped in; every other part keeps its bytes, name, date and attributes."""

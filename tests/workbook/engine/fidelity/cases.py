@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .xlsx import Err, Link, write_xlsx
+from .xlsx import Err, Link, XlTable, write_xlsx
 
 __all__ = ["Case", "serial", "close", "TOLERANCE", "Outcome", "check"]
 
@@ -37,10 +37,11 @@ class Case:
     today: dt.date | None = None
     note: str | None = None                   # text the report's notes must contain
     libreoffice: bool = False                 # LibreOffice 7.4 computes every formula here
+    tables: list[XlTable] = field(default_factory=list)   # Excel tables (structured references)
 
     def write(self, folder: str) -> str:
         path = os.path.join(folder, f"{self.name}.xlsx")
-        write_xlsx(path, self.sheets, self.names, self.calc, self.links)
+        write_xlsx(path, self.sheets, self.names, self.calc, self.links, tables=self.tables)
         return path
 
     def formula_cells(self) -> list[tuple[str, str]]:

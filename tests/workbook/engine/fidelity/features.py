@@ -11,7 +11,7 @@ import numpy as np
 import numpy_financial as npf
 
 from .cases import Case, serial
-from .xlsx import Err, F, Link
+from .xlsx import Err, F, Link, XlTable
 
 __all__ = ["FEATURES"]
 
@@ -383,8 +383,67 @@ def excel_markup_case() -> Case:
     exp[("Calc", "B22")] = "negative FALSE"
     calc["B23"] = F("_xlfn.TEXTJOIN(\"/\",TRUE,D7>0,D8>100,\"x\")")
     exp[("Calc", "B23")] = "TRUE/FALSE/x"
+    # double negation turns booleans and numeric text into numbers (each minus applied)
+    calc["B24"] = F("SUMPRODUCT(--(D7:H7>11),D8:H8)")
+    exp[("Calc", "B24")] = 22.0 + 23.0 + 24.0
+    calc["B25"] = F("--TRUE+--\"2\"+SUM(--(D9:H9>=32))")
+    exp[("Calc", "B25")] = 1.0 + 2.0 + 3.0
     return Case("excel_markup", {"Calc": calc, "TBA": tba}, exp, "worked by hand (powers of "
                 "1.03 summed, row and column sums)", libreoffice=True)
+
+
+def tables_case() -> Case:
+    """An Excel table (a loan schedule with a totals row) and structured references: calculated
+    columns reading their own row (``Schedule[[#This Row],[Opening]]``), whole columns, column
+    spans, the headers, the totals, the bare table name, and a defined name over a column."""
+    rate, n, amount = 0.005, 12, 10000.0
+    inputs = {"A1": "monthly rate", "B1": rate, "A2": "payments", "B2": float(n),
+              "A3": "amount", "B3": amount}
+    loan: dict = {"A1": "Period", "B1": "Opening", "C1": "Interest", "D1": "Payment",
+                  "E1": "Closing", "A14": "Total"}
+    exp: dict = {}
+    pay = float(npf.pmt(rate, n, -amount))
+    bal, interest = amount, []
+    this = "Schedule[[#This Row],[{}]]"
+    for k in range(1, n + 1):
+        r = k + 1
+        loan[f"A{r}"] = float(k)
+        loan[f"B{r}"] = F("Inputs!$B$3") if k == 1 else F(f"E{r - 1}")
+        loan[f"C{r}"] = F(this.format("Opening") + "*Inputs!$B$1")
+        loan[f"D{r}"] = F("PMT(Inputs!$B$1,Inputs!$B$2,-Inputs!$B$3)")
+        loan[f"E{r}"] = F(this.format("Opening") + "+" + this.format("Interest") + "-" +
+                          this.format("Payment"))
+        i = bal * rate
+        exp[("Loan", f"B{r}")], exp[("Loan", f"C{r}")] = bal, i
+        exp[("Loan", f"D{r}")], exp[("Loan", f"E{r}")] = pay, bal + i - pay
+        interest.append(i)
+        bal = bal + i - pay
+    loan["C14"] = F("SUM(Schedule[Interest])")
+    loan["D14"] = F("SUM(Schedule[Payment])")
+    exp[("Loan", "C14")], exp[("Loan", "D14")] = sum(interest), pay * n
+    summary: dict = {}
+
+    def put(ref, text, value):
+        summary[ref] = F(text)
+        exp[("Summary", ref)] = value
+
+    put("B1", "SUM(Schedule[Interest])", sum(interest))
+    put("B2", "ROWS(Schedule)", float(n))
+    put("B3", "INDEX(Schedule[Closing],ROWS(Schedule))", bal)
+    put("B4", "COUNTA(Schedule[#Headers])", 5.0)
+    put("B5", "Schedule[[#Totals],[Payment]]", pay * n)
+    put("B6", "SUMPRODUCT(Schedule[Interest],--(Schedule[Period]<=6))", sum(interest[:6]))
+    put("B7", "MATCH(MAX(Schedule[Interest]),Schedule[Interest],0)", 1.0)
+    put("B8", "SUM(Schedule[[Interest]:[Payment]])", sum(interest) + pay * n)
+    put("B9", "ROWS(Schedule[#All])", float(n + 2))
+    put("B10", "MAX(Closings)", amount + interest[0] - pay)
+    put("B11", "\"Schedule[Interest]\"", "Schedule[Interest]")
+    return Case("tables", {"Inputs": inputs, "Loan": loan, "Summary": summary}, exp,
+                "numpy-financial PMT and the schedule rolled forward in Python",
+                names={"Closings": "Schedule[Closing]"}, libreoffice=True,
+                tables=[XlTable("Loan", "Schedule", "A1:E14",
+                                ["Period", "Opening", "Interest", "Payment", "Closing"],
+                                totals=True)])
 
 
 def partial_case() -> Case:
@@ -415,6 +474,7 @@ def today_case() -> Case:
 
 
 FEATURES = [functions_case, arrays_case, references_case, iteration_case, loop_case,
-            data_tables_case, links_case, partial_case, today_case, excel_markup_case]
+            data_tables_case, links_case, partial_case, today_case, excel_markup_case,
+            tables_case]
 
 del math

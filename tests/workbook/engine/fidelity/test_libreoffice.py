@@ -28,6 +28,9 @@ LIBREOFFICE_DIFFERS = {
                     "the rows upwards",
     ("Refs", "C11"): "LibreOffice gives #VALUE! for OFFSET beyond the sheet; Excel #REF!",
     ("Fns", "L6"): "LibreOffice joins a boolean into text as 1; Excel as TRUE",
+    ("Calc", "B21"): "LibreOffice joins a boolean into text as 1; Excel as TRUE",
+    ("Calc", "B22"): "LibreOffice joins a boolean into text as 0; Excel as FALSE",
+    ("Calc", "B23"): "LibreOffice joins booleans into text as 1 and 0; Excel as TRUE, FALSE",
     ("Summary", "B8"): "LibreOffice stops IRR after 20 Newton steps; these monthly flows need "
                        "about 30 from the 10% guess (see docs/recalc.md)",
 }

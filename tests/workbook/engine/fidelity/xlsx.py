@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-__all__ = ["F", "Err", "Link", "write_xlsx", "cell_sort_key"]
+__all__ = ["F", "Err", "Link", "XlTable", "write_xlsx", "cell_sort_key"]
 
 NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -37,6 +37,17 @@ class F:
     ref: str | None = None
     attrs: dict[str, str] = field(default_factory=dict)
     dynamic: bool = False     # a dynamic-array (spilled) formula: cm="1"
+
+
+@dataclass
+class XlTable:
+    """An Excel table (Insert > Table) on a sheet: its name, range (header row included) and
+    column names; ``totals``: it ends with a totals row."""
+    sheet: str
+    name: str
+    ref: str
+    columns: list[str]
+    totals: bool = False
 
 
 @dataclass
@@ -124,7 +135,7 @@ def _quote_sheet(name: str) -> str:
 
 def write_xlsx(path: str, sheets: dict[str, dict[str, Any]], names: dict[str, str] | None = None,
                calc: dict[str, str] | None = None, links: list[Link] | None = None,
-               date1904: bool = False) -> str:
+               date1904: bool = False, tables: list[XlTable] | None = None) -> str:
     """Write the workbook; ``names`` maps a defined name to its definition (no ``=``),
     ``calc`` gives ``calcPr`` attributes (``iterate``, ``iterateCount``, ``iterateDelta``)."""
     names = names or {}
@@ -139,6 +150,29 @@ def write_xlsx(path: str, sheets: dict[str, dict[str, Any]], names: dict[str, st
                   f'ContentType="{CT}.worksheet+xml"/>')
         rels.append(f'<Relationship Id="rId{i}" Type="{NS_R}/worksheet" '
                     f'Target="worksheets/sheet{i}.xml"/>')
+    for k, t in enumerate(tables or [], start=1):
+        i = sheet_names.index(t.sheet) + 1
+        cols = "".join(f'<tableColumn id="{j}" name={quoteattr(c)}/>'
+                       for j, c in enumerate(t.columns, start=1))
+        totals = ' totalsRowCount="1"' if t.totals else ""
+        parts[f"xl/tables/table{k}.xml"] = (
+            f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<table xmlns="{NS}" id="{k}" name={quoteattr(t.name)} '
+            f'displayName={quoteattr(t.name)} ref="{t.ref}"{totals}>'
+            f'<tableColumns count="{len(t.columns)}">{cols}</tableColumns>'
+            f'<tableStyleInfo name="TableStyleMedium2" showRowStripes="1"/></table>')
+        ct.append(f'<Override PartName="/xl/tables/table{k}.xml" ContentType="{CT}.table+xml"/>')
+        rels_part = f"xl/worksheets/_rels/sheet{i}.xml.rels"
+        body = parts.get(rels_part, "").replace("</Relationships>", "")
+        if not body:
+            body = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                    f'<Relationships xmlns="{NS_PKG}">')
+        parts[rels_part] = (body + f'<Relationship Id="rIdT{k}" Type="{NS_R}/table" '
+                            f'Target="../tables/table{k}.xml"/></Relationships>')
+        sheet_xml = parts[f"xl/worksheets/sheet{i}.xml"]
+        parts[f"xl/worksheets/sheet{i}.xml"] = sheet_xml.replace(
+            "</worksheet>", f'<tableParts count="1"><tablePart r:id="rIdT{k}"/></tableParts>'
+                            "</worksheet>")
     ext_refs = []
     for k, link in enumerate(links, start=1):
         rid = f"rIdL{k}"
