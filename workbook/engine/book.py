@@ -58,6 +58,9 @@ class EngineSheet:
         self.rows: dict[int, dict[int, EngineCell]] = {}
         self.array_formulae: dict[str, str] = {}   # anchor coordinate -> range
         self.formula_cells: list[EngineCell] = []
+        self.hidden_rows: frozenset[int] = frozenset()   # rows marked hidden
+        # an AutoFilter with criteria: the hidden rows in its range are filtered out
+        self.filter_ref: str | None = None
         self.max_row = 0
         self.max_column = 0
         self._keys: list[int] | None = None
@@ -308,6 +311,7 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
     except SheetXMLError as exc:
         raise WorkbookRefused(f"sheet {name!r} cannot be read: {exc}") from None
     budget["merges"] -= len(facts.merges)
+    sheet.hidden_rows, sheet.filter_ref = frozenset(facts.hidden_rows), facts.filter_ref
     budget["formula_cells"], budget["cells"], budget["array_cells"] = n_formulas, n_cells, arrays
     for ref in facts.merges:
         try:

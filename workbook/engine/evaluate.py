@@ -343,6 +343,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     tab = {s.title.upper(): i for i, s in enumerate(wb.sheets)}
     infos = {(f.sheet, f.coord): f for f in wb.formulas}
     iteration = Iteration(wb.iterate, wb.iterate_count, wb.iterate_delta)
+    _subtotal_context(wb)
 
     def node_of(sheet: str, ref: str) -> str:
         return node_id(MAIN_BOOK, by_name[sheet].title, ref)
@@ -473,6 +474,36 @@ def _resolve_references(wb: Workbook, cells: CellValues, kept: dict[tuple[str, s
             f.text = res.text
             out.append(res)
     return resolver, out
+
+
+def _subtotal_context(wb: Workbook) -> None:
+    """What SUBTOTAL leaves out in this workbook: cells holding SUBTOTAL or AGGREGATE, hidden
+    rows, and rows hidden by a filter (the sheet's AutoFilter or a table's)."""
+    from .xlfunctions import set_subtotal_context
+    titles = {s.name: s.title.upper() for s in wb.sheets}
+    nested = set()
+    for f in wb.formulas:
+        up = (f.stored or f.text or "").upper()
+        if "SUBTOTAL(" in up or "AGGREGATE(" in up:
+            r, c = split_coord(f.coord)
+            nested.add((titles[f.sheet], r, c))
+    hidden = {titles[s.name]: s.hidden_rows for s in wb.sheets if s.hidden_rows}
+    filtered: dict[str, frozenset[int]] = {}
+    for s in wb.sheets:
+        if not s.hidden_rows:
+            continue
+        spans = [(t.top, t.bottom) for t in wb.tables.values()
+                 if t.sheet == s.name and t.auto_filter]
+        if s.filter_ref:
+            try:
+                top, _, bottom, _ = range_bounds(s.filter_ref)
+                spans.append((top, bottom))
+            except SheetXMLError:
+                spans.append((1, MAX_ROW))
+        rows = {r for top, bottom in spans for r in s.hidden_rows if top < r <= bottom}
+        if rows:
+            filtered[titles[s.name]] = frozenset(rows)
+    set_subtotal_context(frozenset(nested), hidden, filtered)
 
 
 def _saved_value(sheet: Any, ref: str) -> Any:

@@ -212,7 +212,8 @@ class _Row:
 
 _LOCAL = {f"{ns} {local}": local for ns in MAIN_NS
           for local in ("worksheet", "sheetData", "dimension", "row", "c", "f", "v", "is", "r",
-                        "t", "extLst", "mergeCells", "mergeCell")}
+                        "t", "extLst", "mergeCells", "mergeCell", "autoFilter",
+                        "filterColumn")}
 
 
 class _Scan:
@@ -239,6 +240,9 @@ class _Scan:
         self.dimension: tuple[int, int] | None = None              # start tag span
         self.merges: list[str] = []                                # mergeCell refs
         self.merge_limit: int | None = None
+        self.hidden_rows: list[int] = []                           # <row hidden="1">
+        self.auto_filter = False                   # an <autoFilter> with criteria is set
+        self.filter_ref: str | None = None         # the range it filters
         self.stack: list[str] = []
         self.row: _Row | None = None
         self.keep = False
@@ -336,6 +340,8 @@ class _Scan:
         elif local == "row":
             if parent == "sheetData":
                 self._row_start(attrs.get("r"))
+                if attrs.get("hidden", "").strip().lower() in ("1", "true"):
+                    self.hidden_rows.append(self.last_row)
         elif local == "sheetData":
             if parent == "worksheet" and len(stack) == 2:
                 if self.sheet_data is not None:
@@ -343,6 +349,10 @@ class _Scan:
                 i = self.parser.CurrentByteIndex
                 tag_end, empty = self._tag(i)
                 self.sheet_data = (i, tag_end, tag_end, empty)
+        elif local == "autoFilter" and parent == "worksheet":
+            self.filter_ref = attrs.get("ref")
+        elif local == "filterColumn" and parent == "autoFilter" and len(stack) == 3:
+            self.auto_filter = True       # a filter with criteria: the rows it hides
         elif local == "mergeCell" and parent == "mergeCells" and len(stack) == 3:
             self.merges.append(attrs.get("ref", ""))
             if self.merge_limit is not None and len(self.merges) > self.merge_limit:
@@ -465,6 +475,9 @@ class SheetFacts:
     """What a reading pass learnt besides the cells."""
     merges: list[str]          # the ref of every merged range
     dimension: str | None      # the <dimension ref=...> the file declares (not trusted)
+    hidden_rows: list[int] = field(default_factory=list)   # rows marked hidden
+    # the range of an AutoFilter with criteria (the hidden rows in it are filtered out)
+    filter_ref: str | None = None
 
 
 def scan_cells(xml: bytes, on_cell: Callable[[CellRecord], None],
@@ -477,7 +490,8 @@ def scan_cells(xml: bytes, on_cell: Callable[[CellRecord], None],
     dim = None
     if scan.dimension is not None:
         dim = _attr_value(xml[scan.dimension[0]:scan.dimension[1]], b"ref")
-    return SheetFacts(scan.merges, dim)
+    return SheetFacts(scan.merges, dim, scan.hidden_rows,
+                      scan.filter_ref if scan.auto_filter else None)
 
 
 def iter_cells(xml: bytes) -> Iterator[CellRecord]:

@@ -34,6 +34,7 @@ class Table:
     headers: int          # header rows (0 or 1)
     totals: int           # totals rows (0 or 1)
     columns: tuple[str, ...]
+    auto_filter: bool = False   # the table is filtered (rows it hides are filtered out)
 
     def column(self, name: str) -> int | None:
         """The sheet column of a table column named ``name`` (case-insensitive)."""
@@ -72,7 +73,9 @@ def read_tables(pkg) -> dict[str, Table]:
                 continue
             out[name.upper()] = Table(name, sheet, top, left, bottom, right,
                                       _int(root.get("headerRowCount"), 1),
-                                      _int(root.get("totalsRowCount"), 0), cols)
+                                      _int(root.get("totalsRowCount"), 0), cols,
+                                      root.find(f"{_NS}autoFilter/{_NS}filterColumn")
+                                      is not None)
     return out
 
 

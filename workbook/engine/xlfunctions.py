@@ -18,6 +18,9 @@ in its function table (the library's extension point) next to ours.
 * ``TEXT`` with Excel's number formats (:mod:`.numformat`), and text joins (``CONCATENATE``,
   ``CONCAT``, ``TEXTJOIN``, and ``&`` through :func:`join_operator`) that write booleans as
   ``TRUE``/``FALSE`` and numbers with 15 significant digits;
+* ``SUBTOTAL`` (which the engine lacks): cells holding SUBTOTAL or AGGREGATE in its ranges are
+  left out (a grand total over sections counts no subtotal twice), rows hidden by a filter too,
+  and every hidden row for codes 101-111 (:func:`set_subtotal_context`);
 * ``TODAY``/``NOW`` read :func:`set_today` (``computecredit recalc --today``), else the clock;
 * every function under the name Excel writes in files for functions newer than Excel 2007
   (``_xlfn.NAME``, ``_xlfn._xlws.NAME``).
@@ -34,7 +37,8 @@ from typing import Any, Callable
 
 from .numformat import FormatError, excel_text, format_value
 
-__all__ = ["register", "join_operator", "set_today", "today", "VOLATILE"]
+__all__ = ["register", "join_operator", "set_today", "today", "VOLATILE",
+           "set_subtotal_context"]
 
 #: Functions whose value changes without any cell changing (Excel recalculates them always).
 VOLATILE = frozenset({"TODAY", "NOW", "RAND", "RANDBETWEEN", "RANDARRAY", "OFFSET", "INDIRECT",
@@ -396,8 +400,6 @@ def xl_ppmt(rate: Any, per: Any, nper: Any, pv: Any, fv: Any = None, type_: Any 
 # 30/360 day counts
 
 def _date_of(v: Any) -> Any:
-    import datetime as dt
-
     from .numformat import FormatError as _FE
     from .numformat import serial_to_datetime
     x = _number(v)
@@ -723,6 +725,117 @@ def join_operator() -> Callable[..., Any]:
 _JOIN: dict[str, Callable[..., Any]] = {}
 
 
+# --------------------------------------------------------------------------------------------
+# SUBTOTAL
+
+#: What SUBTOTAL leaves out, set for each evaluation (:func:`set_subtotal_context`): the cells
+#: holding SUBTOTAL or AGGREGATE formulas (a subtotal is never counted twice), every sheet's
+#: hidden rows (left out by codes 101-111) and its rows hidden by a filter (left out by all).
+#: Keys: (sheet title upper-case, row, column) and sheet title upper-case.
+_SUBTOTAL: dict[str, Any] = {"nested": frozenset(), "hidden": {}, "filtered": {}}
+
+
+def set_subtotal_context(nested: frozenset, hidden: dict[str, frozenset],
+                         filtered: dict[str, frozenset]) -> None:
+    _SUBTOTAL.update(nested=nested, hidden=hidden, filtered=filtered)
+
+
+def _sheet_key(sheet: str) -> str:
+    s = sheet.strip("'").replace("''", "'")
+    return s[s.rfind("]") + 1:].upper() if "]" in s else s.upper()
+
+
+def _subtotal_cells(ref: Any, skip_hidden: bool) -> list[Any]:
+    """The values of a SUBTOTAL argument, without the cells it leaves out."""
+    import numpy as np
+    rngs = getattr(ref, "ranges", None)
+    arr = np.atleast_2d(np.asarray(getattr(ref, "value", ref), dtype=object))
+    if not rngs or len(rngs) != 1:
+        return list(arr.ravel())
+    rg = rngs[0]
+    try:
+        top, left = int(rg["r1"]), int(rg["n1"])
+    except (KeyError, TypeError, ValueError):
+        return list(arr.ravel())
+    sheet = _sheet_key(str(rg.get("sheet", "")))
+    nested = _SUBTOTAL["nested"]
+    hidden = _SUBTOTAL["hidden"].get(sheet, frozenset()) if skip_hidden else \
+        _SUBTOTAL["filtered"].get(sheet, frozenset())
+    out = []
+    for i, row in enumerate(arr):
+        if top + i in hidden:
+            continue
+        for j, v in enumerate(row):
+            if (sheet, top + i, left + j) not in nested:
+                out.append(v)
+    return out
+
+
+def xl_subtotal(function_num: Any, *refs: Any) -> Any:
+    """SUBTOTAL(function_num, ref1, ...): 1/101 AVERAGE, 2 COUNT, 3 COUNTA, 4 MAX, 5 MIN,
+    6 PRODUCT, 7 STDEV, 8 STDEVP, 9 SUM, 10 VAR, 11 VARP of the references, leaving out cells
+    that hold SUBTOTAL or AGGREGATE formulas and rows hidden by a filter; 101-111 leave out
+    every hidden row too."""
+    import statistics
+
+    from formulas.tokens.operand import XlError
+    code = _number(function_num)
+    if code != int(code) or int(code) % 100 not in range(1, 12) or not 1 <= code <= 111 or \
+            12 <= code <= 100:
+        raise _Found(_err("#VALUE!"))
+    kind = int(code) % 100
+    if not refs:
+        raise _Found(_err("#VALUE!"))
+    cells = [v for ref in refs for v in _subtotal_cells(ref, code > 100)]
+    if kind == 3:
+        return float(sum(1 for v in cells if not _is_empty(v)))
+    nums = []
+    for v in cells:
+        if isinstance(v, XlError):
+            if kind != 2:
+                raise _Found(v)
+            continue
+        if _is_empty(v) or isinstance(v, str) or _is_bool(v):
+            continue
+        nums.append(float(v))
+    if kind == 2:
+        return float(len(nums))
+    if kind == 9:
+        return float(sum(nums))
+    if kind in (4, 5):
+        return (max(nums) if kind == 4 else min(nums)) if nums else 0.0
+    if kind == 6:
+        return math.prod(nums) if nums else 0.0
+    need = 2 if kind in (7, 10) else 1
+    if len(nums) < need:
+        raise _Found(_err("#DIV/0!"))
+    if kind == 1:
+        return sum(nums) / len(nums)
+    return {7: statistics.stdev, 8: statistics.pstdev, 10: statistics.variance,
+            11: statistics.pvariance}[kind](nums)
+
+
+def _ranges_wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`_wrap`, for a function that reads where its reference arguments are (the
+    engine passes them as ranges)."""
+    import numpy as np
+    from formulas.functions import wrap_func
+
+    def call(*args: Any) -> Any:
+        try:
+            res = fn(*args)
+        except _Found as exc:
+            res = exc.err
+        except (ZeroDivisionError, OverflowError, ValueError):
+            res = _err("#NUM!")
+        out = np.empty((1, 1), dtype=object)
+        out[0, 0] = res
+        return out
+
+    call.__name__ = fn.__name__
+    return wrap_func(call, ranges=True)
+
+
 def register(functions: dict[str, Any]) -> None:
     """Add the functions of this module to the engine's table ``functions`` (its
     ``get_functions()``), and Excel's file names (``_XLFN.``) for every function."""
@@ -735,6 +848,7 @@ def register(functions: dict[str, Any]) -> None:
         "XNPV": _wrap(xl_xnpv),
         "RATE": _broadcast(xl_rate),
         "IPMT": _broadcast(xl_ipmt),
+        "SUBTOTAL": _ranges_wrap(xl_subtotal),
         "PPMT": _broadcast(xl_ppmt),
         "TEXT": _broadcast(xl_text),
         "CONCAT": _wrap(xl_concat),

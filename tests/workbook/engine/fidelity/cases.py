@@ -38,10 +38,13 @@ class Case:
     note: str | None = None                   # text the report's notes must contain
     libreoffice: bool = False                 # LibreOffice 7.4 computes every formula here
     tables: list[XlTable] = field(default_factory=list)   # Excel tables (structured references)
+    hidden: dict[str, set[int]] = field(default_factory=dict)   # hidden rows by sheet
+    auto_filter: dict[str, str] = field(default_factory=dict)   # AutoFilter range by sheet
 
     def write(self, folder: str) -> str:
         path = os.path.join(folder, f"{self.name}.xlsx")
-        write_xlsx(path, self.sheets, self.names, self.calc, self.links, tables=self.tables)
+        write_xlsx(path, self.sheets, self.names, self.calc, self.links, tables=self.tables,
+                   hidden=self.hidden, auto_filter=self.auto_filter)
         return path
 
     def formula_cells(self) -> list[tuple[str, str]]:

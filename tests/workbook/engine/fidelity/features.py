@@ -425,7 +425,7 @@ def tables_case() -> Case:
 
     def put(ref, text, value):
         summary[ref] = F(text)
-        exp[("Summary", ref)] = value
+        exp[("TableSums", ref)] = value
 
     put("B1", "SUM(Schedule[Interest])", sum(interest))
     put("B2", "ROWS(Schedule)", float(n))
@@ -438,12 +438,50 @@ def tables_case() -> Case:
     put("B9", "ROWS(Schedule[#All])", float(n + 2))
     put("B10", "MAX(Closings)", amount + interest[0] - pay)
     put("B11", "\"Schedule[Interest]\"", "Schedule[Interest]")
-    return Case("tables", {"Inputs": inputs, "Loan": loan, "Summary": summary}, exp,
+    return Case("tables", {"Inputs": inputs, "Loan": loan, "TableSums": summary}, exp,
                 "numpy-financial PMT and the schedule rolled forward in Python",
                 names={"Closings": "Schedule[Closing]"}, libreoffice=True,
                 tables=[XlTable("Loan", "Schedule", "A1:E14",
                                 ["Period", "Opening", "Interest", "Payment", "Closing"],
                                 totals=True)])
+
+
+def subtotals_case() -> Case:
+    """SUBTOTAL as finance sheets use it: section subtotals and a grand total over the same
+    column that never counts a subtotal twice; a hidden row counted by 9 and left out by 109;
+    rows hidden by a filter left out by every code."""
+    import statistics
+    c: dict = {"A1": "Item", "B1": "Amount", "A2": "a", "B2": 10.0, "A3": "b", "B3": 20.0,
+               "A4": "Section 1", "A5": "c", "B5": 5.0, "A6": "d (hidden row)", "B6": 7.0,
+               "A7": "Section 2", "A8": "Section 2, visible", "A9": "Grand total"}
+    exp: dict = {}
+
+    def put(ref, text, value):
+        c[ref] = F(text)
+        exp[("Costs", ref)] = value
+
+    put("B4", "SUBTOTAL(9,B2:B3)", 30.0)
+    put("B7", "SUBTOTAL(9,B5:B6)", 12.0)
+    put("B8", "SUBTOTAL(109,B5:B6)", 5.0)
+    put("B9", "SUBTOTAL(9,B2:B8)", 42.0)
+    put("C1", "SUBTOTAL(9,B2:B9)", 42.0)
+    put("C2", "SUM(B2:B9)", 10.0 + 20 + 30 + 5 + 7 + 12 + 5 + 42)
+    put("C3", "SUBTOTAL(1,B2:B3)", 15.0)
+    put("C4", "SUBTOTAL(2,B2:B8)", 4.0)
+    put("C5", "SUBTOTAL(4,B2:B8)+SUBTOTAL(5,B2:B8)", 25.0)
+    put("C6", "SUBTOTAL(3,A2:A8)", 7.0)
+    put("C7", "SUBTOTAL(7,B2:B3)", statistics.stdev([10.0, 20.0]))
+    put("C8", "SUBTOTAL(104,B5:B6)", 5.0)
+    put("C9", "SUBTOTAL(103,A2:A9)", 7.0)
+    f: dict = {"A1": "Item", "B1": "Amount", "A2": "w", "B2": 1.0, "A3": "x", "B3": 2.0,
+               "A4": "y", "B4": 3.0, "A5": "z", "B5": 4.0}
+    for ref, text, value in (("D1", "SUBTOTAL(9,B2:B5)", 8.0), ("D2", "SUM(B2:B5)", 10.0),
+                             ("D3", "SUBTOTAL(3,B2:B5)", 3.0)):
+        f[ref] = F(text)
+        exp[("Filtered", ref)] = value
+    return Case("subtotals", {"Costs": c, "Filtered": f}, exp, "worked by hand",
+                hidden={"Costs": {6}, "Filtered": {3}}, auto_filter={"Filtered": "A1:B5"},
+                libreoffice=True)
 
 
 def partial_case() -> Case:
@@ -475,6 +513,6 @@ def today_case() -> Case:
 
 FEATURES = [functions_case, arrays_case, references_case, iteration_case, loop_case,
             data_tables_case, links_case, partial_case, today_case, excel_markup_case,
-            tables_case]
+            tables_case, subtotals_case]
 
 del math

@@ -161,7 +161,8 @@ def loan_case() -> Case:
     M.f("B16", "NETWORKDAYS(Loan!B5,EDATE(Loan!B5,2))",
         float(np.busday_count(first, _edate(first, 2) + dt.timedelta(days=1))))
     M.f("B17", "EOMONTH(Loan!B5,59)", float(serial(_edate(dt.date(2024, 1, 31), 59))))
-    M.f("B18", f"YEARFRAC(Loan!B5,MAX(Schedule!B2:B{last}))", _days360(first, dates[-1], yearfrac=True) / 360)
+    M.f("B18", f"YEARFRAC(Loan!B5,MAX(Schedule!B2:B{last}))",
+        _days360(first, dates[-1], yearfrac=True) / 360)
     M.f("B19", f"AND(Schedule!H2:H{last})", True)
     M.f("B20", f"ROUND(Schedule!F{last},6)", 0.0)
     return Case("loan_schedule", {"Loan": L.cells, "Schedule": S.cells, "Summary": M.cells},

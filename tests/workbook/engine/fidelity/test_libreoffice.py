@@ -31,8 +31,17 @@ LIBREOFFICE_DIFFERS = {
     ("Calc", "B21"): "LibreOffice joins a boolean into text as 1; Excel as TRUE",
     ("Calc", "B22"): "LibreOffice joins a boolean into text as 0; Excel as FALSE",
     ("Calc", "B23"): "LibreOffice joins booleans into text as 1 and 0; Excel as TRUE, FALSE",
+    ("TableSums", "B2"): "LibreOffice 7.4 reads a bare table name as the whole table (14 "
+                         "rows); Excel as its data rows (12)",
+    ("TableSums", "B3"): "LibreOffice's ROWS(Schedule) is the whole table (see B2), one row "
+                         "past the column",
+    ("TableSums", "B4"): "LibreOffice 7.4 reads Schedule[#Headers] as one cell; Excel as the "
+                         "header row of every column (5)",
+    ("Filtered", "D1"): "LibreOffice 7.4 does not treat the rows an AutoFilter in the file "
+                        "hides as filtered; Excel's SUBTOTAL leaves them out",
+    ("Filtered", "D3"): "as Filtered!D1",
     ("Summary", "B8"): "LibreOffice stops IRR after 20 Newton steps; these monthly flows need "
-                       "about 30 from the 10% guess (see docs/recalc.md)",
+                       "about 30 from the 10% guess (see xl_irr)",
 }
 #: Cells that read a what-if data table, which LibreOffice does not import from .xlsx.
 TABLE_READERS = {("LBO", "B34"), ("LBO", "B35")}

@@ -114,17 +114,27 @@ def _cell_xml(ref: str, v: Any) -> str:
     return f'<c r="{ref}"{t}>{val}</c>'
 
 
-def _sheet_xml(cells: dict[str, Any]) -> str:
-    rows: dict[int, list[tuple[int, str]]] = {}
+def _sheet_xml(cells: dict[str, Any], hidden: set[int] | frozenset[int] = frozenset(),
+               auto_filter: str | None = None) -> str:
+    rows: dict[int, list[tuple[int, str]]] = {r: [] for r in hidden}
     for ref, v in cells.items():
         r, c = _split(ref)
         xml = _cell_xml(ref, v)
         if xml:
             rows.setdefault(r, []).append((c, xml))
-    body = "".join(f'<row r="{r}">' + "".join(x for _, x in sorted(rows[r])) + "</row>"
-                   for r in sorted(rows))
+    body = "".join(f'<row r="{r}"' + (' hidden="1"' if r in hidden else "") + ">" +
+                   "".join(x for _, x in sorted(rows[r])) + "</row>" for r in sorted(rows))
+    flt = ""
+    if auto_filter:      # a filter on the first column showing the values of the rows not hidden
+        top, left = _split(auto_filter.split(":")[0])
+        shown = sorted({str(v) for ref, v in cells.items() if not isinstance(v, F)
+                        and _split(ref)[1] == left and _split(ref)[0] > top
+                        and _split(ref)[0] not in hidden})
+        flt = (f'<autoFilter ref="{auto_filter}"><filterColumn colId="0"><filters>' +
+               "".join(f"<filter val={quoteattr(v)}/>" for v in shown) +
+               "</filters></filterColumn></autoFilter>")
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<worksheet xmlns="{NS}" xmlns:r="{NS_R}"><sheetData>{body}</sheetData>'
+            f'<worksheet xmlns="{NS}" xmlns:r="{NS_R}"><sheetData>{body}</sheetData>{flt}'
             f"</worksheet>")
 
 
@@ -135,7 +145,9 @@ def _quote_sheet(name: str) -> str:
 
 def write_xlsx(path: str, sheets: dict[str, dict[str, Any]], names: dict[str, str] | None = None,
                calc: dict[str, str] | None = None, links: list[Link] | None = None,
-               date1904: bool = False, tables: list[XlTable] | None = None) -> str:
+               date1904: bool = False, tables: list[XlTable] | None = None,
+               hidden: dict[str, set[int]] | None = None,
+               auto_filter: dict[str, str] | None = None) -> str:
     """Write the workbook; ``names`` maps a defined name to its definition (no ``=``),
     ``calc`` gives ``calcPr`` attributes (``iterate``, ``iterateCount``, ``iterateDelta``)."""
     names = names or {}
@@ -145,7 +157,8 @@ def write_xlsx(path: str, sheets: dict[str, dict[str, Any]], names: dict[str, st
     ct = [f'<Override PartName="/xl/workbook.xml" ContentType="{CT}.sheet.main+xml"/>']
     rels = []
     for i, name in enumerate(sheet_names, start=1):
-        parts[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(sheets[name])
+        parts[f"xl/worksheets/sheet{i}.xml"] = _sheet_xml(
+            sheets[name], (hidden or {}).get(name, frozenset()), (auto_filter or {}).get(name))
         ct.append(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
                   f'ContentType="{CT}.worksheet+xml"/>')
         rels.append(f'<Relationship Id="rId{i}" Type="{NS_R}/worksheet" '
