@@ -163,8 +163,8 @@ def run(args: argparse.Namespace) -> int:
     from .recalc import parse_today
     from .report import fmt, safe
     today = parse_today(args.today) if args.today else None
-    rows = [("workbook", "formula cells", "with a saved value", "matched", "kept", "differ",
-             "seconds")]
+    rows = [("workbook", "formula cells", "compared (saved value)",
+             f"matched within {args.tolerance:g}", "kept (unsupported)", "differ", "seconds")]
     status = 0
     total = FileFidelity("all")
     details = []

@@ -386,7 +386,10 @@ def excel_markup_case() -> Case:
     # double negation turns booleans and numeric text into numbers (each minus applied)
     calc["B24"] = F("SUMPRODUCT(--(D7:H7>11),D8:H8)")
     exp[("Calc", "B24")] = 22.0 + 23.0 + 24.0
-    calc["B25"] = F("--TRUE+--\"2\"+SUM(--(D9:H9>=32))")
+    # a formula that needs array evaluation is saved by Excel as a one-cell dynamic array
+    # (a plain formula would take the one cell of D9:H9 in its own row: #VALUE!)
+    calc["B25"] = F("--TRUE+--\"2\"+SUM(--(D9:H9>=32))", kind="array", ref="B25",
+                    dynamic=True)
     exp[("Calc", "B25")] = 1.0 + 2.0 + 3.0
     return Case("excel_markup", {"Calc": calc, "TBA": tba}, exp, "worked by hand (powers of "
                 "1.03 summed, row and column sums)", libreoffice=True)
