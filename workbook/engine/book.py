@@ -159,6 +159,7 @@ class Workbook:
     iterate_count: int = 100               # calcPr iterateCount (Excel's default)
     iterate_delta: float = 0.001           # calcPr iterateDelta (Excel's default)
     tables: dict[str, Any] = field(default_factory=dict)   # Excel tables by upper-case name
+    calc_mode: str = "auto"                # calcPr calcMode: auto, autoNoTable or manual
 
 
 # --------------------------------------------------------------------------------------------
@@ -379,6 +380,8 @@ def _calc_pr(root: Any, wb: Workbook) -> None:
     if pr is None:
         return
     wb.iterate = pr.get("iterate", "0").strip().lower() in ("1", "true")
+    mode = (pr.get("calcMode") or "auto").strip()
+    wb.calc_mode = mode if mode in ("auto", "autoNoTable", "manual") else "auto"
     try:
         count = int(float(pr.get("iterateCount", "100")))
         delta = float(pr.get("iterateDelta", "0.001"))

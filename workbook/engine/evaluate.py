@@ -336,6 +336,11 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}
     notes = _prepare(wb, addin_links, strict, kept, budget)
+    if wb.calc_mode != "auto":
+        what = "manually" if wb.calc_mode == "manual" else "automatically except data tables"
+        notes.append(f"the workbook is set to calculate {what}: every formula was recomputed, "
+                     f"as Calculate Now (F9) does, so values Excel saved before the last "
+                     f"calculation may differ")
     link_map = {str(i): ("", ext.key) for i, ext in wb.external.items()}
     cells = CellValues(wb, MAIN_BOOK, link_map)
     titles = {s.title.upper(): s.name for s in wb.sheets}

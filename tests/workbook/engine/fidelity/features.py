@@ -297,8 +297,11 @@ def data_tables_case() -> Case:
     s["H20"] = F("MAX(E7:F9)-MIN(E17:F18)")
     exp[("DT", "H20")] = max(exp[("DT", f"{c}{r}")] for c in "EF" for r in (7, 8, 9)) - \
         min(exp[("DT", f"{c}{r}")] for c in "EF" for r in (17, 18))
+    # saved as many LBO and loan files are: automatic except data tables (recalc computes them,
+    # as F9 does, and says so)
     return Case("data_tables", {"DT": s}, exp, "numpy-financial PMT for every substituted "
-                                              "input")
+                "input", calc={"calcMode": "autoNoTable"},
+                note="automatically except data tables")
 
 
 def links_case() -> Case:
