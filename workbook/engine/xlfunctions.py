@@ -18,6 +18,8 @@ in its function table (the library's extension point) next to ours.
 * ``TEXT`` with Excel's number formats (:mod:`.numformat`), and text joins (``CONCATENATE``,
   ``CONCAT``, ``TEXTJOIN``, and ``&`` through :func:`join_operator`) that write booleans as
   ``TRUE``/``FALSE`` and numbers with 15 significant digits;
+* ``ROWS``/``COLUMNS`` of an array a formula computed (``ROWS(FILTER(...))``), where the
+  engine's gave #VALUE!;
 * ``SUBTOTAL`` (which the engine lacks): cells holding SUBTOTAL or AGGREGATE in its ranges are
   left out (a grand total over sections counts no subtotal twice), rows hidden by a filter too,
   and every hidden row for codes 101-111 (:func:`set_subtotal_context`);
@@ -815,6 +817,28 @@ def xl_subtotal(function_num: Any, *refs: Any) -> Any:
             11: statistics.pvariance}[kind](nums)
 
 
+def _dimension(engine_fn: Callable[..., Any], axis: int) -> Callable[..., Any]:
+    """ROWS/COLUMNS of a reference (the engine's) or of an array a formula computed
+    (``ROWS(FILTER(...))``, ``COLUMNS(HSTACK(...))``; the engine's gave #VALUE!)."""
+    import numpy as np
+    from formulas.functions import wrap_func
+    from formulas.tokens.operand import XlError
+
+    def call(ref: Any) -> Any:
+        if getattr(ref, "ranges", None):
+            return engine_fn(ref)
+        v = getattr(ref, "value", ref)
+        if isinstance(v, XlError):
+            return v
+        arr = np.asarray(v, dtype=object)
+        if arr.ndim == 2 and arr.size == 1 and isinstance(arr[0, 0], XlError):
+            return arr[0, 0]
+        return float(np.atleast_2d(arr).shape[axis])
+
+    call.__name__ = f"xl_{'rows' if axis == 0 else 'columns'}"
+    return wrap_func(call, ranges=True)
+
+
 def _ranges_wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Like :func:`_wrap`, for a function that reads where its reference arguments are (the
     engine passes them as ranges)."""
@@ -856,6 +880,8 @@ def register(functions: dict[str, Any]) -> None:
         "CONCATENATE": _broadcast(xl_concatenate),
     }
     plain.update(_lookups(functions))
+    for name, axis in (("ROWS", 0), ("COLUMNS", 1)):
+        functions[name] = _dimension(functions[name], axis)
     engine_yearfrac = functions["YEARFRAC"]
 
     def xl_yearfrac(start: Any, end: Any, basis: Any = None) -> Any:

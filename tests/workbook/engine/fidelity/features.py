@@ -172,6 +172,10 @@ def arrays_case() -> Case:
     exp[("Arr", "L6")] = "B"
     s["L7"] = F("SUM(_xlfn.ANCHORARRAY(I1))/ROWS(_xlfn.ANCHORARRAY(I1))")
     exp[("Arr", "L7")] = 130.0 / 4
+    s["L8"] = F("ROWS(_xlfn._xlws.FILTER(B1:B4,A1:A4=\"A\"))+COLUMNS(_xlfn.HSTACK(B1:B4,B1:B4))")
+    exp[("Arr", "L8")] = 2.0 + 2.0
+    s["L9"] = F("ROWS(_xlfn.UNIQUE(A1:A4))*ROWS({1;2;3})")
+    exp[("Arr", "L9")] = 9.0
     # a dynamic array that now spills over fewer cells than Excel saved: the rest is blank
     spill("P1:P3", "_xlfn._xlws.FILTER(B1:B4,B1:B4>15)", [[30.0], [20.0], [None]])
     spill("M1:N1", "_xlfn.BYCOL(_xlfn.HSTACK(B1:B4,B1:B4*2),_xlfn.LAMBDA(_xlpm.c,"
