@@ -112,8 +112,9 @@ def LGD_FIELDS():
 @udf(category=CAT_LGD)
 def FIRESALE_HAIRCUT(units, daily_volume, annual_vol, days_to_sell=None, impact_coef=None,
                      cost_per_unit=None, unit_value=None, confidence=None, value_decline=None):
-    """Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility,
-    square-root impact and cost components, label/value rows."""
+    """Fire-sale haircut (decimal of orderly value): label/value rows of total, expected (drift,
+    impact, cost: use it for LGD coverage, the volatility term is a 99% VaR), drift,
+    volatility, impact, cost."""
     parts = haircut.firesale_components(
         units, daily_volume, annual_vol, days_to_sell=days_to_sell, impact_coef=impact_coef,
         cost_per_unit=cost_per_unit, unit_value=unit_value, confidence=confidence,

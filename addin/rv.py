@@ -14,7 +14,7 @@ from pymodel import catalogue, deflation, residual
 
 from .registry import CAT_RV, udf
 
-__all__ = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_BOOK_VALUE", "GPU_RV_CURVE",
+__all__ = ["GPU_RENT", "GPU_ECON_LIFE", "GPU_RV", "GPU_RV_AT", "GPU_BOOK_VALUE", "GPU_RV_CURVE",
            "GPU_SPEC", "GPU_SKUS", "RENT_DEFLATION_FIT"]
 
 _STEPS = {"step_years": "vector", "step_downs": "vector"}
@@ -55,6 +55,21 @@ def GPU_RV(rent0, utilization, cash_cost, deflation, discount_rate, salvage=None
                                  step_years=step_years, step_downs=step_downs,
                                  operating_flexibility=operating_flexibility,
                                  rent_vol=rent_vol, avoidable_share=avoidable_share)
+
+
+@udf(category=CAT_RV, kinds={**_RV_TAPE, **_STEPS, "t_years": "number_or_vector"})
+def GPU_RV_AT(t_years, rent0, utilization, cash_cost, deflation, discount_rate, salvage=None,
+              max_life_years=None, step_years=None, step_downs=None):
+    """Income value per GPU at future time t (currency): the rent rolled to t, later
+    step-downs shifted, life shortened by t: e.g. the collateral at default plus workout.
+    Columns give a column (a tape)."""
+    out = residual.economic_value_path(t_years, rent0, utilization, cash_cost, deflation,
+                                       discount_rate, salvage=salvage,
+                                       max_life_years=max_life_years, step_years=step_years,
+                                       step_downs=step_downs)
+    tape = any(isinstance(v, list) for v in (t_years, rent0, utilization, cash_cost, deflation,
+                                             discount_rate, salvage, max_life_years))
+    return out if tape else float(out[0])   # one cell for one GPU
 
 
 @udf(category=CAT_RV)

@@ -47,7 +47,7 @@ COLUMNS = ("gpus", "rent0", "utilization", "deflation", "cash_cost", "contracted
 #: Other headers a tape may use for these columns (normalised header -> column): the shipped
 #: portfolio template's Tape headers and British spelling.
 HEADER_ALIASES = {"rent_at_close": "rent0", "utilisation": "utilization",
-                  "rent_deflation": "deflation"}
+                  "rent_deflation": "deflation", "remaining_life": "physical_life_years"}
 #: Columns without which no collateral value or DSCR can be computed from rents.
 RENT_COLUMNS = ("gpus", "rent0", "cash_cost")
 _AMORT = ("annuity", "linear", "bullet")

@@ -13,6 +13,12 @@ H_total = 1 - (1 - H_drift)(1 - H_vol)(1 - H_impact)(1 - H_cost)
 * H_impact = min(Y sigma_d sqrt(Q / V), cap), sigma_d = sigma / sqrt(252): square-root impact of
   selling Q units into a market trading V units a day;
 * H_cost = min(1, cost per unit / value per unit).
+
+The **expected** haircut, H_expected = 1 - (1 - H_drift)(1 - H_impact)(1 - H_cost), is what a
+lender expects to lose to the sale itself. The volatility term is a value-at-risk (a quantile,
+not an expectation): feed H_expected, not H_total, into an expected-LGD coverage whose model
+already applies the collateral volatility (LGD_CORR, LGD_MC), or the volatility is counted
+twice.
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ __all__ = ["TRADING_DAYS", "COMPONENTS", "firesale_haircut", "firesale_component
            "holding_period_scale", "optimal_days_to_sell", "P"]
 
 TRADING_DAYS = 252.0
-#: Order of the components in :func:`firesale_components` (total first).
-COMPONENTS = ("total", "drift", "volatility", "impact", "cost")
+#: Order of the components in :func:`firesale_components` (total, then the expected part).
+COMPONENTS = ("total", "expected", "drift", "volatility", "impact", "cost")
 
 #: Parameters of the fire-sale haircut (§9.1, §9.2 and §9.4).
 P = declare(
@@ -124,8 +130,10 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
     Returns
     -------
     dict
-        ``total``, ``drift``, ``volatility``, ``impact``, ``cost``: decimals in [0, 1]
-        (floats, or arrays for vector input).
+        ``total`` (all four components, the volatility one a value-at-risk), ``expected``
+        (drift, impact and cost only: the input for an expected-LGD coverage), ``drift``,
+        ``volatility``, ``impact``, ``cost``: decimals in [0, 1] (floats, or arrays for vector
+        input).
 
     References
     ----------
@@ -168,10 +176,9 @@ def firesale_components(units: Any, daily_volume: Any, annual_vol: Any, *,
         h_impact = np.minimum(y * sig_d * (q / (v * days)) ** 0.6, cap)
     h_cost = np.minimum(cpu / val, 1.0)
     parts = {"drift": h_drift, "volatility": h_vol, "impact": h_impact, "cost": h_cost}
-    keep = 1.0
-    for h in parts.values():
-        keep = keep * (1.0 - h)
-    out = {"total": 1.0 - keep, **parts}
+    keep_expected = (1.0 - h_drift) * (1.0 - h_impact) * (1.0 - h_cost)
+    out = {"total": 1.0 - keep_expected * (1.0 - h_vol), "expected": 1.0 - keep_expected,
+           **parts}
     return {k: (float(x) if np.ndim(x) == 0 else x) for k, x in out.items()}
 
 

@@ -30,8 +30,13 @@ receivables' own noise is independent. Given X the collateral does not depend on
   V_GPU = gpus x V(T | rent), so rents
   and collateral value are linked and the cash cost's operating leverage shows (EAD and costs
   must then be in the rent's currency, e.g. USD, not USD million). Net proceeds
-  max(0, V_k (1 - haircut_k) - cost_k); recovery = min(EAD, sum of net proceeds)
-  (1 + workout_discount_rate)^-workout_years; LGD = 1 - recovery / EAD.
+  N_k = max(0, V_k (1 - haircut_k) - cost_k). Waterfall: ``senior_secured_claims`` (e.g. secured
+  project notes) are paid first from the GPUs and receivables, this debt takes what is left of
+  them plus the BTC and shares it pro rata with ``pari_passu_claims``:
+  pool = (max(0, N_gpu + N_rec - prior) + N_btc) EAD / (EAD + pari); recovery = min(EAD, pool)
+  (1 + workout_discount_rate)^-workout_years; LGD = 1 - recovery / EAD. With no prior or pari
+  passu claims (the defaults) the debt is senior secured on everything. A prior claim's
+  shortfall is not a claim on the BTC (project notes non-recourse to the parent).
 * Sampling conditional on default (``"conditional"``, default): draw A below its threshold by
   inverting the truncated normal, then X given A, so every path is a default path; in the t
   copula the default probability given W enters as a likelihood-ratio weight.
@@ -142,12 +147,19 @@ P = declare(
                  "downturns, Longin and Solnik 2001; §8.7)"),
     Param("copula", "", "Dependence: Gaussian or Student-t copula", default="gaussian",
           source="D: the Basel ASRF model", kind="choice", choices=("gaussian", "t")),
-    _cut("gpu_haircut", "Fire-sale haircut on GPU value (e.g. from FIRESALE_HAIRCUT)"),
+    _cut("gpu_haircut", "Expected fire-sale haircut on GPU value (FIRESALE_HAIRCUT's "
+         "expected row: the simulation applies the volatility itself)"),
     _cut("btc_haircut", "Fire-sale haircut on BTC"),
     _cut("receivables_haircut", "Haircut on receivables"),
     _money("gpu_liquidation_cost", "Fixed cost of liquidating the GPUs"),
     _money("btc_liquidation_cost", "Fixed cost of liquidating the BTC"),
     _money("receivables_collection_cost", "Fixed cost of collecting the receivables"),
+    _money("senior_secured_claims", "Claims secured ahead of this debt on the GPUs and "
+           "receivables (e.g. secured project notes): paid first from their net proceeds, no "
+           "claim on the BTC",
+           src="D: none (this debt is the senior secured claim)"),
+    _money("pari_passu_claims", "Other claims sharing equally with this debt in what is left "
+           "for it (e.g. other senior unsecured creditors)", src="D: none"),
     Param("workout_years", "years", "Time from default to recovery cash (discounting)", NONNEG,
           default=1.0, source="D: a one-year workout"),
     Param("workout_discount_rate", "annual effective decimal", "Discount rate of the recovery "
@@ -199,6 +211,7 @@ FIELDS = field_set("lgd_inputs", [
     param("gpu_haircut"),
     param("btc_haircut"), param("receivables_haircut"), param("gpu_liquidation_cost"),
     param("btc_liquidation_cost"), param("receivables_collection_cost"),
+    param("senior_secured_claims"), param("pari_passu_claims"),
     param("workout_years"), param("workout_discount_rate"), param("quantile"),
     param("sampling"), param("n_paths"), param("seed"),
 ], doc="Two-column range of LGD_MC field names and values (see LGD_FIELDS): money in one "
@@ -313,9 +326,18 @@ def _recovery(v: Mapping[str, Any], zx: np.ndarray, stress: np.ndarray, u_eps: n
         cost = v[{"gpu": "gpu_liquidation_cost", "btc": "btc_liquidation_cost",
                   "receivables": "receivables_collection_cost"}[k]]
         net[i] = np.maximum(coll * (1.0 - v[f"{k}_haircut"]) - cost, 0.0)
-    total = net.sum(0)
+    # waterfall: prior claims are paid first from the GPUs and receivables; this debt shares
+    # what is left of them, and the BTC, pro rata with the pari passu claims
+    project = net[0] + net[2]
+    left = np.maximum(project - v["senior_secured_claims"], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.where(project > 0, left / np.where(project > 0, project, 1.0), 0.0)
+    net[0] *= kept
+    net[2] *= kept
+    pool = net.sum(0) * (v["ead"] / (v["ead"] + v["pari_passu_claims"]))
     df = (1.0 + v["workout_discount_rate"]) ** (-v["workout_years"])
-    rec = np.minimum(total, v["ead"]) * df
+    rec = np.minimum(pool, v["ead"]) * df
+    total = net.sum(0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, net / np.where(total > 0, total, 1.0), 0.0)
     return 1.0 - rec / v["ead"], share * rec

@@ -261,6 +261,19 @@ failed:
     GPU_RV = CCErr_Failed(Err.Description, Application.Caller)
 End Function
 
+Function GPU_RV_AT(t_years, rent0, utilization, cash_cost, deflation, discount_rate, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs)
+    #If App = "Microsoft Excel" Then
+        If TypeOf Application.Caller Is Range Then On Error GoTo failed
+        GPU_RV_AT = CCErr_Result(XLPy.CallUDF("addin.udfs", "GPU_RV_AT", Array(t_years, rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs), ActiveWorkbook, Application.Caller), Application.Caller)
+        Exit Function
+    #Else
+        GPU_RV_AT = XLPy.CallUDF("addin.udfs", "GPU_RV_AT", Array(t_years, rent0, utilization, cash_cost, deflation, discount_rate, salvage, max_life_years, step_years, step_downs))
+        Exit Function
+    #End If
+failed:
+    GPU_RV_AT = CCErr_Failed(Err.Description, Application.Caller)
+End Function
+
 Function GPU_RV_CURVE(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rate, Optional curve_years, Optional points_per_year, Optional book_life_years, Optional age_years, Optional salvage, Optional max_life_years, Optional step_years, Optional step_downs, Optional market_sku, Optional curve_date)
     #If App = "Microsoft Excel" Then
         If TypeOf Application.Caller Is Range Then On Error GoTo failed

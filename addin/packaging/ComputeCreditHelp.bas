@@ -89,7 +89,7 @@ Public Sub ComputeCredit_RegisterHelp()
     a(6) = "Orderly value of one unit. Unit: currency per unit. Must be > 0. Empty: none; needed when cost_per_unit > 0."
     a(7) = "Confidence level of the volatility haircut. Unit: decimal. Must be in (0, 1). Default 0.99."
     a(8) = "Expected annual decline g of the unit value while selling (negative = rising). Unit: decimal per year. Must be in (-1, 1). Default 0.25."
-    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FIRESALE_HAIRCUT", Description:="Fire-sale haircut (decimal of orderly value): spills total, then drift, volatility, square-root impact and cost components, label/value rows.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!FIRESALE_HAIRCUT", Description:="Fire-sale haircut (decimal of orderly value): label/value rows of total, expected (drift, impact, cost: use it for LGD coverage, the volatility term is a 99% VaR), drift, volatility, impact, cost.", Category:="ComputeCredit Loss", ArgumentDescriptions:=a
     ' FRYE_JACOBS_LGD
     ReDim a(0 To 3)
     a(0) = "Conditional default rate cDR. Unit: decimal. Must be in (0, 1)."
@@ -154,6 +154,19 @@ Public Sub ComputeCredit_RegisterHelp()
     a(10) = "Annual volatility of log rent around its trend (e.g. RENT_DEFLATION_FIT's volatility). Unit: decimal per sqrt(year). Must be >= 0. Empty: GPU_RV needs one with operating_flexibility; deal functions take the deal's, else 0.50 (H100 contract-rent fit)."
     a(11) = "Share of the cash cost saved while a GPU is idle (power; colocation is usually contracted). Unit: decimal. Must be in [0, 1]. Default 0.24."
     Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV", Description:="Income value per GPU today (currency): 8760 h x (utilization*rent - cash_cost), discounted over the economic life, plus salvage. Exact. TRUE in operating_flexibility adds the option to idle (an upper bound). Column ranges give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
+    ' GPU_RV_AT
+    ReDim a(0 To 9)
+    a(0) = "Time t at which to read the rent or the value. Unit: years from the valuation date. Must be >= 0."
+    a(1) = "Market rent R0 of the GPU at the valuation date (at close, for a deal). Unit: currency per GPU-hour. Must be > 0."
+    a(2) = "Share u of hours the GPU is rented. Unit: decimal. Must be in [0, 1]."
+    a(3) = "Cash operating cost c of a GPU: power, colocation, maintenance. Unit: currency per GPU-hour. Must be >= 0."
+    a(4) = "Annual decline g of the trend (median) market rent, generations included (0.25 = -25% a year; negative = rising). Unit: decimal per year. Must be in (-1, 1)."
+    a(5) = "Discount rate r of the GPU's income (the collateral value). Unit: annual effective decimal. Must be > -1."
+    a(6) = "Salvage value SV of one GPU: received at the end of its economic life, and the floor of its straight-line book value. Unit: currency per GPU. Must be >= 0. Default 0."
+    a(7) = "Remaining physical life T_phys at the valuation date (caps the economic life). Unit: years. Must be >= 0. Default 8."
+    a(8) = "Years tau_k of generation step-downs (list, e.g. 1.5; 3). Unit: years from the valuation date. Must be >= 0. Default none."
+    a(9) = "Rent markdowns j_k at the step years (list, e.g. 0.2; 0.1). Unit: decimal. Must be in [0, 1). Default none."
+    Application.MacroOptions Macro:="'" & ThisWorkbook.Name & "'!GPU_RV_AT", Description:="Income value per GPU at future time t (currency): the rent rolled to t, later step-downs shifted, life shortened by t: e.g. the collateral at default plus workout. Columns give a column (a tape).", Category:="ComputeCredit Residual Value", ArgumentDescriptions:=a
     ' GPU_RV_CURVE
     ReDim a(0 To 15)
     a(0) = "Purchase cost C0 of one GPU. Unit: currency per GPU. Must be > 0."

@@ -102,9 +102,15 @@ def test_lgd_mc_table_and_determinism():
 
 def test_firesale_haircut_table():
     out = x.FIRESALE_HAIRCUT(10000, 500, 0.5, 30, None, 1500, 20000)
-    assert [r[0] for r in out] == ["total", "drift", "volatility", "impact", "cost"]
-    assert out[4][1] == pytest.approx(0.075)
+    assert [r[0] for r in out] == ["total", "expected", "drift", "volatility", "impact", "cost"]
+    assert out[5][1] == pytest.approx(0.075)
     assert 0 < out[0][1] < 1
+    h = {k: v for k, v in out}
+    # the expected haircut leaves out the volatility (value-at-risk) term
+    assert 1 - h["expected"] == pytest.approx((1 - h["drift"]) * (1 - h["impact"])
+                                              * (1 - h["cost"]))
+    assert 1 - h["total"] == pytest.approx((1 - h["expected"]) * (1 - h["volatility"]))
+    assert h["expected"] < h["total"]
 
 
 @pytest.mark.parametrize("call, text", [

@@ -317,6 +317,14 @@ def udf_cases() -> list[tuple[str, str, list[Any]]]:
     add("implied_above", "GPU_IMPLIED_DEFLATION", 5e7, 2.35, 0.85, 0.5, 0.1)
     add("implied_not_earning", "GPU_IMPLIED_DEFLATION", 20000.0, 0.5, 0.85, 0.5, 0.1)
     add("implied_bad_price", "GPU_IMPLIED_DEFLATION", -1.0, 2.35, 0.85, 0.5, 0.1)
+    add("rv_at_sample", "GPU_RV_AT", 2.0, 2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0)
+    add("rv_at_tape", "GPU_RV_AT", col([0.0, 1.0, 2.5]), col([2.35, 2.0, 3.1]), 0.85, 0.5,
+        0.25, 0.1, 900.0, col([7.0, 3.0, 6.0]), col([0.5]), col([0.2]))
+    add("rv_at_bad_t", "GPU_RV_AT", -1.0, 2.35, 0.85, 0.5, 0.25, 0.1)
+    add("rv_flexible", "GPU_RV", 2.35, 0.85, 0.5, 0.25, 0.1, 900.0, 7.0, None, None, True, 0.4,
+        0.6)
+    add("rv_curve_market", "GPU_RV_CURVE", 30000.0, 2.35, 0.85, 0.5, 0.25, 0.1, None, None,
+        None, 1.0, 900.0, 7.0, None, None, "H100", "2026-06-30")
     add("evidence_h100_used", "GPU_MARKET_EVIDENCE", "H100", "used sale")
     add("evidence_none", "GPU_MARKET_EVIDENCE", "H200", "used sale")
     add("evidence_bad_basis", "GPU_MARKET_EVIDENCE", "H100", "weekly")

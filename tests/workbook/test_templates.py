@@ -18,7 +18,8 @@ from workbook.engine import recalc
 from workbook.engine.sheetxml import cells_of_range, read_formulas
 import numpy as np
 
-from pymodel import dscr, irb, lgd, lgd_mc, portfolio, pricing, residual
+from pymodel import dscr, haircut, irb, lgd, lgd_mc, portfolio, pricing, residual
+from workbook.templates import portfolio as portfolio_template
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKBOOK = ROOT / "workbook"
@@ -162,8 +163,8 @@ def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
         dscr.ltv_table(pairs, tenants=ten)["collateral_ltv"][0], rel=1e-12)
     inp = {k: _named(wb, k) for k in ("h100_rent0", "h100_cash_cost", "b200_rent0",
                                       "b200_cash_cost", "h100_gpus", "b200_gpus")}
-    kw = dict(salvage=deal["salvage"], max_life_years=deal["physical_life_years"],
-              step_years=[deal["step_years"]], step_downs=[deal["step_downs"]])
+    assert deal["step_years"] is None and deal["step_downs"] is None   # a total deflation
+    kw = dict(salvage=deal["salvage"], max_life_years=deal["physical_life_years"])
     rv_h100 = residual.income_value(inp["h100_rent0"], deal["utilization"],
                                     inp["h100_cash_cost"], deal["deflation"],
                                     deal["discount_rate"], **kw)
@@ -173,13 +174,31 @@ def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
                                     deal["discount_rate"], **kw)
     fleet = inp["h100_gpus"] * rv_h100 + inp["b200_gpus"] * rv_b200
     assert _named(wb, "fleet_econ_value") == pytest.approx(fleet, rel=1e-12)
+    # collateral for the LGD: the fleet at default + workout, after the EXPECTED haircut only
+    horizon = _named(wb, "default_years") + _named(wb, "workout_years")
+    at = {sku: residual.economic_value_path(horizon, inp[f"{sku}_rent0"], deal["utilization"],
+                                            inp[f"{sku}_cash_cost"], deal["deflation"],
+                                            deal["discount_rate"], **kw)[0]
+          for sku in ("h100", "b200")}
+    fleet_w = inp["h100_gpus"] * at["h100"] + inp["b200_gpus"] * at["b200"]
+    assert _named(wb, "fleet_value_workout") == pytest.approx(fleet_w, rel=1e-12)
+    # the trend path is the median; LGD_CORR's coverage is the expected value (§1.7)
+    fleet_e = fleet_w * np.exp(0.45 ** 2 * horizon / 2)
+    assert _named(wb, "fleet_value_expected") == pytest.approx(fleet_e, rel=1e-12)
+    cut = haircut.firesale_components(deal["gpus"], 300.0, 0.45, days_to_sell=60.0,
+                                      cost_per_unit=1500.0, unit_value=fleet_e / deal["gpus"],
+                                      value_decline=deal["deflation"])
+    assert _named(wb, "haircut_expected") == pytest.approx(cut["expected"], rel=1e-12)
+    assert _named(wb, "haircut_total") == pytest.approx(cut["total"], rel=1e-12)
     coverage = _named(wb, "coverage")
-    assert coverage == pytest.approx(fleet * (1 - _named(wb, "haircut_total")) / deal["debt"])
-    args = (0.03, coverage, 0.45, 1.0, 0.5)
+    df = (1 + deal["discount_rate"]) ** -_named(wb, "workout_years")   # proceeds at default
+    assert coverage == pytest.approx(fleet_e * (1 - cut["expected"]) * df / deal["debt"],
+                                     rel=1e-12)
+    args = (0.03, coverage, 0.45, horizon, 0.5)
     assert _named(wb, "expected_lgd") == pytest.approx(lgd.lgd_corr(*args, theta=0.0),
                                                        rel=1e-12)
     assert _named(wb, "independent_lgd") == pytest.approx(
-        lgd.lgd_corr(0.03, coverage, 0.45, 1.0, 0.0, theta=0.0), rel=1e-12)
+        lgd.lgd_corr(0.03, coverage, 0.45, horizon, 0.0, theta=0.0), rel=1e-12)
     dlgd = lgd.lgd_downturn(*args, theta=0.0)
     assert _named(wb, "downturn_lgd") == pytest.approx(dlgd, rel=1e-12)
     assert _named(wb, "k_irb") == pytest.approx(irb.irb_capital(0.03, dlgd, maturity=4.0),
@@ -191,7 +210,7 @@ def test_neocloud_values_equal_direct_pymodel_calls(recalculated):
 def test_miner_values_equal_direct_pymodel_calls(recalculated):
     wb = _values(recalculated["miner_convertible.xlsx"].out)
     ws = wb["Loss"]
-    for k in range(4):
+    for k in range(5):
         inputs = [tuple(p) for p in zip(*[iter(_named(wb, f"mc_inputs_{k + 1}"))] * 2)]
         direct = lgd_mc.simulate_lgd(inputs)
         assert _named(wb, "cmp_expected")[k] == pytest.approx(direct["expected_lgd"],
@@ -200,17 +219,46 @@ def test_miner_values_equal_direct_pymodel_calls(recalculated):
                                                               rel=1e-12)
     assert ws is not None
     notes = _named(wb, "notes_principal")
+    secured = _named(wb, "secured_notes")
     pairs = _deal_pairs(wb)
+    assert dict(pairs)["debt"] == secured          # the project's debt is the secured notes
     assert _named(wb, "miner_dscr") == pytest.approx(
         list(dscr.dscr_table(pairs)["dscr"].iloc[:-1]), rel=1e-12)
-    assert _named(wb, "miner_closing") == pytest.approx(notes)
+    assert _named(wb, "miner_closing") == pytest.approx(secured)
+    # the converts rank behind the secured notes on the GPUs and the lease, pari passu with
+    # the other unsecured claims on the rest; the secured notes have no claim on the BTC
+    conv = dict(zip(*[iter(_named(wb, "mc_inputs_2"))] * 2))
+    assert conv["ead"] == notes and conv["senior_secured_claims"] == secured
+    assert conv["pari_passu_claims"] == _named(wb, "other_unsecured")
+    sec = dict(zip(*[iter(_named(wb, "mc_inputs_5"))] * 2))
+    assert sec["ead"] == secured and sec["btc_value"] == 0 and sec["senior_secured_claims"] == 0
+    assert _named(wb, "cmp_expected")[4] < _named(wb, "cmp_expected")[1]
+    # collateral at default + workout
+    deal_ = dict(pairs)
+    horizon = _named(wb, "default_years") + _named(wb, "workout_years")
+    per_gpu = residual.economic_value_path(
+        horizon, deal_["rent0"], deal_["utilization"], deal_["cash_cost"], deal_["deflation"],
+        deal_["discount_rate"], salvage=deal_["salvage"],
+        max_life_years=deal_["physical_life_years"] - deal_["age_years"])[0]
+    assert _named(wb, "gpu_value_at_horizon") == pytest.approx(deal_["gpus"] * per_gpu,
+                                                               rel=1e-12)
+    # LGD_MC's gpu_value is the expected value: the trend (median) value x e^(sigma^2 T / 2)
+    assert conv["gpu_value"] == pytest.approx(
+        deal_["gpus"] * per_gpu * np.exp(conv["gpu_vol"] ** 2 * horizon / 2), rel=1e-12)
+    assert conv["horizon_years"] == horizon
+    # the conversion scenario: converts exactly when the shares beat the principal
+    ratio = _named(wb, "conv_ratio")
+    btc = [-0.5, -0.25, 0.0, 0.25, 0.5, 1.0]
+    stock = [max(0.0, 20.0 * (1 + 1.5 * x)) for x in btc]
+    assert ratio == pytest.approx([s_ / 26.0 for s_ in stock], rel=1e-12)
+    assert _named(wb, "conv_flag") == [1.0 if r > 1 else 0.0 for r in ratio]
     btc = _named(wb, "btc_treasury")
     cash, ebitda_m = _named(wb, "cash"), _named(wb, "mining_ebitda")
     deal = dict(pairs)
     gpu_ebitda = deal["gpus"] * 8760 * (deal["contracted_share"] * deal["contract_rate"]
                                         + (1 - deal["contracted_share"]) * deal["utilization"]
                                         * deal["rent0"] * 0.6 - deal["cash_cost"])
-    joint = (notes - cash - btc * 0.5) / (gpu_ebitda + ebitda_m * (1 - 1.6 * 0.5))
+    joint = (secured + notes - cash - btc * 0.5) / (gpu_ebitda + ebitda_m * (1 - 1.6 * 0.5))
     assert _named(wb, "lev_joint") == pytest.approx(joint, rel=1e-12)
 
 
@@ -225,15 +273,32 @@ def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
         return np.array([ws.cell(r, head[header]).value for r in range(5, 5 + n)], float)
 
     pd_, ead, gpus = column("PD"), column("EAD"), column("GPUs")
+    life = column("remaining life")
+    skus = [ws.cell(r, head["GPU"]).value for r in range(5, 5 + n)]
+    assert life.tolist() == [portfolio_template.remaining_life(s_) for s_ in skus]   # per SKU
+    assert life.min() < 3 < 6 < life.max()        # A100s near the end, B200s near the start
     value = residual.income_value(column("rent at close"), column("utilisation"),
                                   column("cash cost"), column("rent deflation"), 0.12,
-                                  salvage=1000.0, max_life_years=6.0)
+                                  salvage=1000.0, max_life_years=life)
     np.testing.assert_allclose(column("economic value (GPU_RV)"), value, rtol=1e-12)
     np.testing.assert_allclose(column("economic LTV"), ead / (gpus * value), rtol=1e-12)
-    coverage = gpus * value * 0.75 / ead
-    lgd_exp = lgd.lgd_corr(pd_, coverage, column("collateral vol"), 1.0,
+    at = residual.economic_value_path(2.0, column("rent at close"), column("utilisation"),
+                                      column("cash cost"), column("rent deflation"), 0.12,
+                                      salvage=1000.0, max_life_years=life)
+    np.testing.assert_allclose(column("value at default + workout (GPU_RV_AT)"), at,
+                               rtol=1e-12)
+    coverage = (gpus * at * np.exp(column("collateral vol") ** 2 * 2.0 / 2) * 0.80 / 1.12
+                / ead)
+    np.testing.assert_allclose(column("coverage: expected value at default + workout, after "
+                                      "the expected haircut, discounted to default"), coverage,
+                               rtol=1e-12)
+    # PORTFOLIO_LOSS reads the same collateral: expected value at default + workout
+    np.testing.assert_allclose(column("collateral value"),
+                               gpus * at * np.exp(column("collateral vol") ** 2 * 2.0 / 2),
+                               rtol=1e-12)
+    lgd_exp = lgd.lgd_corr(pd_, coverage, column("collateral vol"), 2.0,
                            column("collateral corr"))
-    lgd_dt = lgd.lgd_downturn(pd_, coverage, column("collateral vol"), 1.0,
+    lgd_dt = lgd.lgd_downturn(pd_, coverage, column("collateral vol"), 2.0,
                               column("collateral corr"))
     np.testing.assert_allclose(column("LGD (LGD_CORR)"), lgd_exp, rtol=1e-12)
     np.testing.assert_allclose(column("downturn LGD (LGD_DOWNTURN)"), lgd_dt, rtol=1e-12)

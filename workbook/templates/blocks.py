@@ -28,7 +28,7 @@ CORR = "0.00"
 #: Excel number format of every unit a template may use; None = General (text, flags).
 UNIT_FORMATS: dict[str, str | None] = {
     "currency": MONEY, "currency per GPU": MONEY, "currency per year": MONEY,
-    "currency per period": MONEY, "currency per BTC": MONEY,
+    "currency per period": MONEY, "currency per BTC": MONEY, "currency per share": MONEY2,
     "currency per GPU-hour": MONEY2,
     "decimal": PCT, "decimal of capacity": PCT, "decimal of debt": PCT,
     "decimal of spot rent": PCT, "decimal of contract value": PCT, "decimal of EAD": PCT,
@@ -48,7 +48,8 @@ UNIT_FORMATS: dict[str, str | None] = {
 FUNCTION_UNITS: dict[str, dict[str, str]] = {
     "GPU_RV_CURVE": {"year": "years", "market rent": "currency per GPU-hour",
                      "economic value": "currency per GPU", "book value": "currency per GPU",
-                     "gap": "currency per GPU", "economic/book": "decimal"},
+                     "gap": "currency per GPU", "economic/book": "decimal",
+                     "market price": "currency per GPU", "market quotes": "count"},
     "DSCR_TABLE": {"period": "count", "year": "years", "spot_rent": "currency per GPU-hour",
                    **{k: "currency per period" for k in ("revenue", "opex", "cfads",
                                                          "interest", "principal",
@@ -91,8 +92,8 @@ FUNCTION_UNITS: dict[str, dict[str, str]] = {
     "DSCR_COMPARE": {"period": "count", "year": "years", "dscr_flat": "x",
                      "book_ltv_flat": "decimal", "dscr_deflated": "x",
                      "economic_ltv_deflated": "decimal"},
-    "FIRESALE_HAIRCUT": {k: "decimal" for k in ("total", "drift", "volatility", "impact",
-                                                 "cost")},
+    "FIRESALE_HAIRCUT": {k: "decimal" for k in ("total", "expected", "drift", "volatility",
+                                                 "impact", "cost")},
     "PORTFOLIO_LOSS": {**{k: "currency" for k in (
         "expected_loss", "loss_q99", "loss_q999", "expected_shortfall", "capital",
         "sum_single_capital", "fine_grained_loss_q999", "expected_loss_std_error",

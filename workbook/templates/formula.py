@@ -5,12 +5,13 @@ uses a name no block defines: a typo would otherwise surface as #NAME? only when
 :class:`Evaluator` evaluates the formulas an array range's size depends on, from the values the
 description holds, calling our functions exactly as a cell would: each table is sized by its
 own function on the template's own inputs (one source). It knows numbers, text, names,
-``+ - * / ^`` (element-wise on ranges), our functions and Excel's INDEX, MATCH (exact), MIN, MAX, SUM and ABS; anything
-else is a build error naming the formula.
+``+ - * / ^`` (element-wise on ranges), our functions and Excel's INDEX, MATCH (exact), MIN, MAX,
+SUM, ABS and EXP; anything else is a build error naming the formula.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any, Callable
 
@@ -98,9 +99,14 @@ def _match(x: Any, rng: Any, kind: Any = 1) -> Any:
     raise FormulaError(f"MATCH: {x!r} not found")
 
 
+def _map(fn: Callable[[float], float], x: Any) -> Any:
+    """``fn`` on a number, or on each entry of a range (element-wise, as in an array formula)."""
+    return [_map(fn, v) for v in x] if isinstance(x, list) else fn(x)
+
+
 _EMPTY = object()
 _EXCEL: dict[str, Callable[..., Any]] = {
-    "INDEX": _index, "MATCH": _match, "ABS": abs,
+    "INDEX": _index, "MATCH": _match, "ABS": abs, "EXP": lambda x: _map(math.exp, x),
     "MIN": lambda *a: min(x for v in a for x in _flat(v)),
     "MAX": lambda *a: max(x for v in a for x in _flat(v)),
     "SUM": lambda *a: sum(x for v in a for x in _flat(v)),

@@ -1,18 +1,35 @@
-"""miner_convertible.xlsx: a crypto miner turned AI host: convertible notes against a BTC
-treasury, an H100 fleet and a hosting lease; Monte Carlo LGD calm vs stress, Gaussian vs t."""
+"""miner_convertible.xlsx: a crypto miner turned AI host. Secured project notes on an H100 fleet
+and its hosting lease rank first on those assets; the parent's convertible senior notes are
+unsecured, share the BTC treasury with other unsecured creditors and get only what the project
+leaves; Monte Carlo LGD calm vs stress, Gaussian vs t; the conversion feature as a scenario."""
 
 from __future__ import annotations
 
-from .blocks import (CORR, Beside, Chart, Check, Grid, Input, Inputs, Note, Output, Outputs,
-                     Series, Sheet, Stack, Table, Template)
+from .blocks import (CORR, MONEY2, Beside, Chart, Check, Grid, Input, Inputs, Note, Output,
+                     Outputs, Series, Sheet, Stack, Table, Template)
 
 __all__ = ["template"]
 
-COMPANY = Inputs(title="Company and notes", rows=[
-    Input("notes_principal", 400e6, "currency", "convertible senior notes outstanding "
+COMPANY = Inputs(title="Capital structure", rows=[
+    Input("secured_notes", 60e6, "currency", "senior secured project notes: first lien on the "
+          "GPU fleet, the hosting lease and its receivables, at the project company "
+          "(TeraWulf 7.75% and Cipher 7.125% notes are this kind, docs/model.md §7)"),
+    Input("secured_rate", 0.075, "nominal annual decimal", "coupon of the secured notes "
+          "(between the TeraWulf and Cipher coupons, §7)"),
+    Input("secured_years", 5.0, "years", "years to maturity of the secured notes (bullet)"),
+    Input("notes_principal", 400e6, "currency", "convertible senior notes at the parent: "
+          "unsecured, structurally behind the project notes on the GPUs and the lease "
           "(indenture)"),
-    Input("notes_coupon", 0.03, "nominal annual decimal", "coupon (indenture)"),
+    Input("notes_coupon", 0.03, "nominal annual decimal", "coupon (indenture; miner converts "
+          "pay 0-3.5%, §7)"),
     Input("notes_years", 5.0, "years", "years to maturity (indenture)"),
+    Input("other_unsecured", 40e6, "currency", "other senior unsecured claims at the parent "
+          "(leases, payables): pari passu with the converts"),
+    Input("stock_price", 20.0, "currency per share", "share price at close"),
+    Input("conversion_price", 26.0, "currency per share", "conversion price: a 30% premium at "
+          "issue (miner converts 25-30%, §7)"),
+    Input("stock_btc_beta", 1.5, "x", "% change of the share price per % change of the BTC "
+          "price (miner equities move more than BTC; an assumption)"),
     Input("cash", 60e6, "currency", "unrestricted cash (last balance sheet)"),
     Input("borrower_pd", 0.06, "decimal per year", "internal rating B- (one-year PD)"),
     Input("mining_ebitda", 90e6, "currency per year", "mining EBITDA at today's BTC price "
@@ -37,8 +54,8 @@ DEAL = Inputs(
         Input("gpus", 4096, "GPUs", "H100 fleet hosted for an AI tenant (fleet register)"),
         Input("rent0", 2.00, "currency per GPU-hour", "H100 spot rent at close (SDH100RT about "
               "2.60 mid-2026, catalogue; used fleet discount)"),
-        Input("deflation", 0.25, "decimal per year", "annual spot-rent decline (20-40% a year "
-              "observed)"),
+        Input("deflation", 0.25, "decimal per year", "trend decline of spot rents, new "
+              "generations included (default, docs/model.md §2.3)"),
         Input("utilization", 0.85, "decimal", "spot utilisation of capacity outside the lease"),
         Input("contracted_share", 0.80, "decimal", "capacity under the hosting lease"),
         Input("contract_rate", 2.10, "currency per GPU-hour", "hosting lease rate (lease "
@@ -51,13 +68,15 @@ DEAL = Inputs(
               "A-)"),
         Input("tenant_default_year", None, "years from close", "none: no tenant-default stress "
               "in the base case"),
-        Input("step_years", None, "years from the valuation date", "none: no generation "
-              "step-down beyond the deflation rate"),
+        Input("step_years", None, "years from the valuation date", "none: the deflation is a "
+              "total trend that already contains new generations (§4.1)"),
         Input("step_downs", None, "decimal", "none (see step_years)"),
-        Input("debt", "=notes_principal", "currency", "convertible notes outstanding"),
-        Input("debt_rate", "=notes_coupon", "nominal annual decimal", "coupon of the notes"),
-        Input("debt_years", "=notes_years", "years", "years to the notes' maturity or put"),
-        Input("amortization", "bullet", "-", "convertible notes pay coupons only"),
+        Input("debt", "=secured_notes", "currency", "the project's debt: the secured notes "
+              "(the converts sit at the parent)"),
+        Input("debt_rate", "=secured_rate", "nominal annual decimal", "coupon of the secured "
+              "notes"),
+        Input("debt_years", "=secured_years", "years", "years to the secured notes' maturity"),
+        Input("amortization", "bullet", "-", "the secured notes pay coupons only"),
         Input("balloon_share", 0.0, "decimal of debt", "none beyond the bullet: the principal is "
               "due at maturity"),
         Input("payments_per_year", 1, "payments per year", "annual view"),
@@ -87,7 +106,11 @@ DEAL = Inputs(
     ])
 
 COLLATERAL_MODEL = Inputs(title="Collateral model (Monte Carlo LGD)", rows=[
+    Input("default_years", 1.0, "years from close", "when a default is taken to happen: the "
+          "end of the one-year PD horizon"),
     Input("workout_years", 1.0, "years", "default to sale of the collateral"),
+    Input("collateral_horizon", "=default_years+workout_years", "years", "collateral is valued "
+          "and uncertain up to the sale: default plus workout"),
     Input("gpu_vol", 0.45, "decimal per sqrt(year)", "GPU value volatility, calm"),
     Input("gpu_vol_stress", 0.70, "decimal per sqrt(year)", "GPU value volatility, stress"),
     Input("gpu_corr_calm", 0.40, "decimal", "GPU values with the systematic factor, calm",
@@ -103,8 +126,9 @@ COLLATERAL_MODEL = Inputs(title="Collateral model (Monte Carlo LGD)", rows=[
     Input("p_stress", 0.20, "decimal", "probability that a default happens in the stress "
           "regime"),
     Input("t_nu", 4.0, "degrees of freedom", "Student-t copula tail parameter"),
-    Input("gpu_haircut", 0.30, "decimal", "fire-sale haircut on the GPUs (cf. "
-          "FIRESALE_HAIRCUT)"),
+    Input("gpu_haircut", 0.20, "decimal", "expected fire-sale haircut on the GPUs: drift, "
+          "impact and costs only (FIRESALE_HAIRCUT's expected row); LGD_MC applies the "
+          "volatility itself"),
     Input("lease_receivables", "=0.5*deal_gpus*8760*deal_contracted_share*deal_contract_rate",
           "currency", "six months of hosting-lease receivables (pledged)"),
     Input("receivables_vol", 0.20, "decimal per sqrt(year)", "receivables value volatility"),
@@ -117,12 +141,15 @@ COLLATERAL_MODEL = Inputs(title="Collateral model (Monte Carlo LGD)", rows=[
 INPUTS = Sheet(
     "Inputs", "Miner convertible notes: inputs",
     note="Blue-on-yellow cells are inputs. Field names of the deal and Monte Carlo blocks are "
-         "read by DSCR_TABLE and LGD_MC: do not rename them.",
+         "read by DSCR_TABLE and LGD_MC: do not rename them. Claims: the secured project notes "
+         "take the GPUs and the lease receivables first; the converts and the other unsecured "
+         "claims share what is left and the BTC treasury.",
     blocks=[COMPANY, BTC, DEAL, COLLATERAL_MODEL])
 
 COLLATERAL = Sheet(
     "Collateral", "Collateral: GPU fleet and BTC treasury",
-    note="GPU_RV_CURVE per GPU; fleet value at the workout horizon feeds the Monte Carlo LGD.",
+    note="GPU_RV_CURVE per GPU; GPU_RV_AT values the fleet at default plus workout, the "
+         "collateral of the Monte Carlo LGD.",
     blocks=[Beside([
         Stack([
             Table("=GPU_RV_CURVE(deal_gpu_cost, deal_rent0, deal_utilization, deal_cash_cost, "
@@ -133,14 +160,26 @@ COLLATERAL = Sheet(
                                      "curve_econ_end": "economic value[-1]",
                                      "curve_book_end": "book value[-1]"}),
             Outputs(span=4, rows=[
-                Output("GPU value per GPU at the workout horizon",
-                       "=INDEX(curve_econ, MATCH(workout_years, curve_year, 0))",
-                       "currency per GPU", "gpu_value_per_gpu"),
-                Output("Fleet value at the horizon (gpu_value)",
+                Output("GPU value per GPU at default + workout (GPU_RV_AT)",
+                       "=GPU_RV_AT(collateral_horizon, deal_rent0, deal_utilization, "
+                       "deal_cash_cost, deal_deflation, deal_discount_rate, deal_salvage, "
+                       "deal_physical_life_years-deal_age_years, deal_step_years, "
+                       "deal_step_downs)", "currency per GPU", "gpu_value_per_gpu"),
+                Output("Fleet value at default + workout, trend rent (the median)",
                        "=deal_gpus*gpu_value_per_gpu", "currency", "gpu_value_at_horizon"),
+                Output("Expected fleet value at default + workout (gpu_value): median x "
+                       "EXP(gpu_vol^2 x horizon / 2)",
+                       "=gpu_value_at_horizon*EXP(gpu_vol^2*collateral_horizon/2)", "currency",
+                       "gpu_value_expected"),
                 Output("BTC treasury", "=btc_treasury", "currency", "btc_value_now"),
-                Output("Total collateral / notes", "=(gpu_value_at_horizon+btc_treasury+"
-                       "lease_receivables)/notes_principal", "decimal", "collateral_cover"),
+                Output("Project assets / secured notes", "=(gpu_value_at_horizon+"
+                       "lease_receivables)/secured_notes", "decimal", "secured_cover"),
+                Output("Left for the parent after the secured notes", "=MAX(0, "
+                       "gpu_value_at_horizon+lease_receivables-secured_notes)", "currency",
+                       "project_residual"),
+                Output("Parent assets / unsecured claims (converts + other)",
+                       "=(project_residual+btc_treasury)/(notes_principal+other_unsecured)",
+                       "decimal", "collateral_cover"),
             ]),
         ]),
         Chart("GPU economic vs book value per GPU", x_title="year", y_title="currency per GPU",
@@ -150,22 +189,33 @@ COLLATERAL = Sheet(
 
 COVERAGE = Sheet(
     "Coverage", "Coverage: hosting cash flows against the notes' coupon",
-    note="DSCR_TABLE of the GPU business alone (mining excluded); the notes are a bullet: the "
-         "whole principal is refinancing or conversion risk at maturity.",
+    note="DSCR_TABLE of the project (GPU hosting) against the secured notes; the converts are "
+         "paid by the parent from mining and what the project leaves. Both are bullets: the "
+         "principal is refinancing or conversion risk at maturity.",
     blocks=[
         Table("=DSCR_TABLE(deal_inputs)", id="dscr_table",
-              names={"miner_dscr": "dscr[:-1]", "miner_closing": "closing_balance[-2]"}),
-        Chart("Coupon cover by hosting CFADS", x_title="year", y_title="DSCR (x)",
-              y_format="0.00", categories=Series("dscr_table", "year[:-1]"),
+              names={"miner_dscr": "dscr[:-1]", "miner_closing": "closing_balance[-2]",
+                     "miner_cfads": "cfads[:-1]", "miner_debt_service": "debt_service[:-1]"}),
+        Chart("Secured notes' coupon cover by hosting CFADS", x_title="year",
+              y_title="DSCR (x)", y_format="0.00", categories=Series("dscr_table", "year[:-1]"),
               series=[Series("dscr_table", "dscr[:-1]")]),
+        Outputs(title="The parent's converts", rows=[
+            Output("Converts' coupon", "=notes_principal*notes_coupon", "currency per year",
+                   "converts_coupon"),
+            Output("Coupon cover by mining EBITDA alone", "=mining_ebitda/converts_coupon", "x",
+                   "converts_cover_mining"),
+            Output("Coupon cover by mining EBITDA and the project's first-year CFADS after "
+                   "the secured coupon", "=(mining_ebitda+INDEX(miner_cfads,1)-"
+                   "INDEX(miner_debt_service,1))/converts_coupon", "x", "converts_cover"),
+        ]),
     ])
 
 # LGD_MC fields: (field, formula or value, unit, format) - the names come from the Inputs sheet
 MC_FIELDS = [
     ("ead", "=notes_principal", "currency", None),
     ("pd", "=borrower_pd", "decimal per year", None),
-    ("horizon_years", "=workout_years", "years", None),
-    ("gpu_value", "=gpu_value_at_horizon", "currency", None),
+    ("horizon_years", "=collateral_horizon", "years", None),
+    ("gpu_value", "=gpu_value_expected", "currency", None),
     ("gpu_vol", "=gpu_vol", "decimal per sqrt(year)", None),
     ("gpu_vol_stress", "=gpu_vol_stress", "decimal per sqrt(year)", None),
     ("gpu_corr_calm", "=gpu_corr_calm", "decimal", CORR),
@@ -184,6 +234,8 @@ MC_FIELDS = [
     ("copula", "gaussian", "-", None),
     ("nu", "=t_nu", "degrees of freedom", None),
     ("gpu_haircut", "=gpu_haircut", "decimal", None),
+    ("senior_secured_claims", "=secured_notes", "currency", None),
+    ("pari_passu_claims", "=other_unsecured", "currency", None),
     ("btc_haircut", "=btc_haircut", "decimal", None),
     ("workout_years", "=workout_years", "years", None),
     ("workout_discount_rate", "=deal_discount_rate", "annual effective decimal", None),
@@ -192,10 +244,13 @@ MC_FIELDS = [
 ]
 # variants: label, fields overridden
 MC_VARIANTS = [
-    ("Calm only, Gaussian", {"p_stress": 0.0}),
-    ("Calm/stress mix, Gaussian", {}),
-    ("Calm/stress mix, t copula", {"copula": "t"}),
-    ("Stress only, t copula", {"p_stress": 1.0, "copula": "t"}),
+    ("Converts: calm only, Gaussian", {"p_stress": 0.0}),
+    ("Converts: calm/stress mix, Gaussian", {}),
+    ("Converts: calm/stress mix, t copula", {"copula": "t"}),
+    ("Converts: stress only, t copula", {"p_stress": 1.0, "copula": "t"}),
+    ("Secured project notes: calm/stress mix, Gaussian",
+     {"ead": "=secured_notes", "btc_value": 0.0, "senior_secured_claims": 0.0,
+      "pari_passu_claims": 0.0}),
 ]
 
 
@@ -213,18 +268,23 @@ def _variant(k: int, label: str, override: dict) -> Stack:
 
 
 _K = range(1, len(MC_VARIANTS) + 1)
+_EAD = {k: "secured_notes" if "ead" in ov else "notes_principal"
+        for k, (_, ov) in zip(_K, MC_VARIANTS)}
 
 LOSS = Sheet(
     "Loss", "Loss: multi-collateral LGD, calm vs stress, Gaussian vs t copula",
-    note="LGD_MC with GPUs, the BTC treasury and the lease receivables. In a stress regime "
-         "correlations converge and the t copula adds tail dependence.",
+    note="LGD_MC with GPUs, the BTC treasury and the lease receivables, through the waterfall: "
+         "the secured project notes take the GPUs and receivables first "
+         "(senior_secured_claims), the converts share the rest and the BTC with the other "
+         "unsecured claims (pari_passu_claims). In a stress regime correlations converge and "
+         "the t copula adds tail dependence.",
     blocks=[
         Beside([_variant(k, label, ov) for k, (label, ov) in zip(_K, MC_VARIANTS)]),
         Grid(title="Comparison", corner="variant", id="comparison",
              rows=[label for label, _ in MC_VARIANTS],
              columns=["expected LGD", "downturn LGD", "99.9% loss / EAD", "std error"],
              body=[[f"={_mc(k, 'expected_lgd')}", f"={_mc(k, 'downturn_lgd')}",
-                    f"={_mc(k, 'loss_q999')}/notes_principal", f"={_mc(k, 'std_error')}"]
+                    f"={_mc(k, 'loss_q999')}/{_EAD[k]}", f"={_mc(k, 'std_error')}"]
                    for k in _K],
              unit="decimal", fmt=[None, None, None, "0.0000"],
              names={"cmp_expected": "expected LGD", "cmp_downturn": "downturn LGD",
@@ -250,15 +310,15 @@ _EBITDA = ("(deal_gpus*8760*(deal_contracted_share*deal_contract_rate+(1-deal_co
 
 LEVERAGE = Sheet(
     "Leverage", "Net leverage when BTC and GPU rents fall together",
-    note="Net debt = notes - cash - BTC treasury; EBITDA = hosting EBITDA (spot part shocked) "
-         "+ mining EBITDA (BTC shock x elasticity). Plain Excel formulas.",
+    note="Net debt = secured notes + converts - cash - BTC treasury; EBITDA = hosting EBITDA "
+         "(spot part shocked) + mining EBITDA (BTC shock x elasticity). Plain Excel formulas.",
     blocks=[Beside([
         Stack([
             Grid(title="BTC price change (rows) \\ GPU spot rent change (columns)",
                  id="leverage", rows=BTC_SHOCKS, columns=GPU_SHOCKS, row_unit="decimal",
                  column_unit="decimal", unit="x",
-                 body=f"=IF({_EBITDA}>0,(notes_principal-cash-btc_treasury*(1+{{row}}))/"
-                      f"{_EBITDA},99)",
+                 body=f"=IF({_EBITDA}>0,(secured_notes+notes_principal-cash-btc_treasury*"
+                      f"(1+{{row}}))/{_EBITDA},99)",
                  names={"lev_base": "[0, 0]", "lev_joint": "[2, 2]", "lev_worst": "[3, 3]",
                         "lev_grid": ""}),
             Note("99 stands for EBITDA <= 0 (leverage not meaningful)"),
@@ -271,20 +331,55 @@ LEVERAGE = Sheet(
                       for j, g in enumerate(GPU_SHOCKS)]),
     ])])
 
+BTC_PATHS = [-0.5, -0.25, 0.0, 0.25, 0.5, 1.0]
+_STOCK = "MAX(0, stock_price*(1+stock_btc_beta*{row}))"
+
+CONVERSION = Sheet(
+    "Conversion", "The conversion feature: a scenario on the BTC price",
+    note="The share price moves with BTC (stock_btc_beta); the holders convert at maturity when "
+         "the shares are worth more than the principal. A scenario, not a valuation: no "
+         "volatility, no timing option, no dilution.",
+    blocks=[Beside([
+        Grid(title="BTC price change by maturity (rows)", corner="BTC change", id="conversion",
+             rows=BTC_PATHS, row_unit="decimal",
+             columns=["share price", "conversion value", "conversion value / principal",
+                      "converts"],
+             body=[f"={_STOCK}", f"=notes_principal/conversion_price*{_STOCK}",
+                   f"=notes_principal/conversion_price*{_STOCK}/notes_principal",
+                   f"=IF(notes_principal/conversion_price*{_STOCK}>notes_principal, 1, 0)"],
+             unit="currency", fmt=[MONEY2, None, "0%", "0"],
+             names={"conv_ratio": "conversion value / principal", "conv_flag": "converts"}),
+        Outputs(title="Break-even", rows=[
+            Output("Conversion shares", "=notes_principal/conversion_price", "count",
+                   "conversion_shares"),
+            Output("Share price rise needed to convert", "=conversion_price/stock_price-1",
+                   "decimal", "conversion_premium"),
+            Output("BTC rise that gets there (through stock_btc_beta)",
+                   "=conversion_premium/stock_btc_beta", "decimal", "btc_rise_to_convert"),
+        ]),
+    ])])
+
 SUMMARY = [
-    Output("Notes outstanding", "=notes_principal", "currency"),
+    Output("Secured project notes", "=secured_notes", "currency"),
+    Output("Convertible notes (senior unsecured)", "=notes_principal", "currency"),
     Output("BTC treasury", "=btc_treasury", "currency"),
-    Output("GPU fleet value at the workout horizon", "=gpu_value_at_horizon", "currency"),
-    Output("Collateral / notes", "=collateral_cover", "decimal"),
-    Output("Minimum coupon cover (hosting CFADS)", "=MIN(miner_dscr)", "x"),
+    Output("GPU fleet value at default + workout", "=gpu_value_at_horizon", "currency"),
+    Output("Project assets / secured notes", "=secured_cover", "decimal"),
+    Output("Parent assets / unsecured claims", "=collateral_cover", "decimal"),
+    Output("Minimum secured coupon cover (hosting CFADS)", "=MIN(miner_dscr)", "x"),
+    Output("Converts' coupon cover (mining + project after the secured coupon)",
+           "=converts_cover", "x"),
     Output("Expected LGD, calm Gaussian", "=INDEX(cmp_expected,1)", "decimal"),
     Output("Expected LGD, calm/stress Gaussian", "=INDEX(cmp_expected,2)", "decimal"),
     Output("Expected LGD, calm/stress t copula", "=INDEX(cmp_expected,3)", "decimal"),
     Output("Expected LGD, stress t copula", "=INDEX(cmp_expected,4)", "decimal"),
+    Output("Expected LGD of the secured project notes", "=INDEX(cmp_expected,5)", "decimal"),
     Output("99.9% loss / EAD, calm/stress Gaussian", "=INDEX(cmp_q999,2)", "decimal"),
     Output("99.9% loss / EAD, calm/stress t copula", "=INDEX(cmp_q999,3)", "decimal"),
     Output("Net leverage today", "=lev_base", "x"),
     Output("Net leverage, BTC -50% and GPU rents -40%", "=lev_joint", "x"),
+    Output("BTC rise by maturity that makes the converts convert", "=btc_rise_to_convert",
+           "decimal"),
     Output("All checks TRUE", "=all_checks", "TRUE/FALSE"),
 ]
 
@@ -304,8 +399,12 @@ CHECKS = [
     Check("Monte Carlo standard errors below 1 percentage point", "=MAX(cmp_stderr)<0.01"),
     Check("Tail dependence falls as nu rises",
           "=SUMPRODUCT(--(tail_dep_next>tail_dep_first))=0"),
-    Check("Bullet notes: balance at maturity = principal",
-          "=ABS(miner_closing-notes_principal)<=0.000001*notes_principal"),
+    Check("Bullet secured notes: balance at maturity = principal",
+          "=ABS(miner_closing-secured_notes)<=0.000001*secured_notes"),
+    Check("Seniority: the secured notes lose less than the converts (same regimes)",
+          "=INDEX(cmp_expected,5)<=INDEX(cmp_expected,2)"),
+    Check("Conversion only above the conversion price",
+          "=SUMPRODUCT(conv_flag, --(conv_ratio<=1))=0"),
     Check("GPU economic value <= book value at the horizon (base case)",
           "=curve_econ_end<=curve_book_end"),
     Check("Net leverage rises when BTC and GPU rents fall together", "=lev_joint>lev_base"),
@@ -319,4 +418,5 @@ def template() -> Template:
         subject="Crypto miner turned AI host: convertible notes, BTC treasury, GPU fleet and "
                 "hosting lease",
         summary_title="Miner convertible notes: summary",
-        sheets=[INPUTS, COLLATERAL, COVERAGE, LOSS, LEVERAGE], summary=SUMMARY, checks=CHECKS)
+        sheets=[INPUTS, COLLATERAL, COVERAGE, LOSS, LEVERAGE, CONVERSION], summary=SUMMARY,
+        checks=CHECKS)

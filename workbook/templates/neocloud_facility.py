@@ -60,8 +60,9 @@ DEAL = Inputs(
         Input("gpus", "=h100_gpus+b200_gpus", "GPUs", "fleet above"),
         Input("rent0", _fleet_avg("rent0"), "currency per GPU-hour",
               "fleet-weighted spot rent at close"),
-        Input("deflation", 0.25, "decimal per year", "annual spot-rent decline; README: 20-40% "
-              "a year observed; cf. RENT_DEFLATION_FIT"),
+        Input("deflation", 0.25, "decimal per year", "trend decline of spot rents, new "
+              "generations included (default, docs/model.md §2.3); cf. RENT_DEFLATION_FIT, "
+              "GPU_IMPLIED_DEFLATION"),
         Input("utilization", 0.85, "decimal", "spot utilisation of uncontracted GPUs "
               "(borrower KPI pack)"),
         Input("contracted_share", None, "decimal", "empty: the tenants block gives the "
@@ -75,10 +76,10 @@ DEAL = Inputs(
         Input("tenant_pd", None, "decimal per year", "empty: per tenant in the tenants block"),
         Input("tenant_default_year", None, "years from close", "none: no tenant-default stress "
               "in the base case (type a year to test one)"),
-        Input("step_years", 2.0, "years from the valuation date", "next NVIDIA generation in "
-              "volume (Rubin, catalogue volume date)"),
-        Input("step_downs", 0.10, "decimal", "rent markdown when it ships (throughput parity "
-              "with premium)"),
+        Input("step_years", None, "years from the valuation date", "none: the deflation is a "
+              "total trend that already contains new generations (docs/model.md §4.1)"),
+        Input("step_downs", None, "decimal", "none (see step_years); a launch-shaped view uses "
+              "a between-launch g with catalogue step-downs"),
         Input("debt", 42_000_000.0, "currency", "facility commitment, assumed fully drawn at "
               "close (term sheet)"),
         Input("debt_rate", 0.105, "nominal annual decimal", "base rate + margin (term sheet)"),
@@ -129,7 +130,13 @@ CREDIT = Inputs(title="Credit, covenants and collateral", rows=[
     Input("maturity_years", "=deal_debt_years", "years", "effective maturity for IRB capital"),
     Input("collateral_vol", 0.45, "decimal per sqrt(year)", "volatility of GPU values "
           "(log-rent volatility, cf. RENT_DEFLATION_FIT)"),
+    Input("default_years", 1.0, "years from close", "when a default is taken to happen: the "
+          "end of the one-year PD horizon"),
     Input("workout_years", 1.0, "years", "time from default to the sale of the GPUs"),
+    Input("collateral_horizon", "=default_years+workout_years", "years", "collateral is "
+          "valued and uncertain up to the sale: default plus workout"),
+    Input("workout_discount_rate", "=deal_discount_rate", "annual effective decimal",
+          "discounts the sale proceeds back to the default date (the collateral's rate)"),
     Input("rho_collateral", 0.50, "decimal", "correlation of GPU values with the systematic "
           "factor (downturns hit rents)", fmt=CORR),
     Input("theta", 0.0, "decimal", "loading of GPU values on the borrower's own shock",
@@ -160,6 +167,11 @@ def _gpu_rv(sku: str) -> str:
             f"deal_discount_rate, deal_salvage, {_LIFE}, {_STEPS})")
 
 
+def _gpu_rv_at(sku: str) -> str:
+    return (f"=GPU_RV_AT(collateral_horizon, {sku}_rent0, deal_utilization, {sku}_cash_cost, "
+            f"deal_deflation, deal_discount_rate, deal_salvage, {_LIFE}, {_STEPS})")
+
+
 COLLATERAL = Sheet(
     "Collateral", "Collateral: economic value against straight-line book value, per GPU",
     note="GPU_RV_CURVE: income-approach value of one GPU at each year (rent deflation and "
@@ -181,6 +193,17 @@ COLLATERAL = Sheet(
                    "fleet_econ_to_book"),
             Output("Economic LTV at close", "=deal_debt/fleet_econ_value", "decimal",
                    "ltv_econ_close"),
+            Output("H100 value per GPU at default + workout (GPU_RV_AT)", _gpu_rv_at("h100"),
+                   "currency per GPU", "rv_h100_workout"),
+            Output("B200 value per GPU at default + workout (GPU_RV_AT)", _gpu_rv_at("b200"),
+                   "currency per GPU", "rv_b200_workout"),
+            Output("Fleet value at default + workout, trend rent (the median)",
+                   "=h100_gpus*rv_h100_workout+b200_gpus*rv_b200_workout", "currency",
+                   "fleet_value_workout"),
+            Output("Expected fleet value at default + workout: median x "
+                   "EXP(collateral_vol^2 x horizon / 2) (the LGD collateral)",
+                   "=fleet_value_workout*EXP(collateral_vol^2*collateral_horizon/2)",
+                   "currency", "fleet_value_expected"),
             Output("Book LTV at close", "=deal_debt/fleet_book_value", "decimal",
                    "ltv_book_close"),
         ]),
@@ -259,26 +282,29 @@ LOSS = Sheet(
     blocks=[Beside([
         Stack([
             Table("=FIRESALE_HAIRCUT(deal_gpus, daily_volume, collateral_vol, days_to_sell, 1, "
-                  "cost_per_unit, fleet_econ_value/deal_gpus)", keyed=True,
-                  title="Fire-sale haircut on the whole fleet",
-                  names={"haircut_total": "total"}),
+                  "cost_per_unit, fleet_value_expected/deal_gpus, , deal_deflation)", keyed=True,
+                  title="Fire-sale haircut on the whole fleet (total includes a 99% VaR; the "
+                        "LGD uses the expected part)",
+                  names={"haircut_total": "total", "haircut_expected": "expected"}),
             Outputs(rows=[
                 Output("Exposure at default (commitment)", "=deal_debt", "currency", "ead"),
-                Output("Collateral after fire-sale haircut",
-                       "=fleet_econ_value*(1-haircut_total)", "currency", "net_collateral"),
+                Output("Collateral: expected value at default + workout after the expected "
+                       "haircut, discounted to the default date",
+                       "=fleet_value_expected*(1-haircut_expected)/(1+workout_discount_rate)"
+                       "^workout_years", "currency", "net_collateral"),
                 Output("Coverage (net collateral / EAD)", "=net_collateral/ead", "x",
                        "coverage"),
                 Output("Expected LGD, correlated collateral (LGD_CORR)",
-                       f"=LGD_CORR(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"=LGD_CORR(borrower_pd, coverage, collateral_vol, collateral_horizon, "
                        f"{_LGD_TAIL})", "decimal", "expected_lgd"),
                 Output("Expected LGD if collateral were independent (rho = 0)",
-                       "=LGD_CORR(borrower_pd, coverage, collateral_vol, workout_years, 0, , "
+                       "=LGD_CORR(borrower_pd, coverage, collateral_vol, collateral_horizon, 0, , "
                        "theta)", "decimal", "independent_lgd"),
                 Output("Downturn LGD at 99.9% (LGD_DOWNTURN)",
-                       f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, collateral_horizon, "
                        f"{_LGD_TAIL})", "decimal", "downturn_lgd"),
                 Output("Capital per unit EAD, collateral model (LGD_CAPITAL)",
-                       f"=LGD_CAPITAL(borrower_pd, coverage, collateral_vol, workout_years, "
+                       f"=LGD_CAPITAL(borrower_pd, coverage, collateral_vol, collateral_horizon, "
                        f"{_LGD_TAIL})", "decimal", "cap_collateral"),
                 Output("Basel IRB capital K with downturn LGD (IRB_K)",
                        "=IRB_K(borrower_pd, downturn_lgd, maturity_years)", "decimal",
@@ -304,10 +330,10 @@ LOSS = Sheet(
                  corner="systematic quantile", id="lgd_quantiles",
                  rows=[0.50, 0.75, 0.90, 0.95, 0.99, 0.999], row_unit="decimal",
                  columns=["LGD", "LGD, rho = 0"], unit="decimal", body=[
-                     f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, "
+                     f"=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, collateral_horizon, "
                      f"{_LGD_TAIL}, {{row}})",
-                     "=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, workout_years, 0, , "
-                     "theta, {row})"],
+                     "=LGD_DOWNTURN(borrower_pd, coverage, collateral_vol, collateral_horizon, "
+                     "0, , theta, {row})"],
                  names={"lgd_by_quantile": "LGD", "lgd_q_lower": "LGD[:-1]",
                         "lgd_q_upper": "LGD[1:]"}),
         ]),
@@ -422,7 +448,12 @@ SUMMARY = [
     Output("Breakeven deflation (1.00x)", "=be_deflation", "decimal per year"),
     Output("Breakeven deflation at the covenant", "=be_deflation_cov", "decimal per year"),
     Output("Debt capacity at the covenant DSCR", "=capacity_at_covenant", "currency"),
-    Output("Fire-sale haircut", "=haircut_total", "decimal"),
+    Output("Fleet value at default + workout (trend rent)", "=fleet_value_workout",
+           "currency"),
+    Output("Expected fleet value at default + workout (the LGD collateral)",
+           "=fleet_value_expected", "currency"),
+    Output("Fire-sale haircut, expected (used in the LGD)", "=haircut_expected", "decimal"),
+    Output("Fire-sale haircut with the 99% VaR term", "=haircut_total", "decimal"),
     Output("Expected LGD (correlated)", "=expected_lgd", "decimal"),
     Output("Expected LGD if independent", "=independent_lgd", "decimal"),
     Output("Downturn LGD (99.9%)", "=downturn_lgd", "decimal"),
@@ -468,6 +499,10 @@ CHECKS = [
     Check("LGD rises with the systematic quantile",
           "=SUMPRODUCT(--(lgd_q_upper<lgd_q_lower))=0"),
     Check("Fire-sale haircut within [0, 1]", "=AND(haircut_total>=0, haircut_total<=1)"),
+    Check("Expected haircut below the total with its VaR term",
+          "=AND(haircut_expected>=0, haircut_expected<=haircut_total)"),
+    Check("Collateral at default + workout below its value at close",
+          "=fleet_value_workout<=fleet_econ_value"),
     Check("Risk weight = 12.5 x K", "=ABS(rw_irb-12.5*k_irb)<=0.000000001"),
     Check("Economic value per GPU in DSCR_TABLE at close = GPU_RV of the blended fleet",
           f"=ABS(INDEX(tab_econ_value,1)-GPU_RV(deal_rent0, deal_utilization, deal_cash_cost, "

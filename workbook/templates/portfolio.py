@@ -16,6 +16,19 @@ SKUS = {  # sku: (cost per GPU, rent0 per GPU-hour, cash cost per GPU-hour) - il
     "MI300X": (15000.0, 1.90, 0.33),
 }
 BORROWERS = ("neo-cloud", "miner turned AI host", "enterprise AI lab")
+#: The tape's valuation date and the physical life cap from a SKU's volume date (docs/model.md
+#: §10: 8 years): each facility's remaining life is the cap less its SKU's age.
+VALUATION_DATE = "2026-06-30"
+PHYSICAL_LIFE_CAP = 8.0
+
+
+def remaining_life(sku: str) -> float:
+    """Remaining physical life of ``sku`` at :data:`VALUATION_DATE`, years (at least 0.5):
+    the life cap less the age since the catalogue volume date."""
+    from pymodel.catalogue import gpu_spec, to_date, year_fraction
+    age = year_fraction(to_date("volume_date", gpu_spec(sku, "volume_date")),
+                        to_date("valuation_date", VALUATION_DATE))
+    return round(max(PHYSICAL_LIFE_CAP - age, 0.5), 2)
 PD_GRID = (0.005, 0.01, 0.02, 0.03, 0.05, 0.08)
 
 
@@ -39,7 +52,8 @@ def tape(n: int, seed: int = 2026) -> list[dict[str, Any]]:
             "rent0": round(rent * float(rng.uniform(0.85, 1.15)), 2),
             "utilization": round(float(rng.uniform(0.70, 0.95)), 2),
             "cash_cost": cash,
-            "deflation": round(float(rng.uniform(0.15, 0.35)), 2),
+            "life": remaining_life(sku),
+            "deflation": round(float(rng.uniform(0.20, 0.30)), 2),
             "collateral_vol": round(float(rng.uniform(0.35, 0.60)), 2),
             "rho_collateral": round(float(rng.uniform(0.30, 0.70)), 2),
             "maturity": float(rng.choice([2.0, 3.0, 4.0, 5.0])),
@@ -72,6 +86,7 @@ TAPE_INPUTS = [
     Column("rent0", "rent at close", "currency per GPU-hour"),
     Column("utilization", "utilisation", "decimal"),
     Column("cash_cost", "cash cost", "currency per GPU-hour"),
+    Column("life", "remaining life", "years"),
     Column("deflation", "rent deflation", "decimal per year"),
     Column("collateral_vol", "collateral vol", "decimal per sqrt(year)"),
     Column("rho_collateral", "collateral corr", "decimal", fmt=CORR),
@@ -87,19 +102,25 @@ TAPE_INPUTS = [
 TAPE_OUTPUTS = [
     Column("value", "economic value (GPU_RV)", "currency per GPU",
            "=GPU_RV(tape_rent0, tape_utilization, tape_cash_cost, tape_deflation, "
-           "discount_rate, salvage, physical_life)"),
-    Column("collateral_value", "collateral value", "currency", "=tape_gpus*tape_value"),
+           "discount_rate, salvage, tape_life)"),
     Column("econ_ltv", "economic LTV", "decimal", "=tape_ead/(tape_gpus*tape_value)"),
-    Column("coverage", "coverage after haircut", "x",
-           "=tape_gpus*tape_value*(1-workout_haircut)/tape_ead"),
+    Column("value_workout", "value at default + workout (GPU_RV_AT)", "currency per GPU",
+           "=GPU_RV_AT(collateral_horizon, tape_rent0, tape_utilization, tape_cash_cost, "
+           "tape_deflation, discount_rate, salvage, tape_life)"),
+    Column("coverage", "coverage: expected value at default + workout, after the expected "
+           "haircut, discounted to default", "x",
+           "=tape_gpus*tape_value_workout*EXP(tape_collateral_vol^2*collateral_horizon/2)"
+           "*(1-workout_haircut)/(1+discount_rate)^workout_years/tape_ead"),
+    Column("collateral_value", "collateral value", "currency", "=tape_gpus*tape_value_workout*"
+           "EXP(tape_collateral_vol^2*collateral_horizon/2)"),
     Column("asset_corr", "asset correlation (BASEL_CORR)", "decimal", "=BASEL_CORR(tape_pd)",
            fmt="0.000"),
     Column("pd_downturn", "PD at 99.9% (VASICEK_PD)", "decimal",
            "=VASICEK_PD(tape_pd, tape_asset_corr)"),
     Column("lgd", "LGD (LGD_CORR)", "decimal", "=LGD_CORR(tape_pd, tape_coverage, "
-           "tape_collateral_vol, workout_years, tape_rho_collateral)"),
+           "tape_collateral_vol, collateral_horizon, tape_rho_collateral)"),
     Column("lgd_downturn", "downturn LGD (LGD_DOWNTURN)", "decimal",
-           "=LGD_DOWNTURN(tape_pd, tape_coverage, tape_collateral_vol, workout_years, "
+           "=LGD_DOWNTURN(tape_pd, tape_coverage, tape_collateral_vol, collateral_horizon, "
            "tape_rho_collateral)"),
     Column("el", "EL (EXPECTED_LOSS)", "currency per year",
            "=EXPECTED_LOSS(tape_pd, tape_lgd, tape_ead)"),
@@ -120,14 +141,24 @@ TAPE_OUTPUTS = [
 
 INPUTS = Sheet(
     "Inputs", "Portfolio: common inputs",
-    note="The facility-level inputs are on the Tape sheet (blue-on-yellow columns).",
+    note="The facility-level inputs are on the Tape sheet (blue-on-yellow columns): each "
+         "facility's remaining life is its SKU's (8-year cap less the age since volume, at "
+         "2026-06-30), its rent deflation a total trend around the 0.25 default, with no "
+         "generation step-downs on top (docs/model.md §2.3, §4.1). The LGD's collateral is "
+         "each facility's value at default + workout on the trend rent (the median), taken to "
+         "its expected value with the facility's collateral vol, after the expected haircut "
+         "and discounted over the workout (§8.4).",
     blocks=[Inputs(title="Common assumptions", rows=[
         Input("discount_rate", 0.12, "annual effective decimal", "collateral discount rate"),
         Input("salvage", 1000.0, "currency per GPU", "scrap/parts value"),
-        Input("physical_life", 6.0, "years", "remaining physical life of the GPUs"),
-        Input("workout_haircut", 0.25, "decimal", "haircut on economic value in a workout "
-              "(cf. FIRESALE_HAIRCUT)"),
+        Input("workout_haircut", 0.20, "decimal", "expected haircut on the value in a workout: "
+              "drift, impact and costs (FIRESALE_HAIRCUT's expected row; LGD_CORR applies the "
+              "volatility itself)"),
+        Input("default_years", 1.0, "years from close", "when a default is taken to happen: the "
+              "end of the one-year PD horizon"),
         Input("workout_years", 1.0, "years", "default to sale of the GPUs"),
+        Input("collateral_horizon", "=default_years+workout_years", "years", "collateral is "
+              "valued and uncertain up to the sale: default plus workout"),
         Input("ltv_limit", 0.80, "decimal", "economic LTV limit of the credit policy"),
     ]), Inputs(title="Pricing against capital", rows=[
         Input("hurdle", 0.12, "decimal per year", "required return on capital (cost of "
@@ -209,6 +240,8 @@ def template(n: int = 60) -> Template:
               "=SUMPRODUCT(--(tape_hurdle_spread<tape_spread-0.000000001))=0"),
         Check("Margin above the hurdle spread exactly when RAROC is above the hurdle",
               "=SUMPRODUCT(--((tape_excess_hurdle>0)<>(tape_raroc>hurdle)))=0"),
+        Check("Collateral at default + workout never above its value at close",
+              "=SUMPRODUCT(--(tape_value_workout>tape_value+0.000001))=0"),
     ]
     book_sheet = Sheet(
         "Portfolio", "The book with common GPU-price and BTC factors",
@@ -224,6 +257,8 @@ def template(n: int = 60) -> Template:
                                  "§8.8"),
                            Input("gpu_family_corr", 0.8, "decimal", "D: no published "
                                  "estimate"),
+                           Input("horizon_years", "=collateral_horizon", "years",
+                                 "Inputs sheet: default + workout"),
                            Input("gpu_haircut", "=workout_haircut", "decimal", "Inputs sheet"),
                            Input("workout_years", "=workout_years", "years", "Inputs sheet"),
                            Input("workout_discount_rate", "=discount_rate",
