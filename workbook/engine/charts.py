@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import textwrap
 from typing import Any
 from xml.etree import ElementTree as ET
 
@@ -151,7 +152,9 @@ def draw_charts(pkg: Any, values: dict[tuple[str, str], Any], out_dir: str, stem
                        label=s["name"])
                 ibar += 1
                 ax.set_xticks(list(range(len(y))))
-                ax.set_xticklabels([str(v) if not isinstance(v, float) else f"{v:g}"
+                # long category labels wrap onto lines (about 95 characters fit the width)
+                ax.set_xticklabels([textwrap.fill(str(v) if not isinstance(v, float)
+                                                  else f"{v:g}", max(8, 95 // max(len(y), 1)))
                                     for v in xs], rotation=0, fontsize=8)
             elif s["kind"] == "scatter":
                 ax.plot(x, y, marker="o", linestyle="-", label=s["name"])
