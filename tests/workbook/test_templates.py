@@ -274,7 +274,7 @@ def test_portfolio_columns_equal_vectorised_pymodel_calls(recalculated):
 
     pd_, ead, gpus = column("PD"), column("EAD"), column("GPUs")
     life = column("remaining life")
-    skus = [ws.cell(r, head["GPU"]).value for r in range(5, 5 + n)]
+    skus = [ws.cell(r, head["SKU"]).value for r in range(5, 5 + n)]
     assert life.tolist() == [portfolio_template.remaining_life(s_) for s_ in skus]   # per SKU
     assert life.min() < 3 < 6 < life.max()        # A100s near the end, B200s near the start
     value = residual.income_value(column("rent at close"), column("utilisation"),
