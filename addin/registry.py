@@ -443,11 +443,24 @@ def _lint(spec: UdfSpec) -> None:
         raise ValueError(f"{spec.name}: " + "; ".join(problems))
 
 
+def _xlwings_decorates() -> bool:
+    """Whether ``xw.func``/``xw.arg`` do anything in this process: on Windows (classic
+    xlwings, Excel's COM server) and on an xlwings server they record the metadata; on Linux
+    and macOS without ``XLWINGS_ON_SERVER`` xlwings defines them as no-ops, so importing
+    xlwings (which pulls in pandas and matplotlib) would only cost time."""
+    import os
+    import sys
+    return (not sys.platform.startswith(("linux", "darwin"))
+            or os.environ.get("XLWINGS_ON_SERVER") == "true")
+
+
 def apply_xlwings(spec: UdfSpec, fn: Callable[..., Any], xw_module: Any = None
                   ) -> Callable[..., Any]:
     """Apply ``xw.func``/``xw.arg`` from the spec (no-ops on Linux; the classic decorators when
     the VBA wrappers are generated, see :mod:`addin.packaging.vba`)."""
     if xw_module is None:
+        if not _xlwings_decorates():
+            return fn  # xlwings' decorators are no-ops here: skip its (slow) import
         try:
             import xlwings as xw_module  # noqa: F811
         except ImportError:  # pragma: no cover - the add-in needs xlwings, tests do not
