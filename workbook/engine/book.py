@@ -64,6 +64,7 @@ class EngineSheet:
         self.max_row = 0
         self.max_column = 0
         self._keys: list[int] | None = None
+        self.layout: Any = None   # the part's sheetxml.Layout (sheets with formulas)
 
     def add(self, row: int, col: int, cell: EngineCell) -> None:
         self.rows.setdefault(row, {})[col] = cell
@@ -306,13 +307,16 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
         sheet.add(rec.row, rec.col, cell)
 
     try:
-        facts = scan_cells(pkg.xml_bytes(part), on_cell, merge_limit=budget["merges"])
+        facts = scan_cells(pkg.xml_bytes(part), on_cell, merge_limit=budget["merges"],
+                           layout=True)
     except LimitExceeded:
         raise _Limit("merges") from None
     except SheetXMLError as exc:
         raise WorkbookRefused(f"sheet {name!r} cannot be read: {exc}") from None
     budget["merges"] -= len(facts.merges)
     sheet.hidden_rows, sheet.filter_ref = frozenset(facts.hidden_rows), facts.filter_ref
+    # where the cells are, for writing the cached values without parsing the part again
+    sheet.layout = facts.layout if sheet.formula_cells else None
     budget["formula_cells"], budget["cells"], budget["array_cells"] = n_formulas, n_cells, arrays
     for ref in facts.merges:
         try:

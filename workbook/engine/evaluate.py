@@ -71,6 +71,7 @@ class Evaluation:
     notes: list[str]   # what the report should say (values read from link caches, ...)
     kept: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> why not computed
     volatile: list[str] = field(default_factory=list)   # volatile functions the formulas call
+    layouts: dict[str, Any] = field(default_factory=dict)  # sheet -> its part's Layout
 
 #: Constructs the engine evaluates that are not entries of its function table: LET and LAMBDA
 #: (and lambda parameters called as functions), spill references, and the computed references
@@ -473,8 +474,10 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         n = len({(f.sheet, f.coord) for f in wb.formulas if f.kind == "dataTable"})
         notes.append(f"{n} what-if data table{'s' if n > 1 else ''} recomputed by substituting "
                      f"each input into the model, as Excel does")
-    return Evaluation(per_sheet, out, missing, notes,
-                      {w: k.reason for w, k in done.kept.items()}, volatile)
+    ev = Evaluation(per_sheet, out, missing, notes,
+                    {w: k.reason for w, k in done.kept.items()}, volatile)
+    ev.layouts = {s.name: s.layout for s in wb.sheets if s.layout is not None}
+    return ev
 
 
 def _resolve_references(wb: Workbook, cells: CellValues, kept: dict[tuple[str, str], Kept],

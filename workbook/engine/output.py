@@ -60,7 +60,9 @@ def sheet_parts(pkg: Package, ev: Evaluation) -> dict[str, bytes]:
                             styles[cc] = c.style
             elif (name, c.coord) in ev.values:
                 vals[c.coord] = ev.values[(name, c.coord)]
-        replaced[part] = write_values(pkg.xml_bytes(part), vals, styles)
+        layout = ev.layouts.get(name)
+        replaced[part] = write_values(layout.data if layout is not None else
+                                      pkg.xml_bytes(part), vals, styles, layout)
     replaced["xl/workbook.xml"] = calc_pr(pkg.xml_bytes("xl/workbook.xml"))
     return replaced
 

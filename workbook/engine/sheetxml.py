@@ -26,7 +26,7 @@ __all__ = ["FormulaCell", "ErrorValue", "CellRecord", "read_formulas", "iter_cel
            "write_values", "split_coord", "coord", "cells_of_range",
            "range_bounds", "excel_escape", "excel_unescape", "MAX_ROW", "MAX_COL",
            "SheetXMLError", "LimitExceeded", "new_parser", "set_attribute", "scan_cells",
-           "SheetFacts", "element_tags"]
+           "SheetFacts", "Layout", "element_tags"]
 
 MAX_ROW, MAX_COL = 1_048_576, 16_384
 MAIN_NS = ("http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -227,10 +227,11 @@ class _Scan:
 
     def __init__(self, data: bytes, rows: list[int] | None = None,
                  on_cell: Callable[[CellRecord], None] | None = None,
-                 positions: bool = False) -> None:
+                 positions: bool = False, keep_all: bool = False) -> None:
         _check_utf8(data)
         self.data = data
         self.wanted = rows
+        self.keep_all = keep_all   # keep every row with its cells and spans (a layout)
         self.next_wanted = 0
         self.insert_at: dict[int, int] = {}
         self.on_cell = on_cell
@@ -374,7 +375,7 @@ class _Scan:
                 raise SheetXMLError(f"more than {MAX_ROW:,} rows")
         self.last_row, self.last_col = rnum, 0
         i = self.parser.CurrentByteIndex
-        self.keep = self._wanted(rnum, i)
+        self.keep = self.keep_all or self._wanted(rnum, i)
         if self.keep:
             tag_end, empty = self._tag(i)
             self.row = _Row(rnum, i, tag_end, tag_end if empty else 0, empty, tag_end)
@@ -423,7 +424,7 @@ class _Scan:
                 self.cell = None
                 if self.on_cell is not None:
                     self.on_cell(cell)
-                elif self.keep:
+                if self.keep and (self.on_cell is None or self.keep_all):
                     self.row.cells.append(cell)
         elif local == "t":
             if self.text_of == "t":
@@ -478,20 +479,51 @@ class SheetFacts:
     hidden_rows: list[int] = field(default_factory=list)   # rows marked hidden
     # the range of an AutoFilter with criteria (the hidden rows in it are filtered out)
     filter_ref: str | None = None
+    layout: "Layout | None" = None   # with ``layout=True``: where every row and cell is
+
+
+class Layout:
+    """Where every row and cell of a worksheet part is (byte spans found by the parser), kept
+    from the reading pass so that :func:`write_values` writes into the same bytes without
+    parsing them again."""
+
+    def __init__(self, scan: "_Scan") -> None:
+        self.data = scan.data
+        self.rows = scan.rows
+        self.sheet_data = scan.sheet_data
+        self.dimension = scan.dimension
+
+    def scan_for(self, rows: list[int]) -> "_Scan":
+        """What a writing pass over ``rows`` (sorted) would have found."""
+        import bisect
+        scan = _Scan.__new__(_Scan)
+        present = [row.r for row in self.rows]
+        scan.rows = self.rows
+        scan.sheet_data, scan.dimension = self.sheet_data, self.dimension
+        scan.insert_at = {}
+        have = set(present)
+        for r in rows:
+            if r not in have:
+                k = bisect.bisect_right(present, r)
+                if k < len(present):
+                    scan.insert_at[r] = self.rows[k].start
+        return scan
 
 
 def scan_cells(xml: bytes, on_cell: Callable[[CellRecord], None],
-               merge_limit: int | None = None) -> SheetFacts:
+               merge_limit: int | None = None, layout: bool = False) -> SheetFacts:
     """Pass every ``<c>`` element of ``worksheet > sheetData`` to ``on_cell`` in document order
-    (one streaming pass; ``on_cell`` may raise to stop it) and return the other facts."""
-    scan = _Scan(xml, on_cell=on_cell)
+    (one streaming pass; ``on_cell`` may raise to stop it) and return the other facts; with
+    ``layout``, also where every row and cell is (:class:`Layout`)."""
+    scan = _Scan(xml, on_cell=on_cell, keep_all=layout)
     scan.merge_limit = merge_limit
     scan.run()
     dim = None
     if scan.dimension is not None:
         dim = _attr_value(xml[scan.dimension[0]:scan.dimension[1]], b"ref")
     return SheetFacts(scan.merges, dim, scan.hidden_rows,
-                      scan.filter_ref if scan.auto_filter else None)
+                      scan.filter_ref if scan.auto_filter else None,
+                      Layout(scan) if layout else None)
 
 
 def iter_cells(xml: bytes) -> Iterator[CellRecord]:
@@ -572,36 +604,52 @@ def _attr_value(tag: bytes, key: bytes) -> str | None:
 
 def _prefix(data: bytes, start: int) -> bytes:
     """The namespace prefix of the element starting at ``start`` (b"" or b"x:")."""
+    if data[start + 1:start + 2] == b"c" and data[start + 2:start + 3] in _AFTER_NAME:
+        return b""   # the usual <c ...> (no prefix)
     m = re.match(rb"<([^\s/>:]+:)?", data[start:start + 64])
     return (m.group(1) or b"") if m else b""
 
 
+_AFTER_NAME = frozenset((b" ", b"\t", b"\n", b"\r", b">", b"/"))
+
+
 def _cell_bytes(p: bytes, tag: bytes, f: bytes, value: Any, ext: bytes) -> bytes:
     t, v = _encode(value)
-    tag = set_attribute(tag, "t", t)
+    if b"t" in tag:   # perhaps a t attribute (any spelling): the general path
+        tag = set_attribute(tag, "t", t)
+    elif t is not None:  # no t attribute to remove (set_attribute would only append it)
+        close = 2 if tag.endswith(b"/>") else 1
+        tag = tag[:-close].rstrip() + b' t="' + t.encode() + b'"' + tag[-close:]
     if tag.endswith(b"/>"):
         tag = tag[:-2].rstrip() + b">"
     return (tag + f + b"<" + p + b"v>" + v.encode("utf-8") + b"</" + p + b"v>" + ext
             + b"</" + p + b"c>")
 
 
-def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str] | None = None
-                 ) -> bytes:
+def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str] | None = None,
+                 layout: Layout | None = None) -> bytes:
     """Return the worksheet part with ``values`` (coordinate -> value) as cached values.
 
     Existing cells keep their attributes, formula and extension list; cells missing from the
     part (the body of an array formula) are inserted, with the style of ``styles_from[coord]``
     (an anchor cell). Every byte outside the ``<c>`` elements written (and the ``spans`` of a
-    row that gets new cells, and the ``dimension``) is copied unchanged.
+    row that gets new cells, and the ``dimension``) is copied unchanged. ``layout``: the part's
+    :class:`Layout` from the reading pass over these same bytes (then not parsed again).
     """
     if not values:
         return xml
     styles_from = styles_from or {}
     pending: dict[int, dict[int, Any]] = {}
+    lo_r = lo_c = MAX_ROW + MAX_COL
+    hi_r = hi_c = 0
     for c, v in values.items():
         r, col = split_coord(c)
         pending.setdefault(r, {})[col] = v
-    scan = _Scan(xml, rows=sorted(pending)).run()
+        lo_r, hi_r, lo_c, hi_c = min(lo_r, r), max(hi_r, r), min(lo_c, col), max(hi_c, col)
+    if layout is not None and layout.data is xml:
+        scan = layout.scan_for(sorted(pending))
+    else:
+        scan = _Scan(xml, rows=sorted(pending)).run()
     data = xml
     if scan.sheet_data is None:
         raise SheetXMLError("worksheet without sheetData")
@@ -652,7 +700,7 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
         return tag + b"".join(parts) + close
 
     edits: list[tuple[int, int, bytes]] = []   # (start, end, new bytes), in document order
-    dim = _dimension_edit(data, scan.dimension, values)
+    dim = _dimension_edit(data, scan.dimension, (lo_r, lo_c, hi_r, hi_c))
     if dim and dim[0] < sd_start:
         edits.append(dim)
     if sd_empty:
@@ -684,10 +732,11 @@ def _splice(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
     return b"".join(out)
 
 
-def _dimension_edit(data: bytes, span: tuple[int, int] | None, values: dict[str, Any]
-                    ) -> tuple[int, int, bytes] | None:
-    """The ``<dimension ref=...>`` grown to cover the cells written."""
-    if span is None or not values:
+def _dimension_edit(data: bytes, span: tuple[int, int] | None,
+                    written: tuple[int, int, int, int]) -> tuple[int, int, bytes] | None:
+    """The ``<dimension ref=...>`` grown to cover the cells written (their first row, first
+    column, last row, last column)."""
+    if span is None:
         return None
     start, end = span
     tag = data[start:end]
@@ -698,9 +747,8 @@ def _dimension_edit(data: bytes, span: tuple[int, int] | None, values: dict[str,
         r1, c1, r2, c2 = range_bounds(ref)
     except SheetXMLError:
         return None
-    rows, cols = zip(*(split_coord(c) for c in values))
-    new = (f"{coord(min(r1, min(rows)), min(c1, min(cols)))}:"
-           f"{coord(max(r2, max(rows)), max(c2, max(cols)))}")
+    lo_r, lo_c, hi_r, hi_c = written
+    new = f"{coord(min(r1, lo_r), min(c1, lo_c))}:{coord(max(r2, hi_r), max(c2, hi_c))}"
     return start, end, _set_attr_keep_place(tag, b"ref", new)
 
 

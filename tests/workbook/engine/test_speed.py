@@ -62,13 +62,29 @@ def assert_same_evaluation(path, counter=None):
     return sum(given)
 
 
+def assert_same_copy(path):
+    """The recalculated parts are the same bytes whether the writer reuses where the reading
+    pass found the cells (the layout) or parses each part again."""
+    from workbook.engine.output import sheet_parts
+    pkg = open_package(str(path))
+    try:
+        ev = evaluate.evaluate_package(pkg)
+        assert ev.layouts
+        fast = sheet_parts(pkg, ev)
+        ev.layouts = {}
+        assert sheet_parts(pkg, ev) == fast
+    finally:
+        pkg.close()
+
+
 @pytest.mark.parametrize("build", FEATURES, ids=[b.__name__ for b in FEATURES])
-def test_value_blocks_change_nothing_in_the_fidelity_corpus(build, tmp_path):
+def test_fast_paths_change_nothing_in_the_fidelity_corpus(build, tmp_path):
     case = build()
     from workbook.engine import xlfunctions
     xlfunctions.set_today(case.today)
     try:
         assert_same_evaluation(case.write(str(tmp_path)))
+        assert_same_copy(case.write(str(tmp_path)))
     finally:
         xlfunctions.set_today(None)
 
@@ -79,6 +95,19 @@ def test_value_blocks_change_nothing_in_the_templates(tmp_path):
     paths.append(build_portfolio(tmp_path / "tape.xlsx", 120))
     blocks = [assert_same_evaluation(p) for p in paths]
     assert blocks[-1] >= 14  # every input column of the tape is one block
+    for p in paths:
+        assert_same_copy(p)
+
+
+def test_layout_writes_rows_the_part_lacks(tmp_path):
+    """An array formula whose range reaches rows and cells the part does not hold: the new
+    rows and cells go where a fresh parse would put them."""
+    s = {"A1": 1.0, "A2": 2.0, "A5": 5.0, "C9": "end",
+         "B1": F("A1:A8*2", 2.0, kind="array", ref="B1:B8"),
+         "D2": F("TRANSPOSE(A1:A3)", 1.0, kind="array", ref="D2:F2")}
+    path = tmp_path / "gaps.xlsx"
+    write_xlsx(str(path), {"S": s})
+    assert_same_copy(path)
 
 
 def test_value_blocks_with_mixed_cells(tmp_path):
