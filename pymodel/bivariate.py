@@ -19,7 +19,41 @@ from .errors import DomainError
 from .schema import CORR, SCHEMA, Param, declare
 from .validation import as_float_array
 
-__all__ = ["bvn_cdf", "phi2_scalar", "P"]
+__all__ = ["bvn_cdf", "phi2_scalar", "P", "rowwise", "rowwise_on"]
+
+_ROWWISE = {"depth": 0}
+
+
+class rowwise:  # noqa: N801 (used as a context manager, like numpy.errstate)
+    """Within ``with rowwise():`` the kernels that have a scalar twin (:func:`phi2_scalar`,
+    the closed-form LGD's expected put) compute an array point by point with that twin, so
+    every element is exactly what a call on that point alone gives (the vectorised kernels
+    agree with the twins to rounding only). The spreadsheet engine uses it to evaluate a
+    column of one-loan formulas in one call with the numbers of the cell-by-cell
+    evaluation."""
+
+    def __enter__(self) -> "rowwise":
+        _ROWWISE["depth"] += 1
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _ROWWISE["depth"] -= 1
+
+
+def rowwise_on() -> bool:
+    """Whether :class:`rowwise` is in force."""
+    return _ROWWISE["depth"] > 0
+
+
+def pointwise(twin: Any, *arrays: Any) -> np.ndarray:
+    """``twin`` (a scalar function of floats) applied to every point of the broadcast
+    ``arrays``, as a float array."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, float) for a in arrays))
+    out = np.empty(arrays[0].shape)
+    flat = out.reshape(-1)
+    for i, args in enumerate(zip(*(a.reshape(-1).tolist() for a in arrays))):
+        flat[i] = twin(*args)
+    return out
 
 #: Parameters of the bivariate normal cdf.
 P = declare(
@@ -183,6 +217,8 @@ def _phi2(a: np.ndarray, b: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """Kernel: Phi2 on broadcast float arrays, limits may be +-inf; no validation."""
     if np.ndim(a) == 0 and np.ndim(b) == 0 and np.ndim(rho) == 0:
         return np.asarray(phi2_scalar(float(a), float(b), float(rho)))
+    if rowwise_on():
+        return pointwise(phi2_scalar, a, b, rho)
     a, b, rho = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float),
                                     np.asarray(rho, float))
     shape = a.shape

@@ -18,7 +18,7 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 from scipy.stats import t as student_t
 
-from .bivariate import _phi2, phi2_scalar
+from .bivariate import _phi2, phi2_scalar, pointwise, rowwise_on
 from .irb import asset_correlation, broadcast_named
 from .schema import CORR, NONNEG, POS, SCHEMA, Param, declare, param
 
@@ -81,6 +81,8 @@ def _put_el(a: np.ndarray, cov: np.ndarray, s: np.ndarray, corr: np.ndarray) -> 
     Handles s = 0 (deterministic collateral) and cov = 0 (no collateral)."""
     if np.ndim(a) == 0 and np.ndim(cov) == 0 and np.ndim(s) == 0 and np.ndim(corr) == 0:
         return np.asarray(_put_el_scalar(float(a), float(cov), float(s), float(corr)))
+    if rowwise_on():
+        return pointwise(_put_el_scalar, a, cov, s, corr)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.empty(np.broadcast(a, cov, s, corr).shape)
         a, cov, s, corr = np.broadcast_arrays(a, cov, s, corr)

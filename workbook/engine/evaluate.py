@@ -409,9 +409,20 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         return raw_value(f.cached if f is not None else None)
 
     resolver, resolutions = _resolve_references(wb, cells, kept, strict)
+    from . import columns
+    groups = columns.find(wb, kept, MAIN_BOOK) or None
     for attempt in range(MAX_ROUNDS):
         _fill_cells(wb, kept)
-        model, sol, bad = _run_engine(wb, pkg, strict, budget)
+        if groups:
+            groups.apply(wb)
+        try:
+            model, sol, bad = _run_engine(wb, pkg, strict, budget)
+        finally:
+            if groups:
+                groups.undo()
+        if bad and groups:
+            groups = None   # evaluate cell by cell, which finds the cells it cannot read
+            continue
         if bad:
             for title, crd in bad:
                 where = (titles.get(title.upper(), title), crd.split(":")[0])
@@ -421,6 +432,9 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         graph = Graph(model.dsp, order, bounds)
         done = Completion(graph, values, iteration, start, cell_of, strict)
         done.finish_pass()
+        if groups and not groups.check(values, bool(done.loops or done.kept)):
+            groups = None   # something in a column could differ: evaluate cell by cell
+            continue
         cells.values = values
         stale = [i for i, r in enumerate(resolutions) if resolver.stale(r)]
         if not stale:
@@ -438,6 +452,8 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
     done.kept.update(kept)
     done.keep_dependents(node_of)
     index = _sol_index(values, titles)
+    if groups:
+        groups.spread(index)
     per_sheet: dict[str, dict[str, FormulaCell]] = {s.name: {} for s in wb.sheets}
     for f in wb.formulas:
         per_sheet[f.sheet][f.coord] = FormulaCell(f.coord, f.stored, f.kind, f.ref, f.style)

@@ -62,6 +62,10 @@ def engine() -> tuple[Any, dict[str, Any]]:
             functions[name.upper()] = _engine_function(spec.name, spec.func)
             functions["_XLDUDF_" + name.upper()] = functions[name.upper()]
         functions[WHY] = functions["_XLDUDF_" + WHY] = _why_function()
+        from .columns import ROWWISE_PREFIX, VECTOR_FUNCTIONS
+        for name in VECTOR_FUNCTIONS & set(REGISTRY):
+            functions[ROWWISE_PREFIX + name] = _engine_function(
+                name, _rowwise(REGISTRY[name].func))
         functions[SKIPPED_FUNCTION] = _skipped_function()
         from .xlfunctions import register as register_excel
         register_excel(functions)
@@ -166,6 +170,20 @@ def error_token(code: str, message: str = "") -> Any:
     err = _error_class()(code)
     err.message = message
     return err
+
+
+def _rowwise(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``func`` computing every row as a call on that row alone would (a column of formulas
+    evaluated in one call, :mod:`.columns`)."""
+    import functools
+
+    from pymodel.bivariate import rowwise
+
+    @functools.wraps(func)
+    def call(*args: Any) -> Any:
+        with rowwise():
+            return func(*args)
+    return call
 
 
 def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:

@@ -134,3 +134,118 @@ def test_value_blocks_are_off_with_data_tables(tmp_path):
     from tests.workbook.engine.fidelity.features import data_tables_case
     path = data_tables_case().write(str(tmp_path))
     assert assert_same_evaluation(path) == 0
+
+
+# -- columns of formulas filled down, evaluated as one call ------------------------------------
+
+def _columns(path):
+    """(slow, fast, checks): the evaluation cell by cell, with columns, and what each check
+    of the groups returned."""
+    from workbook.engine import columns
+    checks = []
+    real = columns.Groups.check
+
+    def check(self, values, loops):
+        got = real(self, values, loops)
+        checks.append((len(self.groups), got))
+        return got
+    old = columns.ENABLED
+    columns.Groups.check = check
+    try:
+        columns.ENABLED = False
+        slow = _evaluate(path)
+        columns.ENABLED = True
+        fast = _evaluate(path)
+    finally:
+        columns.Groups.check = real
+        columns.ENABLED = old
+    keys = set(slow.values) | set(fast.values)
+    diff = [(k, slow.values.get(k), fast.values.get(k)) for k in sorted(keys, key=str)
+            if not _same(slow.values.get(k), fast.values.get(k))]
+    assert diff == []
+    assert fast.kept == slow.kept and fast.notes == slow.notes
+    return checks
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["texts", "shared"])
+def test_filled_down_columns_are_one_call_with_the_same_numbers(shared, tmp_path):
+    from tests.workbook.engine.speedcases import FILLED_COLUMNS, filled_down_tape
+    path = filled_down_tape(tmp_path / "fd.xlsx", 40, shared=shared)
+    assert _columns(path) == [(len(FILLED_COLUMNS), True)]
+
+
+def _sheet(rows, formulas, first=5):
+    """A Tape sheet: inputs (a list of row lists from column A) and formula columns (texts
+    with {r}) from the first free column."""
+    from workbook.engine.sheetxml import coord
+    s = {}
+    for i, row in enumerate(rows):
+        r = first + i
+        for j, v in enumerate(row, start=1):
+            if v is not None:
+                s[coord(r, j)] = v
+        for k, text in enumerate(formulas, start=len(row) + 1):
+            s[coord(r, k)] = F(text.format(r=r, p=r - 1))
+    return s
+
+
+def _inputs(n, seed=7):
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    return [[float(rng.choice([0.005, 0.01, 0.02, 0.05])), float(rng.uniform(0.5, 2.0)),
+             float(rng.uniform(0.3, 0.6)), float(rng.uniform(0.2, 0.7)),
+             float(rng.choice([1.0, 3.0, 5.0])), float(rng.uniform(0.03, 0.09)),
+             float(rng.uniform(1.5, 3.0)), float(rng.uniform(0.6, 0.95)),
+             float(rng.uniform(0.2, 0.5)), float(rng.uniform(0.1, 0.4)),
+             float(rng.uniform(20000, 40000)), float(rng.uniform(0, 3))] for _ in range(n)]
+
+
+def test_every_vector_function_gives_the_cell_by_cell_numbers(tmp_path):
+    """Each function of VECTOR_FUNCTIONS, in a filled-down column over varied inputs, gives
+    bit for bit what it gives cell by cell."""
+    from workbook.engine.columns import VECTOR_FUNCTIONS
+    # A pd, B coverage, C vol, D rho, E maturity, F margin, G rent, H util, I cost, J g
+    formulas = ["BASEL_CORR(A{r})", "VASICEK_PD(A{r},BASEL_CORR(A{r}))",
+                "LGD_CORR(A{r},B{r},C{r},1,D{r})", "LGD_DOWNTURN(A{r},B{r},C{r},1,D{r})",
+                "LGD_CAPITAL(A{r},B{r},C{r},1,D{r})", "IRB_K(A{r},O{r},E{r})",
+                "IRB_RW(A{r},O{r},E{r})", "EXPECTED_LOSS(A{r},O{r},1000000)",
+                "FAIR_SPREAD(A{r},O{r})", "HURDLE_SPREAD(A{r},O{r},R{r}*0.08)",
+                "RAROC(A{r},O{r},R{r},F{r})", "GPU_RV(G{r},H{r},I{r},J{r},0.12,1000,6)"]
+    called = {f.split("(")[0] for text in formulas for f in text.replace(",", "(").split("(")
+              if f.isupper() and f.replace("_", "").isalpha()}
+    assert VECTOR_FUNCTIONS <= called
+    path = tmp_path / "fns.xlsx"
+    write_xlsx(str(path), {"Tape": _sheet(_inputs(60), formulas)})
+    assert _columns(path) == [(len(formulas), True)]
+
+
+@pytest.mark.parametrize("bad", ["error", "blank", "text", "bool"])
+def test_a_column_with_a_bad_row_is_evaluated_cell_by_cell(bad, tmp_path):
+    rows = _inputs(20)
+    rows[7][0] = {"error": 1.5, "blank": None, "text": "n/a", "bool": True}[bad]
+    formulas = ["LGD_CORR(A{r},B{r},C{r},1,D{r})", "M{r}*2"]
+    path = tmp_path / "bad.xlsx"
+    write_xlsx(str(path), {"Tape": _sheet(rows, formulas)})
+    assert _columns(path) == [(2, False)]
+
+
+def test_what_is_not_a_column_of_one_form_stays_cell_by_cell(tmp_path):
+    """A running total (the row above), a range, an Excel function, text, another sheet, a
+    column too short, a column broken by a different formula: no group; the rest grouped."""
+    rows = _inputs(20)
+    formulas = ["IF(ROW()=5,0,M{p})+A{r}", "SUM(A{r}:B{r})", "A{r}&\"x\"",
+                "Other!A1*A{r}", "A{r}*2"]
+    s = _sheet(rows, formulas)
+    s["Q12"] = F("A12*3")          # breaks the last column into two runs of 7 and 12
+    path = tmp_path / "mixed.xlsx"
+    write_xlsx(str(path), {"Tape": s, "Other": {"A1": 2.0}})
+    assert _columns(path) == [(1, True)]
+
+
+def test_columns_are_off_with_iteration_and_data_tables(tmp_path):
+    from tests.workbook.engine.fidelity.features import data_tables_case, iteration_case
+    for build in (data_tables_case, iteration_case):
+        case = build()
+        s = case.sheets[next(iter(case.sheets))]
+        s.update(_sheet(_inputs(12), ["A{r}*2"], first=200))
+        assert _columns(case.write(str(tmp_path))) == []
