@@ -7,7 +7,9 @@ One file flows through these modules, in order:
 * :mod:`.sheetxml`: worksheet XML read and written with a streaming parser and byte offsets;
 * :mod:`.formulatext`: formula text: tokens, called functions, rewrites for the engine;
 * :mod:`.functions`: our Excel functions registered in the ``formulas`` engine;
-* :mod:`.evaluate`: compute every formula cell of a checked package;
+* :mod:`.evaluate`: compute every formula cell of a checked package (ranges of plain values
+  reach the engine as one array each, :mod:`.valueblocks`; a column of formulas filled down is
+  one vectorised call, :mod:`.columns`);
 * :mod:`.report`: what a run found (error cells, FALSE checks, the Summary) and its printing;
 * :mod:`.output`: write the recalculated copy atomically;
 * :mod:`.charts`: draw the workbook's charts as PNG;
