@@ -360,13 +360,73 @@ def _formula(rec: CellRecord, where: str, shared: dict[str, tuple[str, str]]) ->
             info.text = text
         elif si in shared:
             anchor, master = shared[si]
-            info.text = _translate(master, anchor, rec.coord, where)
+            info.text = _shift(master, anchor, rec.coord) or _translate(master, anchor,
+                                                                         rec.coord, where)
         else:
             raise WorkbookRefused(f"{where}: shared formula {si[:10]!r} is used before it is "
                                   f"defined")
     else:
         info.text = text or ""
     return info
+
+
+_SIMPLE_REF = __import__("re").compile(r"^(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})$")
+_SHIFT_CACHE: dict[str, Any] = {}
+
+
+def _shift(text: str, origin: str, dest: str) -> str | None:
+    """A shared formula copied to ``dest`` when it is simple (cell references without sheet or
+    range, names, numbers, calls, operators): its relative references moved as Excel moves
+    them; None for anything else (the general translator handles it)."""
+    parts = _SHIFT_CACHE.get(text)
+    if parts is None:
+        from .formulatext import tokens
+        parts = []
+        for t in tokens(text):
+            if t.kind in ("str", "quoted", "bracket", "bang", "lbrace", "rbrace", "error") or \
+                    (t.kind == "op" and t.text in ":#@;"):
+                parts = False
+                break
+            m = _SIMPLE_REF.match(t.text) if t.kind == "word" else None
+            parts.append((m.group(1), m.group(2).upper(), m.group(3), int(m.group(4)))
+                         if m else t.text)
+        if len(_SHIFT_CACHE) > 4096:
+            _SHIFT_CACHE.clear()
+        _SHIFT_CACHE[text] = parts
+    if parts is False:
+        return None
+    r0, c0 = split_coord(origin)
+    r1, c1 = split_coord(dest)
+    dr, dc = r1 - r0, c1 - c0
+    out = []
+    for i, p in enumerate(parts):
+        if isinstance(p, str):
+            out.append(p)
+            continue
+        if i + 1 < len(parts) and parts[i + 1] == "(":
+            return None   # a name like a reference, called: leave it to the translator
+        cabs, letters, rabs, row = p
+        col = _col_number(letters) + (0 if cabs else dc)
+        row = row + (0 if rabs else dr)
+        if not (1 <= col <= 16_384 and 1 <= row <= 1_048_576):
+            return None
+        out.append(f"{cabs}{_col_name(col)}{rabs}{row}")
+    return "".join(out)
+
+
+def _col_number(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n
+
+
+def _col_name(col: int) -> str:
+    s = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
 
 
 def _translate(text: str, origin: str, dest: str, where: str) -> str:

@@ -78,6 +78,7 @@ class Group:
     r1: int
     r2: int
     text: str                  # the array formula the engine evaluates
+    read: str = ""             # the first cell's formula as read
     inputs: list[tuple[str, str]] = field(default_factory=list)  # (title, range) read per row
     scalars: list[tuple[str, str]] = field(default_factory=list)  # (title, cell) read by all
 
@@ -102,6 +103,11 @@ class _Form:
     fixed: list[tuple[int, int]]
     names: list[str]
     pieces: list[Any]
+    source: list[Any]
+
+    def at(self, row: int) -> str:
+        """The formula's text in another row of its column."""
+        return "".join(p if isinstance(p, str) else f"{p[1]}{p[2]}{row}" for p in self.source)
 
 
 def _form(text: str, row: int, ours: frozenset[str], names: dict[str, tuple[str, int, int]]
@@ -110,6 +116,7 @@ def _form(text: str, row: int, ours: frozenset[str], names: dict[str, tuple[str,
     toks = list(tokens(text))
     key: list[str] = []
     pieces: list[Any] = []
+    source: list[Any] = []
     same_row: list[tuple[int, bool]] = []
     fixed: list[tuple[int, int]] = []
     used_names: list[str] = []
@@ -166,7 +173,15 @@ def _form(text: str, row: int, ours: frozenset[str], names: dict[str, tuple[str,
         return None
     if not same_row:
         return None
-    return _Form("".join(key), same_row, fixed, used_names, pieces)
+    significant = [t.kind for t in toks if t.kind != "ws"]
+    for a, b in zip(significant, significant[1:]):
+        if a in ("lparen", "comma") and b in ("comma", "rparen") and (a, b) != ("lparen",
+                                                                              "rparen"):
+            return None   # a skipped argument (the engine is given a marker for it)
+    for t, p in zip(toks, pieces):
+        source.append(("ref", p[1], t.text[len(p[1]):].rstrip("0123456789"))
+                      if isinstance(p, tuple) else t.text)
+    return _Form("".join(key), same_row, fixed, used_names, pieces, source)
 
 
 def _array_text(form: _Form, r1: int, r2: int) -> str:
@@ -190,6 +205,17 @@ class Groups:
 
     def __bool__(self) -> bool:
         return bool(self.groups)
+
+    def prepared_as_read(self, wb: Any) -> bool:
+        """Whether preparing each group's first cell for the engine left its formula as read
+        (the group's array formula is made from the formula as read; a formula that needs
+        preparing is evaluated cell by cell)."""
+        infos = {(f.sheet, f.coord): f for f in wb.formulas}
+        return all(infos[(g.sheet, g.anchor)].text == g.read for g in self.groups)
+
+    def members(self) -> set[tuple[str, str]]:
+        """The cells the first cell of their group stands for: (sheet, cell)."""
+        return {(g.sheet, c) for g in self.groups for c in g.cells()[1:]}
 
     def apply(self, wb: Any) -> None:
         """Make each group one array formula for the engine (after the cells are filled)."""
@@ -264,11 +290,13 @@ def _numbers(arr: Any, rows: int) -> bool:
     return True
 
 
-def find(wb: Any, kept: dict[Any, Any], main_book: str) -> Groups:
-    """The groups of ``wb`` (none where the workbook is not eligible as a whole)."""
+def find(wb: Any, main_book: str) -> Groups:
+    """The groups of ``wb`` (none where the workbook is not eligible as a whole), from the
+    formulas as read (before they are prepared for the engine: a group's formulas need no
+    preparation, and only its first cell is prepared)."""
     from .dynrefs import has_dynamic
     from .functions import our_names
-    if (not ENABLED or kept or wb.iterate or wb.external
+    if (not ENABLED or wb.iterate or wb.external
             or any(f.kind == "dataTable" for f in wb.formulas)
             or any(has_dynamic(f.text or "") for f in wb.formulas)):
         return Groups([], main_book)
@@ -304,7 +332,13 @@ def find(wb: Any, kept: dict[Any, Any], main_book: str) -> Groups:
     for (sheet, col), cells in columns.items():
         cells.sort(key=lambda x: x[0])
         start = 0
-        forms = [_form(f.text, r, ours, names) for r, f in cells]
+        forms: list[_Form | None] = []
+        for r, f in cells:
+            prev = forms[-1] if forms else None
+            if prev is not None and f.text == prev.at(r):
+                forms.append(prev)   # the same form one row down (no need to read it again)
+            else:
+                forms.append(_form(f.text, r, ours, names))
         while start < len(cells):
             end = start
             if forms[start] is not None:
@@ -345,7 +379,7 @@ def find(wb: Any, kept: dict[Any, Any], main_book: str) -> Groups:
             scalars.append((titles[s2], coord(r, c)))
         if ok:
             groups.append(Group(sheet, titles[sheet], col, r1, r2,
-                                _array_text(form, r1, r2), inputs, scalars))
+                                _array_text(form, r1, r2), form.at(r1), inputs, scalars))
     return Groups(groups, main_book)
 
 

@@ -163,9 +163,13 @@ def _reason(message: str, where: str) -> str:
 
 def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
              kept: dict[tuple[str, str], Kept] | None = None,
-             budget: "Budget | None" = None) -> list[str]:
+             budget: "Budget | None" = None,
+             defer: "frozenset[tuple[str, str]] | set[tuple[str, str]]" = frozenset()
+             ) -> list[str]:
     """Prepare names and formulas in place; return notes for the report. A formula that cannot
-    be prepared is refused (``strict``) or recorded in ``kept``."""
+    be prepared is refused (``strict``) or recorded in ``kept``. The formulas in ``defer``
+    (cells of a column evaluated as one call, whose first cell stands for them) are only
+    checked for length."""
     from .dynrefs import resolve_formulatext
     kept = {} if kept is None else kept
     ours = our_names()
@@ -217,6 +221,8 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
         if len(f.text or "") > LIMITS["formula_chars"]:
             raise WorkbookRefused(f"{where}: the formula is longer than "
                                   f"{LIMITS['formula_chars']:,} characters (Excel's limit)")
+        if (f.sheet, f.coord) in defer:
+            continue
         try:
             text = structured_to_a1(f.text, wb.tables, split_coord(f.coord)[0])
         except ValueError:
@@ -278,6 +284,13 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
                      f"(as Excel shows them when links are not updated), not from the files: "
                      f"{shown}")
     return notes
+
+
+def _may_call(text: str, names: frozenset[str]) -> bool:
+    """Whether ``text`` may call one of ``names`` (it holds one of them, in any case; a cheap
+    test before tokenizing)."""
+    up = text.upper()
+    return any(n in up for n in names)
 
 
 def _value_cell(cell: Any, value: Any) -> None:
@@ -350,16 +363,38 @@ def _without_gc(fn: Any) -> Any:
     return run
 
 
+class _ColumnsDiffer(Exception):
+    """A column evaluated as one call might differ from the cell-by-cell evaluation."""
+
+
 @_without_gc
 def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
-    """Evaluate every formula of a checked package (see the module docstring)."""
-    from .xlfunctions import VOLATILE
+    """Evaluate every formula of a checked package (see the module docstring). Columns of
+    formulas filled down are evaluated as one call each (:mod:`.columns`); when that might
+    differ from the cell-by-cell evaluation, the workbook is evaluated again cell by cell,
+    within the same budget."""
     budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])  # reading included
+    try:
+        return _evaluate_package(pkg, strict, budget, True)
+    except _ColumnsDiffer:
+        return _evaluate_package(pkg, strict, budget, False)
+
+
+def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: bool
+                      ) -> Evaluation:
+    from . import columns
+    from .xlfunctions import VOLATILE
     wb = read_book(pkg)
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}
-    notes = _prepare(wb, addin_links, strict, kept, budget)
+    # the cells of a column evaluated as one call are prepared only if it falls back
+    groups = columns.find(wb, MAIN_BOOK) if use_columns else None
+    notes = _prepare(wb, addin_links, strict, kept, budget,
+                     groups.members() if groups else frozenset())
+    if groups and (kept or not groups.prepared_as_read(wb)):
+        raise _ColumnsDiffer
+    groups = groups or None
     if wb.calc_mode != "auto":
         what = "manually" if wb.calc_mode == "manual" else "automatically except data tables"
         notes.append(f"the workbook is set to calculate {what}: every formula was recomputed, "
@@ -409,8 +444,6 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         return raw_value(f.cached if f is not None else None)
 
     resolver, resolutions = _resolve_references(wb, cells, kept, strict)
-    from . import columns
-    groups = columns.find(wb, kept, MAIN_BOOK) or None
     for attempt in range(MAX_ROUNDS):
         _fill_cells(wb, kept)
         if groups:
@@ -421,8 +454,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
             if groups:
                 groups.undo()
         if bad and groups:
-            groups = None   # evaluate cell by cell, which finds the cells it cannot read
-            continue
+            raise _ColumnsDiffer   # evaluate cell by cell, which finds the cells at fault
         if bad:
             for title, crd in bad:
                 where = (titles.get(title.upper(), title), crd.split(":")[0])
@@ -433,8 +465,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         done = Completion(graph, values, iteration, start, cell_of, strict)
         done.finish_pass()
         if groups and not groups.check(values, bool(done.loops or done.kept)):
-            groups = None   # something in a column could differ: evaluate cell by cell
-            continue
+            raise _ColumnsDiffer   # something in a column could differ
         cells.values = values
         stale = [i for i, r in enumerate(resolutions) if resolver.stale(r)]
         if not stale:
@@ -483,6 +514,7 @@ def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
         else:
             out.pop(where, None)
     volatile = sorted({fn.upper().removeprefix("_XLFN.") for f in wb.formulas if f.text
+                       and _may_call(f.stored or f.text, VOLATILE)
                        for fn in function_names(f.stored or f.text)} & VOLATILE)
     if done.loops or done.notes:
         notes += done.notes

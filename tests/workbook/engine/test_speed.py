@@ -249,3 +249,18 @@ def test_columns_are_off_with_iteration_and_data_tables(tmp_path):
         s = case.sheets[next(iter(case.sheets))]
         s.update(_sheet(_inputs(12), ["A{r}*2"], first=200))
         assert _columns(case.write(str(tmp_path))) == []
+
+
+@pytest.mark.parametrize("text", [
+    "GPU_RV(G5,H5,I5,J5,discount_rate,salvage,physical_life)", "D5*O5*(1-workout_haircut)/E5",
+    "$A$1+B$2*$C3-d4", "IRB_K(F5,LGD_DOWNTURN(F5,P5,K5,workout_years,L5),M5)",
+    "A5^2%+1.5E-3*B5", "XFD5+A1", "LOG10(A5)", "A1 + B2 <> C3", "IF(A5>=0,A5,-A5)",
+    "SUM(A1:A5)", "Sheet1!A1", '"A5"&B5', "'My sheet'!B5*2", "{1,2}*A5"])
+def test_shared_formulas_are_copied_as_the_translator_copies_them(text):
+    """The quick copy of a simple shared formula gives the general translator's text (or
+    leaves the formula to it)."""
+    from workbook.engine.book import _shift, _translate
+    for dest in ["B6", "A1", "Z100", "XFD7", "C1048576", "E5", "E4999"]:
+        quick = _shift(text, "E5", dest)
+        if quick is not None:
+            assert quick == _translate(text, "E5", dest, "test")
