@@ -20,9 +20,14 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .errors import ConvergenceError, NotAvailableError
+
+
+def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
+    from scipy.optimize import brentq as solve
+    return solve(*args, **kwargs)
+
 
 __all__ = ["solve_breakeven", "ROOT_TOL"]
 

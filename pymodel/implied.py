@@ -42,12 +42,17 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .errors import NotAvailableError, format_value
 from .residual import D as _RV
 from .residual import _delta, _k, _numbers, _steps, _value_kernel
 from .schema import POS, Param, declare
+
+
+def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
+    from scipy.optimize import brentq as solve
+    return solve(*args, **kwargs)
+
 
 __all__ = ["implied_deflation", "implied_deflation_table", "ImpliedDeflation", "GRID", "XTOL",
            "brent_vectorised"]

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
-from scipy.stats import t as student_t
 
 from .bivariate import _phi2, phi2_scalar, pointwise, rowwise_on
 from .irb import asset_correlation, broadcast_named
@@ -256,6 +255,7 @@ def tail_dependence(pair_corr: Any, nu: Any = D["nu"]) -> Any:
     (r, n), _ = broadcast_named(pair_corr=r, nu=n)
     with np.errstate(divide="ignore"):
         arg = -np.sqrt((n + 1.0) * (1.0 - r) / (1.0 + r))
+    from scipy.stats import t as student_t  # imported when used (scipy.stats is slow to load)
     lam = 2.0 * student_t.cdf(arg, n + 1.0)
     return _finish(lam)
 

@@ -61,7 +61,6 @@ from typing import Any, Mapping
 
 import numpy as np
 from scipy.special import gammaincinv, ndtr, ndtri, stdtr, stdtrit
-from scipy.stats import qmc
 
 from . import residual
 from .dscr.deal import P as _DEAL  # noqa: F401  (declares gpus)
@@ -287,6 +286,7 @@ def _uniforms(rng: np.random.Generator, dims: int, n: int, sampling: str,
         m -= 1
     blocks = []
     for _ in range(_SOBOL_REPLICATES):
+        from scipy.stats import qmc  # imported when used (scipy.stats is slow to load)
         pts = qmc.Sobol(d=dims, scramble=True, seed=rng).random_base2(m)
         blocks.append(np.clip(pts.T, 1e-16, 1.0 - 1e-16))
     return blocks

@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.optimize import brentq
 from scipy.special import ndtr, ndtri
 
 from .. import HOURS_PER_YEAR
@@ -50,6 +49,12 @@ from .tenants import Flows, contract_flows, window_fraction
 
 if TYPE_CHECKING:  # pragma: no cover
     from .deal import Deal
+
+
+def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
+    from scipy.optimize import brentq as solve
+    return solve(*args, **kwargs)
+
 
 __all__ = ["Components", "components", "gpu_values", "CollateralPath", "collateral_path",
            "contract_cash", "collateral_at", "refi_distribution",
