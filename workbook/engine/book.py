@@ -278,6 +278,15 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
             info = _formula(rec, where, shared)
             info.cached = _cached(rec, strings, wb.date1904)
             info.dynamic = rec.cm is not None and rec.f_kind == "array"
+            if rec.f_kind == "dataTable" and rec.f_ref:
+                try:   # each cell of a data table is one more evaluation of the model
+                    r1, c1, r2, c2 = range_bounds(rec.f_ref)
+                except SheetXMLError:
+                    raise WorkbookRefused(f"{where}: the data table's range {rec.f_ref!r} "
+                                          f"is not a range of the sheet") from None
+                arrays -= (r2 - r1 + 1) * (c2 - c1 + 1)
+                if arrays < 0:
+                    raise _Limit("array_cells")
             if rec.f_kind == "array" and rec.f_ref:
                 try:
                     r1, c1, r2, c2 = range_bounds(rec.f_ref)
@@ -517,7 +526,7 @@ def _external_book(pkg: Package, index: int, part: str, target: str, budget: dic
 _LIMIT_WORDS = {
     "formula_cells": "formula cells",
     "cells": "non-empty cells",
-    "array_cells": "cells in array-formula ranges",
+    "array_cells": "cells in array-formula and data-table ranges",
     "merges": "merged ranges",
 }
 

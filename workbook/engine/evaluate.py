@@ -815,6 +815,8 @@ def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget
     if budget is None:
         budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])
     budget.stop, budget.done = threading.Event(), threading.Event()  # one watch per run
+    from .excelfns import STOP, Stopped
+    STOP[:] = [budget.stop]   # LAMBDA loops inside one function check it too
     model = _model_class(formulas_mod)(set(books), budget, strict)
     from . import valueblocks
     if blocks and valueblocks.ENABLED:
@@ -833,7 +835,7 @@ def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget
             model.pushes(*wb.book.worksheets, context=ctx)
             model.finish()
             sol = model.dsp.dispatch(stopper=budget.stop)
-        except (_OverBudget, DispatcherAbort):
+        except (_OverBudget, DispatcherAbort, Stopped):
             raise WorkbookRefused(budget.reason or "the evaluation was stopped") from None
         except _BadFormula as exc:
             title, crd, text = exc.args

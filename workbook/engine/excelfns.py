@@ -104,6 +104,82 @@ def _regex_kw() -> dict[str, Any]:
             "check_nan": False}
 
 
+#: Excel's regular expressions (PCRE2) refuse a counted repeat above this.
+MAX_REPEAT = 65_535
+#: What a pattern may expand to when compiled: the library expands counted repeats
+#: (``(?:a{1000}){1000}`` compiles to a million items, for seconds and hundreds of MB).
+MAX_PATTERN_ITEMS = 100_000
+_COUNT = None
+
+
+def pattern_items(pattern: str) -> int | None:
+    """How many items ``pattern`` expands to once its counted repeats (``{n}``, ``{n,}``,
+    ``{n,m}``) are written out, nested repeats multiplied (linear time); None when a count is
+    above :data:`MAX_REPEAT`."""
+    import re
+    global _COUNT
+    _COUNT = _COUNT or re.compile(r"\{(\d*)(?:,(\d*))?\}")
+    stack = [[0, 0]]          # per open group: [items so far, items of the last atom]
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        top = stack[-1]
+        if ch == "\\":
+            j = i + 2
+            if i + 1 < n and pattern[i + 1] in "pPxNgk" and j < n and pattern[j] == "{":
+                k = pattern.find("}", j)
+                j = n if k < 0 else k + 1
+            top[0] += 1
+            top[1] = 1
+            i = j
+            continue
+        if ch == "[":
+            j = i + 1
+            if j < n and pattern[j] == "^":
+                j += 1
+            if j < n and pattern[j] == "]":
+                j += 1
+            while j < n and pattern[j] != "]":
+                if pattern[j] == "\\":
+                    j += 2
+                    continue
+                if pattern[j] == "[" and j + 1 < n and pattern[j + 1] in ":.=":
+                    k = pattern.find(pattern[j + 1] + "]", j + 2)
+                    j = n if k < 0 else k + 2
+                    continue
+                j += 1
+            top[0] += 1
+            top[1] = 1
+            i = j + 1
+            continue
+        if ch == "(":
+            stack.append([0, 0])
+            i += 1
+            continue
+        if ch == ")" and len(stack) > 1:
+            inner = stack.pop()[0]
+            stack[-1][0] += inner
+            stack[-1][1] = inner
+            i += 1
+            continue
+        if ch == "{":
+            m = _COUNT.match(pattern, i)
+            if m and (m.group(1) or m.group(2)):
+                lo = int(m.group(1) or 0)
+                hi = int(m.group(2)) if m.group(2) else 0
+                if lo > MAX_REPEAT or hi > MAX_REPEAT:
+                    return None
+                extra = top[1] * (max(lo, 1) - 1)
+                top[0] += extra
+                top[1] += extra
+                i = m.end()
+                continue
+        top[0] += 1
+        top[1] = 1
+        i += 1
+    return sum(frame[0] for frame in stack)
+
+
 def _compile(pattern: Any, case: Any) -> Any:
     import regex
     from formulas.errors import FoundError
@@ -111,6 +187,13 @@ def _compile(pattern: Any, case: Any) -> Any:
     case = int(float(replace_empty(case)))
     if case not in (0, 1):
         raise FoundError(err=Error.errors["#VALUE!"])
+    items = pattern_items(_str(pattern))
+    if items is None:
+        raise FoundError(err=_value_error(f"the regular expression repeats a part more than "
+                                          f"{MAX_REPEAT:,} times (Excel's limit)"))
+    if items > MAX_PATTERN_ITEMS:
+        raise FoundError(err=_value_error(f"the regular expression's counted repeats expand to "
+                                          f"{items:,} items (limit {MAX_PATTERN_ITEMS:,})"))
     try:
         return regex.compile(_str(pattern), regex.IGNORECASE if case == 1 else 0)
     except regex.error:
@@ -155,9 +238,31 @@ def regex_replace(text: Any, pattern: Any, replacement: Any, occurrence: Any = 0
     from formulas.functions import replace_empty
     rx = _compile(pattern, case)
     count = int(float(replace_empty(occurrence)))
-    out = _timed(lambda s: rx.sub(_str(replacement), _str(text), count=max(count, 0),
-                                  timeout=s))
-    return text_cap(out)
+    text, template = _str(text), _str(replacement)
+    size = [len(text)]
+
+    def replace(m: Any) -> str:   # stops as soon as the result would be too long
+        r = m.expand(template)
+        size[0] += len(r) - (m.end() - m.start())
+        if size[0] > _limit():
+            raise _TooLong()
+        return r
+    try:
+        return _timed(lambda s: rx.sub(replace, text, count=max(count, 0), timeout=s))
+    except _TooLong:
+        return _too_long()
+    except (regex_error(), IndexError):   # a bad group reference in the replacement
+        from formulas.functions import Error
+        return Error.errors["#VALUE!"]
+
+
+class _TooLong(Exception):
+    pass
+
+
+def regex_error() -> type:
+    import regex
+    return regex.error
 
 
 def _rept(text: Any, times: Any) -> Any:
@@ -221,6 +326,86 @@ def register(functions: dict[str, Any]) -> None:
     both("REGEXTEST", wrap_ufunc(regex_test, **rk))
     both("REGEXREPLACE", wrap_ufunc(regex_replace, **rk))
     both("REGEXEXTRACT", wrap_ufunc(regex_extract, return_func=_extract_return, **rk))
+    for name in _LAMBDA_HELPERS:
+        both(name, _bounded_array(name, functions[name]))
+    for name in _SIZED:
+        both(name, _bounded_array(name, functions[name]))
+
+
+# --------------------------------------------------------------------------------------------
+# arrays built from a few arguments, and LAMBDA loops: bounded
+
+#: Cells an array built by MAKEARRAY, MUNIT or EXPAND may have (as SEQUENCE: a full column).
+MAX_ARRAY_CELLS = 1_048_576
+#: Functions that call a LAMBDA once per element: each call checks the evaluation budget.
+_LAMBDA_HELPERS = ("MAKEARRAY", "MAP", "BYROW", "BYCOL", "SCAN", "REDUCE")
+#: Functions whose result size comes from their arguments: (rows argument, columns argument);
+#: None for MUNIT's one size.
+_SIZED = {"MAKEARRAY": (0, 1), "MUNIT": (0, None), "EXPAND": (1, 2)}
+#: The stop event of the evaluation running in this process (set by the budget's watchdog).
+STOP: list[Any] = []
+
+
+class Stopped(BaseException):
+    """The evaluation budget ran out inside a function (never turned into an Excel error)."""
+
+
+def check_stop() -> None:
+    if STOP and STOP[-1].is_set():
+        raise Stopped()
+
+
+def _size(v: Any) -> float | None:
+    import numpy as np
+    try:
+        v = getattr(v, "value", v)
+        a = np.asarray(v, dtype=object).ravel()
+        return float(a[0]) if a.size == 1 and not isinstance(a[0], (str, bool)) else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _bounded_array(name: str, entry: Any) -> Any:
+    """``entry`` (a function of the engine's table) with its result size checked before it is
+    built and every LAMBDA it calls checking the evaluation budget."""
+    import numpy as np
+    fn = entry["function"] if isinstance(entry, dict) else entry
+    sized = _SIZED.get(name)
+
+    def checking(f: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*a: Any, **k: Any) -> Any:
+            check_stop()
+            return f(*a, **k)
+        return call
+
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        if sized is not None and len(args) > sized[0]:
+            rows = _size(args[sized[0]])
+            if sized[1] is None:
+                cols = rows
+            elif len(args) > sized[1]:
+                cols = _size(args[sized[1]])
+            else:
+                cols = float(np.atleast_2d(getattr(args[0], "value", args[0])).shape[1])
+            if rows is not None and cols is not None and rows * cols > MAX_ARRAY_CELLS:
+                err = error_code("#NUM!", f"#NUM! {name} would build an array of "
+                                          f"{rows * cols:,.0f} cells (limit "
+                                          f"{MAX_ARRAY_CELLS:,})")
+                return np.asarray([[err]], dtype=object)
+        if name in _LAMBDA_HELPERS:
+            args = tuple(checking(a) if callable(a) and not isinstance(a, np.ndarray) else a
+                         for a in args)
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(bounded, fn)
+    if isinstance(entry, dict):
+        return {**entry, "function": bounded}
+    return bounded
+
+
+def error_code(code: str, message: str) -> Any:
+    from .functions import error_token
+    return error_token(code, message)
 
 
 def _extract_return(res: Any, *args: Any) -> Any:

@@ -94,7 +94,8 @@ def cell_class() -> type:
                 return super().compile()
 
         class CappedParser(Parser):
-            filters = [CappedOperator if f is OperatorToken else f for f in Parser.filters]
+            filters = [_bounded(CappedOperator if f is OperatorToken else f)
+                       for f in Parser.filters]
 
         class CappedCell(Cell):
             parser = CappedParser(True)
@@ -104,6 +105,67 @@ def cell_class() -> type:
 
         _STATE["cell"] = CappedCell
     return _STATE["cell"]
+
+
+#: Time one token of a formula may take to match (the library tokenizes with regular
+#: expressions; a crafted formula must not make one run for minutes).
+TOKEN_SECONDS = 1.0
+_LAMBDA_CALL = None
+
+
+def call_closes(text: str) -> bool:
+    """Whether the call that ``text`` starts with (``LAMBDA(``, ``LET(``) has its closing
+    parenthesis, strings ("...") skipped as the engine's tokenizer skips them (linear time)."""
+    i = text.find("(")
+    depth = 0
+    n = len(text)
+    while 0 <= i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while True:
+                j = text.find('"', j)
+                if j < 0:
+                    return False
+                if text[j + 1:j + 2] == '"':
+                    j += 2
+                    continue
+                break
+            i = j + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return True
+        i += 1
+    return False
+
+
+def _bounded(token: type) -> type:
+    """The library's token class, matched with a time limit: a match running longer than
+    :data:`TOKEN_SECONDS` makes the formula unreadable (one line) instead of hanging. The
+    LAMBDA/LET token (whose expression backtracks exponentially on a call that never closes)
+    first checks that the call closes."""
+    import re
+
+    from formulas.errors import FormulaError
+    from formulas.tokens.function import Lambda
+
+    global _LAMBDA_CALL
+    _LAMBDA_CALL = _LAMBDA_CALL or re.compile(r"^\s*(?:_XLFN\.)?(?:LAMBDA|LET)\(", re.I)
+    is_lambda = issubclass(token, Lambda)
+
+    def match(self: Any, s: str) -> Any:
+        if is_lambda and _LAMBDA_CALL.match(s) and not call_closes(s):
+            return None
+        try:
+            return self._re.match(s, timeout=TOKEN_SECONDS)
+        except TimeoutError:
+            raise FormulaError(s[:80]) from None
+
+    return type(token.__name__, (token,), {"match": match, "__module__": __name__})
 
 
 def _skipped_function() -> Callable[..., Any]:

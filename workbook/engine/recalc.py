@@ -28,10 +28,12 @@ some cells kept Excel's saved values (the copy is written; 1 and 2 take preceden
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import os
 import sys
 import time
+from typing import Iterator
 
 from .report import (EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, MAX_LISTED,
                      RecalcResult, print_result)
@@ -68,6 +70,7 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
     ``strict``: refuse a workbook with anything the engine cannot evaluate (instead of keeping
     Excel's saved values for those cells); ``today``: the date TODAY() and NOW() see."""
     from .evaluate import evaluate_package
+    from .excelfns import Stopped
     from .output import write_output
     from .package import WorkbookRefused, open_package
     from .report import build_report
@@ -82,7 +85,8 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
         if out and os.path.exists(out) and os.path.samefile(out, path):
             raise WorkbookRefused("the output would overwrite the input; choose another -o")
         pkg = open_package(path)
-        ev = evaluate_package(pkg, strict=strict)
+        with memory_ceiling():
+            ev = evaluate_package(pkg, strict=strict)
         build_report(res, [name for name, _ in pkg.sheets], ev)
         _volatile_note(res, ev.volatile, today, clock())
         if out:
@@ -95,6 +99,8 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
     except MemoryError:
         res.refused = ("the workbook needs more memory than this machine has to evaluate; "
                        "nothing was written")
+    except Stopped:
+        res.refused = "the evaluation was stopped (time or memory limit)"
     except RecursionError:
         res.refused = "the formulas nest too deeply to evaluate"
     except Exception as exc:  # never a traceback for a user's file
@@ -107,6 +113,35 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
             pkg.close()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+@contextlib.contextmanager
+def memory_ceiling() -> Iterator[None]:
+    """While evaluating, the process may allocate at most the evaluation's memory budget
+    (:data:`~.package.LIMITS` ``memory_bytes``) beyond what it holds now: one huge array built
+    inside a function (``MUNIT(30000)``, a column times a row) fails at once instead of
+    taking the machine's memory (the budget's watchdog cannot stop a single allocation).
+    Linux only (the data segment limit); elsewhere nothing changes."""
+    from .package import LIMITS
+    try:
+        import resource
+        with open("/proc/self/status", "rb") as f:
+            data = next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith(b"VmData:"))
+        old = resource.getrlimit(resource.RLIMIT_DATA)
+    except (ImportError, OSError, ValueError, StopIteration, AttributeError):
+        yield
+        return
+    want = data + int(LIMITS["memory_bytes"]) + 2**29
+    if old[1] != resource.RLIM_INFINITY:
+        want = min(want, old[1])
+    if old[0] != resource.RLIM_INFINITY and old[0] <= want:
+        yield   # already tighter
+        return
+    resource.setrlimit(resource.RLIMIT_DATA, (want, old[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_DATA, old)
 
 
 def _volatile_note(res: RecalcResult, volatile: list[str], today: dt.date | None,

@@ -185,6 +185,9 @@ def tiny_attacks() -> dict[str, dict[str, Any]]:
         "whole-sheet merge": {"sheets": {"S": sheet_xml(f, tail=_merge("A1:XFD1048576"))}},
         "whole-sheet array formula": {"sheets": {"S": {
             "A1": ("array", "A1:XFD1048576", "=1")}}},
+        "whole-sheet data table": {"sheets": {"S": sheet_xml({**f, "C2": 0.0}).replace(
+            "</sheetData>", '<row r="3"><c r="C3"><f t="dataTable" ref="C3:XFC1048575" '
+            'dt2D="0" dtr="1" r1="A1"/></c></row></sheetData>')}},
         "SUM over whole column, data in row 900000": {"sheets": {"S": {
             "A1": 1.0, "A900000": 2.0, "B1": "=SUM(A:A)"}}},
         "100 whole-column SUMIFs": {"sheets": {"S": {

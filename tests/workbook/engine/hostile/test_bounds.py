@@ -15,7 +15,9 @@ ATTACKS = tiny_attacks()
 EXPECTED = {
     "value in B1048576": r"uses the last row 1,048,576",
     "value in XFD1048576": r"uses the last row 1,048,576|uses the last column XFD",
-    "whole-sheet array formula": r"more than 200,000 cells in array-formula ranges",
+    "whole-sheet array formula": r"more than 200,000 cells in array-formula and data-table "
+                                 r"ranges",
+    "whole-sheet data table": r"more than 200,000 cells in array-formula and data-table ranges",
     "SUM over whole column, data in row 900000": None,
     "100 whole-column SUMIFs": None,
     "merge C1:C1048576": None,
