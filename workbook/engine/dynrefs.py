@@ -281,14 +281,14 @@ class Resolver:
             if ma and mb:
                 r1, c1 = int(ma.group(2)), _col(ma.group(1))
                 r2, c2 = int(mb.group(2)), _col(mb.group(1))
-            elif _COLS.match(ref):
+            elif _COLS.match(ref):   # whole columns and rows: bounded (or refused) later
                 m = _COLS.match(ref)
                 c1, c2 = _col(m.group(1)), _col(m.group(2))
-                r1, r2 = 1, max(self.used[0], 1)
+                r1, r2 = 1, MAX_ROW
             elif _ROWS.match(ref):
                 m = _ROWS.match(ref)
                 r1, r2 = int(m.group(1)), int(m.group(2))
-                c1, c2 = 1, max(self.used[1], 1)
+                c1, c2 = 1, MAX_COL
             else:
                 return "#REF!"
             r1, r2 = sorted((r1, r2))

@@ -277,6 +277,18 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
         raise WorkbookRefused(f"the formulas refer to ranges of {total:,} cells in all (limit "
                               f"{LIMITS['range_cells']:,}, after bounding whole columns and "
                               f"rows by the used range); refer to the cells that hold data")
+
+    def reprepare(text: str, where: str) -> str:
+        """A formula whose OFFSET/INDIRECT calls became references, prepared like any other
+        (a range they give to the edge of the sheet is bounded, corrected or refused)."""
+        got = prepare(text, used=used, aliases={}, names=names, allowed=ours_upper,
+                      links=links, where=where)
+        area = sum(r.area for r in got.refs if r.area > 1)
+        if area > LIMITS["range_cells"]:
+            raise Refused(f"{where}: OFFSET or INDIRECT gives ranges of {area:,} cells (limit "
+                          f"{LIMITS['range_cells']:,})")
+        return got.text
+    wb.reprepare = reprepare
     notes = []
     if uses_links:
         shown = ", ".join(f"[{i}] {e.target or 'unnamed'}" for i, e in sorted(wb.external.items()))
@@ -385,6 +397,8 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
     from . import columns
     from .xlfunctions import VOLATILE
     wb = read_book(pkg)
+    from .excelfns import DATE1904
+    DATE1904[0] = wb.date1904   # text read as a date gives the workbook's serial numbers
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}
@@ -474,7 +488,13 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
             r = resolutions[i]
             f = infos[(titles[r.sheet.upper()], r.cell)]
             resolutions[i] = resolver.resolve(r.original, r.sheet, r.cell)
-            f.text = resolutions[i].text
+            where = f"{f.sheet}!{f.coord}"
+            try:
+                f.text = wb.reprepare(resolutions[i].text, where)
+            except Refused as exc:
+                if strict:
+                    raise WorkbookRefused(str(exc)) from None
+                kept[(f.sheet, f.coord)] = Kept(_reason(str(exc), where))
     else:
         raise WorkbookRefused("the references computed by OFFSET or INDIRECT did not settle "
                               "(each evaluation moves them again)")
@@ -550,7 +570,14 @@ def _resolve_references(wb: Workbook, cells: CellValues, kept: dict[tuple[str, s
             kept[(f.sheet, f.coord)] = Kept(str(exc))
             continue
         if res.checks:
-            f.text = res.text
+            where = f"{f.sheet}!{f.coord}"
+            try:
+                f.text = wb.reprepare(res.text, where)
+            except Refused as exc:
+                if strict:
+                    raise WorkbookRefused(str(exc)) from None
+                kept[(f.sheet, f.coord)] = Kept(_reason(str(exc), where))
+                continue
             out.append(res)
     return resolver, out
 

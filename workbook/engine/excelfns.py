@@ -326,6 +326,9 @@ def register(functions: dict[str, Any]) -> None:
     both("REGEXTEST", wrap_ufunc(regex_test, **rk))
     both("REGEXREPLACE", wrap_ufunc(regex_replace, **rk))
     both("REGEXEXTRACT", wrap_ufunc(regex_extract, return_func=_extract_return, **rk))
+    for name, f in _criteria_functions().items():
+        functions[name] = f
+    functions["VALUE"] = _value_1904(functions["VALUE"])
     for name in _LAMBDA_HELPERS:
         both(name, _bounded_array(name, functions[name]))
     for name in _SIZED:
@@ -428,3 +431,138 @@ def _blank_function() -> Callable[..., Any]:
         return out
 
     return wrap_func(blank)
+
+
+# --------------------------------------------------------------------------------------------
+# criteria (COUNTIF, SUMIF, AVERAGEIF and their -IFS): "<>" as Excel reads it
+
+def criteria_mask(test_range: dict[str, Any], condition: Any) -> Any:
+    """Which cells of ``test_range`` (``{"raw": values, empty cells as ""}``) meet
+    ``condition``, by Excel's rules: ``"<>"`` is every non-empty cell, ``"="`` every empty
+    one, ``"<>x"`` every cell that ``"x"`` does not match (empty cells, text and other types
+    included: ``COUNTIF(A1:A10,"<>2")`` counts the blank cells and the text); anything else as
+    the engine reads it."""
+    import formulas.functions as lib
+    import numpy as np
+    base = getattr(lib, "__xfilter")
+    if isinstance(condition, str) and DATE1904[0]:
+        condition = _criteria_1904(condition)
+    if isinstance(condition, str):
+        if condition in ("<>", "="):
+            empty = np.vectorize(lambda v: isinstance(v, str) and v == "", otypes=[bool])(
+                test_range["raw"])
+            return ~empty if condition == "<>" else empty
+        if condition.startswith("<>"):
+            return ~base(test_range, "=" + condition[2:])
+    return base(test_range, condition)
+
+
+def _criteria_functions() -> dict[str, Any]:
+    import numpy as np
+    from formulas.errors import FoundError
+    from formulas.functions import Array, replace_empty, wrap_func
+    from formulas.functions.math import xsum
+    from formulas.functions.stat import xaverage
+
+    def each(accumulator: Any, operating_range: Any, test_ranges: Any, *conditions: Any) -> Any:
+        operating_range = np.asarray(operating_range)
+        try:
+            b = None
+            for test_range, condition in zip(test_ranges, conditions):
+                m = criteria_mask(test_range, condition)
+                b = m if b is None else b & m
+            return accumulator(operating_range[b])
+        except FoundError as ex:
+            return ex.err
+
+    each_v = np.vectorize(each, otypes=[object], excluded={0, 1, 2})
+
+    def xfilter(accumulator: Any, test_range: Any, condition: Any,
+                operating_range: Any = None) -> Any:
+        operating_range = test_range if operating_range is None else operating_range
+        return each_v(accumulator, operating_range, [{"raw": replace_empty(test_range, "")}],
+                      condition).view(Array)
+
+    def xfilters(accumulator: Any, operating_range: Any, test_range: Any, condition: Any,
+                 *args: Any) -> Any:
+        if len(args) % 2:
+            raise ValueError("criteria come in (range, criteria) pairs")
+        test_ranges = [test_range, *args[0::2]]
+        operating_range = test_range if operating_range is None else operating_range
+        return each_v(accumulator, operating_range,
+                      [{"raw": replace_empty(v, "")} for v in test_ranges], condition,
+                      *args[1::2]).view(Array)
+
+    out = {"COUNTIF": wrap_func(functools.partial(xfilter, len, operating_range=None)),
+           "COUNTIFS": wrap_func(functools.partial(xfilters, len, None)),
+           "SUMIF": wrap_func(functools.partial(xfilter, xsum)),
+           "SUMIFS": wrap_func(functools.partial(xfilters, xsum)),
+           "AVERAGEIF": wrap_func(functools.partial(xfilter, xaverage)),
+           "AVERAGEIFS": wrap_func(functools.partial(xfilters, xaverage))}
+    out.update({"_XLFN." + k: v for k, v in out.items() if k.endswith("IFS")})
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# text read as a date in a workbook of the 1904 date system
+
+#: Whether the workbook being evaluated uses the 1904 date system (set for each evaluation).
+DATE1904 = [False]
+#: Days between the 1900 and the 1904 date systems' serial numbers.
+DAYS_1904 = 1462
+
+
+def date_text_serial(text: str) -> float | None:
+    """The 1900-system serial number of a text Excel reads as a date (``"2024-01-31"``,
+    ``"1/31/2024"``), None for any other text (plain numbers, percentages, times of day)."""
+    from formulas.errors import FoundError
+    from formulas.functions.date import _text2datetime, xdate, xtime
+    t = text.strip()
+    try:
+        float(t)
+        return None
+    except ValueError:
+        pass
+    try:
+        parts = _text2datetime(t)
+        day = xdate(*parts[:3])
+    except (FoundError, AssertionError, ValueError, TypeError, IndexError, OverflowError):
+        return None
+    if day < 1 or not any(ch.isdigit() for ch in t) or ":" in t and not any(
+            sep in t for sep in "/-") and not any(ch.isalpha() for ch in t):
+        return None
+    return day + xtime(*parts[3:])
+
+
+def _criteria_1904(condition: str) -> str:
+    for op in ("<=", ">=", "<>", "<", ">", "="):
+        if condition.startswith(op):
+            break
+    else:
+        op = ""
+    serial = date_text_serial(condition[len(op):])
+    return condition if serial is None else f"{op}{serial - DAYS_1904!r}"
+
+
+def _value_1904(entry: Any) -> Any:
+    """VALUE reading a date text as a serial number of the 1904 system when the workbook
+    uses it (the engine knows only the 1900 system)."""
+    import numpy as np
+
+    def value(*args: Any) -> Any:
+        out = entry(*args)
+        if not DATE1904[0] or not args:
+            return out
+        arg = np.asarray(getattr(args[0], "value", args[0]), dtype=object)
+        res = np.asarray(out, dtype=object)
+        if arg.shape != res.shape and arg.size != 1:
+            return out
+        shifted = res.copy()
+        for i, v in enumerate(np.broadcast_to(arg, res.shape).flat):
+            if isinstance(v, str) and date_text_serial(v) is not None:
+                r = shifted.flat[i]
+                if isinstance(r, (int, float)) and not isinstance(r, bool):
+                    shifted.flat[i] = r - DAYS_1904
+        return shifted.view(type(out)) if isinstance(out, np.ndarray) else shifted
+
+    return functools.update_wrapper(value, entry)

@@ -48,6 +48,30 @@ def test_ranges_to_the_edge_of_the_sheet_are_computed_as_excel_does(tmp_path, fo
     assert values(out)["C1"].value == pytest.approx(expected)
 
 
+@pytest.mark.parametrize("formula, expected", [
+    ('=SUM(INDIRECT("A1:A1048576"))', 21.0),
+    ('=SUM(INDIRECT("A2:A1048576"))', 20.0),
+    ('=ROWS(INDIRECT("A:A"))', 1048576.0),
+    ('=COUNTBLANK(INDIRECT("A:A"))', 1048570.0),
+    ('=COUNTIF(INDIRECT("A:A"),"")', 1048570.0),
+    ("=SUM(OFFSET(A1,0,0,1048576))", 21.0),
+    ("=ROWS(OFFSET(A1,0,0,1048576,1))", 1048576.0),
+    ('=SUM(INDIRECT("Deal!A:A"))', 21.0),
+])
+def test_ranges_to_the_edge_given_by_offset_and_indirect(tmp_path, formula, expected):
+    """The references OFFSET and INDIRECT compute are prepared like written ones (they used
+    to reach the engine uncut: SUM(INDIRECT("A1:A1048576")) gave 1)."""
+    res, out = _recalc(tmp_path, {"Deal": {**DATA, "C1": formula}})
+    assert res.exit_code == 0, res
+    assert values(out)["C1"].value == pytest.approx(expected)
+
+
+def test_a_computed_whole_column_inside_an_expression_is_kept(tmp_path, refused, kept):
+    src = build(tmp_path / "in.xlsx", {"Deal": {**DATA, "C1": '=SUMPRODUCT(INDIRECT("A:A")*2)'}})
+    kept(src, "Deal!C1", r"inside an expression")
+    refused(src, r"Deal!C1 uses the range A1:A1048576")
+
+
 def test_a_row_to_column_xfd(tmp_path):
     row = {"I15": 1.0, "J15": 2.0, "K15": 4.0, "B1": "=SUM(I15:XFD15)", "B2": "=SUM(15:15)"}
     res, out = _recalc(tmp_path, {"Deal": row})
@@ -107,6 +131,43 @@ def test_1904_date_system_refuses_date_functions_and_keeps_the_rest(tmp_path, re
     refused(src, r"calls RENT_DEFLATION_FIT in a workbook that uses the 1904 date system")
     res, out = _recalc(tmp_path, {"Deal": {"A1": 43830.0, "A2": "=A1+365"}}, date1904=True)
     assert res.exit_code == 0 and values(out)["A2"].value == 44195
+
+
+@pytest.mark.parametrize("formula, in_1904, in_1900", [
+    ('=VALUE("2024-01-31")', 43860.0, 45322.0),
+    ('=SUMIF(A1:A2,"<1/1/2025",A1:A2)', 43860.0, 45322.0),   # A1 is 2024-01-31
+    ('=COUNTIF(A1:A2,">=2025-01-31")', 1.0, 1.0),
+    ('=COUNTIFS(A1:A2,"<2025-01-01",A1:A2,">2023-12-31")', 1.0, 1.0),
+    ('=VALUE("12")', 12.0, 12.0),
+])
+def test_1904_text_read_as_a_date_gives_the_workbooks_serials(tmp_path, formula, in_1904,
+                                                              in_1900):
+    """The same dates (2024-01-31, 2025-01-31) as serials of each date system."""
+    res, out = _recalc(tmp_path, {"Deal": {"A1": 43860.0, "A2": 44226.0, "C1": formula}},
+                       date1904=True)
+    assert res.exit_code == 0, res
+    assert values(out)["C1"].value == pytest.approx(in_1904)
+    res, out = _recalc(tmp_path, {"Deal": {"A1": 45322.0, "A2": 45688.0, "C1": formula}})
+    assert values(out)["C1"].value == pytest.approx(in_1900)
+
+
+MIXED = {"A1": 1.0, "A2": 2.0, "A3": "x", "A4": 4.0, "A5": 5.0, "A6": 6.0}   # A7:A10 blank
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ('=COUNTIF(A1:A10,"<>")', 6), ('=COUNTIF(A1:A10,"=")', 4), ('=COUNTIF(A1:A10,"")', 4),
+    ('=COUNTIF(A1:A10,"<>2")', 9), ('=COUNTIF(A1:A10,"<>x")', 9),
+    ('=COUNTIF(A1:A10,"<>"&"")', 6), ('=SUMIF(A1:A10,"<>",A1:A10)', 18),
+    ('=AVERAGEIF(A1:A10,"<>")', 3.6), ('=COUNTIFS(A1:A10,"<>",A1:A10,"<>x")', 5),
+    ('=SUMIFS(A1:A10,A1:A10,"<>2")', 16), ('=COUNTIF(A:A,"<>")', 6),
+    ('=COUNTIF(A:A,"<>2")', 1048575), ('=COUNTIF(A1:A10,">2")', 3),
+])
+def test_criteria_not_equal_count_blank_cells_and_other_types(tmp_path, formula, expected):
+    """"<>2" matches every cell that is not 2 (blank cells and text too), "<>" every
+    non-empty cell; the engine counted only numbers other than 2, and "<>" as a text."""
+    res, out = _recalc(tmp_path, {"Deal": {**MIXED, "C1": formula}})
+    assert res.exit_code == 0, res
+    assert values(out)["C1"].value == pytest.approx(expected)
 
 
 def test_rent_deflation_fit_refuses_non_iso_text_dates(tmp_path):
