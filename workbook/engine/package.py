@@ -226,6 +226,10 @@ class _DTD(Exception):
 
 def _check_xml(name: str, data: bytes) -> None:
     """Refuse a DTD or entity declaration anywhere in an XML part, in any encoding."""
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"<\x00\x00\x00",
+                    b"\x00\x00\x00<"):   # UTF-32, which the XML parser cannot read
+        raise WorkbookRefused(f"the part {name} is in an encoding that cannot be checked "
+                              f"(UTF-32; spreadsheets use UTF-8 or UTF-16)")
     p = expat.ParserCreate()
 
     def refuse(*_: object) -> None:
@@ -240,6 +244,9 @@ def _check_xml(name: str, data: bytes) -> None:
     except _DTD:
         raise WorkbookRefused(f"the part {name} declares a DTD or entities, which a "
                               f"spreadsheet never needs (possible XML attack)") from None
+    except (ValueError, LookupError):   # e.g. UTF-32: "multi-byte encodings are not supported"
+        raise WorkbookRefused(f"the part {name} is in an encoding that cannot be checked "
+                              f"(spreadsheets use UTF-8 or UTF-16)") from None
     except expat.ExpatError as exc:
         if exc.code in (expat.errors.codes[expat.errors.XML_ERROR_UNKNOWN_ENCODING],
                         expat.errors.codes[expat.errors.XML_ERROR_INCORRECT_ENCODING]):
@@ -270,6 +277,9 @@ def _xml(zf: zipfile.ZipFile, name: str) -> ET.Element:
     except ET.ParseError as exc:
         raise WorkbookRefused(f"the part {name} is not well-formed XML ({_short(exc)})") \
             from None
+    except (ValueError, LookupError):   # an encoding the parser cannot read
+        raise WorkbookRefused(f"the part {name} is in an encoding that cannot be read "
+                              f"(spreadsheets use UTF-8 or UTF-16)") from None
 
 
 def _rels(zf: zipfile.ZipFile, part: str) -> dict[str, tuple[str, str, str]]:

@@ -166,6 +166,28 @@ def test_a_doctype_in_a_utf16_part_is_found(tmp_path, refused):
     refused(bad, r"declares a DTD or entities")
 
 
+@pytest.mark.parametrize("encoding, codec, pattern", [
+    ("UTF-16BE", "utf-16-be", r"declares a DTD or entities"),          # no byte-order mark
+    ("UTF-8", "utf-8-sig", r"declares a DTD or entities"),
+    ("ISO-8859-1", "latin-1", r"declares a DTD or entities"),
+    ("UTF-32", "utf-32", r"encoding that cannot be checked \(UTF-32"),
+    ("UTF-32LE", "utf-32-le", r"encoding that cannot be checked \(UTF-32"),
+    ("Shift_JIS", "shift_jis", r"encoding that cannot be checked"),
+])
+def test_a_doctype_in_any_encoding_is_refused_in_words(tmp_path, refused, encoding, codec,
+                                                       pattern):
+    src = _ok_book(tmp_path)
+    wb = parts(src)["xl/workbook.xml"].decode()
+    text = (f'<?xml version="1.0" encoding="{encoding}"?><!DOCTYPE w [<!ENTITY a "b">]>'
+            + wb[wb.index("<workbook"):])
+    bad = rewrite(src, tmp_path / "enc.xlsx", {"xl/workbook.xml": text.encode(codec)})
+    refused(bad, pattern)
+    rels = parts(src)["xl/_rels/workbook.xml.rels"].decode().replace(
+        "<Relationships", '<!DOCTYPE r [<!ENTITY e SYSTEM "file:///etc/passwd">]><Relationships')
+    refused(rewrite(src, tmp_path / "rels.xlsx", {"xl/_rels/workbook.xml.rels": rels}),
+            r"workbook.xml.rels declares a DTD")
+
+
 def test_a_utf16_workbook_is_read(tmp_path):
     src = build(tmp_path / "u16.xlsx", {"Deal": {"A1": 2, "B1": "=A1*3"}},
                 encode={"xl/workbook.xml": "utf-16", "xl/worksheets/sheet1.xml": "utf-16"})
