@@ -308,6 +308,9 @@ def prepare(text: str, *, used: tuple[int, int], aliases: dict[str, str],
         if fn_k < 0 or toks[sig[fn_k]].kind != "word":
             continue
         fn = spans[args[0][0]][1] if args else None
+        if fn == "INDEX":
+            _index_guard(toks, sig, args, by_start, edits, fn_k)
+            continue
         if fn not in BLANK_SENSITIVE:
             continue
         args = sorted(args)
@@ -349,6 +352,33 @@ def prepare(text: str, *, used: tuple[int, int], aliases: dict[str, str],
                           f"({_ref_text(r, r.bounds).split('!')[-1]}), which the headless "
                           f"engine cannot represent")
     return Prepared(_apply(toks, sig, edits), refs + name_refs, books)
+
+
+def _index_guard(toks: list[Token], sig: list[int], args: list[tuple[int, int]],
+                 by_start: dict[int, RangeRef], edits: dict[int, tuple[int, str]],
+                 fn_k: int) -> None:
+    """``INDEX(cut range, row[, column])``: a row or column past the cut but inside the
+    range as written is a blank cell (0), as in Excel, not the #REF! of the cut range."""
+    args = sorted(args)
+    r = by_start.get(args[0][0])
+    if r is None or r.cut is None or r.end != args[0][1] or not 2 <= len(args) <= 3:
+        return
+    r1, c1, r2, c2 = r.bounds
+    k1, q1, k2, q2 = r.cut
+    full_rows, full_cols = r2 - r1 + 1, c2 - c1 + 1
+    cut_rows, cut_cols = k2 - k1 + 1, q2 - q1 + 1
+    text = [_span_text(toks, sig, s, e, edits) for s, e in args]
+    if full_rows == 1 and len(args) == 2:    # INDEX(row, n): n counts columns
+        row, col = None, text[1]
+    else:
+        row, col = text[1], (text[2] if len(args) == 3 else None)
+    new = f"INDEX({','.join(text)})"
+    for arg, cut_n, full_n in ((row, cut_rows, full_rows), (col, cut_cols, full_cols)):
+        if arg is not None and arg.strip() and full_n > cut_n:
+            new = f"IF(({arg})>{cut_n},IF(({arg})>{full_n},#REF!,0),{new})"
+    for s, e in args:
+        edits.pop(s, None)
+    edits[fn_k] = (args[-1][1] + 1, new)
 
 
 def _span_text(toks: list[Token], sig: list[int], s: int, e: int,

@@ -41,6 +41,11 @@ def _recalc(tmp_path, sheets, **kw):
     ("=MAX(A2:A1048576)+MIN(A:A)", 7.0),
     ("=SUMPRODUCT(A1:A1048576,A1:A1048576)", 91.0),
     ("=INDEX(A:A,3)", 3.0),
+    ("=INDEX(A:A,100)", 0.0),                 # a blank cell inside the column, not #REF!
+    ("=IFERROR(INDEX(A:A,100),-1)", 0.0),
+    ("=INDEX(A1:A1048576,2,1)", 2.0),
+    ("=INDEX(7:7,2)", 0.0),
+    ("=INDEX(A:A,MATCH(4,A:A,0))*2", 8.0),
 ])
 def test_ranges_to_the_edge_of_the_sheet_are_computed_as_excel_does(tmp_path, formula, expected):
     res, out = _recalc(tmp_path, {"Deal": {**DATA, "C1": formula}})
