@@ -73,6 +73,43 @@ def test_a_formula_naming_another_workbook_never_opens_it(
     refused(src, r"refers to another file")
 
 
+@pytest.mark.parametrize("formula", [
+    "='\\\\server\\share\\[payroll.xlsx]Sheet1'!A1",
+    "='file:///{dir}/[payroll.xlsx]Sheet1'!A1",
+    "='{dir}/payroll.xlsx'!A1",
+    "='{dir}/payroll.xlsx'!Secret",
+    "=[payroll.xlsx]!Secret",
+    "=INDIRECT(\"'{dir}/[payroll.xlsx]Sheet1'!A1\")",
+    "=INDIRECT(\"'\"&\"dir/[payroll.xlsx]Sheet1\"&\"'!A1\")",
+    "=INDIRECT(\"[payroll.xlsx]Sheet1!R1C1\",FALSE)",
+    "=SUM('dir/[payroll.xlsx]Sheet1:Sheet2'!A1)",
+    "=OFFSET('dir/[payroll.xlsx]Sheet1'!A1,0,0)",
+    "=dir/[payroll.xlsx]Sheet1!A1",
+])
+def test_no_spelling_of_another_file_opens_it(tmp_path, payroll, monkeypatch, formula):
+    """UNC and file: paths, books without brackets, names of another book, INDIRECT texts
+    (built or R1C1), 3-D ranges, OFFSET: the engine never opens the file, from the folder it
+    runs in or any other, and its value never reaches the copy."""
+    monkeypatch.chdir(tmp_path)
+    formula = formula.replace("{dir}", str(payroll.parent))
+    src = build(tmp_path / "deal.xlsx", {"Deal": {"A1": 1, "B1": formula}})
+    res = _recalc_recording(src, tmp_path / "o.xlsx")
+    assert not any("payroll" in p for p in _Opens.paths), _Opens.paths
+    assert res.exit_code in (1, 3), res
+    assert values(tmp_path / "o.xlsx")["B1"].value != SECRET
+
+
+def test_a_sheet_scoped_name_naming_another_workbook_never_opens_it(tmp_path, payroll):
+    src = build(tmp_path / "deal.xlsx", {"Deal": {"B1": "=Pay*2"}})
+    wb = parts(src)["xl/workbook.xml"].decode().replace(
+        "<calcPr", "<definedNames><definedName name=\"Pay\" localSheetId=\"0\">"
+        "'dir/[payroll.xlsx]Sheet1'!$A$1</definedName></definedNames><calcPr")
+    src = rewrite(src, tmp_path / "deal2.xlsx", {"xl/workbook.xml": wb})
+    _recalc_recording(src, tmp_path / "o.xlsx")
+    assert not any("payroll" in p for p in _Opens.paths)
+    assert values(tmp_path / "o.xlsx")["B1"].value not in (SECRET, 2 * SECRET)
+
+
 def test_a_defined_name_naming_another_workbook_is_refused(tmp_path, payroll, refused):
     src = build(tmp_path / "deal.xlsx", {"Deal": {"B1": "=Pay*2"}},
                 names={"Pay": "'dir/[payroll.xlsx]Sheet1'!$A$1"})
