@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--formulas", type=int, default=100_000,
                     help="formula cells of the formula-limit case (default 100,000)")
     args = ap.parse_args(argv)
-    cases = sorted(attacks.tiny_attacks().items())
+    cases = sorted(attacks.tiny_attacks().items()) + list(attacks.engine_attacks().items())
     cases.append((f"{args.formulas:,} formulas filled down (the formula limit)",
                   attacks.many_formulas(args.formulas)))
     rows = []
@@ -72,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                 outcome = "computed"
             elif got.get("refused"):
                 outcome = "refused: " + got["refused"][:90]
+            elif got.get("exit") in (1, 3):
+                outcome = "computed with the cell as an error" if got["exit"] == 1 else \
+                    "the cell keeps Excel's value"
             else:
                 outcome = f"exit {got.get('exit')}"
             peak = f"{got['peak_mb']:,.0f}" if got.get("peak_mb") else "n/a"

@@ -196,6 +196,23 @@ def tiny_attacks() -> dict[str, dict[str, Any]]:
     }
 
 
+def engine_attacks() -> dict[str, dict[str, Any]]:
+    """name -> keyword arguments of :func:`build` for one-formula files that made the engine
+    itself run unbounded (each a cell the run keeps, refuses or computes as an error)."""
+    def one(formula: str) -> dict[str, Any]:
+        return {"sheets": {"S": {"A1": 1.0, "B1": formula}}}
+    return {
+        "LAMBDA call that never closes": one("=LAMBDA(" + "a" * 40),
+        "regex (?:a{1000}){1000}": one('=REGEXTEST("a","(?:a{1000}){1000}")'),
+        "regex a{4294967294}": one('=REGEXTEST("a","a{4294967294}")'),
+        "MUNIT(20000)": one("=SUM(MUNIT(20000))"),
+        "MAKEARRAY 1000x1000 of MAKEARRAY 100x100": one(
+            "=SUM(MAKEARRAY(1000,1000,LAMBDA(r,c,SUM(MAKEARRAY(100,100,LAMBDA(a,b,a*r))))))"),
+        "SEQUENCE(30000)*TRANSPOSE(SEQUENCE(30000))": one(
+            "=SUM(SEQUENCE(30000)*TRANSPOSE(SEQUENCE(30000)))"),
+    }
+
+
 def many_formulas(n: int) -> dict[str, Any]:
     """A sheet of ``n`` formula cells filled down (as a tape is written)."""
     cells: dict[str, Any] = {}
