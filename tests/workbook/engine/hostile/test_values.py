@@ -124,6 +124,39 @@ def test_a_comment_holding_a_fake_sheet_data_changes_nothing(tmp_path):
     assert cells["B1"] == "2.5" and values(out)["B1"].value == 2.5
 
 
+_STALE = sheet_xml({"A1": 1.5, "B1": "=A1+1"}).replace("<f>A1+1</f>", "<f>A1+1</f><v>9</v>")
+
+
+def _prefixed(xml: str) -> str:
+    for tag in ("worksheet", "sheetData", "row", "c", "v", "f"):
+        xml = xml.replace(f"<{tag}>", f"<x:{tag}>").replace(f"<{tag} ", f"<x:{tag} ")
+        xml = xml.replace(f"</{tag}>", f"</x:{tag}>")
+    return xml.replace('xmlns="', 'xmlns:x="')
+
+
+@pytest.mark.parametrize("xml", [
+    _STALE.replace('<c r="B1">', '<!-- <c r="B1"><f>A1+100</f></c> --><c r="B1">'),
+    _STALE.replace('<c r="B1">', '<?pi <c r="B1"><f>A1+100</f></c> ?><c r="B1">'),
+    _STALE.replace('<c r="A1"><v>1.5</v>', '<c r="A1"><v><![CDATA[1.5]]></v>'),
+    _STALE.replace("<f>A1+1</f>", "<f><![CDATA[A1+1]]></f>"),
+    _STALE.replace('<c r="A1"><v>1.5</v>', '<c r="A1"><v>1<!-- 9 -->.5</v>'),
+    _STALE.replace("</row>", '<y:c xmlns:y="urn:y" r="C1"><y:f>A1*100</y:f></y:c></row>'),
+    _STALE.replace("</sheetData>", '</sheetData><!-- <sheetData><row r="1"><c r="B1"><v>7'
+                   '</v></c></row></sheetData> -->'),
+    _prefixed(_STALE),
+    _STALE.replace("<f>A1+1</f>", "<f>A1&#43;1</f>"),
+])
+def test_cells_are_read_and_written_where_an_xml_parser_finds_them(tmp_path, xml):
+    """Comments, processing instructions, CDATA, foreign elements and namespace prefixes
+    around and inside cells: the real cell B1 gets its new value, nothing else is a cell."""
+    res, out = _recalc(tmp_path, {"Deal": xml})
+    assert res.exit_code == 0, res
+    written = parts(out)["xl/worksheets/sheet1.xml"]
+    ET.fromstring(written)
+    assert values(out)["B1"].value == 2.5
+    assert "C1" not in {c.get("r") for c in ET.fromstring(written).iter(f"{{{MAIN}}}c")}
+
+
 def test_1904_date_system_refuses_date_functions_and_keeps_the_rest(tmp_path, refused, kept):
     src = build(tmp_path / "d.xlsx", {"Deal": {"A1": 43830.0, "B1": "=YEAR(A1)"}},
                 date1904=True)
