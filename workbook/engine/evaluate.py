@@ -397,8 +397,9 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
     from . import columns
     from .xlfunctions import VOLATILE
     wb = read_book(pkg)
-    from .excelfns import DATE1904
+    from .excelfns import DATE1904, STOP
     DATE1904[0] = wb.date1904   # text read as a date gives the workbook's serial numbers
+    STOP[:] = []                # no stop of an earlier evaluation applies to this one
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}

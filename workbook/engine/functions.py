@@ -157,7 +157,10 @@ def _bounded(token: type) -> type:
     _LAMBDA_CALL = _LAMBDA_CALL or re.compile(r"^\s*(?:_XLFN\.)?(?:LAMBDA|LET)\(", re.I)
     is_lambda = issubclass(token, Lambda)
 
+    from .excelfns import check_stop
+
     def match(self: Any, s: str) -> Any:
+        check_stop()   # the evaluation budget also bounds reading many slow formulas
         if is_lambda and _LAMBDA_CALL.match(s) and not call_closes(s):
             return None
         try:

@@ -100,6 +100,9 @@ def test_a_lambda_loop_inside_one_call_stops_at_the_budget(tmp_path, refused, mo
         "A1": 1.0, "B1": "=SUM(MAKEARRAY(1000,1000,LAMBDA(r,c,SUM(MAKEARRAY(100,100,"
                          "LAMBDA(a,b,a*r))))))"}})
     refused(src, r"stopped after 2 s \(limit\)")
+    monkeypatch.setitem(LIMITS, "seconds", 300.0)   # a stopped run leaves nothing behind
+    res, out = _recalc(tmp_path, {"B1": '=LET(x,INDIRECT("A1"),x*2)'}, name="next.xlsx")
+    assert res.exit_code == 0 and values(out)["B1"].value == 2
 
 
 def test_one_huge_allocation_fails_inside_the_memory_ceiling(monkeypatch):
