@@ -63,7 +63,9 @@ def test_limits_are_checked_while_reading(tmp_path, refused, monkeypatch):
 
 
 def test_the_evaluation_budget_stops_a_large_workbook(tmp_path, refused, monkeypatch):
-    src = build(tmp_path / "big.xlsx", **many_formulas(3000))
+    cells = {f"A{r}": float(r) for r in range(1, 3001)}   # distinct formulas (not one
+    cells.update({f"B{r}": f"=A{r}*{r}+{r % 7}" for r in range(1, 3001)})  # filled-down call)
+    src = build(tmp_path / "big.xlsx", {"S": cells})
     monkeypatch.setitem(LIMITS, "seconds", 0.0)
     refused(src, r"stopped after 0 s \(limit\)")
     monkeypatch.setitem(LIMITS, "seconds", 300.0)
