@@ -715,9 +715,15 @@ class _Analysis:
                 lab = ""
                 cell = None
                 if refs:
-                    s, ref = refs[0]
+                    # NPV(rate, CFADS row) / debt: the row is what the ratio divides, not the
+                    # rate; a range first, then a cell of a series, then the first cell
+                    s, ref = next((x for x in refs if not x[1].is_cell), None) or next(
+                        (x for x in refs if self.b.series_of.get((x[0], x[1].r1, x[1].c1))
+                         is not None), refs[0])
                     lab = self.b.label(s, ref.r1, ref.c1)
                     cell = self.b.where(s, ref.r1, ref.c1)
+                    if not ref.is_cell:
+                        cell += ":" + coord(ref.r2, ref.c2)
                 out.append(Input(role, text, cell, None, lab))
             return out
         return []
