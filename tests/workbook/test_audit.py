@@ -248,13 +248,79 @@ def test_not_a_workbook(tmp_path, capsys, content, why):
     assert why in capsys.readouterr().err
 
 
-def test_macro_workbook_refused(tmp_path):
-    p = tmp_path / "deal.xlsx"
+_VBA = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 +
+        "VBA\0_VBA_PROJECT\0dir\0Attribute VB_Name = \"Module1\"\r\nSub Auto_Open()\r\n"
+        "  Open \"/tmp/cc_macro_ran\" For Output As #1\r\nEnd Sub\r\n".encode("utf-16-le") * 4)
+
+
+def _with_macros(src: Path, dest: Path, vba_name: str = "xl/vbaProject.bin") -> Path:
+    """``src`` made macro-enabled as Excel saves an .xlsm: the main part's content type, a
+    VBA project part related from the workbook."""
+    with zipfile.ZipFile(src) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    ct = parts["[Content_Types].xml"].decode()
+    ct = ct.replace("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+                    "application/vnd.ms-excel.sheet.macroEnabled.main+xml")
+    ct = ct.replace("</Types>", '<Default Extension="bin" ContentType='
+                                '"application/vnd.ms-office.vbaProject"/></Types>')
+    parts["[Content_Types].xml"] = ct.encode()
+    rels = parts["xl/_rels/workbook.xml.rels"].decode().replace(
+        "</Relationships>", '<Relationship Id="rIdVBA" Type="http://schemas.microsoft.com/'
+        f'office/2006/relationships/vbaProject" Target="{vba_name[3:]}"/></Relationships>')
+    parts["xl/_rels/workbook.xml.rels"] = rels.encode()
+    parts[vba_name] = _VBA
+    with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in parts.items():
+            z.writestr(n, data)
+    return dest
+
+
+@pytest.mark.parametrize("name,vba", [("deal.xlsm", "xl/vbaProject.bin"),
+                                      ("deal.xlsx", "xl/media/image9.bin")])
+def test_a_macro_enabled_deal_is_audited_without_its_macros(corpus, tmp_path, capsys, name,
+                                                            vba):
+    """Arrangers' models are often .xlsm: the audit reads their cells and reports as for the
+    .xlsx, says the macros were there and not run; nothing is run, the file is unchanged;
+    the retrofit and the recalculation (which write and compute) refuse it, writing nothing."""
+    deal = _with_macros(corpus["annual_sln"], tmp_path / name, vba)
+    before = deal.read_bytes()
+    a = audit_file(str(deal))
+    want = {(f.kind, f.sheet, f.ref) for f in audit_file(str(corpus["annual_sln"])).findings}
+    assert {(f.kind, f.sheet, f.ref) for f in a.findings} == want
+    assert any("macros" in n and vba in n and "nothing in them was run" in n for n in a.notes)
+    assert cli.main(["audit", str(deal), "--json"]) == 0
+    assert any("macros" in n for n in json.loads(capsys.readouterr().out)["notes"])
+    draft = tmp_path / "map.toml"
+    assert cli.main(["retrofit", str(deal), "--draft-map", str(draft)]) == 0
+    out = capsys.readouterr().out
+    assert "without macros" in out and draft.exists()
+    assert cli.main(["retrofit", str(deal), "--map", str(draft), "-o",
+                     str(tmp_path / "out.xlsx")]) == 2
+    assert "macro" in capsys.readouterr().err and not (tmp_path / "out.xlsx").exists()
+    assert cli.main(["recalc", str(deal), "-o", str(tmp_path / "r.xlsx")]) == 2
+    assert not (tmp_path / "r.xlsx").exists()
+    assert deal.read_bytes() == before
+    assert not Path("/tmp/cc_macro_ran").exists()
+
+
+def test_a_worksheet_that_is_a_macro_part_is_refused(corpus, tmp_path):
+    """Read-only does not mean unchecked: a sheet whose part is a VBA project is refused."""
+    with zipfile.ZipFile(corpus["annual_sln"]) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = _VBA
+    p = tmp_path / "deal.xlsm"
     with zipfile.ZipFile(p, "w") as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("xl/workbook.xml", "<workbook/>")
-        z.writestr("xl/vbaProject.bin", b"\0" * 10)
-    with pytest.raises(AuditRefused, match="macros"):
+        for n, data in parts.items():
+            z.writestr(n, data)
+    with pytest.raises(AuditRefused, match="macro part"):
+        audit_file(str(p))
+
+
+@pytest.mark.parametrize("name", ["deal.xlsb", "deal.xlam", "deal.xls"])
+def test_binary_and_addin_files_are_refused(corpus, tmp_path, name):
+    p = tmp_path / name
+    p.write_bytes(corpus["annual_sln"].read_bytes())
+    with pytest.raises(AuditRefused, match="not supported|refused"):
         audit_file(str(p))
 
 

@@ -1,8 +1,9 @@
 """``computecredit audit``: find the straight-line assumptions in an existing deal spreadsheet.
 
 The workbook is opened only through the checked reader (:func:`workbook.engine.package.
-open_package`: no macros, no external links, size limits, no DTDs), its cells read with the
-engine's sheet parser, and its formulas with the engine's tokenizer; nothing in it is run and
+open_package`: no external links, size limits, no DTDs; the macro parts of a macro-enabled
+``.xlsm`` are neither read nor run, and the report says they were there), its cells read with
+the engine's sheet parser, and its formulas with the engine's tokenizer; nothing in it is run and
 the file is never changed. Formula cells the file holds no value for are computed with the
 headless engine first (``--no-values`` skips that).
 
@@ -34,14 +35,17 @@ def audit_file(path: str, values: bool = True):
     from ..engine.package import WorkbookRefused, open_package
     from .detect import analyse
     try:
-        pkg = open_package(path)
+        pkg = open_package(path, macros="skip")
     except WorkbookRefused as exc:
         raise AuditRefused(str(exc)) from None
     try:
         cm = read_cellmap(pkg)
         if values:
             fill_values(pkg, cm)
-        return analyse(cm, path)
+        audit = analyse(cm, path)
+        if pkg.macros:
+            audit.notes.append(macro_note(pkg.macros))
+        return audit
     except WorkbookRefused as exc:
         raise AuditRefused(str(exc)) from None
     except MemoryError:
@@ -50,6 +54,14 @@ def audit_file(path: str, values: bool = True):
         raise AuditRefused("the workbook's formulas nest too deeply to read") from None
     finally:
         pkg.close()
+
+
+def macro_note(parts: list[str]) -> str:
+    """What the report says of a macro-enabled workbook's macro parts."""
+    shown = ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
+    return (f"the workbook holds macros or ActiveX ({shown}): nothing in them was run or "
+            f"parsed; only its cells were audited. computecredit retrofit and recalc need it "
+            f"saved as .xlsx without macros")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

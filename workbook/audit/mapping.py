@@ -93,6 +93,7 @@ class Proposal:
     defaults_note: str = ""   # what the sheet itself assumes for a defaulted field
     alternatives: dict[str, Entry] = field(default_factory=dict)  # offered as comments only
     findings: int = 0        # open findings of the audit that proposed it
+    notes: list[str] = field(default_factory=list)   # said when the draft is written
 
     def offer(self, e: Entry) -> None:
         old = self.entries.get(e.field)

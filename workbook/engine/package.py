@@ -13,7 +13,11 @@ engine reads it, :func:`open_package` checks:
   declared sizes bounds the memory used);
 * it is a spreadsheet package (``[Content_Types].xml`` and ``xl/workbook.xml``);
 * it holds no macros or ActiveX, found by name, content type, relationship type (any case) and
-  by content (a compound file holding a VBA project): nothing from the file is ever run;
+  by content (a compound file holding a VBA project): nothing from the file is ever run.
+  A reader that only reports on the workbook (``computecredit audit``) may pass
+  ``macros="skip"``: a macro-enabled ``.xlsm`` is then read for its cells, its macro and ActiveX
+  parts are neither parsed nor run (their names are listed in :attr:`Package.macros`), and
+  everything else is checked as usual; what writes or computes a workbook keeps refusing;
 * no XML part declares a DTD or entities, found by parsing each part in its own encoding
   (UTF-8 or UTF-16, wherever the declaration is); a part in an encoding that cannot be checked
   is refused;
@@ -97,6 +101,7 @@ class Package:
     sheets: list[tuple[str, str]] = field(default_factory=list)  # (sheet name, part path)
     links: dict[int, ExternalLink] = field(default_factory=dict)
     charts: list[str] = field(default_factory=list)
+    macros: list[str] = field(default_factory=list)   # macro parts left unread (macros="skip")
 
     def read(self, name: str) -> bytes:
         """The bytes of a part, as stored."""
@@ -326,29 +331,39 @@ def _check_sizes(zf: zipfile.ZipFile) -> None:
                               f"(limit {LIMITS['total_bytes']:,}; possible zip bomb)")
 
 
-def _check_parts(zf: zipfile.ZipFile) -> None:
-    """Every part read once: CRC, macros by name and content, DTDs by parsing."""
+def _check_parts(zf: zipfile.ZipFile, skip_macros: bool = False) -> list[str]:
+    """Every part read once: CRC, macros by name and content, DTDs by parsing. With
+    ``skip_macros``, macro and ActiveX parts are not parsed (returned by name) instead of
+    refused."""
+    skipped: list[str] = []
     for info in zf.infolist():
         n = info.filename
         low = n.lower()
         if basename(low) in ("vbaproject.bin", "vbaprojectsignature.bin", "vbadata.xml") or \
                 low.startswith(("xl/activex/", "xl/macrosheets/")):
-            raise WorkbookRefused(f"the workbook contains macros or ActiveX ({n}); nothing "
-                                  f"from the file is run: save the deal as .xlsx without "
-                                  f"macros")
+            if not skip_macros:
+                raise WorkbookRefused(f"the workbook contains macros or ActiveX ({n}); nothing "
+                                      f"from the file is run: save the deal as .xlsx without "
+                                      f"macros")
+            skipped.append(n)
         data = _read_member(zf, n)  # checks the CRC (a truncated or damaged file)
         if _is_vba(data):
-            raise WorkbookRefused(f"the part {n} holds a VBA macro project; nothing from the "
-                                  f"file is run: save the deal as .xlsx without macros")
-        if _looks_like_xml(n, data):
+            if not skip_macros:
+                raise WorkbookRefused(f"the part {n} holds a VBA macro project; nothing from "
+                                      f"the file is run: save the deal as .xlsx without macros")
+            if n not in skipped:
+                skipped.append(n)
+            continue
+        if _looks_like_xml(n, data):   # (a skipped XML part is still checked for DTDs)
             _check_xml(n, data)
-            if low.endswith(".rels"):
+            if low.endswith(".rels") and not skip_macros:
                 text = to_utf8(data, n).decode("utf-8", "replace").lower()
                 if any(m in text for m in ("/vbaproject", "/activexcontrol", "/xlmacrosheet",
                                            "/xlintlmacrosheet")):
                     raise WorkbookRefused(f"the workbook relates a macro or ActiveX part "
                                           f"({n}); nothing from the file is run: save the "
                                           f"deal as .xlsx without macros")
+    return skipped
 
 
 def _open_regular(path: str) -> zipfile.ZipFile:
@@ -389,13 +404,18 @@ def _open_regular(path: str) -> zipfile.ZipFile:
                               f"{_damage(exc)})") from None
 
 
-def open_package(path: str) -> Package:
+def open_package(path: str, macros: str = "refuse") -> Package:
     """Check ``path`` as described in the module docstring and return an open :class:`Package`.
 
-    Raises :class:`WorkbookRefused` with a one-line reason.
+    ``macros``: ``"refuse"`` (the default: anything that computes or writes a workbook), or
+    ``"skip"`` for a read-only report: macro parts are left unread and listed in
+    :attr:`Package.macros`. Raises :class:`WorkbookRefused` with a one-line reason.
     """
+    if macros not in ("refuse", "skip"):
+        raise ValueError(f"macros must be 'refuse' or 'skip', not {macros!r}")
+    skip = macros == "skip"
     lower = path.lower()
-    if lower.endswith((".xlsm", ".xltm", ".xlam")):
+    if lower.endswith(".xlam") or lower.endswith((".xlsm", ".xltm")) and not skip:
         raise WorkbookRefused("macro-enabled workbooks are refused (nothing from the file is "
                               "run); save the deal as .xlsx")
     if lower.endswith(".xlsb"):
@@ -404,26 +424,27 @@ def open_package(path: str) -> Package:
         raise WorkbookRefused("legacy .xls workbooks are not supported; save as .xlsx")
     zf = _open_regular(path)
     try:
-        return _inspect(path, zf)
+        return _inspect(path, zf, skip)
     except BaseException:
         zf.close()
         raise
 
 
-def _inspect(path: str, zf: zipfile.ZipFile) -> Package:
+def _inspect(path: str, zf: zipfile.ZipFile, skip_macros: bool = False) -> Package:
     _check_sizes(zf)
     names = set(zf.NameToInfo)
     if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
         raise WorkbookRefused("not an Excel workbook (no [Content_Types].xml or "
                               "xl/workbook.xml in the package)")
-    _check_parts(zf)
+    skipped = _check_parts(zf, skip_macros)
     ctypes = to_utf8(_read_member(zf, "[Content_Types].xml"), "[Content_Types].xml")
     ctypes_low = ctypes.decode("utf-8", "replace").lower()
     for marker in _MACRO_TYPES:
-        if marker in ctypes_low:
+        if marker in ctypes_low and (not skip_macros or marker == "vnd.ms-excel.sheet.binary"):
             raise WorkbookRefused(f"the workbook is macro-enabled or binary ({marker} content "
                                   f"type); save the deal as .xlsx")
     pkg = Package(path, zf)
+    pkg.macros = skipped
     wb = _xml(zf, "xl/workbook.xml")
     rels = _rels(zf, "xl/workbook.xml")
     seen: dict[str, str] = {}
@@ -438,6 +459,8 @@ def _inspect(path: str, zf: zipfile.ZipFile) -> Package:
             part = rels[rid][1]
             if part not in names:
                 raise WorkbookRefused(f"sheet {name!r} points at a missing part {part}")
+            if part in skipped:
+                raise WorkbookRefused(f"sheet {name!r} points at a macro part {part}")
             pkg.sheets.append((name, part))
     if not pkg.sheets:
         raise WorkbookRefused("the workbook has no worksheets")

@@ -57,10 +57,10 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
-def _open(path: str) -> Any:
+def _open(path: str, macros: str = "refuse") -> Any:
     from ..engine.package import WorkbookRefused, open_package
     try:
-        return open_package(path)
+        return open_package(path, macros=macros)
     except WorkbookRefused as exc:
         raise RetrofitRefused(f"{path}: {exc}") from None
 
@@ -88,9 +88,12 @@ def draft_map(path: str, map_path: str) -> Any:
     if os.path.exists(map_path):
         raise RetrofitRefused(f"{map_path} exists; a draft never overwrites a map (remove it "
                               f"or choose another name)")
-    pkg = _open(path)
+    pkg = _open(path, macros="skip")    # a draft only reads: an .xlsm's macros stay unread
     try:
         audit = analyse(_cells(pkg), path)
+        if pkg.macros:
+            from ..audit import macro_note
+            audit.proposal.notes.append(macro_note(pkg.macros))
     finally:
         pkg.close()
     try:
@@ -309,9 +312,15 @@ def run(args: argparse.Namespace) -> int:
             if not p.findings:
                 print("  note: the audit found no straight-line assumption in this workbook; "
                       "the sheet would compare nothing of theirs")
+            for note in p.notes:
+                print(f"  note: {safe(note)}")
             if p.missing:
                 print(f"  required, not found (fill them in): {', '.join(p.missing)}")
-            print(f"  then: computecredit retrofit {safe(args.file)} --map "
+            deal, first = safe(args.file), ""
+            if p.notes:     # macros: the copy is written from the deal saved as .xlsx
+                deal = safe(os.path.splitext(args.file)[0] + ".xlsx")
+                first = f"save the deal as {deal} without macros, then "
+            print(f"  then: {first}computecredit retrofit {deal} --map "
                   f"{safe(args.draft_map)} -o OUT.xlsx")
             return 0
         if not args.map or not args.output:
