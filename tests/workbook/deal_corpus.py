@@ -22,7 +22,9 @@ each with the findings the audit must report (``EXPECTED``).
 * ``foreign_labels``: French, Chinese, Japanese, Arabic, Russian and Hebrew labels, and a value
   row whose every cell is a different ``SLN`` formula;
 * ``monthly_hidden``: a monthly model on a hidden sheet named "Monthly", typed D&A, SUM'd
-  accumulated depreciation, a ratio labelled only "Ratio", an LGD typed as 45.
+  accumulated depreciation, a ratio labelled only "Ratio", an LGD typed as 45;
+* ``unlabelled``: a fleet value, a DSCR and an LTV with no label of their own, beside an
+  input block whose labels must not be taken for theirs.
 
 Each expected finding is (kind, sheet, cells) plus the inputs it must name.
 """
@@ -413,11 +415,40 @@ def monthly_hidden(path: Path) -> Path:
     return path
 
 
+def unlabelled(path: Path) -> Path:
+    """Inputs in A:B with the periods in E:I of the same rows: the rows of ratios and values
+    carry no label of their own (the text in column A names the input in column B, not the
+    row), so a fleet value ``gpus * cost * (1 - t / life)``, a DSCR and an LTV are known only
+    by their formulas."""
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Model"
+    _inputs(s, [("GPUs", 200), ("Cost", 20000), ("Life", 5), ("Rent", 2.0),
+                ("Utilisation", 0.7), ("Opex", 0.3), ("Loan", 2_000_000), ("Rate", 0.07),
+                ("Years", 5)], top=1)
+    s["D1"] = "Period"
+    for label, r in (("Revenue", 2), ("CFADS", 3), ("Debt service", 4), ("Balance", 7)):
+        s[f"D{r}"] = label
+    for k in range(5):
+        c, p = "EFGHI"[k], "DEFGH"[k]
+        s[f"{c}1"] = k + 1
+        s[f"{c}2"] = "=$B$1*$B$4*$B$5*8760"
+        s[f"{c}3"] = f"={c}2-$B$1*$B$6*8760"
+        s[f"{c}4"] = "=PMT($B$8,$B$9,-$B$7)"
+        s[f"{c}5"] = f"={c}3/{c}4"
+        s[f"{c}6"] = f"=$B$1*$B$2*(1-{c}1/$B$3)"
+        s[f"{c}7"] = "=$B$7" if k == 0 else f"={p}7-({p}4-{p}7*$B$8)"
+        s[f"{c}8"] = f"={c}7/{c}6"
+    wb.save(path)
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "annual_sln": annual_sln, "quarterly_named": quarterly_named, "typed_values": typed_values,
     "declining_dates": declining_dates, "german": german, "budget": budget,
     "arranger_quarterly": arranger_quarterly, "column_inputs": column_inputs,
     "foreign_labels": foreign_labels, "monthly_hidden": monthly_hidden,
+    "unlabelled": unlabelled,
 }
 
 #: Findings each file must give: (kind, sheet, cells, {input role: cell}).
@@ -495,6 +526,14 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
         ("sln_call", "Modèle", "E3:I3", {"cost": "$B$3", "salvage": "$B$4", "life": "$B$5"}),
         ("sln_call", "Modèle", "E4:I4", {"cost": "$B$3"}),
         ("utilisation_fixed", "Modèle", "B7", {}),
+    ],
+    "unlabelled": [
+        ("straight_line_value", "Model", "E6:I6", {"cost": "Model!B2", "life": "Model!B3",
+                                                   "gpus": "Model!B1"}),
+        ("revenue_flat", "Model", "E2:I2", {"rent": "Model!B4", "utilisation": "Model!B5"}),
+        ("utilisation_fixed", "Model", "B5", {}),
+        ("dscr", "Model", "E5:I5", {"numerator": "Model!E3", "denominator": "Model!E4"}),
+        ("ltv", "Model", "E8:I8", {"numerator": "Model!E7", "denominator": "Model!E6"}),
     ],
     "monthly_hidden": [
         ("straight_line_charge", "Monthly", "B9:Y9", {}),

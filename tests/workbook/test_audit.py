@@ -172,6 +172,17 @@ def test_one_schedule_of_different_sln_formulas_is_one_finding(audits):
     assert "\u202e" not in text and "簿価" in text
 
 
+def test_rows_without_labels_are_known_by_their_formulas(audits):
+    by = _by_kind(audits["unlabelled"])
+    assert all(by[k].label == "" for k in (("dscr", "Model", "E5:I5"),
+                                           ("ltv", "Model", "E8:I8"),
+                                           ("straight_line_value", "Model", "E6:I6")))
+    assert "recognised by its formula" in by[("dscr", "Model", "E5:I5")].reason
+    assert by[("dscr", "Model", "E5:I5")].detail["detected_by"] == "shape"
+    p = audits["unlabelled"].proposal
+    assert p.entries["gpu_cost"].expr == "Model!B2" and p.entries["gpus"].expr == "Model!B1"
+
+
 def test_draft_mapping_uses_defined_names(audits):
     from tests.workbook.deal_corpus import MAPPED
     p = audits["quarterly_named"].proposal

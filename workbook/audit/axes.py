@@ -279,7 +279,9 @@ def _line_label(sheet: SheetCells, first: tuple[int, int], orient: str) -> str:
                 texts.append(t)
                 if len(texts) >= MAX_LABEL_CELLS:
                     break
-            elif cell is not None and is_number(cell) and texts:
+            elif cell is not None and is_number(cell) and (texts or cell.formula is None):
+                # a typed number between the row and a text is an input of that text
+                # ("Utilisation | 0.70"), not this row's label; a formula (a total) is crossed
                 break
     else:
         for rr in range(r - 1, max(0, r - 4), -1):

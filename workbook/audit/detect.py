@@ -521,10 +521,20 @@ class _Analysis:
         first, second = shapes
         if set(first) != set(second):
             return None
-        for role in ("cost", "salvage", "life"):
+        for role in ("cost", "salvage", "life", "scale"):
             if role in first and not self._fixed(first[role], second[role], ser.sheet):
                 return None
-        return {role: self.b.input_of(role, n, ser.sheet) for role, n in first.items()}
+        out = {role: self.b.input_of(role, n, ser.sheet) for role, n in first.items()}
+        if "scale" in out:
+            # a fleet value, GPUs x cost x (1 - age/life): the factor labelled as a GPU count
+            # is the count, the other the cost per GPU
+            a, b = out["cost"], out.pop("scale")
+            if _role_of(normalise(a.label)) == "gpus" and _role_of(normalise(b.label)) != "gpus":
+                a, b = b, a
+            a.role = "cost"
+            b.role = "gpus" if _role_of(normalise(b.label)) == "gpus" else "scale"
+            out["cost"], out[b.role] = a, b
+        return out
 
     def _fixed(self, a: Any, b: Any, host: str) -> bool:
         if isinstance(a, fx.Num) and isinstance(b, fx.Num):
@@ -1115,7 +1125,10 @@ def _sl_value(node: Any) -> dict[str, Any] | None:
             age = [x for x, q in inner if q == 1]
             others = [x for j, (x, q) in enumerate(fs) if j != i and q == 1 and _is_operand(x)]
             if len(life) == 1 and len(age) == 1 and _is_operand(life[0]) and others:
-                return {"cost": others[0], "age": age[0], "life": life[0]}
+                got = {"cost": others[0], "age": age[0], "life": life[0]}
+                if len(others) == 2:     # gpus * cost * (1 - age / life): which is which is
+                    got["scale"] = others[1]   # told by their labels
+                return got
     return None
 
 
