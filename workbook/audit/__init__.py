@@ -70,8 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--html", metavar="FILE", help="also write a self-contained HTML page "
                                                        "for a credit officer")
     parser.add_argument("--no-values", action="store_true",
-                        help="use only the values the file holds (do not compute formula "
-                             "cells that have none)")
+                        help="do not run the formula engine on formula cells the file "
+                             "holds no value for (plain arithmetic is still followed)")
 
 
 def run(args: argparse.Namespace) -> int:

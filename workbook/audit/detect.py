@@ -26,6 +26,7 @@ straight-line assumptions: they are reported as already modelled.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
@@ -347,6 +348,7 @@ class _Analysis:
                     b.series_of[(s.name, *rc)] = ser
             series += found
         self.axes, self.series = axes, series
+        _Arithmetic(b).fill(series)
         self._function_calls()
         for ser in series:
             self._series(ser)
@@ -903,6 +905,84 @@ class _Analysis:
 _TIME_LIKE = re.compile(r"\b(period|years?|months?|days?|time|lag|horizon|tenor|term|"
                         r"count|number)\b")
 _CATEGORY_ORDER = ["depreciation", "revenue", "coverage", "leverage", "loss"]
+
+
+class _Arithmetic:
+    """Values for series the file holds none for and the engine could not compute (a large
+    workbook past its budget): plain arithmetic, ``SLN``, ``PMT``, ``SUM`` and kin over the
+    cells they read, each series filled period by period (a row reading its previous period
+    is a loop, not a deep recursion). Anything else leaves the value unknown. Bounded work."""
+
+    BUDGET = 400_000       # cells evaluated in all
+    DEPTH = 12             # formulas followed from one cell to the cells it reads
+
+    def __init__(self, b: Book):
+        self.b = b
+        self.memo: dict[tuple[str, int, int], Any] = {}
+        self.work = 0
+        self.filling: set[int] = set()
+
+    def fill(self, series: list[Series]) -> None:
+        for ser in series:
+            if any(v is None for v in ser.values):
+                self._fill_series(ser, 0)
+
+    def _fill_series(self, ser: Series, depth: int) -> None:
+        if id(ser) in self.filling or depth > self.DEPTH:
+            return
+        self.filling.add(id(ser))
+        try:
+            for i, rc in enumerate(ser.cells):
+                if ser.values[i] is None:
+                    v = self.value((ser.sheet, *rc), depth)
+                    if isinstance(v, float):
+                        ser.values[i] = v
+        finally:
+            self.filling.discard(id(ser))
+
+    def value(self, key: tuple[str, int, int], depth: int) -> Any:
+        cell = self.b.cell(*key)
+        if cell is None:
+            return 0.0            # an empty cell reads as 0 in arithmetic
+        if cell.value is not None or cell.formula is None:
+            v = cell.value
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+        if key in self.memo:
+            return self.memo[key]
+        self.work += 1
+        if self.work > self.BUDGET or depth > self.DEPTH:
+            return None
+        ser = self.b.series_of.get(key)
+        if ser is not None and id(ser) not in self.filling and depth < self.DEPTH:
+            self._fill_series(ser, depth + 1)   # its earlier periods first
+            if key in self.memo:
+                return self.memo[key]
+        node = self.b.nodes.get(key)
+        v = None
+        if node is not None:
+            try:
+                v = fx.evaluate(node, lambda n: self._lookup(n, key[0], depth + 1))
+            except (fx.NotComputable, RecursionError):
+                v = None
+        if isinstance(v, float) and not math.isfinite(v):
+            v = None
+        self.memo[key] = v if isinstance(v, float) else None
+        return self.memo[key]
+
+    def _lookup(self, n: Any, host: str, depth: int) -> Any:
+        got = self.b.refs(n, host)
+        if len(got) != 1:
+            raise fx.NotComputable("not one reference")
+        s, ref = got[0]
+        if ref.size > 10_000:
+            raise fx.NotComputable("a large range")
+        vals = []
+        for r, c in ref.cells():
+            v = self.value((s, r, c), depth)
+            if v is None:
+                raise fx.NotComputable("an unknown value")
+            vals.append(v)
+        return vals[0] if ref.is_cell else vals
 
 
 def _retrofit_sheets(b: Book) -> set[str]:

@@ -500,7 +500,17 @@ _FUNCS: dict[str, Callable[..., float]] = {
     "ABS": abs, "MIN": min, "MAX": max, "SUM": lambda *a: sum(a), "SQRT": math.sqrt,
     "LN": math.log, "EXP": math.exp, "POWER": lambda a, b: a ** b,
     "AVERAGE": lambda *a: sum(a) / len(a), "ROUND": lambda a, d=0: round(a, int(d)),
+    "SLN": lambda cost, salvage, life: (cost - salvage) / life,
+    "PMT": lambda rate, n, pv, fv=0.0, when=0.0: _pmt(rate, n, pv, fv, when),
 }
+
+
+def _pmt(rate: float, n: float, pv: float, fv: float = 0.0, when: float = 0.0) -> float:
+    """Excel's PMT: the payment per period of an annuity (negative for a positive pv)."""
+    if rate == 0:
+        return -(pv + fv) / n
+    g = (1 + rate) ** n
+    return -(rate * (pv * g + fv)) / ((1 + rate * (1 if when else 0)) * (g - 1))
 
 
 def evaluate(node: Node, lookup: Callable[[Ref | Name], Any]) -> Any:
@@ -533,6 +543,8 @@ def evaluate(node: Node, lookup: Callable[[Ref | Name], Any]) -> Any:
                 return r
             except (ZeroDivisionError, OverflowError):
                 raise NotComputable("division by zero or overflow") from None
+        if isinstance(n, Call) and n.name in ("IFERROR", "IFNA") and n.args:
+            return ev(n.args[0])      # the value when there is no error
         if isinstance(n, Call) and n.name in _FUNCS:
             args = []
             for a in n.args:
