@@ -23,6 +23,8 @@ each with the findings the audit must report (``EXPECTED``).
   row whose every cell is a different ``SLN`` formula;
 * ``monthly_hidden``: a monthly model on a hidden sheet named "Monthly", typed D&A, SUM'd
   accumulated depreciation, a ratio labelled only "Ratio", an LGD typed as 45;
+* ``base_case``: a bank's one-sheet base case ("Year 1" headings, IPMT/PPMT, a residual as a
+  share of cost, utilisation in percent);
 * ``unlabelled``: a fleet value, a DSCR and an LTV with no label of their own, beside an
   input block whose labels must not be taken for theirs.
 
@@ -443,12 +445,51 @@ def unlabelled(path: Path) -> Path:
     return path
 
 
+def base_case(path: Path) -> Path:
+    """A bank's one-sheet base case: inputs in B:C under a title, "Year 1".."Year 5" headings,
+    a rent typed falling 10% a year, utilisation as 88 (percent), interest and principal by
+    IPMT/PPMT summed into debt service, a fleet book value with the residual as a share of
+    cost, an LTV on the repaid balance, "Total GPUs deployed" and "GPU acquisition cost"."""
+    wb = openpyxl.Workbook()
+    s = wb.active
+    s.title = "Base Case"
+    s["B2"] = "Key assumptions"
+    _inputs(s, [("Total GPUs deployed", 1500), ("GPU acquisition cost ($)", 27500),
+                ("Residual value (% of cost)", 0.10), ("Depreciation period (years)", 5),
+                ("Blended rental rate ($/hr)", 2.05), ("Average utilization (%)", 88),
+                ("Cash opex ($/hr)", 0.35), ("Facility amount", 30_000_000),
+                ("Margin + base", 0.105), ("Facility tenor", 5), ("Recovery in default", 0.5)],
+            top=3, col=2)
+    r0 = 16
+    s.cell(r0, 2, "($)")
+    for k in range(5):
+        c = "DEFGH"[k]
+        s[f"{c}{r0}"] = f"Year {k + 1}"
+        s[f"{c}{r0 + 1}"] = round(2.05 * 0.9 ** k, 6)
+        s[f"{c}{r0 + 2}"] = f"=$C$3*{c}{r0 + 1}*$C$8/100*8760"
+        s[f"{c}{r0 + 3}"] = "=$C$3*$C$9*8760"
+        s[f"{c}{r0 + 4}"] = f"={c}{r0 + 2}-{c}{r0 + 3}"
+        s[f"{c}{r0 + 5}"] = f"=-IPMT($C$11,{k + 1},$C$12,$C$10)"
+        s[f"{c}{r0 + 6}"] = f"=-PPMT($C$11,{k + 1},$C$12,$C$10)"
+        s[f"{c}{r0 + 7}"] = f"={c}{r0 + 5}+{c}{r0 + 6}"
+        s[f"{c}{r0 + 8}"] = f"={c}{r0 + 4}/{c}{r0 + 7}"
+        s[f"{c}{r0 + 9}"] = f"=$C$3*($C$4-($C$4-$C$4*$C$5)*{k + 1}/$C$6)"
+        s[f"{c}{r0 + 10}"] = f"=($C$10-SUM($D${r0 + 6}:{c}{r0 + 6}))/{c}{r0 + 9}"
+    for i, label in enumerate(["Rental rate", "Revenue", "Opex", "CFADS", "Interest",
+                               "Principal", "Total debt service",
+                               "Debt Service Coverage Ratio (x)", "Fleet book value",
+                               "Loan to Value (%)"], start=r0 + 1):
+        s.cell(i, 2, label)
+    wb.save(path)
+    return path
+
+
 BUILDERS: dict[str, Callable[[Path], Path]] = {
     "annual_sln": annual_sln, "quarterly_named": quarterly_named, "typed_values": typed_values,
     "declining_dates": declining_dates, "german": german, "budget": budget,
     "arranger_quarterly": arranger_quarterly, "column_inputs": column_inputs,
     "foreign_labels": foreign_labels, "monthly_hidden": monthly_hidden,
-    "unlabelled": unlabelled,
+    "unlabelled": unlabelled, "base_case": base_case,
 }
 
 #: Findings each file must give: (kind, sheet, cells, {input role: cell}).
@@ -527,6 +568,15 @@ EXPECTED: dict[str, list[tuple[str, str, str, dict[str, str]]]] = {
         ("sln_call", "Modèle", "E4:I4", {"cost": "$B$3"}),
         ("utilisation_fixed", "Modèle", "B7", {}),
     ],
+    "base_case": [
+        ("straight_line_value", "Base Case", "D25:H25", {}),
+        ("rent_constant_growth", "Base Case", "D17:H17", {}),
+        ("revenue_constant_growth", "Base Case", "D18:H18", {"gpus": "'Base Case'!C3"}),
+        ("utilisation_fixed", "Base Case", "C8", {}),
+        ("dscr", "Base Case", "D24:H24", {"denominator": "'Base Case'!D23"}),
+        ("ltv", "Base Case", "D26:H26", {"denominator": "'Base Case'!D25"}),
+        ("fixed_recovery", "Base Case", "C13", {}),
+    ],
     "unlabelled": [
         ("straight_line_value", "Model", "E6:I6", {"cost": "Model!B2", "life": "Model!B3",
                                                    "gpus": "Model!B1"}),
@@ -581,6 +631,12 @@ MAPPED: dict[str, dict[str, Any]] = {
                       "debt_years": "Deal!B11", "lgd": "Deal!B12", "payments_per_year": 1,
                       "their_dscr": "Deal!M2:M5", "their_ltv": "Deal!N2:N5",
                       "their_rent": "Deal!H2:H5"},
+    "base_case": {"gpus": "'Base Case'!C3", "gpu_cost": "'Base Case'!C4",
+                  "salvage": "='Base Case'!C4*'Base Case'!C5", "rent0": "'Base Case'!C7",
+                  "utilization": "='Base Case'!C8/100", "cash_cost": "'Base Case'!C9",
+                  "book_life_years": "'Base Case'!C6", "debt": "'Base Case'!C10",
+                  "debt_years": "'Base Case'!C12", "lgd": "=1-'Base Case'!C13",
+                  "their_dscr": "'Base Case'!D24:H24", "their_ltv": "'Base Case'!D26:H26"},
     "monthly_hidden": {"gpus": "Inputs!B1", "gpu_cost": "Inputs!B2", "salvage": "Inputs!B3",
                        "book_life_years": "=Inputs!B4/12", "rent0": "Inputs!B5",
                        "utilization": "Inputs!B6", "cash_cost": "Inputs!B7",

@@ -130,12 +130,14 @@ def test_draft_mapping_of_the_annual_deal(audits):
     assert p.missing == []
 
 
-@pytest.mark.parametrize("name", ["arranger_quarterly", "column_inputs", "monthly_hidden"])
+@pytest.mark.parametrize("name", ["arranger_quarterly", "column_inputs", "monthly_hidden",
+                                  "base_case"])
 def test_draft_mapping_of_arranger_styles(audits, name):
     """Workbook names, a units column, "Senior facility", "Term loan", "No. of GPUs",
     "Power & hosting $/hr", "Price per GPU" (a purchase price, not a rent), "Util.", a rent
     escalating from an input cell, a rent per GPU-hour on a sheet named "Monthly" (not a rent
-    per month), a life in months, an LGD in percent."""
+    per month), a life in months, an LGD in percent, "Total GPUs deployed" and "GPU
+    acquisition cost" (a cost, not a count), a residual value as a share of cost."""
     from tests.workbook.deal_corpus import MAPPED
     p = audits[name].proposal
     for field, want in MAPPED[name].items():

@@ -132,7 +132,9 @@ FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                             r"\blife\b", r"\bnutzungsdauer", r"duree (de vie|d utilisation)",
                             r"vida util", r"\blifetime")),
     ("age_years", _rx(r"\bage\b", r"\bgpu age", r"years in service")),
-    ("gpus", _rx(r"\b(number|no\.?|nr\.?|#) (of )?gpus?\b", r"^gpus?\b(?! (cost|price|value|rent))",
+    ("gpus", _rx(r"\b(number|no\.?|nr\.?|#) (of )?gpus?\b",
+                 r"^(total )?gpus?\b(?!.*\b(cost|price|value|rent|rental|capex|acquisition|"
+                 r"purchase|hour|hr|h|life|age|rate)\b)",
                  r"\bgpu (count|units|quantity)", r"\bfleet size", r"\bunits\b", r"^# ?gpus",
                  r"\banzahl gpu", r"\bnombre de gpu", r"\bnumero de gpu")),
     ("gpu_cost", _rx(r"(cost|price|capex|purchase)\w* (per|/) ?(gpu|unit)", r"gpu (unit )?"

@@ -404,6 +404,10 @@ def _units(p: Proposal, book: Any) -> None:
         if not isinstance(e.expr, str) or e.expr.startswith("="):
             continue
         v = e.value
+        if name in _DECIMALS:
+            # what the cell holds (a finding may have read 88 as 0.88 already)
+            held = _cell_value(book, e)
+            v = held if isinstance(held, float) else v
         if not isinstance(v, float):
             continue
         if name == "deflation":
@@ -429,6 +433,16 @@ def _units(p: Proposal, book: Any) -> None:
                 re.search(r"\bmonths?\b", _label_of(book, e)):
             e.expr, e.note = f"={e.expr}/12", "their figure is in months"
             e.value = v / 12
+    sal, cost = p.entries.get("salvage"), p.entries.get("gpu_cost")
+    if sal and cost and isinstance(sal.value, float) and 0 <= sal.value <= 1 and \
+            isinstance(sal.expr, str) and not sal.expr.startswith("=") and \
+            _ref_text(cost.expr) and re.search(r"%|\bof (cost|purchase|price)|\bshare\b|"
+                                               r"\bpercent", _label_of(book, sal)):
+        # a residual value given as a share of the cost: the model wants currency per GPU
+        sal.expr = f"={_ref_text(cost.expr)}*{sal.expr}"
+        sal.note = "their salvage is a share of the cost; the model wants currency per GPU"
+        if isinstance(cost.value, float):
+            sal.value = cost.value * sal.value
     gpus = p.entries.get("gpus")
     cost = p.entries.get("gpu_cost")
     if gpus and cost and isinstance(gpus.value, float) and gpus.value >= 2 and \
@@ -444,6 +458,16 @@ def _units(p: Proposal, book: Any) -> None:
             sal.expr = f"={sal.expr}/{_ref_text(gpus.expr)}"
             sal.note = "their salvage is for the fleet; the model wants it per GPU"
             sal.value = sal.value / gpus.value
+
+
+def _cell_value(book: Any, e: Entry) -> Any:
+    """The value of the one cell an entry maps, or None."""
+    node = fx.parse(e.expr) if isinstance(e.expr, str) else None
+    refs = book.refs(node, "") if node is not None else []
+    if len(refs) == 1 and refs[0][1].is_cell:
+        cell = book.cell(refs[0][0], refs[0][1].r1, refs[0][1].c1)
+        return None if cell is None else cell.value
+    return None
 
 
 def _label_of(book: Any, e: Entry) -> str:
