@@ -26,6 +26,8 @@ _CATEGORY_TITLES = {"depreciation": "Depreciation and value paths",
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return f"{v:,.0f}"      # 800 GPUs, not 800.00
     return "(no value)" if v is None else fmt(v)
 
 
