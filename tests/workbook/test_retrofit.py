@@ -417,3 +417,37 @@ def test_only_the_deal_the_map_and_the_copy_are_opened(tmp_path, capsys):
              for p in ours}     # (the copy is written to a temporary name, then renamed)
     assert names <= {"annual_sln.xlsx", "a.html", "m.toml", "cc.xlsx"}, ours
     assert deal.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_the_model_sits_next_to_each_of_their_assumptions(recalculated):
+    """Their straight-line value beside the economic value, their LTV beside the economic LTV,
+    their fixed LGD (from their recovery rate) beside the correlated LGD, with differences."""
+    ws = openpyxl.load_workbook(recalculated["annual_sln"].out, data_only=True)["ComputeCredit"]
+    grid = {(c.row, c.column): c.value for row in ws.iter_rows() for c in row
+            if c.value is not None}
+    at = {v: rc for rc, v in grid.items() if isinstance(v, str)}
+
+    def column(head):
+        r, c = at[head]
+        out = []
+        while isinstance(grid.get((r + 1 + len(out), c)), (int, float)):
+            out.append(grid[(r + 1 + len(out), c)])
+        return out
+
+    theirs, economic = column("their value (for the fleet)"), column(
+        "economic value (for the fleet)")
+    assert len(theirs) == len(economic) == 3
+    assert theirs == pytest.approx([1024 * (30000 - 5700 * k) for k in (1, 2, 3)])
+    assert all(0 < e < t for e, t in zip(economic, theirs))     # rents deflate: worth less
+    r, c = at["economic value (for the fleet)"]
+    assert grid[(r, c + 1)] == "economic - theirs"
+    assert [grid[(r + 1 + k, c + 1)] for k in range(3)] == pytest.approx(
+        [e - t for e, t in zip(economic, theirs)])
+    assert len(column("their LTV")) == len(column("economic LTV")) == 3
+    r, _ = at["lgd (their fixed LGD)"]
+    assert grid[(r, 2)] == pytest.approx(1 - 0.55)               # from their 55% recovery
+    lgd_corr = grid[(at["LGD, correlated collateral (LGD_CORR)"][0], 2)]
+    assert 0 <= lgd_corr <= 1
+    assert grid[(at["Correlated LGD - their fixed LGD"][0], 2)] == pytest.approx(
+        lgd_corr - 0.45)
