@@ -860,6 +860,86 @@ def _ranges_wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrap_func(call, ranges=True)
 
 
+def _index_whole(engine_index: dict[str, Any]) -> dict[str, Any]:
+    """INDEX with a row or column of 0 (or omitted where Excel takes it as 0): the whole column,
+    row or range, as a reference when given one (so SUM, SUMPRODUCT, ROWS, COLUMNS and MATCH over
+    it see every cell), else as an array. The engine's INDEX took 0 as 1 (a silent first cell).
+    Anything else (positive indexes, array indexes, several areas) goes to the engine's INDEX."""
+    import numpy as np
+    import schedula as sh
+    from formulas.ranges import Ranges
+    from formulas.tokens.operand import XlError, _index2col
+
+    impure = engine_index["function"]
+
+    def index_of(v: Any) -> int | None:
+        """A scalar index (None: omitted); raises _Found for errors, text and negatives."""
+        if isinstance(v, np.ndarray) and v.size != 1:
+            raise LookupError           # an array of indexes: the engine's
+        v = _scalar(getattr(v, "value", v))
+        if _is_empty(v):
+            return None
+        if isinstance(v, XlError):
+            raise _Found(v)
+        n = math.trunc(_number(v))
+        if n < 0:
+            raise _Found(_err("#VALUE!"))
+        return n
+
+    def call(compiling: Any, array: Any, *rest: Any) -> Any:
+        if compiling or not 1 <= len(rest) <= 3:
+            return impure(compiling, array, *rest)
+        is_ref = isinstance(array, Ranges)
+        try:
+            row = index_of(rest[0])
+            col = index_of(rest[1]) if len(rest) > 1 else None
+            area = index_of(rest[2]) if len(rest) > 2 else None
+            if is_ref and array.is_set:
+                return impure(compiling, array, *rest)
+            value = array.value if is_ref else array
+            if isinstance(value, XlError):
+                return value
+            value = np.asarray(value, dtype=object)
+            if value.ndim != 2:
+                return impure(compiling, array, *rest)
+            nrows, ncols = value.shape
+            if len(rest) == 1 and 1 in (nrows, ncols):
+                if row not in (0, None):
+                    return impure(compiling, array, *rest)
+                row = col = 0                       # a vector with index 0: all of it
+            else:
+                row = 0 if row is None else row
+                col = 0 if col is None else col     # INDEX(B2:D7, 3): the whole row 3
+                if row != 0 and col != 0:
+                    return impure(compiling, array, *rest)
+            if area not in (None, 1):
+                raise _Found(_err("#REF!"))
+        except LookupError:
+            return impure(compiling, array, *rest)
+        except _Found as exc:
+            return exc.err
+        if row > nrows or col > ncols:
+            return _err("#REF!")
+        r0, r1 = (0, nrows) if row == 0 else (row - 1, row)
+        c0, c1 = (0, ncols) if col == 0 else (col - 1, col)
+        sub = value[r0:r1, c0:c1]
+        if not is_ref:
+            from formulas.functions import Array
+            return np.asarray(sub, dtype=object).view(Array)
+        base = array.ranges[0]
+        sheet_id = base["sheet_id"]
+        top, left = int(base["r1"]) + r0, int(base["n1"]) + c0
+        bottom, right = top + (r1 - r0) - 1, left + (c1 - c0) - 1
+        ref = f"{_index2col(left)}{top}:{_index2col(right)}{bottom}"
+        rng = {"r1": top, "r2": bottom, "c1": _index2col(left), "c2": _index2col(right),
+               "n1": left, "n2": right, "ref": ref,
+               "name": f"{sheet_id}!{ref}" if sheet_id else ref, "sheet_id": sheet_id}
+        return Ranges(values=dict(array.values)).set_value(rng, sub)
+
+    call.__name__ = "xl_index"
+    return {"extra_inputs": engine_index["extra_inputs"], "function": call}
+
+
 def register(functions: dict[str, Any]) -> None:
     """Add the functions of this module to the engine's table ``functions`` (its
     ``get_functions()``), and Excel's file names (``_XLFN.``) for every function."""
@@ -880,6 +960,7 @@ def register(functions: dict[str, Any]) -> None:
         "CONCATENATE": _broadcast(xl_concatenate),
     }
     plain.update(_lookups(functions))
+    functions["INDEX"] = _index_whole(functions["INDEX"])
     for name, axis in (("ROWS", 0), ("COLUMNS", 1)):
         functions[name] = _dimension(functions[name], axis)
     engine_yearfrac = functions["YEARFRAC"]
