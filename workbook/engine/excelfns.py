@@ -10,6 +10,7 @@ nothing of the library is replaced in place.
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any, Callable
 
 from .package import LIMITS
@@ -544,14 +545,37 @@ def _criteria_1904(condition: str) -> str:
     return condition if serial is None else f"{op}{serial - DAYS_1904!r}"
 
 
+#: A time of day as VALUE reads it: ``"12:00"``, ``"6:30:15"``, ``"7:05 PM"``, ``"25:00"``.
+_TIME_TEXT = re.compile(
+    r"^\s*(\d{1,4}):(\d{1,2})(?::(\d{1,2}(?:\.\d+)?))?\s*(?:([AaPp])[Mm])?\s*$")
+
+
+def time_text_fraction(text: str) -> Any:
+    """The fraction of a day Excel's VALUE gives a text holding only a time of day
+    (``"12:00"`` is 0.5; hours past 24 count on, ``"25:00"`` is 1.0417), #VALUE! for minutes
+    or seconds past 59 or a 12-hour clock past 12, None for any other text."""
+    from formulas.tokens.operand import Error
+    m = _TIME_TEXT.match(text)
+    if m is None:
+        return None
+    h, mi, s = int(m.group(1)), int(m.group(2)), float(m.group(3) or 0)
+    ampm = (m.group(4) or "").upper()
+    if mi > 59 or s >= 60 or (ampm and h > 12):
+        return Error.errors["#VALUE!"]
+    if ampm:
+        h = h % 12 + (12 if ampm == "P" else 0)
+    return (h * 3600 + mi * 60 + s) / 86400
+
+
 def _value_1904(entry: Any) -> Any:
-    """VALUE reading a date text as a serial number of the 1904 system when the workbook
-    uses it (the engine knows only the 1900 system)."""
+    """VALUE reading a time-only text as the fraction of a day (the engine added today's date)
+    and a date text as a serial number of the 1904 system when the workbook uses it (the
+    engine knows only the 1900 system)."""
     import numpy as np
 
     def value(*args: Any) -> Any:
         out = entry(*args)
-        if not DATE1904[0] or not args:
+        if not args:
             return out
         arg = np.asarray(getattr(args[0], "value", args[0]), dtype=object)
         res = np.asarray(out, dtype=object)
@@ -559,7 +583,12 @@ def _value_1904(entry: Any) -> Any:
             return out
         shifted = res.copy()
         for i, v in enumerate(np.broadcast_to(arg, res.shape).flat):
-            if isinstance(v, str) and date_text_serial(v) is not None:
+            if not isinstance(v, str):
+                continue
+            frac = time_text_fraction(v)
+            if frac is not None:
+                shifted.flat[i] = frac
+            elif DATE1904[0] and date_text_serial(v) is not None:
                 r = shifted.flat[i]
                 if isinstance(r, (int, float)) and not isinstance(r, bool):
                     shifted.flat[i] = r - DAYS_1904

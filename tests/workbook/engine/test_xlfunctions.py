@@ -105,3 +105,18 @@ def test_today_can_be_frozen():
 def test_new_function_names_as_excel_saves_them():
     assert _one("_xlfn.STDEV.S({1,2,3})") == pytest.approx(1.0)
     assert _one("_xlfn.IFNA(NA(),7)") == 7
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("12:00", 0.5), ("6:30:15", (6 * 3600 + 30 * 60 + 15) / 86400),
+    ("7:05 PM", (19 * 60 + 5) / 1440),
+    ("12:00 AM", 0.0), ("12:30 PM", 0.5 + 30 / 1440), ("25:00", 25 / 24),
+    ("2024-01-31", 45322), ("12", 12)])
+def test_value_of_a_time_of_day_is_the_fraction_of_a_day(text, expected):
+    # Excel: a text holding only a time is that time on day 0, not today's date plus it
+    assert _one(f'VALUE("{text}")') == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["1:75", "1:00:60", "13:00 PM", "abc"])
+def test_value_of_an_impossible_time_is_value_error(text):
+    assert str(_one(f'VALUE("{text}")')) == "#VALUE!"
