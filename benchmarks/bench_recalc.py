@@ -102,19 +102,31 @@ def tape_floor(path: Path):
     rent0, util, cost, g = (column(h) for h in ("rent at close", "utilisation", "cash cost",
                                                   "rent deflation"))
     vol, rho = column("collateral vol"), column("collateral corr")
-    r, salvage, life = name("discount_rate"), name("salvage"), name("physical_life")
+    life, margin = column("remaining life"), column("margin")
+    r, salvage = name("discount_rate"), name("salvage")
     haircut, years = name("workout_haircut"), name("workout_years")
+    horizon = name("default_years") + years   # collateral_horizon is this formula
+    hurdle, cost_ratio, funding = name("hurdle"), name("cost_ratio"), name("funding_spread")
 
     def all_columns():
+        from pymodel import pricing
         value = residual.income_value(rent0, util, cost, g, r, salvage=salvage,
                                       max_life_years=life)
-        coverage = gpus * value * (1 - haircut) / ead
+        ead / (gpus * value)
+        at = residual.economic_value_path(horizon, rent0, util, cost, g, r, salvage=salvage,
+                                          max_life_years=life)
+        collateral = gpus * at * np.exp(vol ** 2 * horizon / 2)
+        coverage = collateral * (1 - haircut) / (1 + r) ** years / ead
         irb.conditional_pd(pd_, irb.basel_corr(pd_))
-        lgd_e = lgd.lgd_corr(pd_, coverage, vol, years, rho)
-        lgd_d = lgd.lgd_downturn(pd_, coverage, vol, years, rho)
+        lgd_e = lgd.lgd_corr(pd_, coverage, vol, horizon, rho)
+        lgd_d = lgd.lgd_downturn(pd_, coverage, vol, horizon, rho)
         irb.expected_loss(pd_, lgd_e, ead)
-        irb.irb_capital(pd_, lgd_d, maturity=mat) * ead
-        irb.fair_spread(pd_, lgd_e)
+        k = irb.irb_capital(pd_, lgd_d, maturity=mat)
+        k * ead
+        margin - irb.fair_spread(pd_, lgd_e)
+        margin - pricing.hurdle_spread(pd_, lgd_e, k, hurdle=hurdle, cost_ratio=cost_ratio,
+                                       funding_spread=funding)
+        pricing.raroc(pd_, lgd_e, k, margin, cost_ratio=cost_ratio, funding_spread=funding)
 
     return bench(all_columns, 1, repeat=5)
 
