@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
 from ..engine.formulatext import tokens
-from ..engine.sheetxml import MAX_COL, MAX_ROW, SheetXMLError, split_coord
+from ..engine.sheetxml import MAX_COL, MAX_ROW, SheetXMLError, col_letters, split_coord
 
 __all__ = ["Num", "Text", "Ref", "Name", "Call", "Unary", "Binary", "Missing", "Node", "parse",
            "walk", "refs_in", "calls_in", "relative_key", "evaluate", "render", "quote_sheet"]
@@ -449,14 +449,6 @@ def quote_sheet(name: str) -> str:
     return "'" + name.replace("'", "''") + "'"
 
 
-def _letters(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
 def render(n: Node, host: str | None = None, absolute: bool = False) -> str:
     """Formula text of a tree (for messages and for copying their references). With ``host``,
     references without a sheet are written on that sheet (the text then reads the same cells
@@ -465,9 +457,9 @@ def render(n: Node, host: str | None = None, absolute: bool = False) -> str:
         return render(x, host, absolute)
 
     if isinstance(n, Ref):
-        a = f"{'$' if n.abs_c1 or absolute else ''}{_letters(n.c1)}" \
+        a = f"{'$' if n.abs_c1 or absolute else ''}{col_letters(n.c1)}" \
             f"{'$' if n.abs_r1 or absolute else ''}{n.r1}"
-        b = f"{'$' if n.abs_c2 or absolute else ''}{_letters(n.c2)}" \
+        b = f"{'$' if n.abs_c2 or absolute else ''}{col_letters(n.c2)}" \
             f"{'$' if n.abs_r2 or absolute else ''}{n.r2}"
         sheet = n.sheet or host
         s = quote_sheet(sheet) + "!" if sheet else ""

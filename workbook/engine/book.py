@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .package import LIMITS, Package, WorkbookRefused
-from .sheetxml import (CellRecord, ErrorValue, LimitExceeded, SheetXMLError, coord,
+from .sheetxml import (CellRecord, ErrorValue, LimitExceeded, SheetXMLError, col_letters, coord,
                        excel_unescape, new_parser, range_bounds, scan_cells, split_coord)
 
 __all__ = ["EngineCell", "EngineSheet", "EngineBook", "DefinedName", "Workbook", "ExternalBook",
@@ -419,7 +419,7 @@ def _shift(text: str, origin: str, dest: str) -> str | None:
         row = row + (0 if rabs else dr)
         if not (1 <= col <= 16_384 and 1 <= row <= 1_048_576):
             return None
-        out.append(f"{cabs}{_col_name(col)}{rabs}{row}")
+        out.append(f"{cabs}{col_letters(col)}{rabs}{row}")
     return "".join(out)
 
 
@@ -428,14 +428,6 @@ def _col_number(letters: str) -> int:
     for ch in letters:
         n = n * 26 + ord(ch) - 64
     return n
-
-
-def _col_name(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _translate(text: str, origin: str, dest: str, where: str) -> str:

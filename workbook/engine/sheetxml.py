@@ -105,7 +105,8 @@ def _col_index(letters: str) -> int:
     return n
 
 
-def _col_letters(col: int) -> str:
+def col_letters(col: int) -> str:
+    """1 -> 'A', 28 -> 'AB' (column letters; cached)."""
     s = _COLS.get(col)
     if s is None:
         n, s = col, ""
@@ -128,7 +129,7 @@ def split_coord(c: str) -> tuple[int, int]:
 
 
 def coord(row: int, col: int) -> str:
-    return f"{_col_letters(col)}{row}"
+    return f"{col_letters(col)}{row}"
 
 
 def range_bounds(ref: str) -> tuple[int, int, int, int]:
