@@ -202,6 +202,20 @@ def _reference(t: Table, inner: str | None, row: int | None) -> str:
     return f"{_quote(t.sheet)}!{a}" if (r1, c1) == (r2, c2) else f"{_quote(t.sheet)}!{a}:{b}"
 
 
+def _closing_quote(text: str, i: int) -> int:
+    """Index of the quote closing the one at ``text[i]`` (a doubled quote is part of the
+    text); ``len(text)`` when it never closes."""
+    q, j, n = text[i], i + 1, len(text)
+    while j < n:
+        if text[j] == q:
+            if j + 1 < n and text[j + 1] == q:
+                j += 2
+                continue
+            break
+        j += 1
+    return j
+
+
 def structured_to_a1(text: str, tables: dict[str, Table], row: int | None = None) -> str:
     """``text`` with every structured reference to one of ``tables`` replaced by its A1
     reference (``row``: the formula's row, for ``#This Row``). Raises ``ValueError`` for a
@@ -212,27 +226,8 @@ def structured_to_a1(text: str, tables: dict[str, Table], row: int | None = None
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if ch == '"':                         # a string literal ("" inside)
-            j = i + 1
-            while j < n:
-                if text[j] == '"':
-                    if j + 1 < n and text[j + 1] == '"':
-                        j += 2
-                        continue
-                    break
-                j += 1
-            out.append(text[i:j + 1])
-            i = j + 1
-            continue
-        if ch == "'":                         # a quoted sheet name
-            j = i + 1
-            while j < n:
-                if text[j] == "'":
-                    if j + 1 < n and text[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
+        if ch in "\"'":                        # a string literal or a quoted sheet name
+            j = _closing_quote(text, i)
             out.append(text[i:j + 1])
             i = j + 1
             continue
