@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import sys
 import tomllib
 import zipfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from xml.etree import ElementTree as ET
 import openpyxl
 import pytest
 
+from tests.opens import Opens
 from tests.workbook.deal_corpus import build, build_all
 from workbook import cli
 from workbook.audit.mapping import MappingError, read_mapping
@@ -366,21 +366,6 @@ def test_auditing_the_copy_finds_their_assumptions_not_our_sheet(done):
     assert {(f.kind, f.ref) for f in after.modelled} == {("utilisation_fixed", "B7")}
 
 
-class _Opens:
-    """Files this process opens (Python's audit events) while ``active``."""
-
-    active = False
-    paths: list[str] = []
-
-    @classmethod
-    def hook(cls, event, args):
-        if cls.active and event == "open" and args and isinstance(args[0], (str, bytes)):
-            cls.paths.append(os.fsdecode(args[0]))
-
-
-sys.addaudithook(_Opens.hook)
-
-
 def test_only_the_deal_the_map_and_the_copy_are_opened(tmp_path, capsys):
     """A deal whose formulas name another workbook next to it: the audit, the draft map and
     the retrofit open the deal, the map and the copy, never that workbook (its values are
@@ -400,18 +385,18 @@ def test_only_the_deal_the_map_and_the_copy_are_opened(tmp_path, capsys):
     before = deal.read_bytes()
     cli.main(["audit", str(deal), "--json"])       # warm up: imports open their own files
     capsys.readouterr()
-    _Opens.paths = []
-    _Opens.active = True
+    Opens.paths = []
+    Opens.active = True
     try:
         assert cli.main(["audit", str(deal), "--html", str(work / "a.html")]) == 0
         assert cli.main(["retrofit", str(deal), "--draft-map", str(work / "m.toml")]) == 0
         assert cli.main(["retrofit", str(deal), "--map", str(work / "m.toml"), "-o",
                          str(work / "cc.xlsx")]) == 0
     finally:
-        _Opens.active = False
+        Opens.active = False
     out = capsys.readouterr().out
     assert "straight-line" in out and "ComputeCredit sheet added" in out
-    ours = [p for p in _Opens.paths if str(tmp_path) in os.path.abspath(p)]
+    ours = [p for p in Opens.paths if str(tmp_path) in os.path.abspath(p)]
     assert ours and not any("payroll" in p for p in ours), ours
     names = {re.sub(r"^\.retrofit-\w+\.xlsx\.tmp$", "cc.xlsx", os.path.basename(p))
              for p in ours}     # (the copy is written to a temporary name, then renamed)

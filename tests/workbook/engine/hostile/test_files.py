@@ -11,6 +11,7 @@ import textwrap
 
 import pytest
 
+from tests.opens import Opens
 from workbook.engine import recalc
 from workbook.engine.output import TEMP_PREFIX, remove_stale_temporaries
 
@@ -29,29 +30,14 @@ def payroll(tmp_path):
     return p
 
 
-class _Opens:
-    """Records every file the process opens (Python's audit events) while active."""
-
-    active = False
-    paths: list[str] = []
-
-    @classmethod
-    def hook(cls, event, args):
-        if cls.active and event == "open" and args and isinstance(args[0], (str, bytes)):
-            cls.paths.append(os.fsdecode(args[0]))
-
-
-sys.addaudithook(_Opens.hook)
-
-
 def _recalc_recording(src, out):
     recalc.recalc_file(str(src), None)   # warm up: imports open their own files
-    _Opens.paths = []
-    _Opens.active = True
+    Opens.paths = []
+    Opens.active = True
     try:
         return recalc.recalc_file(str(src), str(out))
     finally:
-        _Opens.active = False
+        Opens.active = False
 
 
 @pytest.mark.parametrize("formula", [
@@ -67,7 +53,7 @@ def test_a_formula_naming_another_workbook_never_opens_it(
     work.mkdir()
     src = build(work / "deal.xlsx", {"Deal": {"A1": 1, "B1": formula}})
     res = _recalc_recording(src, tmp_path / "o.xlsx")
-    assert not any("payroll" in p for p in _Opens.paths), _Opens.paths
+    assert not any("payroll" in p for p in Opens.paths), Opens.paths
     assert res.exit_code == 3 and SECRET not in [values(tmp_path / "o.xlsx")["B1"].value]
     kept(src, "Deal!B1", r"refers to another file")
     refused(src, r"refers to another file")
@@ -94,7 +80,7 @@ def test_no_spelling_of_another_file_opens_it(tmp_path, payroll, monkeypatch, fo
     formula = formula.replace("{dir}", str(payroll.parent))
     src = build(tmp_path / "deal.xlsx", {"Deal": {"A1": 1, "B1": formula}})
     res = _recalc_recording(src, tmp_path / "o.xlsx")
-    assert not any("payroll" in p for p in _Opens.paths), _Opens.paths
+    assert not any("payroll" in p for p in Opens.paths), Opens.paths
     assert res.exit_code in (1, 3), res
     assert values(tmp_path / "o.xlsx")["B1"].value != SECRET
 
@@ -106,7 +92,7 @@ def test_a_sheet_scoped_name_naming_another_workbook_never_opens_it(tmp_path, pa
         "'dir/[payroll.xlsx]Sheet1'!$A$1</definedName></definedNames><calcPr")
     src = rewrite(src, tmp_path / "deal2.xlsx", {"xl/workbook.xml": wb})
     _recalc_recording(src, tmp_path / "o.xlsx")
-    assert not any("payroll" in p for p in _Opens.paths)
+    assert not any("payroll" in p for p in Opens.paths)
     assert values(tmp_path / "o.xlsx")["B1"].value not in (SECRET, 2 * SECRET)
 
 
@@ -128,7 +114,7 @@ def test_linked_workbook_values_come_from_the_cache_only(tmp_path, payroll, caps
     assert res.exit_code == 0, res
     ws = values(out)
     assert ws["B1"].value == 10 and ws["B2"].value == 12
-    assert not any("payroll" in p for p in _Opens.paths)
+    assert not any("payroll" in p for p in Opens.paths)
     assert any("cached" in n and "payroll.xlsx" in n for n in res.notes)
     assert run_recalc([src, "-o", tmp_path / "o2.xlsx"]) == 0
     assert "NOTE links to other workbooks were read from the values cached" in \
