@@ -100,6 +100,9 @@ _H1 = re.compile(r"^(?:h|hy|half|s)\s*([12])\s*(?:fy|cy)?\s*'?(\d{2}|\d{4})$")
 _H2 = re.compile(r"^(\d{4}|\d{2})\s*(?:h|s)\s*([12])$")
 _M1 = re.compile(r"^([a-z]{3,5})\.?\s*'?(\d{2}|\d{4})$")
 _P = re.compile(r"^([a-z]{1,9})\s*#?\s*(\d{1,4})$")
+# (pattern, kind, periods a year, group of the year; the other group is the period in the year)
+_LABELS = ((_Q1, "label-q", 4, 2), (_Q2, "label-q", 4, 1), (_H1, "label-h", 2, 2),
+           (_H2, "label-h", 2, 1), (_M1, "label-m", 12, 2))
 _YEAR = re.compile(r"^(?:fy|cy)?\s*'?(\d{4})(?:\s*[ae])?$")
 _PREFIX_FREQ = {"q": 4, "qtr": 4, "quarter": 4, "quartal": 4, "trimestre": 4, "m": 12,
                 "month": 12, "mo": 12, "monat": 12, "mois": 12, "mes": 12, "h": 2, "half": 2,
@@ -131,21 +134,13 @@ def _key(cell: Cell | None) -> tuple[str, float, int] | None:
     s = normalise(v).replace("/", " ").replace(".", " ").strip()
     s = re.sub(r"\s*-\s*", " ", s)
     s2 = s.replace(" ", "")
-    m = _Q1.match(s) or _Q1.match(s2)
-    if m:
-        return "label-q", _year(m.group(2)) * 4 + int(m.group(1)), 4
-    m = _Q2.match(s) or _Q2.match(s2)
-    if m:
-        return "label-q", _year(m.group(1)) * 4 + int(m.group(2)), 4
-    m = _H1.match(s) or _H1.match(s2)
-    if m:
-        return "label-h", _year(m.group(2)) * 2 + int(m.group(1)), 2
-    m = _H2.match(s) or _H2.match(s2)
-    if m:
-        return "label-h", _year(m.group(1)) * 2 + int(m.group(2)), 2
-    m = _M1.match(s) or _M1.match(s2)
-    if m and m.group(1) in MONTHS:
-        return "label-m", _year(m.group(2)) * 12 + MONTHS[m.group(1)], 12
+    for pattern, kind, per, year_group in _LABELS:
+        m = pattern.match(s) or pattern.match(s2)
+        if m:
+            period = m.group(3 - year_group)
+            n = MONTHS.get(period) if per == 12 else int(period)
+            if n is not None:
+                return kind, _year(m.group(year_group)) * per + n, per
     m = _YEAR.match(s)
     if m and 1900 <= int(m.group(1)) <= 2200:
         return "year", float(m.group(1)), 1
