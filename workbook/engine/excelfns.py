@@ -513,17 +513,24 @@ DATE1904 = [False]
 DAYS_1904 = 1462
 
 
+#: What a date written as text looks like: day, month and year as numbers joined by ``-``,
+#: ``/`` or ``.`` (year first or last; the year may be left out), or with the month's name;
+#: optionally followed by a time of day.
+_DATE_SHAPE = re.compile(
+    r"^(?:\d{1,4}[-/.]\d{1,2}(?:[-/.]\d{1,4})?"
+    r"|(?:\d{1,2}[-/ ]?)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+    r"(?:[-/ ,]*\d{1,4})?(?:[-/ ,]+\d{2,4})?)"
+    r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:[ap]m)?)?$", re.IGNORECASE)
+
+
 def date_text_serial(text: str) -> float | None:
     """The 1900-system serial number of a text Excel reads as a date (``"2024-01-31"``,
     ``"1/31/2024"``), None for any other text (plain numbers, percentages, times of day)."""
     from formulas.errors import FoundError
     from formulas.functions.date import _text2datetime, xdate, xtime
     t = text.strip()
-    try:
-        float(t)
+    if not _DATE_SHAPE.match(t):   # the date parser reads "1,00" or "--5" as dates
         return None
-    except ValueError:
-        pass
     try:
         parts = _text2datetime(t)
         day = xdate(*parts[:3])
@@ -567,10 +574,42 @@ def time_text_fraction(text: str) -> Any:
     return (h * 3600 + mi * 60 + s) / 86400
 
 
+#: A number as Excel reads it from text: sign, currency symbol, thousands separators in groups
+#: of three, decimals, exponent, a trailing percent sign, or parentheses for a negative number.
+_NUMBER_TEXT = re.compile(
+    r"^\s*(?P<open>\()?\s*(?P<s1>[+-])?\s*[$\u20ac\u00a3\u00a5]?\s*(?P<s2>[+-])?\s*"
+    r"(?P<num>(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
+    r"\s*(?P<pct>%)?\s*(?(open)\))\s*$")
+
+
+def excel_number(text: str) -> Any:
+    """The number Excel reads from ``text`` where a number is expected (VALUE, and the
+    arithmetic operators: ``="2024-01-31"+0`` is 45322): a number written with sign, currency,
+    thousands separators, percent or parentheses (``"$1,000"``, ``"50%"``, ``"(5)"``), a time of
+    day as the fraction of a day, a date (and time) as its serial number in the workbook's date
+    system; #VALUE! for any other text."""
+    from formulas.tokens.operand import Error
+    m = _NUMBER_TEXT.match(text)
+    if m and not (m.group("s1") and m.group("s2")) and not (
+            m.group("open") and (m.group("s1") or m.group("s2"))):
+        x = float(m.group("num").replace(",", ""))
+        if m.group("pct"):
+            x /= 100
+        return -x if m.group("open") or "-" in (m.group("s1") or "") + (m.group("s2") or "") \
+            else x
+    frac = time_text_fraction(text)
+    if frac is not None:
+        return frac
+    serial = date_text_serial(text)
+    if serial is not None:
+        return serial - DAYS_1904 if DATE1904[0] else serial
+    return Error.errors["#VALUE!"]
+
+
 def _value_1904(entry: Any) -> Any:
-    """VALUE reading a time-only text as the fraction of a day (the engine added today's date)
-    and a date text as a serial number of the 1904 system when the workbook uses it (the
-    engine knows only the 1900 system)."""
+    """VALUE reading every text as :func:`excel_number` does (the engine's own VALUE reads
+    ``"1,000"`` as a date, ``"50%"`` as an error and knows only the 1900 date system);
+    anything else as the engine's VALUE does."""
     import numpy as np
 
     def value(*args: Any) -> Any:
@@ -583,15 +622,42 @@ def _value_1904(entry: Any) -> Any:
             return out
         shifted = res.copy()
         for i, v in enumerate(np.broadcast_to(arg, res.shape).flat):
-            if not isinstance(v, str):
-                continue
-            frac = time_text_fraction(v)
-            if frac is not None:
-                shifted.flat[i] = frac
-            elif DATE1904[0] and date_text_serial(v) is not None:
-                r = shifted.flat[i]
-                if isinstance(r, (int, float)) and not isinstance(r, bool):
-                    shifted.flat[i] = r - DAYS_1904
+            if isinstance(v, str):
+                shifted.flat[i] = excel_number(v)
         return shifted.view(type(out)) if isinstance(out, np.ndarray) else shifted
 
     return functools.update_wrapper(value, entry)
+
+
+def _operand_number(v: Any) -> float:
+    """An operand of an arithmetic operator as a number, texts read as Excel reads them."""
+    if isinstance(v, str):
+        x = excel_number(v)
+        if not isinstance(x, float):
+            from formulas.errors import FoundError
+            raise FoundError(err=x)
+        return x
+    return float(v)
+
+
+def arithmetic_operators() -> dict[str, Any]:
+    """``+ - * / ^ %`` and unary minus, as the engine computes them except that a text operand
+    is read as Excel reads it (:func:`excel_number`; the engine accepts only plain numbers
+    written as text, so ``="2024-01-31"+0`` gave #VALUE!)."""
+    if not _ARITH:
+        from formulas.functions import Error, wrap_ufunc
+        ops = {
+            "+": lambda x, y: x + y,
+            "-": lambda x, y: x - y,
+            "U-": lambda x: -x,
+            "*": lambda x, y: x * y,
+            "/": lambda x, y: (x / y) if y else Error.errors["#DIV/0!"],
+            "^": lambda x, y: x ** y,
+            "%": lambda x: x / 100.0,
+        }
+        parse = lambda *a: map(_operand_number, a)  # noqa: E731
+        _ARITH.update({k: wrap_ufunc(f, input_parser=parse) for k, f in ops.items()})
+    return _ARITH
+
+
+_ARITH: dict[str, Any] = {}

@@ -77,21 +77,22 @@ def engine() -> tuple[Any, dict[str, Any]]:
 
 def cell_class() -> type:
     """The engine's cell class, with a parser whose ``&`` joins as Excel does (booleans as
-    TRUE/FALSE, numbers with 15 significant digits) and caps text at Excel's limit, and an
+    TRUE/FALSE, numbers with 15 significant digits) and caps text at Excel's limit, whose
+    arithmetic reads texts as Excel does (``="2024-01-31"+0``), and an
     output filter that turns any text longer than 32,767 characters into #VALUE!."""
     if "cell" not in _STATE:
         from formulas.cell import Cell
         from formulas.parser import Parser
         from formulas.tokens.operator import OperatorToken
 
-        from .excelfns import capped_concat, text_cap
+        from .excelfns import arithmetic_operators, capped_concat, text_cap
         from .xlfunctions import join_operator
 
         class CappedOperator(OperatorToken):
             def compile(self) -> Any:
                 if self.name == "&":
                     return capped_concat(join_operator())
-                return super().compile()
+                return arithmetic_operators().get(self.name.upper()) or super().compile()
 
         class CappedParser(Parser):
             filters = [_bounded(CappedOperator if f is OperatorToken else f)

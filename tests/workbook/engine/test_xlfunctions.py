@@ -120,3 +120,34 @@ def test_value_of_a_time_of_day_is_the_fraction_of_a_day(text, expected):
 @pytest.mark.parametrize("text", ["1:75", "1:00:60", "13:00 PM", "abc"])
 def test_value_of_an_impossible_time_is_value_error(text):
     assert str(_one(f'VALUE("{text}")')) == "#VALUE!"
+
+
+# Texts where a number is expected. Expected values by hand, from Excel's rules: a number may
+# carry a sign, a currency symbol, thousands separators in groups of three, a percent sign or
+# parentheses; a date text is its serial number (2024-01-31 is day 45,322: 45,292 for
+# 2024-01-01, by the calendar, plus 30); a time of day is the fraction of a day.
+@pytest.mark.parametrize("text, expected", [
+    ("2024-01-31", 45322), ("1/31/2024", 45322), ("Jan 31, 2024", 45322),
+    ("31-Jan-2024", 45322), ("2024-01-31 18:00", 45322.75), ("12:00", 0.5),
+    ("1,000", 1000), ("$1,234.50", 1234.5), ("50%", 0.5), ("(5)", -5), ("-$5", -5),
+    (" 3 ", 3), ("1e3", 1000), (".5", 0.5)])
+def test_text_is_read_as_excel_reads_it_by_value_and_by_arithmetic(text, expected):
+    assert _one(f'VALUE("{text}")') == pytest.approx(expected, abs=1e-12)
+    assert _one(f'"{text}"+0') == pytest.approx(expected, abs=1e-12)
+    assert _one(f'"{text}"*2') == pytest.approx(2 * expected, abs=1e-12)
+    assert _one(f'-"{text}"') == pytest.approx(-expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("text", ["abc", "", "1,00", "--5", "(-5)", "5 5", "TRUE", "Jan"])
+def test_text_that_is_not_a_number_is_value_error_in_value_and_arithmetic(text):
+    # "1,00" and "--5" were read as dates by the engine's date parser (46022, 46027)
+    assert str(_one(f'VALUE("{text}")')) == "#VALUE!"
+    assert str(_one(f'"{text}"+0')) == "#VALUE!"
+
+
+def test_arithmetic_keeps_its_other_rules():
+    assert _one("1/0").__class__.__name__ == "XlError" and str(_one("1/0")) == "#DIV/0!"
+    assert _one("TRUE+1") == 2
+    assert _one("2^10") == 1024
+    assert _one("50%") == pytest.approx(0.5)
+    assert list(_eval('{1,"2"}+{"3%",4}').ravel()) == pytest.approx([1.03, 6])
