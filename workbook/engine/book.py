@@ -104,6 +104,7 @@ class DefinedName:
     value: str
     localSheetId: int | None = None  # noqa: N815 (the engine reads this attribute name)
     hidden: bool = False
+    scope: str | None = None   # the sheet a sheet-scoped name belongs to (see localnames)
 
 
 @dataclass
@@ -464,11 +465,14 @@ def _workbook_xml(pkg: Package) -> tuple[bool, list[DefinedName]]:
     pr = root.find(f"{{{_NS_MAIN}}}workbookPr")
     date1904 = pr is not None and pr.get("date1904", "0").strip().lower() in ("1", "true")
     names = []
+    order = [s.get("name", "") for s in root.iter(f"{{{_NS_MAIN}}}sheet")]  # localSheetId's
     for n in root.iter(f"{{{_NS_MAIN}}}definedName"):
         local = n.get("localSheetId")
-        names.append(DefinedName(n.get("name", ""), (n.text or "").strip(),
-                                 int(local) if local and local.isdigit() else None,
-                                 n.get("hidden", "0").strip().lower() in ("1", "true")))
+        index = int(local) if local and local.isdigit() else None
+        names.append(DefinedName(n.get("name", ""), (n.text or "").strip(), index,
+                                 n.get("hidden", "0").strip().lower() in ("1", "true"),
+                                 order[index] if index is not None and index < len(order)
+                                 else None))
     return date1904, names
 
 
@@ -548,4 +552,6 @@ def read_book(pkg: Package) -> Workbook:
     from .tables import read_tables
     wb.tables = read_tables(pkg)
     wb.book = EngineBook(wb.sheets)
+    from .localnames import globalise
+    globalise(wb)
     return wb
