@@ -22,7 +22,8 @@ in its function table (the library's extension point) next to ours.
   engine's gave #VALUE!;
 * ``SUBTOTAL`` (which the engine lacks): cells holding SUBTOTAL or AGGREGATE in its ranges are
   left out (a grand total over sections counts no subtotal twice), rows hidden by a filter too,
-  and every hidden row for codes 101-111 (:func:`set_subtotal_context`);
+  and every hidden row for codes 101-111 (:func:`set_subtotal_context`); ``AGGREGATE``
+  likewise, its options saying what it leaves out (nested totals, hidden rows, errors);
 * ``TODAY``/``NOW`` read :func:`set_today` (``computecredit recalc --today``), else the clock;
 * every function under the name Excel writes in files for functions newer than Excel 2007
   (``_xlfn.NAME``, ``_xlfn._xlws.NAME``).
@@ -747,8 +748,11 @@ def _sheet_key(sheet: str) -> str:
     return s[s.rfind("]") + 1:].upper() if "]" in s else s.upper()
 
 
-def _subtotal_cells(ref: Any, skip_hidden: bool) -> list[Any]:
-    """The values of a SUBTOTAL argument, without the cells it leaves out."""
+def _subtotal_cells(ref: Any, skip_hidden: bool, skip_filtered: bool = True,
+                    skip_nested: bool = True) -> list[Any]:
+    """The values of a SUBTOTAL or AGGREGATE argument, without the cells it leaves out: every
+    hidden row (``skip_hidden``), rows hidden by a filter (``skip_filtered``), cells holding
+    SUBTOTAL or AGGREGATE (``skip_nested``). An array a formula computed is taken whole."""
     import numpy as np
     rngs = getattr(ref, "ranges", None)
     arr = np.atleast_2d(np.asarray(getattr(ref, "value", ref), dtype=object))
@@ -760,9 +764,9 @@ def _subtotal_cells(ref: Any, skip_hidden: bool) -> list[Any]:
     except (KeyError, TypeError, ValueError):
         return list(arr.ravel())
     sheet = _sheet_key(str(rg.get("sheet", "")))
-    nested = _SUBTOTAL["nested"]
+    nested = _SUBTOTAL["nested"] if skip_nested else frozenset()
     hidden = _SUBTOTAL["hidden"].get(sheet, frozenset()) if skip_hidden else \
-        _SUBTOTAL["filtered"].get(sheet, frozenset())
+        _SUBTOTAL["filtered"].get(sheet, frozenset()) if skip_filtered else frozenset()
     out = []
     for i, row in enumerate(arr):
         if top + i in hidden:
@@ -808,6 +812,103 @@ def xl_subtotal(function_num: Any, *refs: Any) -> Any:
         return (max(nums) if kind == 4 else min(nums)) if nums else 0.0
     if kind == 6:
         return math.prod(nums) if nums else 0.0
+    need = 2 if kind in (7, 10) else 1
+    if len(nums) < need:
+        raise _Found(_err("#DIV/0!"))
+    if kind == 1:
+        return sum(nums) / len(nums)
+    return {7: statistics.stdev, 8: statistics.pstdev, 10: statistics.variance,
+            11: statistics.pvariance}[kind](nums)
+
+
+def _nth(nums: list[float], k: Any, kind: int) -> float:
+    """AGGREGATE 14-19: LARGE, SMALL, PERCENTILE.INC, QUARTILE.INC, PERCENTILE.EXC,
+    QUARTILE.EXC of ``nums`` at ``k``."""
+    k = _number(k)
+    n = len(nums)
+    xs = sorted(nums)
+    if kind in (14, 15):
+        i = math.ceil(k)   # a fractional k counts as the next whole one
+        if n == 0 or not 1 <= i <= n:
+            raise _Found(_err("#NUM!"))
+        return xs[n - i] if kind == 14 else xs[i - 1]
+    if kind in (17, 19):
+        q = math.trunc(k)
+        if not (0 <= q <= 4 if kind == 17 else 1 <= q <= 3):
+            raise _Found(_err("#NUM!"))
+        k = q / 4
+    if n == 0:
+        raise _Found(_err("#NUM!"))
+    if kind in (16, 17):
+        if not 0 <= k <= 1:
+            raise _Found(_err("#NUM!"))
+        h = k * (n - 1)
+    else:
+        h = k * (n + 1) - 1
+        if not 0 <= h <= n - 1:
+            raise _Found(_err("#NUM!"))
+    lo = math.floor(h)
+    return xs[lo] + (h - lo) * (xs[min(lo + 1, n - 1)] - xs[lo])
+
+
+def xl_aggregate(function_num: Any, options: Any, *refs: Any) -> Any:
+    """AGGREGATE(function_num, options, ref1, ...) and AGGREGATE(function_num, options, array,
+    k): 1 AVERAGE, 2 COUNT, 3 COUNTA, 4 MAX, 5 MIN, 6 PRODUCT, 7 STDEV.S, 8 STDEV.P, 9 SUM,
+    10 VAR.S, 11 VAR.P, 12 MEDIAN, 13 MODE.SNGL of the references; 14 LARGE, 15 SMALL,
+    16 PERCENTILE.INC, 17 QUARTILE.INC, 18 PERCENTILE.EXC, 19 QUARTILE.EXC of the array at k.
+    Options: 0-3 leave out cells holding SUBTOTAL or AGGREGATE, 4-7 do not; 1, 3, 5, 7 leave
+    out hidden rows (rows hidden by a filter among them); 2, 3, 6, 7 leave out error values.
+    Hidden rows are known only for references, not for arrays a formula computes."""
+    import statistics
+
+    from formulas.tokens.operand import XlError
+    code, opt = _number(function_num), (0.0 if _is_empty(_scalar(options)) else
+                                         _number(options))
+    if code != int(code) or not 1 <= code <= 19 or opt != int(opt) or not 0 <= opt <= 7:
+        raise _Found(_err("#VALUE!"))
+    kind, opt = int(code), int(opt)
+    skip_hidden, skip_errors, skip_nested = opt in (1, 3, 5, 7), opt in (2, 3, 6, 7), opt < 4
+    if kind >= 14:
+        if len(refs) != 2:
+            raise _Found(_err("#VALUE!"))
+        refs, k = refs[:1], refs[1]
+    elif not refs:
+        raise _Found(_err("#VALUE!"))
+    cells = [v for ref in refs
+             for v in _subtotal_cells(ref, skip_hidden, False, skip_nested)]
+    if skip_errors:
+        cells = [v for v in cells if not isinstance(v, XlError)]
+    if kind == 3:
+        return float(sum(1 for v in cells if not _is_empty(v)))
+    nums = []
+    for v in cells:
+        if isinstance(v, XlError):
+            if kind != 2:
+                raise _Found(v)
+            continue
+        if _is_empty(v) or isinstance(v, str) or _is_bool(v):
+            continue
+        nums.append(float(v))
+    if kind >= 14:
+        return _nth(nums, k, kind)
+    if kind == 2:
+        return float(len(nums))
+    if kind == 9:
+        return float(sum(nums))
+    if kind in (4, 5):
+        return (max(nums) if kind == 4 else min(nums)) if nums else 0.0
+    if kind == 6:
+        return math.prod(nums) if nums else 0.0
+    if kind in (12, 13) and not nums:
+        raise _Found(_err("#NUM!" if kind == 12 else "#N/A"))
+    if kind == 12:
+        return float(statistics.median(nums))
+    if kind == 13:
+        counts = collections.Counter(nums)
+        top = max(counts.values())
+        if top < 2:
+            raise _Found(_err("#N/A"))
+        return next(v for v in nums if counts[v] == top)
     need = 2 if kind in (7, 10) else 1
     if len(nums) < need:
         raise _Found(_err("#DIV/0!"))
@@ -953,6 +1054,7 @@ def register(functions: dict[str, Any]) -> None:
         "RATE": _broadcast(xl_rate),
         "IPMT": _broadcast(xl_ipmt),
         "SUBTOTAL": _ranges_wrap(xl_subtotal),
+        "AGGREGATE": _ranges_wrap(xl_aggregate),
         "PPMT": _broadcast(xl_ppmt),
         "TEXT": _broadcast(xl_text),
         "CONCAT": _wrap(xl_concat),

@@ -151,3 +151,35 @@ def test_arithmetic_keeps_its_other_rules():
     assert _one("2^10") == 1024
     assert _one("50%") == pytest.approx(0.5)
     assert list(_eval('{1,"2"}+{"3%",4}').ravel()) == pytest.approx([1.03, 6])
+
+
+# AGGREGATE on arrays (no hidden rows or subtotals to leave out). Expected values by hand.
+@pytest.mark.parametrize("formula, expected", [
+    ("AGGREGATE(9,6,{1,2,3}/{1,0,1})", 4.0),             # 1/1 + 3/1, the #DIV/0! left out
+    ("AGGREGATE(14,6,{4,9,2}/{1,1,0},1)", 9.0),
+    ("AGGREGATE(15,6,{4,9,2}/{1,1,0},1)", 4.0),
+    ("AGGREGATE(14,0,{4,9,2},1.5)", 4.0),                # a fractional k counts as 2
+    ("AGGREGATE(1,0,{2,4,9})", 5.0), ("AGGREGATE(2,0,{2,4,9})", 3.0),
+    ("AGGREGATE(4,0,{2,4,9})", 9.0), ("AGGREGATE(5,0,{2,4,9})", 2.0),
+    ("AGGREGATE(6,0,{2,4,9})", 72.0), ("AGGREGATE(12,0,{2,4,9,1})", 3.0),
+    ("AGGREGATE(13,0,{2,4,4,9,2,2})", 2.0), ("AGGREGATE(8,0,{1,3})", 1.0),
+    ("AGGREGATE(11,0,{1,3})", 1.0), ("AGGREGATE(10,0,{1,3})", 2.0),
+    ("AGGREGATE(16,0,{1,2,3,4},0.5)", 2.5),              # rank 0.5 x 3 = 1.5
+    ("AGGREGATE(17,0,{1,2,3,4,5},1)", 2.0),              # 25%: rank 0.25 x 4 = 1
+    ("AGGREGATE(18,0,{1,2,3,4},0.4)", 2.0),              # rank 0.4 x 5 = 2 (1-based)
+    ("AGGREGATE(19,0,{1,2,3,4,5,6,7},1)", 2.0),          # 25%: rank 0.25 x 8 = 2
+])
+def test_aggregate_on_arrays(formula, expected):
+    assert _one(formula) == pytest.approx(expected, abs=1e-12)
+    assert _one("_xlfn." + formula) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("formula, error", [
+    ("AGGREGATE(9,4,{1,2,3}/{1,0,1})", "#DIV/0!"),       # errors not left out: the first one
+    ("AGGREGATE(20,0,{1})", "#VALUE!"), ("AGGREGATE(9,8,{1})", "#VALUE!"),
+    ("AGGREGATE(14,0,{1,2})", "#VALUE!"),                # LARGE needs its k
+    ("AGGREGATE(14,0,{1,2},3)", "#NUM!"), ("AGGREGATE(18,0,{1,2,3},0.1)", "#NUM!"),
+    ("AGGREGATE(13,0,{1,2,3})", "#N/A"), ("AGGREGATE(1,6,{1}/{0})", "#DIV/0!"),
+])
+def test_aggregate_errors(formula, error):
+    assert str(_one(formula)) == error

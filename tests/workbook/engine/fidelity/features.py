@@ -459,7 +459,8 @@ def tables_case() -> Case:
 def subtotals_case() -> Case:
     """SUBTOTAL as finance sheets use it: section subtotals and a grand total over the same
     column that never counts a subtotal twice; a hidden row counted by 9 and left out by 109;
-    rows hidden by a filter left out by every code."""
+    rows hidden by a filter left out by every code. AGGREGATE with its options (subtotals,
+    hidden rows, errors left out or not)."""
     import statistics
     c: dict = {"A1": "Item", "B1": "Amount", "A2": "a", "B2": 10.0, "A3": "b", "B3": 20.0,
                "A4": "Section 1", "A5": "c", "B5": 5.0, "A6": "d (hidden row)", "B6": 7.0,
@@ -483,10 +484,21 @@ def subtotals_case() -> Case:
     put("C7", "SUBTOTAL(7,B2:B3)", statistics.stdev([10.0, 20.0]))
     put("C8", "SUBTOTAL(104,B5:B6)", 5.0)
     put("C9", "SUBTOTAL(103,A2:A9)", 7.0)
+    # AGGREGATE: options 0-3 leave out the subtotals (B4, B7, B8, B9), 1/3/5/7 the hidden row 6
+    put("D1", "_xlfn.AGGREGATE(9,0,B2:B8)", 10.0 + 20 + 5 + 7)
+    put("D2", "_xlfn.AGGREGATE(9,5,B2:B8)", 10.0 + 20 + 30 + 5 + 12 + 5)
+    put("D3", "_xlfn.AGGREGATE(9,4,B2:B8)", 10.0 + 20 + 30 + 5 + 7 + 12 + 5)
+    put("D4", "_xlfn.AGGREGATE(9,1,B2:B8)", 10.0 + 20 + 5)
+    put("D5", "_xlfn.AGGREGATE(14,6,B2:B3/(A2:A3=\"b\"),1)", 20.0)   # errors left out
+    put("D6", "_xlfn.AGGREGATE(15,0,B2:B6,2)", 7.0)    # 10, 20, 5, 7 without the subtotal
+    put("D7", "_xlfn.AGGREGATE(12,3,B2:B8)", 10.0)    # median of 10, 20, 5
+    put("D8", "_xlfn.AGGREGATE(16,0,B2:B3,0.25)", 12.5)   # 10 + 0.25 x (20 - 10)
     f: dict = {"A1": "Item", "B1": "Amount", "A2": "w", "B2": 1.0, "A3": "x", "B3": 2.0,
                "A4": "y", "B4": 3.0, "A5": "z", "B5": 4.0}
     for ref, text, value in (("D1", "SUBTOTAL(9,B2:B5)", 8.0), ("D2", "SUM(B2:B5)", 10.0),
-                             ("D3", "SUBTOTAL(3,B2:B5)", 3.0)):
+                             ("D3", "SUBTOTAL(3,B2:B5)", 3.0),
+                             ("D4", "_xlfn.AGGREGATE(9,4,B2:B5)", 10.0),
+                             ("D5", "_xlfn.AGGREGATE(9,5,B2:B5)", 8.0)):
         f[ref] = F(text)
         exp[("Filtered", ref)] = value
     return Case("subtotals", {"Costs": c, "Filtered": f}, exp, "worked by hand",
