@@ -346,6 +346,8 @@ class _Limit(Exception):
 def _cached(rec: CellRecord, strings: list[str], date1904: bool) -> Any:
     """The value a formula cell holds in the file (its last result), or None; a damaged one is
     None (it is only a starting point or a fallback)."""
+    if rec.t in (None, "n") and not (rec.value or "").strip():
+        return None   # <v/>: no result saved (as writers other than Excel leave it), not 0
     try:
         got = _value(rec, strings, "", date1904)
     except WorkbookRefused:

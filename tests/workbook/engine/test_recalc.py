@@ -655,3 +655,19 @@ def test_one_excel_error_vocabulary():
         assert cls.excel_code in errors.EXCEL_ERROR_CODES
     assert errors.excel_error_code("  #num! pd must be ...") == "#NUM!"
     assert errors.excel_error_code("#NUMBER") is None and errors.excel_error_code(3) is None
+
+
+def test_a_formula_saved_without_a_result_is_not_read_as_zero(tmp_path):
+    # writers other than Excel (openpyxl here) save a formula with an empty <v/>: no result.
+    # A cell kept at its saved value (CUBEVALUE is not evaluated) must stay without a value,
+    # not become 0, and so must the cell depending on it
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["B1"], ws["B2"], ws["C1"] = 4, '=CUBEVALUE("olap","x")', "=B1+1", "=A1*2"
+    wb.save(tmp_path / "in.xlsx")
+    assert b"<v" in zipfile.ZipFile(tmp_path / "in.xlsx").read("xl/worksheets/sheet1.xml")
+    res = recalc.recalc_file(str(tmp_path / "in.xlsx"), str(tmp_path / "out.xlsx"))
+    assert res.exit_code == recalc.EXIT_PARTIAL
+    got = openpyxl.load_workbook(tmp_path / "out.xlsx", data_only=True).active
+    assert got["C1"].value == 8
+    assert got["B1"].value is None and got["B2"].value is None
