@@ -10,6 +10,7 @@ nothing of the library is replaced in place.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from typing import Any, Callable
 
@@ -330,6 +331,7 @@ def register(functions: dict[str, Any]) -> None:
     for name, f in _criteria_functions().items():
         functions[name] = f
     functions["VALUE"] = _value_1904(functions["VALUE"])
+    functions["MUNIT"] = _munit()
     for name in _LAMBDA_HELPERS:
         both(name, _bounded_array(name, functions[name]))
     for name in _SIZED:
@@ -405,6 +407,30 @@ def _bounded_array(name: str, entry: Any) -> Any:
     if isinstance(entry, dict):
         return {**entry, "function": bounded}
     return bounded
+
+
+def _munit() -> Any:
+    """MUNIT(n): the n x n identity matrix (the engine's wrapped the matrix in one cell, so
+    ``SUM(MUNIT(3))`` gave #VALUE!); #VALUE! for n below 1. Its size is bounded by
+    :func:`_bounded_array` like the other arrays built from a few arguments."""
+    import numpy as np
+    from formulas.functions import Array, wrap_func
+    from formulas.tokens.operand import Error, XlError
+
+    def xl_munit(n: Any) -> Any:
+        v = np.ravel(np.asarray(getattr(n, "value", n), dtype=object))
+        x = v[0] if v.size == 1 else Error.errors["#VALUE!"]
+        if isinstance(x, XlError):
+            return x
+        try:
+            k = math.trunc(float(x))
+        except (TypeError, ValueError):
+            return Error.errors["#VALUE!"]
+        if k < 1:
+            return Error.errors["#VALUE!"]
+        return np.identity(k).astype(object).view(Array)
+
+    return wrap_func(xl_munit)
 
 
 def error_code(code: str, message: str) -> Any:

@@ -183,3 +183,13 @@ def test_aggregate_on_arrays(formula, expected):
 ])
 def test_aggregate_errors(formula, error):
     assert str(_one(formula)) == error
+
+
+def test_munit_is_an_identity_matrix_other_functions_can_use():
+    # the engine's MUNIT wrapped the matrix in one cell: SUM(MUNIT(3)) gave #VALUE!
+    assert _one("SUM(MUNIT(3))") == 3
+    assert _eval("MUNIT(2)").tolist() == [[1, 0], [0, 1]]
+    assert _eval("MMULT(MUNIT(2),{1,2;3,4})").tolist() == [[1, 2], [3, 4]]
+    assert _one("ROWS(_xlfn.MUNIT(4))") == 4
+    assert str(_one("MUNIT(0)")) == "#VALUE!"
+    assert str(_one("MUNIT(2000)")) == "#NUM!"      # 4 million cells: over the array limit
