@@ -105,6 +105,7 @@ class DefinedName:
     localSheetId: int | None = None  # noqa: N815 (the engine reads this attribute name)
     hidden: bool = False
     scope: str | None = None   # the sheet a sheet-scoped name belongs to (see localnames)
+    label: str | None = None   # how messages name it (an alias: the name and its sheet)
 
 
 @dataclass

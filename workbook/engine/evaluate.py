@@ -185,7 +185,7 @@ def _prepare(wb: Workbook, addin_links: set[int], strict: bool = True,
     for dn in wb.names:
         if dn.hidden or dn.localSheetId is not None or not dn.value:
             continue
-        where = f"the defined name {dn.name}"
+        where = f"the defined name {dn.label or dn.name}"
         try:
             value = structured_to_a1(dn.value, wb.tables)
         except ValueError:

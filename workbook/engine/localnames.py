@@ -86,7 +86,8 @@ def globalise(wb: Any) -> None:
     if not local:
         return
     for dn, alias in scoped:
-        wb.names.append(DefinedName(alias, rewrite(dn.value, dn.scope, local)))
+        wb.names.append(DefinedName(alias, rewrite(dn.value, dn.scope, local),
+                                    label=f"{dn.name} (of sheet {dn.scope})"))
     for f in wb.formulas:
         if f.text:
             f.text = rewrite(f.text, f.sheet, local)
