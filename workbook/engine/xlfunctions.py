@@ -11,6 +11,8 @@ in its function table (the library's extension point) next to ours.
   before the last step, about 1e-8 off; its IRR ignored the guess);
 * ``XNPV`` with Excel's rule that no date may precede the first;
 * ``DAYS360`` and ``YEARFRAC`` basis 0 with Excel's end-of-February rules;
+* ``ROUND``, ``ROUNDUP``, ``ROUNDDOWN`` on the 15 significant digits Excel keeps
+  (``ROUND(1.005, 2)`` is 1.01; the engine rounded the binary value and gave 1.00);
 * ``IPMT``/``PPMT`` with Excel's signs (the engine's IPMT gave #NUM! for positive interest,
   the usual sign of a lender's schedule);
 * approximate ``MATCH``/``VLOOKUP``/``HLOOKUP``/``LOOKUP`` by Excel's binary search: on sorted
@@ -419,6 +421,32 @@ def _last_of_month(d: Any) -> bool:
 
 def _last_of_feb(d: Any) -> bool:
     return d.month == 2 and _last_of_month(d)
+
+
+def _excel_round(mode: str) -> Callable[..., float]:
+    """ROUND (half away from zero), ROUNDUP (away from zero), ROUNDDOWN (toward zero) as Excel
+    computes them: on the number's 15 significant digits, the digits Excel keeps, so
+    ``ROUND(1.005, 2)`` is 1.01 and ``ROUNDUP(0.1+0.2, 1)`` is 0.3 (the engine rounded the
+    binary value: 1.00 and 0.4)."""
+    import decimal
+    rounding = {"ROUND": decimal.ROUND_HALF_UP, "ROUNDUP": decimal.ROUND_UP,
+                "ROUNDDOWN": decimal.ROUND_DOWN}[mode]
+
+    def xl_round(number: Any, num_digits: Any = None) -> float:
+        x = _number(number)
+        d = 0 if _is_empty(_scalar(num_digits)) else math.trunc(_number(num_digits))
+        if x == 0 or not math.isfinite(x):
+            return x
+        if d >= 15 - math.floor(math.log10(abs(x))):
+            return x    # no digit of the 15 is cut
+        d = max(-400, d)
+        q = decimal.Decimal(f"{x:.15g}").quantize(decimal.Decimal(1).scaleb(-d), rounding) \
+            if d >= 0 else (decimal.Decimal(f"{x:.15g}").scaleb(d).quantize(
+                decimal.Decimal(1), rounding).scaleb(-d))
+        return float(q)
+
+    xl_round.__name__ = "xl_" + mode.lower()
+    return xl_round
 
 
 def xl_days360(start: Any, end: Any, method: Any = None) -> float:
@@ -1076,6 +1104,8 @@ def register(functions: dict[str, Any]) -> None:
 
     plain["YEARFRAC"] = _wrap(xl_yearfrac)
     plain["DAYS360"] = _broadcast(xl_days360)
+    for mode in ("ROUND", "ROUNDUP", "ROUNDDOWN"):
+        plain[mode] = _broadcast(_excel_round(mode))
     for name, fn in plain.items():
         functions[name] = fn
     functions["TODAY"] = {"extra_inputs": collections.OrderedDict([(COMPILING, False)]),

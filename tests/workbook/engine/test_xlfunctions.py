@@ -193,3 +193,23 @@ def test_munit_is_an_identity_matrix_other_functions_can_use():
     assert _one("ROWS(_xlfn.MUNIT(4))") == 4
     assert str(_one("MUNIT(0)")) == "#VALUE!"
     assert str(_one("MUNIT(2000)")) == "#NUM!"      # 4 million cells: over the array limit
+
+
+# ROUND family on Excel's 15 significant digits. Expected values by hand (decimal arithmetic on
+# the number as Excel shows it): 1.005 is stored as 1.00499999999999989..., which Excel shows,
+# and rounds, as 1.005.
+@pytest.mark.parametrize("formula, expected", [
+    ("ROUND(1.005,2)", 1.01), ("ROUND(2.675,2)", 2.68), ("ROUND(0.285,2)", 0.29),
+    ("ROUND(2.5,0)", 3), ("ROUND(-2.5,0)", -3), ("ROUND(1234.5678,-2)", 1200),
+    ("ROUNDUP(0.1+0.2,1)", 0.3), ("ROUNDUP(3.14159,3)", 3.142), ("ROUNDUP(1234,-2)", 1300),
+    ("ROUNDUP(-3.14159,1)", -3.2), ("ROUNDDOWN(-3.14159,1)", -3.1),
+    ("ROUNDDOWN(4.35*100,0)", 435), ("ROUND(1.5,1.9)", 1.5), ("ROUND(10^20,10)", 1e20),
+    ("ROUND(123.456,-5)", 0), ("ROUND(0.1+0.2,15)", 0.3)])
+def test_round_family_on_fifteen_significant_digits(formula, expected):
+    assert _one(formula) == expected
+
+
+def test_round_family_lifts_over_arrays_and_passes_errors():
+    assert list(_eval("ROUND({1.005,2.675},2)").ravel()) == [1.01, 2.68]
+    assert str(_one('ROUND("abc",1)')) == "#VALUE!"
+    assert str(_one("ROUNDUP(1/0,1)")) == "#DIV/0!"
