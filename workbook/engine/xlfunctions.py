@@ -11,6 +11,8 @@ in its function table (the library's extension point) next to ours.
   before the last step, about 1e-8 off; its IRR ignored the guess);
 * ``XNPV`` with Excel's rule that no date may precede the first;
 * ``DAYS360`` and ``YEARFRAC`` basis 0 with Excel's end-of-February rules;
+* ``QUOTIENT``, ``COMBIN`` and ``HYPERLINK`` (the text the cell shows; the link is never
+  followed), which the engine lacks;
 * ``ROUND``, ``ROUNDUP``, ``ROUNDDOWN`` on the 15 significant digits Excel keeps
   (``ROUND(1.005, 2)`` is 1.01; the engine rounded the binary value and gave 1.00);
 * ``IPMT``/``PPMT`` with Excel's signs (the engine's IPMT gave #NUM! for positive interest,
@@ -447,6 +449,34 @@ def _excel_round(mode: str) -> Callable[..., float]:
 
     xl_round.__name__ = "xl_" + mode.lower()
     return xl_round
+
+
+def xl_quotient(numerator: Any, denominator: Any) -> float:
+    """QUOTIENT: the integer part of a division (toward zero); #DIV/0! for a zero divisor."""
+    n, d = _number(numerator), _number(denominator)
+    if d == 0:
+        raise _Found(_err("#DIV/0!"))
+    return float(math.trunc(n / d))
+
+
+def xl_combin(number: Any, number_chosen: Any) -> float:
+    """COMBIN: ways to choose ``number_chosen`` of ``number`` items (both truncated); #NUM! if
+    either is negative or more are chosen than there are."""
+    n, k = math.trunc(_number(number)), math.trunc(_number(number_chosen))
+    if n < 0 or k < 0 or k > n:
+        raise _Found(_err("#NUM!"))
+    return float(math.comb(n, k))
+
+
+def xl_hyperlink(link_location: Any, friendly_name: Any = None) -> Any:
+    """HYPERLINK: the text the cell shows (the friendly name, else the link). The link is
+    never followed: a headless recalculation opens nothing."""
+    from formulas.tokens.operand import XlError
+    shown = link_location if _is_empty(_scalar(friendly_name)) else friendly_name
+    v = _scalar(shown)
+    if isinstance(v, XlError):
+        raise _Found(v)
+    return 0.0 if _is_empty(v) else v
 
 
 def xl_days360(start: Any, end: Any, method: Any = None) -> float:
@@ -1104,6 +1134,9 @@ def register(functions: dict[str, Any]) -> None:
 
     plain["YEARFRAC"] = _wrap(xl_yearfrac)
     plain["DAYS360"] = _broadcast(xl_days360)
+    plain["QUOTIENT"] = _broadcast(xl_quotient)
+    plain["COMBIN"] = _broadcast(xl_combin)
+    plain["HYPERLINK"] = _broadcast(xl_hyperlink)
     for mode in ("ROUND", "ROUNDUP", "ROUNDDOWN"):
         plain[mode] = _broadcast(_excel_round(mode))
     for name, fn in plain.items():

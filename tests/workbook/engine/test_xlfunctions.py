@@ -213,3 +213,19 @@ def test_round_family_lifts_over_arrays_and_passes_errors():
     assert list(_eval("ROUND({1.005,2.675},2)").ravel()) == [1.01, 2.68]
     assert str(_one('ROUND("abc",1)')) == "#VALUE!"
     assert str(_one("ROUNDUP(1/0,1)")) == "#DIV/0!"
+
+
+@pytest.mark.parametrize("formula, expected", [
+    ("QUOTIENT(5,2)", 2), ("QUOTIENT(-10,3)", -3), ("QUOTIENT({7,9},2)", 3),
+    ("COMBIN(8,2)", 28), ("COMBIN(8.9,2.2)", 28),
+    ('HYPERLINK("#Inputs!A1","Go to inputs")', "Go to inputs"),
+    ('HYPERLINK("https://example.com/deal")', "https://example.com/deal")])
+def test_functions_the_engine_lacked(formula, expected):
+    # by hand: 5/2 -> 2, -10/3 -> -3 (toward zero), C(8,2) = 28; HYPERLINK shows its text
+    assert _one(formula) == expected
+
+
+@pytest.mark.parametrize("formula, error", [
+    ("QUOTIENT(1,0)", "#DIV/0!"), ("COMBIN(2,3)", "#NUM!"), ("COMBIN(-1,0)", "#NUM!")])
+def test_functions_the_engine_lacked_errors(formula, error):
+    assert str(_one(formula)) == error
