@@ -47,7 +47,9 @@ Random numbers: a numpy SeedSequence from the seed and a SHA-256 digest (never P
 ``hash``), with a spawn key per (stream, path chunk, loan chunk). Chunk sizes are constants
 (:data:`PATH_CHUNK`, :data:`LOAN_CHUNK`), so the result depends on the seed and the tape only,
 never on how the chunks are executed (serially, in processes or on a Dask cluster), and memory
-is bounded by one chunk per task.
+is bounded by one chunk per task (the loan batch's LGDs by blocks of :data:`ROW_BLOCK` paths
+within it). :func:`simulate_portfolio` keeps its last few results by a digest of their inputs:
+PORTFOLIO_LOSS and PORTFOLIO_CONTRIB over the same tape and settings simulate once.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ import difflib
 import hashlib
 import math
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
@@ -79,6 +82,9 @@ __all__ = ["TAPE_COLUMNS", "SETTINGS", "OUTPUTS", "CONTRIB_COLUMNS", "PATH_CHUNK
 #: Paths per chunk and loans per chunk: constants, so results never depend on the executor.
 PATH_CHUNK = 4096
 LOAN_CHUNK = 1024
+#: Paths per block of the loan batch's LGDs within a chunk: bounds the temporaries, never
+#: changes a draw or a result (the blocks are the chunk's stream in order).
+ROW_BLOCK = 512
 #: Sections for the standard errors of quantiles and ES (batching; Glasserman 2004, 4.5).
 SECTIONS = 16
 MAX_LOANS = 200_000
@@ -859,7 +865,10 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
     """Loan batch: per-loan sums of p LGD and p (unconditional and at x_q) and per-path EL.
 
     Conditional sampling: the default indicator is replaced by its conditional probability
-    p_i(X, s) given the factors (collateral does not depend on the borrower's own xi)."""
+    p_i(X, s) given the factors (collateral does not depend on the borrower's own xi).
+    The collateral normals are drawn and the LGDs computed :data:`ROW_BLOCK` paths at a time
+    (the generator's stream in order, so the draws are those of one whole-chunk draw), which
+    bounds the temporaries of the LGD to a block while the sums stay those of the chunk."""
     lo = p * PATH_CHUNK
     size = min(PATH_CHUNK, n_paths - lo)
     seed = m.settings["seed"]
@@ -871,8 +880,6 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
     zd = g.standard_normal((size, m.n_factors - 1))
     ud = np.clip(g.random(size), 1e-16, 1 - 1e-16)
     gi = _rng(seed, _LOAN_IDIO, p, c)
-    eta = gi.standard_normal((size, loans.size))
-    eta_d = gi.standard_normal((size, loans.size))
     bi = b.borrower_index[loans]
     thr = m.threshold[bi]
     sr, sr1 = np.sqrt(m.borrower_r[bi]), np.sqrt(1.0 - m.borrower_r[bi])
@@ -897,19 +904,29 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
     rest_d = x_d[:, None] * m.load[None, :] + zd @ m.resid.T
     out = {}
     ead = b.ead[loans]
-    for tag, xx, ss, rr, ee, ww in (("", x, s, rest, eta, wx),
-                                    ("_d", x_d, s_d, rest_d, eta_d, np.ones(size))):
-        pdef = ww[:, None] * ndtr((thr[None, :] * ss[:, None] - sr[None, :] * xx[:, None])
-                                  / sr1[None, :])
-        lgd = _lgd(m, loans, rr[:, None, :], ee, ss[:, None])
-        pl = pdef * lgd
+    # the unconditional pass draws its collateral normals first, then the downturn pass: the
+    # order of the generator's stream
+    for tag, xx, ss, rr, ww in (("", x, s, rest, wx), ("_d", x_d, s_d, rest_d, np.ones(size))):
+        pdef = np.empty((size, loans.size))
+        pl = np.empty((size, loans.size))
+        for r0 in range(0, size, ROW_BLOCK):
+            r = slice(r0, min(r0 + ROW_BLOCK, size))
+            ee = gi.standard_normal((r.stop - r.start, loans.size))
+            pdef[r] = ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
+                                         / sr1[None, :])
+            pl[r] = pdef[r] * _lgd(m, loans, rr[r, None, :], ee, ss[r, None])
         out["pl" + tag] = pl.sum(0)
         out["p" + tag] = pdef.sum(0)
         # residual of the ratio estimator EL_i = EAD_i PD_i sum(p LGD) / sum(p), per path
         # (task-local LGD as the plug-in): its spread gives the standard error of EL
         with np.errstate(divide="ignore", invalid="ignore"):
             loc = np.where(out["p" + tag] > 0, out["pl" + tag] / out["p" + tag], 0.0)
-        out["path_res" + tag] = (pl - loc[None, :] * pdef) @ ead
+        res = np.empty(size)
+        for r0 in range(0, size, ROW_BLOCK):
+            r = slice(r0, min(r0 + ROW_BLOCK, size))
+            res[r] = (pl[r] - loc[None, :] * pdef[r]) @ ead
+        out["path_res" + tag] = res
+        del pdef, pl
     return out
 
 
@@ -1204,7 +1221,55 @@ def simulate_portfolio(tape: Any, settings: Any = None, *, factor_corr: Any = No
     copula and related copulas".
     """
     model = prepare(tape, settings, factor_corr=factor_corr)
-    return simulate_many([model], map_fn)[0]
+    key = _model_digest(model)
+    hit = _MEMO.get(key)
+    if hit is None:
+        hit = simulate_many([model], map_fn)[0]
+        _MEMO[key] = hit
+        while len(_MEMO) > MEMO_SIZE:
+            _MEMO.popitem(last=False)
+    else:
+        _MEMO.move_to_end(key)
+    return _copy_result(hit)
+
+
+#: Results of the last :data:`MEMO_SIZE` simulations, keyed by a digest of everything they
+#: depend on (the validated tape, the settings with the seed, the factor correlations): the
+#: result is a function of these alone, so a formula reading the summary (PORTFOLIO_LOSS)
+#: and one reading the loans (PORTFOLIO_CONTRIB) of the same tape and settings simulate once.
+MEMO_SIZE = 4
+_MEMO: OrderedDict[bytes, PortfolioResult] = OrderedDict()
+
+
+def _model_digest(m: Model) -> bytes:
+    """SHA-256 of the inputs of a simulation: the book's columns (values, dtypes, shapes), the
+    settings and the factor correlation matrix (the rest of a Model derives from these)."""
+    h = hashlib.sha256()
+
+    def add(v: Any) -> None:
+        if isinstance(v, np.ndarray):
+            a = np.ascontiguousarray(v)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        else:
+            h.update(repr(v).encode("utf-8"))
+        h.update(b"\x00")
+
+    b = m.book
+    for name in ("loan_id", "borrower", "sector", "tenant", "sku", "ead", "pd", "asset_corr",
+                 "collateral_value", "collateral_vol", "btc_share", "secured", "prior_claims",
+                 "gpu_liquidation_cost", "families", "mix", "borrower_index"):
+        add(getattr(b, name))
+    add(sorted((k, repr(v)) for k, v in m.settings.items()))
+    add(m.corr)
+    return h.digest()
+
+
+def _copy_result(r: PortfolioResult) -> PortfolioResult:
+    """A copy the caller may change without changing the memo."""
+    return PortfolioResult(dict(r.summary), r.loans.copy(),
+                           {k: v.copy() for k, v in r.concentration.items()},
+                           r.losses.copy(), r.weights.copy())
 
 
 def portfolio_loss_block(tape: Any, settings: Any = None) -> list[list[Any]]:

@@ -71,14 +71,70 @@ def test_the_weighted_sample_reproduces_the_reported_tail():
 def test_deterministic_per_seed_and_independent_of_the_executor():
     book = _book(30)
     a = P.simulate_portfolio(book, FAST)
-    b = P.simulate_portfolio(book, FAST, map_fn=lambda fn, args: [fn(*x) for x in
-                                                                    reversed(list(args))][::-1])
+    # simulate_many: simulate_portfolio would answer from its memo
+    b = P.simulate_many([P.prepare(book, FAST)], map_fn=lambda fn, args: [
+        fn(*x) for x in reversed(list(args))][::-1])[0]
     assert a.summary == b.summary
     pd.testing.assert_frame_equal(a.loans, b.loans)
     c = P.simulate_portfolio(book, {**FAST, "seed": 2})
     assert c.summary["loss_q999"] != a.summary["loss_q999"]
     assert abs(c.summary["loss_q999"] - a.summary["loss_q999"]) < \
         5 * (a.summary["loss_q999_std_error"] + c.summary["loss_q999_std_error"])
+
+
+def test_loss_and_contributions_of_the_same_inputs_simulate_once(monkeypatch):
+    calls = []
+    real = P.simulate_many
+
+    def counting(models, map_fn=P.serial_map):
+        calls.append(len(models))
+        return real(models, map_fn)
+
+    monkeypatch.setattr(P, "simulate_many", counting)
+    monkeypatch.setattr(P, "_MEMO", type(P._MEMO)())
+    book = _book(24)
+    block = P.portfolio_loss_block(book, FAST)
+    table = P.contribution_table(book, FAST)
+    assert calls == [1]
+    fresh = real([P.prepare(book, FAST)])[0]      # the memo answers what a simulation gives
+    assert block == [[k, v] for k, v in fresh.summary.items()]
+    pd.testing.assert_frame_equal(table, fresh.loans)
+    table["es_contribution"] = 0.0                 # a caller's change does not reach the memo
+    pd.testing.assert_frame_equal(P.contribution_table(book, FAST), fresh.loans)
+    assert calls == [1]
+    P.contribution_table(book, {**FAST, "seed": 2})          # other settings: simulated
+    changed = book.assign(ead=book["ead"] * 1.01)            # other tape: simulated
+    P.portfolio_loss_block(changed, FAST)
+    assert calls == [1, 1, 1]
+    for i in range(P.MEMO_SIZE + 2):                        # bounded
+        P.portfolio_loss_block(book, {**FAST, "seed": 10 + i})
+    assert len(P._MEMO) == P.MEMO_SIZE
+
+
+def test_the_loan_batch_in_row_blocks_gives_the_same_draws_and_results(monkeypatch):
+    book = _book(30)
+    whole = P.simulate_many([P.prepare(book, FAST)])[0]
+    monkeypatch.setattr(P, "ROW_BLOCK", 333)      # blocks not dividing the chunk
+    blocks = P.simulate_many([P.prepare(book, FAST)])[0]
+    assert blocks.summary == whole.summary
+    pd.testing.assert_frame_equal(blocks.loans, whole.loans)
+
+
+@pytest.mark.parametrize("copula", ["gaussian", "t"])
+def test_the_loan_batch_memory_is_bounded_by_its_row_blocks(copula):
+    import tracemalloc
+    paths, n = P.PATH_CHUNK, 256
+    m = P.prepare(_book(n), {"loan_paths": paths, "copula": copula})
+    assert len(m.chunks) == 1 and P.ROW_BLOCK < paths
+    tracemalloc.start()
+    try:
+        P._task_loans(m, 0, 0, paths)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # the two per-(path, loan) arrays the chunk's sums need, and the LGD's temporaries for one
+    # block of paths (the LGD of a whole chunk at once held about a dozen such arrays)
+    assert peak < (2 * paths + 16 * P.ROW_BLOCK) * n * 8
 
 
 def test_one_loan_matches_lgd_mc():
