@@ -13,5 +13,7 @@ One file flows through these modules, in order:
 * :mod:`.report`: what a run found (error cells, FALSE checks, the Summary) and its printing;
 * :mod:`.output`: write the recalculated copy atomically;
 * :mod:`.charts`: draw the workbook's charts as PNG;
-* :mod:`.recalc`: ``computecredit recalc``: one file end to end, and the command line.
+* :mod:`.recalc`: ``computecredit recalc``: one file end to end, and the command line;
+* :mod:`.session`: build once, recalculate many: a workbook compiled once, its inputs changed
+  and only what depends on them recomputed, in process.
 """

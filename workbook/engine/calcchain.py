@@ -90,6 +90,13 @@ class Graph:
                                                  RangesAssembler)
                                       for p in self.pred.get(rng, ())):
                     self.skip.add(fid)
+            elif attr.get("type") == "function":
+                # the inverse of a defined name (name -> the cell it names), which the engine
+                # adds so that a value given to the name reaches the cell: not a dependency
+                ins, outs = list(attr.get("inputs") or ()), list(attr.get("outputs") or ())
+                if len(ins) == 1 and len(outs) == 1 and \
+                        outs[0] in (self.nodes.get(ins[0], {}).get("inv-data") or ()):
+                    self.skip.add(fid)
         self._formula_fn: dict[str, str] = {}
         from formulas.cell import CellWrapper
         for fid, attr in self.nodes.items():

@@ -57,6 +57,7 @@ class Kept:
     """A formula cell that keeps the value the file holds, and why."""
     reason: str
     cause: tuple[str, str] | None = None   # the kept cell it depends on, if that is the reason
+    failed: bool = False   # its formula failed with these values (others may not fail)
 
 
 class CellValues:
@@ -239,6 +240,16 @@ class Completion:
     kept: dict[tuple[str, str], Kept] = field(default_factory=dict)
     loops: list[Loop] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failed: dict[Any, str] = field(default_factory=dict)   # output node -> why it failed
+    blocked: set[Any] = field(default_factory=set)   # function nodes of loops not iterated
+    #                                                  and of what depends on them
+
+    def copy(self) -> "Completion":
+        """A copy whose lists and dicts can be changed without changing this one."""
+        import dataclasses
+        return dataclasses.replace(self, kept=dict(self.kept), loops=list(self.loops),
+                                   notes=list(self.notes), failed=dict(self.failed),
+                                   blocked=set(self.blocked))
 
     def finish_pass(self) -> None:
         """Evaluate what the engine's pass left: loops (iterated or kept) and what follows."""
@@ -246,7 +257,7 @@ class Completion:
         pending = self.graph.pending(self.values)
         if not pending:
             return
-        failed: dict[Any, str] = {}
+        failed = self.failed
         try:
             self.loops = self.graph.evaluate(self.values, pending, self.iteration, self.start,
                                              failed)
@@ -269,13 +280,23 @@ class Completion:
             loop_fns = {f for f in pending if set(self.graph.nodes[f].get("outputs", ()))
                         & in_loops}
             after = self.graph.downstream(in_loops) | loop_fns
+            self.blocked = after
             self.graph.evaluate(self.values, pending - after, Iteration(False), None, failed)
             self._keep_outputs(after - loop_fns, "depends on the circular reference "
                                                  f"{self.describe(loops[0])}")
-        for node, why in failed.items():
+        self.keep_failed()
+        self.note_loops()
+
+    def keep_failed(self) -> None:
+        """The cells whose formula failed (:attr:`failed`) keep their saved values."""
+        for node, why in self.failed.items():
             where = self.cell_of(node)
             if where and where not in self.kept:
-                self.kept[where] = Kept(f"the engine could not evaluate it ({why})")
+                self.kept[where] = Kept(f"the engine could not evaluate it ({why})",
+                                        failed=True)
+
+    def note_loops(self) -> None:
+        """The report's note on the circular references iterated (:attr:`loops`)."""
         if self.loops:
             passes = max(lp.passes for lp in self.loops)
             ok = all(lp.converged for lp in self.loops)

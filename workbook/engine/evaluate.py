@@ -33,7 +33,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .book import EngineBook, Workbook, read_book
 from .calcchain import Graph, Iteration
@@ -47,7 +47,8 @@ from .tables import structured_to_a1
 from .sheetxml import (MAX_COL, MAX_ROW, ErrorValue, FormulaCell, SheetXMLError,
                        cells_of_range, coord, range_bounds, split_coord)
 
-__all__ = ["Evaluation", "evaluate_package", "Budget", "DATE_SYSTEM_FUNCTIONS", "MAIN_BOOK"]
+__all__ = ["Evaluation", "evaluate_package", "Budget", "DATE_SYSTEM_FUNCTIONS", "MAIN_BOOK",
+           "Model", "complete", "activate"]
 
 MAIN_BOOK = "__CC_BOOK__.XLSX"
 
@@ -72,6 +73,8 @@ class Evaluation:
     kept: dict[tuple[str, str], str] = field(default_factory=dict)  # cell -> why not computed
     volatile: list[str] = field(default_factory=list)   # volatile functions the formulas call
     layouts: dict[str, Any] = field(default_factory=dict)  # sheet -> its part's Layout
+    model: Any = None     # the compiled model, when asked to keep it (:class:`Model`)
+    edited: dict[tuple[str, str], Any] = field(default_factory=dict)  # value cells typed in
 
 #: Constructs the engine evaluates that are not entries of its function table: LET and LAMBDA
 #: (and lambda parameters called as functions), spill references, and the computed references
@@ -380,26 +383,64 @@ class _ColumnsDiffer(Exception):
 
 
 @_without_gc
-def evaluate_package(pkg: Package, strict: bool = False) -> Evaluation:
+def evaluate_package(pkg: Package, strict: bool = False, keep: bool = False,
+                     edit: Callable[[Workbook], None] | None = None,
+                     use_columns: bool = True) -> Evaluation:
     """Evaluate every formula of a checked package (see the module docstring). Columns of
     formulas filled down are evaluated as one call each (:mod:`.columns`); when that might
     differ from the cell-by-cell evaluation, the workbook is evaluated again cell by cell,
-    within the same budget."""
+    within the same budget.
+
+    ``keep``: the evaluation keeps its compiled model (:attr:`Evaluation.model`, a
+    :class:`Model`) for :mod:`.session` to recalculate; ``edit``: called with the workbook as
+    read, before anything is prepared (the session's inputs typed into their cells)."""
     budget = Budget(LIMITS["seconds"], LIMITS["memory_bytes"])  # reading included
-    try:
-        return _evaluate_package(pkg, strict, budget, True)
-    except _ColumnsDiffer:
-        return _evaluate_package(pkg, strict, budget, False)
+    if use_columns:
+        try:
+            return _evaluate_package(pkg, strict, budget, True, keep, edit)
+        except _ColumnsDiffer:
+            pass
+    return _evaluate_package(pkg, strict, budget, False, keep, edit)
 
 
-def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: bool
-                      ) -> Evaluation:
-    from . import columns
-    from .xlfunctions import VOLATILE
-    wb = read_book(pkg)
+def activate(wb: Workbook) -> None:
+    """Point the engine's process-wide settings at this workbook (its date system, the cells
+    SUBTOTAL leaves out) and clear any stop of an earlier evaluation."""
     from .excelfns import DATE1904, STOP
     DATE1904[0] = wb.date1904   # text read as a date gives the workbook's serial numbers
     STOP[:] = []                # no stop of an earlier evaluation applies to this one
+    _subtotal_context(wb)
+
+
+@dataclass
+class Model:
+    """An evaluation's compiled model and what completing a pass needs, kept for
+    recalculating with other inputs (:mod:`.session`). ``values`` and ``done`` are the state
+    after the engine's pass and its completion (loops), before data tables and kept cells."""
+    wb: Workbook
+    graph: Graph
+    values: dict[Any, Any]
+    cells: CellValues
+    iteration: Iteration
+    start: Callable[[Any], Any]
+    node_of: Callable[[str, str], str]
+    strict: bool
+    kept: dict[tuple[str, str], Kept]        # cells kept before the pass (cannot be evaluated)
+    done: Completion
+    notes: list[str]
+    groups: Any                              # columns evaluated as one call (or None)
+    resolver: Any                            # OFFSET/INDIRECT references and their resolutions
+    resolutions: list[Any]
+    inputs: dict[tuple[str, str], Any]       # every value cell (the report's and charts' labels)
+
+
+def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: bool,
+                      keep: bool = False, edit: Callable[[Workbook], None] | None = None
+                      ) -> Evaluation:
+    from . import columns
+    wb = read_book(pkg)
+    if edit is not None:
+        edit(wb)
     _refuse_edges(wb)
     addin_links = {i for i, link in pkg.links.items() if link.is_addin}
     kept: dict[tuple[str, str], Kept] = {}
@@ -422,7 +463,7 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
     tab = {s.title.upper(): i for i, s in enumerate(wb.sheets)}
     infos = {(f.sheet, f.coord): f for f in wb.formulas}
     iteration = Iteration(wb.iterate, wb.iterate_count, wb.iterate_delta)
-    _subtotal_context(wb)
+    activate(wb)
 
     def node_of(sheet: str, ref: str) -> str:
         return node_id(MAIN_BOOK, by_name[sheet].title, ref)
@@ -499,6 +540,29 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
     else:
         raise WorkbookRefused("the references computed by OFFSET or INDIRECT did not settle "
                               "(each evaluation moves them again)")
+    model = Model(wb, graph, values, cells, node_of=node_of, iteration=iteration, start=start,
+                  strict=strict, kept=kept, done=done, notes=notes, groups=groups,
+                  resolver=resolver, resolutions=resolutions, inputs=_input_values(wb))
+    if not keep:
+        return complete(model, values, dict(kept), done)
+    ev = complete(model, dict(values), dict(kept), done.copy())
+    ev.model = model
+    return ev
+
+
+def complete(m: Model, values: dict[Any, Any], kept: dict[tuple[str, str], Kept],
+             done: Completion) -> Evaluation:
+    """The evaluation from the values of a completed pass: data tables evaluated, dynamic
+    arrays sized, kept cells and their dependents at the file's values, the values collected
+    by cell. ``values``, ``kept`` and ``done`` are updated in place."""
+    from .xlfunctions import VOLATILE
+    wb, graph, cells, node_of, iteration, start, strict, groups = (
+        m.wb, m.graph, m.cells, m.node_of, m.iteration, m.start, m.strict, m.groups)
+    cells.values = values
+    notes = list(m.notes)
+    titles = {s.title.upper(): s.name for s in wb.sheets}
+    by_name = {s.name: s for s in wb.sheets}
+    infos = {(f.sheet, f.coord): f for f in wb.formulas}
     tables = _data_tables(wb, graph, values, cells, node_of, iteration, start, strict, kept)
     spilled = _spills(wb, graph, values, node_of, done.kept, kept, strict)
     done.kept.update(kept)
@@ -510,7 +574,7 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
     for f in wb.formulas:
         per_sheet[f.sheet][f.coord] = FormulaCell(f.coord, f.stored, f.kind, f.ref, f.style)
     skip = set(done.kept) | {(f.sheet, f.coord) for f in wb.formulas if f.kind == "dataTable"}
-    out, missing = _collect(per_sheet, index, _input_values(wb), skip)
+    out, missing = _collect(per_sheet, index, dict(m.inputs), skip)
     out.update(tables)
     out.update(spilled)
     if missing:

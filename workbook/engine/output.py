@@ -44,13 +44,17 @@ def calc_pr(xml: bytes) -> bytes:
 
 
 def sheet_parts(pkg: Package, ev: Evaluation) -> dict[str, bytes]:
-    """The new bytes of every worksheet part that holds formulas, and of workbook.xml."""
+    """The new bytes of every worksheet part that holds formulas or a value typed in by a
+    session (:attr:`~.evaluate.Evaluation.edited`), and of workbook.xml."""
     replaced = {}
+    edited: dict[str, dict[str, Any]] = {}
+    for (name, cc), v in getattr(ev, "edited", {}).items():
+        edited.setdefault(name, {})[cc] = v
     for name, part in pkg.sheets:
         cells = ev.formulas[name]
-        if not cells:
+        if not cells and name not in edited:
             continue
-        vals, styles = {}, {}
+        vals, styles = dict(edited.get(name, {})), {}
         for c in cells.values():
             if c.kind in ("array", "dataTable") and c.ref and ":" in c.ref:
                 for cc in cells_of_range(c.ref):

@@ -39,7 +39,8 @@ from .report import (EXIT_FINDINGS, EXIT_OK, EXIT_PARTIAL, EXIT_REFUSED, MAX_LIS
                      RecalcResult, print_result)
 
 __all__ = ["add_arguments", "run", "recalc_file", "output_path", "RecalcResult", "EXIT_OK",
-           "EXIT_FINDINGS", "EXIT_REFUSED", "EXIT_PARTIAL", "MAX_LISTED", "parse_today"]
+           "EXIT_FINDINGS", "EXIT_REFUSED", "EXIT_PARTIAL", "MAX_LISTED", "parse_today",
+           "refusal", "memory_ceiling", "volatile_note"]
 
 EXIT_HELP = """exit status:
   0  every formula recomputed, no error cell, every check TRUE
@@ -88,31 +89,38 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
         with memory_ceiling():
             ev = evaluate_package(pkg, strict=strict)
         build_report(res, [name for name, _ in pkg.sheets], ev)
-        _volatile_note(res, ev.volatile, today, clock())
+        volatile_note(res, ev.volatile, today, clock())
         if out:
             write_output(pkg, ev, out)
             res.out = out
         if png_dir:
             _draw(res, pkg, ev, png_dir, path)
-    except WorkbookRefused as exc:
-        res.refused = str(exc)
-    except MemoryError:
-        res.refused = ("the workbook needs more memory than this machine has to evaluate; "
-                       "nothing was written")
-    except Stopped:
-        res.refused = "the evaluation was stopped (time or memory limit)"
-    except RecursionError:
-        res.refused = "the formulas nest too deeply to evaluate"
-    except Exception as exc:  # never a traceback for a user's file
-        res.refused = (f"the workbook could not be recalculated because of an internal error "
-                       f"({type(exc).__name__}); the input is unchanged and nothing was "
-                       f"written")
+    except (Stopped, Exception) as exc:  # never a traceback for a user's file
+        res.refused = refusal(exc)
     finally:
         set_today(None)
         if pkg is not None:
             pkg.close()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def refusal(exc: BaseException) -> str:
+    """The one-line reason a workbook could not be evaluated, for an exception raised while
+    evaluating it (never a traceback for a user's file)."""
+    from .excelfns import Stopped
+    from .package import WorkbookRefused
+    if isinstance(exc, WorkbookRefused):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return ("the workbook needs more memory than this machine has to evaluate; nothing "
+                "was written")
+    if isinstance(exc, Stopped):
+        return "the evaluation was stopped (time or memory limit)"
+    if isinstance(exc, RecursionError):
+        return "the formulas nest too deeply to evaluate"
+    return (f"the workbook could not be recalculated because of an internal error "
+            f"({type(exc).__name__}); the input is unchanged and nothing was written")
 
 
 @contextlib.contextmanager
@@ -144,7 +152,7 @@ def memory_ceiling() -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_DATA, old)
 
 
-def _volatile_note(res: RecalcResult, volatile: list[str], today: dt.date | None,
+def volatile_note(res: RecalcResult, volatile: list[str], today: dt.date | None,
                    now: dt.datetime) -> None:
     dated = [f for f in volatile if f in ("TODAY", "NOW")]
     if dated:
