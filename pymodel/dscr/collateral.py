@@ -37,6 +37,7 @@ z in [z* - 12, z*] (in [-12, 12] when no state refinances).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -256,6 +257,16 @@ class RefiResult:
                 ["maturity_years", self.maturity_years]]
 
 
+@functools.lru_cache(maxsize=1)
+def _quad_rule() -> tuple[np.ndarray, np.ndarray]:
+    """The QUAD_NODES-point Gauss-Legendre nodes and weights on [-1, 1] (computed once: an
+    eigenvalue problem of that size; read-only)."""
+    x, w = np.polynomial.legendre.leggauss(QUAD_NODES)
+    x.setflags(write=False)
+    w.setflags(write=False)
+    return x, w
+
+
 def refi_distribution(deal: "Deal", balloon: float, contract_pv_t: float, comps: Components,
                       *, max_ltv: float, rent_vol: float) -> RefiResult:
     """Probability that ``balloon`` can be refinanced at ``max_ltv`` of the collateral at
@@ -300,7 +311,7 @@ def refi_distribution(deal: "Deal", balloon: float, contract_pv_t: float, comps:
     # [max(z* - 12, -12), min(z*, 12)] (the normal mass beyond 12 is below 1e-32)
     top = min(z_star, QUAD_SPAN)
     bottom = max(top - QUAD_SPAN, -QUAD_SPAN) if np.isfinite(z_star) else -QUAD_SPAN
-    x, w = np.polynomial.legendre.leggauss(QUAD_NODES)
+    x, w = _quad_rule()
     half = 0.5 * (top - bottom)
     z = bottom + half * (x + 1.0)
     short = np.maximum(balloon - max_ltv * coll(z), 0.0)

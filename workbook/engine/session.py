@@ -278,6 +278,18 @@ class Session:
         (or one flat list) of its shape. Values: numbers, text, True/False, dates (stored as
         Excel serial numbers). Everything is checked before anything changes; the formulas
         are recalculated at the next read."""
+        for cell, v in self._checked(changes, value).items():
+            self._stage(cell, v)
+        return self
+
+    def check(self, changes: Any, value: Any = _NO) -> None:
+        """Check inputs as :meth:`set` does, without typing them in (a scenario grid checks
+        every scenario before it runs the first)."""
+        self._checked(changes, value)
+
+    def _checked(self, changes: Any, value: Any) -> dict[tuple[str, str], Any]:
+        if self._model is None:
+            raise SessionError("the session is closed")
         if isinstance(changes, str):
             if value is _NO:
                 raise SessionError(f"set: give the value for {changes!r}: "
@@ -296,9 +308,7 @@ class Session:
             cells = area.cells()
             for cell, x in zip(cells, self._spread(area, v)):
                 staged[cell] = self._typed(area, cell, x)
-        for cell, v in staged.items():
-            self._stage(cell, v)
-        return self
+        return staged
 
     def reset(self, targets: Iterable[str] | str | None = None) -> "Session":
         """Give input cells back the file's values (all of them, or those of ``targets``)."""
