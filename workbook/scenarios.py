@@ -36,6 +36,9 @@ income-approach value at the scenario's deflation and utilisation, scaled to the
 collateral value when it has one (value x V(scenario) / V(tape's own deflation and
 utilisation)); BTC collateral keeps its currency value and falls with the drawdown.
 
+A grid file with ``[inputs]`` (names or cells of a deal workbook and their values) instead of
+``[axes]`` runs through the workbook's own formulas instead: :mod:`workbook.deal_grid`.
+
 The tape is read from a CSV file or from the first worksheet (``--sheet``) of an .xlsx checked by
 :func:`workbook.engine.package.open_package` (a hostile workbook is refused before any parser
 sees it) and read in memory by :func:`workbook.engine.book.read_book` within its limits (the file
@@ -180,13 +183,17 @@ def _table_from_cells(rows: dict[int, dict[int, Any]], where: str,
 
 def load_grid(path: str | Path) -> Grid:
     """Parse a grid file (TOML; see the module docstring)."""
+    return parse_grid(read_grid_file(path), str(path))
+
+
+def read_grid_file(path: str | Path) -> dict[str, Any]:
+    """A grid file's TOML as a dict."""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GridError(f"{path}: no such file") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise GridError(f"{path}: not a TOML grid file ({exc})") from None
-    return parse_grid(data, str(path))
 
 
 def parse_grid(data: dict[str, Any], where: str = "grid") -> Grid:
@@ -572,8 +579,12 @@ def write_outputs(out: Path, book: pd.DataFrame, facilities: pd.DataFrame,
 # command line
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("tape", help="loan tape: .csv, or .xlsx (first worksheet, or --sheet)")
-    p.add_argument("--grid", required=True, help="grid file (TOML): axes, settings, regimes")
+    p.add_argument("tape", help="loan tape: .csv, or .xlsx (first worksheet, or --sheet); or, "
+                                "with a grid of [inputs], a deal workbook (.xlsx) whose own "
+                                "formulas run each scenario")
+    p.add_argument("--grid", required=True, help="grid file (TOML): [axes], settings, regimes "
+                                                 "over a tape; or [inputs] (names or cells of a "
+                                                 "workbook -> values), [[scenario]], [outputs]")
     p.add_argument("-o", "--out", required=True, help="output folder")
     p.add_argument("--sheet", help="worksheet of an .xlsx tape (default: the first)")
     p.add_argument("--dask", metavar="ADDRESS",
@@ -582,6 +593,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None,
                    help="local processes (default: one per core), or LocalCluster workers "
                         "with --dask local (default 2)")
+    from .engine.recalc import parse_today
+    p.add_argument("--today", metavar="DATE", type=parse_today,
+                   help="workbook grid: evaluate TODAY() and NOW() as of DATE (YYYY-MM-DD)")
+    p.add_argument("--workbooks", action="store_true",
+                   help="workbook grid: also write each scenario's recalculated copy into "
+                        "OUT/workbooks")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -590,8 +607,17 @@ def run(args: argparse.Namespace) -> int:
     from .executors import executor_for
     t0 = time.perf_counter()
     try:
+        data = read_grid_file(args.grid)
+    except GridError as exc:
+        print(f"computecredit scenarios: {exc}", file=sys.stderr)
+        return 2
+    from .deal_grid import is_workbook_grid
+    if is_workbook_grid(data):
+        from .deal_grid import run as run_through_workbook
+        return run_through_workbook(args, data)
+    try:
         tape = read_tape(args.tape, args.sheet)
-        grid = load_grid(args.grid)
+        grid = parse_grid(data, str(args.grid))
         with executor_for(args.dask, args.workers) as ex:
             where = ex.describe()
             book, fac = run_grid(tape, grid, ex,
