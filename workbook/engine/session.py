@@ -39,6 +39,11 @@ session). :attr:`Session.rebuilds` counts them.
 A circular reference is iterated again from the values the file holds, as a fresh evaluation
 starts it, with the workbook's own settings; one the workbook does not let Excel iterate keeps
 the file's values, as in ``recalc``.
+
+Limits: opening is a fresh evaluation within the time and memory budget of ``recalc``
+(:data:`~.package.LIMITS`); a recalculation runs under the same memory ceiling and does at most
+the work of that evaluation (the formulas the inputs reach, the data tables, the loops), so it
+has no watchdog of its own.
 """
 
 from __future__ import annotations
