@@ -11,7 +11,11 @@ library's array type that fits a range as Excel does.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+import contextlib
+import importlib
+import sys
+import types
+from typing import Any, Callable, Iterator
 
 from pymodel.errors import excel_error_code
 
@@ -54,7 +58,7 @@ def engine() -> tuple[Any, dict[str, Any]]:
     """The ``formulas`` module and its function table, with every ComputeCredit function
     registered (once per process)."""
     import formulas
-    functions = formulas.get_functions()  # one table per process (the library caches it)
+    functions = _library_functions()
     if "registered" not in _STATE:
         from addin.registry import REGISTRY
         our_names()
@@ -73,6 +77,76 @@ def engine() -> tuple[Any, dict[str, Any]]:
         register(functions)
         _STATE["registered"] = True
     return formulas, functions
+
+
+#: What the engine's statistics functions (``formulas.functions.stat``) import at the top of
+#: their module but use only inside the functions that need them (KURT, T.DIST, F.TEST, ...).
+#: Importing them costs about a second (scipy.stats alone loads scipy.optimize, scipy.spatial and
+#: scipy.ndimage and parses hundreds of docstrings), while a model that sums and takes MAX/MIN
+#: never calls them: they are imported at the first call instead (:func:`_deferred_imports`).
+STAT_DEFERRED = ("scipy.stats", "scipy.interpolate", "scipy.linalg")
+
+
+def _library_functions() -> dict[str, Any]:
+    """The ``formulas`` library's function table (one per process: the library caches it),
+    its statistics module imported with :data:`STAT_DEFERRED` deferred."""
+    import formulas
+    if "formulas.functions.stat" not in sys.modules:
+        with _deferred_imports(STAT_DEFERRED):
+            importlib.import_module("formulas.functions.stat")
+    return formulas.get_functions()
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands for a module while another module's top-level imports run: a name imported from
+    it, or read from it later, resolves to the real module's when it is first used."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        name = self.__name__
+        if sys.modules.get(name) is self:  # still importing: ``from module import attr``
+            return _DeferredName(name, attr)
+        return getattr(importlib.import_module(name), attr)
+
+
+class _DeferredName:
+    """A name imported from a deferred module (a function or class), imported when it is
+    first called or read."""
+
+    __slots__ = ("_module", "_attr")
+
+    def __init__(self, module: str, attr: str) -> None:
+        self._module, self._attr = module, attr
+
+    def _target(self) -> Any:
+        return getattr(importlib.import_module(self._module), self._attr)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._target()(*args, **kwargs)
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self._target(), attr)
+
+    def __repr__(self) -> str:
+        return f"<deferred {self._module}.{self._attr}>"
+
+
+@contextlib.contextmanager
+def _deferred_imports(names: tuple[str, ...]) -> Iterator[None]:
+    """While the body runs, importing any of ``names`` (not imported yet) gives a
+    :class:`_DeferredModule`; afterwards they import normally (and the deferred stand-ins
+    forward to the real modules)."""
+    placed = {}
+    for name in names:
+        if name not in sys.modules:
+            placed[name] = sys.modules[name] = _DeferredModule(name)
+    try:
+        yield
+    finally:
+        for name, stub in placed.items():
+            if sys.modules.get(name) is stub:
+                del sys.modules[name]
 
 
 def cell_class() -> type:
