@@ -34,6 +34,7 @@ import inspect
 import logging
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -131,16 +132,14 @@ def _cell(v: Any) -> Any:
 
 def shape_result(name: str, result: Any) -> Any:
     """Turn a model result into what a cell or a spilled range can hold."""
-    try:
-        import pandas as pd
+    pd = sys.modules.get("pandas")  # nothing is a pandas object before pandas is imported
+    if pd is not None:
         if isinstance(result, pd.DataFrame):
             rows = [list(map(str, result.columns))]
             rows += result.to_numpy(dtype=object).tolist()
             return [[_cell(v) for v in r] for r in rows]
         if isinstance(result, pd.Series):
             result = result.to_numpy()
-    except ImportError:  # pragma: no cover
-        pass
     if isinstance(result, np.ndarray):
         if result.ndim == 0:
             result = result.item()

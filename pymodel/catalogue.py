@@ -24,12 +24,14 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .errors import InputError, InputTypeError, NotAvailableError
+from .lazy import lazy_module
 from .residual import P as _RV
 from .schema import NOT_GIVEN, POS, SCHEMA, Param, declare
 from .validation import Interval, check_choice
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["load_catalogue", "sku_table", "sku_names", "find_sku", "gpu_spec", "FIELDS",
            "NUMERIC_FIELDS", "DATE_FIELDS", "parity_step_down", "catalogue_step_downs",
@@ -199,7 +201,7 @@ def to_date(name: str, value: Any) -> pd.Timestamp:
 
     Raises :class:`InputTypeError` naming ``name`` for anything else.
     """
-    if isinstance(value, (str, _dt.date, _dt.datetime, np.datetime64, pd.Timestamp)) \
+    if isinstance(value, (str, _dt.date, np.datetime64)) \
             and not (isinstance(value, str) and not value.strip()):
         try:
             ts = pd.Timestamp(value)

@@ -37,11 +37,13 @@ from importlib import resources
 from typing import Any, Iterable
 
 import numpy as np
-import pandas as pd
 
 from .errors import DomainError, InputTypeError
+from .lazy import lazy_module
 from .schema import DEFLATION, NONNEG, POS, SCHEMA, Param, declare
 from .validation import Interval
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["DeflationFit", "deflation_fit", "load_h100_rents", "to_day_numbers",
            "mean_deflation", "trend_deflation", "MAX_FIT_POINTS", "EXCEL_EPOCH", "BASES",
@@ -50,7 +52,19 @@ __all__ = ["DeflationFit", "deflation_fit", "load_h100_rents", "to_day_numbers",
 #: Most observations one fit accepts.
 MAX_FIT_POINTS = 10_000
 #: Day 0 of Excel's 1900 date system (serial 1 = 1900-01-01, Lotus leap-year bug included).
-EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_EPOCH = "1899-12-30"
+
+
+def _epoch() -> "pd.Timestamp":
+    """Day 0 of Excel's 1900 date serials (:data:`EXCEL_EPOCH`)."""
+    return pd.Timestamp(_EPOCH)
+
+
+def __getattr__(name: str) -> object:
+    # EXCEL_EPOCH is a pandas Timestamp, made when first read (pandas is imported at first use)
+    if name == "EXCEL_EPOCH":
+        return _epoch()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 DAYS_PER_YEAR = 365.25
 #: Rent bases (currency per GPU-hour).
 RENT_BASES = ("spot", "on-demand", "1-year contract", "3-year contract", "index")
@@ -206,16 +220,16 @@ def _day_number(name: str, v: Any) -> float:
                 d = None
             if d is not None:
                 ts = pd.Timestamp(d.replace(tzinfo=None))
-                return (ts - EXCEL_EPOCH) / pd.Timedelta(days=1)
+                return (ts - _epoch()) / pd.Timedelta(days=1)
         raise InputTypeError(name, "a date or a day number", v, key="domain")
-    if isinstance(v, (_dt.date, np.datetime64, pd.Timestamp)):
+    if isinstance(v, (_dt.date, np.datetime64)):  # a pandas Timestamp is a datetime
         try:
             ts = pd.Timestamp(v)
         except (ValueError, TypeError):
             ts = pd.NaT
         if not pd.isna(ts):
             ts = ts.tz_localize(None) if ts.tzinfo else ts
-            return (ts - EXCEL_EPOCH) / pd.Timedelta(days=1)
+            return (ts - _epoch()) / pd.Timedelta(days=1)
     raise InputTypeError(name, "a date or a day number", v, key="domain")
 
 
@@ -228,11 +242,11 @@ def to_day_numbers(name: str, dates: Iterable[Any]) -> np.ndarray:
     sequence) is expected; trailing empty cells (``None`` or blank text) are dropped.
     """
     if isinstance(dates, np.ndarray) and np.issubdtype(dates.dtype, np.datetime64):
-        return ((dates - np.datetime64(EXCEL_EPOCH.to_datetime64()))
+        return ((dates - np.datetime64(_EPOCH, "ns"))
                 / np.timedelta64(1, "D")).astype(float).ravel()
     if isinstance(dates, (str, bytes, _dt.date)) or np.ndim(dates) == 0:
         dates = [dates]
-    if isinstance(dates, pd.Series):
+    if pd.loaded() and isinstance(dates, pd.Series):
         dates = dates.tolist()
     grid = np.asarray(dates, dtype=object)
     if grid.ndim == 2 and min(grid.shape) > 1:
@@ -283,7 +297,7 @@ def _labels(basis: Any, n: int) -> list[str] | None:
 
 
 def _date_text(day: float) -> str:
-    return (EXCEL_EPOCH + pd.Timedelta(days=float(day))).date().isoformat()
+    return (_epoch() + pd.Timedelta(days=float(day))).date().isoformat()
 
 
 def deflation_fit(dates: Any, rents: Any, basis: Any = None, *,
@@ -424,8 +438,8 @@ def deflation_fit(dates: Any, rents: Any, basis: Any = None, *,
         raise DomainError("fitted deflation", "in (-1, 1) (rents at most doubling a year)", g)
     with np.errstate(over="ignore"):
         g_mean = float(1.0 - (1.0 - g) * math.exp(min(vol * vol / 2.0, 700.0)))
-    start = (EXCEL_EPOCH + pd.Timedelta(days=float(days.min()))).date()
-    end = (EXCEL_EPOCH + pd.Timedelta(days=float(days.max()))).date()
+    start = (_epoch() + pd.Timedelta(days=float(days.min()))).date()
+    end = (_epoch() + pd.Timedelta(days=float(days.max()))).date()
     return DeflationFit(g, vol, int(n), g_mean, slope, resid_std, start, end,
                         tuple(b for b in present if b))
 

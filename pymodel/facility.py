@@ -29,13 +29,15 @@ from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
 import numpy as np
-import pandas as pd
 
 from . import HOURS_PER_YEAR
 from .debt import debt_schedule
+from .lazy import lazy_module
 from .schema import NOT_GIVEN, param
 from .errors import DomainError, InputError
 from .residual import income_value
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["COLUMNS", "HEADER_ALIASES", "RENT_COLUMNS", "Facilities", "prepare_facilities", "facility_metrics"]
 

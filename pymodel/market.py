@@ -48,13 +48,15 @@ from importlib import resources
 from typing import Any, Iterable
 
 import numpy as np
-import pandas as pd
 
 from .catalogue import find_sku, sku_names
 from .deflation import BASES, PRICE_BASES, RENT_BASES
 from .deflation import P as _FIT  # noqa: F401  (declares basis)
 from .errors import DomainError, InputTypeError
+from .lazy import lazy_module
 from .schema import POS, SCHEMA, Param, declare
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["BASES", "RENT_BASES", "PRICE_BASES", "SEGMENTS", "PRECISIONS", "COLUMNS", "UNITS",
            "load_market_evidence", "validate_market_evidence", "market_series", "basis_unit",

@@ -63,16 +63,18 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 from scipy.special import gammaincinv, ndtr, ndtri, stdtrit
 
 from . import catalogue
 from .errors import DomainError, InputError, InputTypeError, format_value
 from .fields import Field, FieldSet
 from .irb import _basel_corr
+from .lazy import lazy_module
 from .schema import CORR, NONNEG, SCHEMA, UNIT, Param, declare, param
 from .lgd_mc import _normal_score
 from .validation import Interval
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["TAPE_COLUMNS", "SETTINGS", "OUTPUTS", "CONTRIB_COLUMNS", "PATH_CHUNK",
            "LOAN_CHUNK", "Book", "Model", "PortfolioResult", "parse_tape", "prepare",
@@ -229,7 +231,7 @@ def _blank(v: Any) -> bool:
 
 def _as_columns(tape: Any) -> tuple[list[str], list[list[Any]]]:
     """(header, rows) from a DataFrame, a mapping of columns, or rows with a header row."""
-    if isinstance(tape, pd.DataFrame):
+    if pd.loaded() and isinstance(tape, pd.DataFrame):
         header = [str(c) for c in tape.columns]
         rows = tape.astype(object).where(tape.notna(), None).to_numpy().tolist()
         return header, rows
@@ -565,7 +567,7 @@ def _corr_matrix(s: Mapping[str, Any], families: Sequence[str],
                               formatted=f"{shown} (smallest eigenvalue {w:.4g} with "
                                         f"{len(families)} SKU families)") from None
         return c
-    if isinstance(factor_corr, pd.DataFrame):
+    if pd.loaded() and isinstance(factor_corr, pd.DataFrame):
         rows = [str(x) for x in factor_corr.index]
         colsl = [str(x) for x in factor_corr.columns]
         if sorted(rows) != sorted(labels) or sorted(colsl) != sorted(labels):

@@ -36,14 +36,16 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import HOURS_PER_YEAR
 from .errors import DomainError, InputError, InputTypeError
 from .flexibility import P as _FLEX
 from .flexibility import option_value_kernel as idle_option_kernel
+from .lazy import lazy_module
 from .schema import (DEFLATION, NONNEG, POS, RATE, SCHEMA, UNIT, UNIT_OPEN_HI, Param, declare)
 from .validation import Interval, check_steps
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["rent_path", "economic_life", "income_value", "income_value_periodic",
            "economic_value_path", "book_value", "value_curve", "idle_option", "rent_kernel",

@@ -12,13 +12,15 @@ import csv
 from importlib import resources
 from typing import Any
 
-import pandas as pd
 
 from .catalogue import find_sku, to_date
+from .lazy import lazy_module
 from .dscr.deal import P as _DEAL  # noqa: F401  (declares gpus)
 from .fields import FieldSet
 from .residual import economic_life, income_value, value_curve
 from .schema import Param, declare, param
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["SAMPLE_FIELDS", "load_sample_h100", "sample_report"]
 

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from ..breakeven import solve_breakeven
 from ..debt import DebtSchedule, sculpted_schedule
 from ..errors import ConvergenceError, NotAvailableError
+from ..lazy import lazy_module
 from ..schema import NONNEG, NOT_GIVEN, POS, SCHEMA, UNIT, Param, declare
 from ..validation import Interval, check
 from . import cashflows
@@ -35,6 +35,8 @@ from .collateral import CollateralPath
 from .deal import Deal, parse_deal
 from .tenants import P as _TENANTS  # noqa: F401  (declares tenants)
 from .waterfall import WATERFALL_COLUMNS, Waterfall
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["Coverage", "coverage", "dscr_table", "dscr_min", "llcr", "plcr",
            "dscr_breakeven", "rent_breakeven", "utilization_breakeven", "dscr_compare",

@@ -19,10 +19,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .. import HOURS_PER_YEAR
 from ..errors import NotAvailableError
+from ..lazy import lazy_module
 from ..schema import NOT_GIVEN, POS, SCHEMA, Param, declare
 from .cashflows import Base, operating
 from .collateral import (CollateralPath, collateral_path, components, contract_cash,
@@ -30,6 +30,8 @@ from .collateral import (CollateralPath, collateral_path, components, contract_c
 from .deal import Deal, parse_deal
 from .ratios import _coverage, min_dscr_of, ratio
 from .tenants import P as _TENANTS  # noqa: F401  (declares tenants)
+
+pd = lazy_module("pandas")  # imported at first use (slow to load)
 
 __all__ = ["tenant_cashflows", "tenant_concentration", "tenant_stress", "ltv_table",
            "refi_risk", "debt_repaid_by_contracts", "CONCENTRATION_ROWS", "STRESS_COLUMNS",
