@@ -41,6 +41,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pymodel.errors import ComputeCreditError, InputError
+from pymodel.frames import Rows, plain_tables
 from pymodel.schema import SCHEMA, Param
 
 from .cells import CONVERTERS, MAX_CELLS, RANGE_KINDS, _as_2d, is_blank
@@ -132,6 +133,9 @@ def _cell(v: Any) -> Any:
 
 def shape_result(name: str, result: Any) -> Any:
     """Turn a model result into what a cell or a spilled range can hold."""
+    if isinstance(result, Rows):  # a table as plain rows (plain_tables)
+        rows = [list(map(str, result.columns))] + result.rows
+        return [[_cell(v) for v in r] for r in rows]
     pd = sys.modules.get("pandas")  # nothing is a pandas object before pandas is imported
     if pd is not None:
         if isinstance(result, pd.DataFrame):
@@ -166,7 +170,7 @@ def shape_result(name: str, result: Any) -> Any:
 def _call(name: str, fn: Callable[..., Any]) -> tuple[Any, BaseException | None]:
     """Run ``fn``: (shaped result, None), or (clean error text, the exception). Never raises."""
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), plain_tables():
             return shape_result(name, fn()), None
     except ComputeCreditError as exc:
         return exc.excel_text(), exc

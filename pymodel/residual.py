@@ -41,6 +41,7 @@ from . import HOURS_PER_YEAR
 from .errors import DomainError, InputError, InputTypeError
 from .flexibility import P as _FLEX
 from .flexibility import option_value_kernel as idle_option_kernel
+from .frames import frame
 from .lazy import lazy_module
 from .schema import (DEFLATION, NONNEG, POS, RATE, SCHEMA, UNIT, UNIT_OPEN_HI, Param, declare)
 from .validation import Interval, check_steps
@@ -759,11 +760,10 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
                              full["salvage"])
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(book > 0, econ / np.where(book > 0, book, 1.0), np.nan)
-    out = pd.DataFrame({"year": t, "market rent": np.atleast_1d(rent),
-                        "economic value": econ, "book value": book, "gap": book - econ,
-                        "economic/book": ratio}, columns=list(CURVE_COLUMNS))
+    curve = {"year": t, "market rent": np.atleast_1d(rent), "economic value": econ,
+             "book value": book, "gap": book - econ, "economic/book": ratio}
     if market_sku is None:
-        return out
+        return frame(curve, columns=list(CURVE_COLUMNS))
     from .catalogue import find_sku, sku_names, to_date
     from .market import observed_prices
     try:
@@ -776,6 +776,7 @@ def value_curve(gpu_cost, rent0, utilization, cash_cost, deflation, discount_rat
     start = to_date("curve_date", curve_date)
     dates = [start + pd.Timedelta(days=float(x) * 365.25) for x in t]
     med, cnt = observed_prices(sku, dates)
+    out = pd.DataFrame(curve, columns=list(CURVE_COLUMNS))
     out["market price"] = pd.Series([None if np.isnan(m) else float(m) for m in med],
                                     dtype=object)
     out["market quotes"] = cnt.astype(float)

@@ -26,6 +26,7 @@ import numpy as np
 from ..breakeven import solve_breakeven
 from ..debt import DebtSchedule, sculpted_schedule
 from ..errors import ConvergenceError, NotAvailableError
+from ..frames import frame
 from ..lazy import lazy_module
 from ..schema import NONNEG, NOT_GIVEN, POS, SCHEMA, UNIT, Param, declare
 from ..validation import Interval, check
@@ -208,7 +209,7 @@ class Coverage:
                     book_value_per_gpu=self.maturity_book, economic_ltv=self.balloon_ltv,
                     book_ltv=self.balloon_book_ltv)
         table[-1] = [last[c] for c in columns]
-        return pd.DataFrame(table, columns=columns)
+        return frame(table, columns=columns)
 
 
 def coverage(deal_inputs: Any, *, deflation: Any = NOT_GIVEN, rent0: Any = NOT_GIVEN,
@@ -510,7 +511,7 @@ def dscr_compare(deal_inputs: Any, *, tenants: Any = None) -> pd.DataFrame:
     base = Base(parse_deal(deal_inputs, tenants))
     flat = _coverage(base, {}, flat=True)
     defl = _coverage(base, {})
-    return pd.DataFrame({
+    return frame({
         "period": np.arange(1, base.deal.n + 1), "year": defl.year, "dscr_flat": flat.dscr,
         "book_ltv_flat": flat.book_ltv, "dscr_deflated": defl.dscr,
         "economic_ltv_deflated": defl.economic_ltv})

@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import HOURS_PER_YEAR
 from ..errors import NotAvailableError
+from ..frames import frame
 from ..lazy import lazy_module
 from ..schema import NOT_GIVEN, POS, SCHEMA, Param, declare
 from .cashflows import Base, operating
@@ -120,7 +121,7 @@ def tenant_cashflows(deal_inputs: Any, *, tenants: Any = None) -> pd.DataFrame:
         cols[name] = ops.tenant_revenue[rows].sum(axis=0)
     cols["spot"] = ops.spot_revenue
     cols["revenue"] = ops.revenue
-    return pd.DataFrame(cols)
+    return frame(cols)
 
 
 def tenant_concentration(deal_inputs: Any, *, tenants: Any = None) -> list[list[Any]]:
@@ -239,7 +240,7 @@ def tenant_stress(deal_inputs: Any, tenant_default_year: Any = NOT_GIVEN, *,
     if len(values) > 1:
         rows.append(["all tenants", 1.0 if total > 0 else 0.0, None] +
                     _scenario(base, year, np.ones(ten.k, dtype=bool)))
-    return pd.DataFrame(rows, columns=list(STRESS_COLUMNS), dtype=object)
+    return frame(rows, columns=list(STRESS_COLUMNS), dtype=object)
 
 
 def _path_values(deal: Deal) -> tuple[CollateralPath, np.ndarray, float]:
@@ -270,7 +271,7 @@ def ltv_table(deal_inputs: Any, *, tenants: Any = None) -> pd.DataFrame:
     values, opening, balloon = _path_values(deal)
     bal = np.append(opening, balloon)
     period = list(range(1, deal.n + 1)) + ["maturity"]
-    return pd.DataFrame({
+    return frame({
         "period": period, "year": values.times, "balance": bal,
         "contract_value": values.contract_pv, "gpu_value": values.gpu_value,
         "collateral_value": values.collateral,
