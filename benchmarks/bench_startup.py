@@ -16,6 +16,7 @@ with numpy imported, the least any of these commands can take.
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -48,14 +49,24 @@ def _cases(out: str) -> list[tuple[str, list[str]]]:
 FLOOR = ("python -c 'import numpy'", ["-c", "import numpy"])
 
 
-def _wall(cwd: Path, args: list[str]) -> float:
+def _wall(cwd: Path, args: list[str], env: dict[str, str] | None = None) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True,
+                          env=env)
     wall = time.perf_counter() - t0
     if proc.returncode not in (0, 2) or (args[-1] != "--help" and proc.returncode):
         raise SystemExit(f"{' '.join(args)} failed in {cwd} (exit {proc.returncode}):\n"
                          f"{proc.stderr[-2000:]}")
     return wall
+
+
+def bytecode_env(folder: str) -> dict[str, str]:
+    """The environment with Python's bytecode cache on, kept in ``folder`` (as an installed
+    package has its compiled ``.pyc`` files; ``PYTHONDONTWRITEBYTECODE`` makes every run
+    compile every source file it imports again)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = folder
+    return env
 
 
 #: Runs the command line given after ``--`` and prints the modules then imported (the
@@ -102,15 +113,23 @@ def main(argv: list[str] | None = None) -> int:
     roots = {"this checkout": ROOT}
     if args.before:
         roots = {"before": Path(args.before).resolve(), "after": ROOT}
+    cached = "PYTHONDONTWRITEBYTECODE" in os.environ
     with tempfile.TemporaryDirectory() as tmp:
         cases = _cases(tmp + "/")
+        envs: dict[str, dict[str, str] | None] = {"": None}
+        if cached:  # also as an installed package runs: with compiled bytecode
+            envs[", bytecode cached"] = bytecode_env(tmp + "/pyc")
+            for root in roots.values():  # compile once
+                _wall(root, cases[1][1], envs[", bytecode cached"])
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.repeat):  # interleaved: a burst of load hits every case alike
             for label, case in [FLOOR, *cases]:
-                for tag, root in roots.items():
-                    if (label, case) == FLOOR and tag != next(iter(roots)):
-                        continue
-                    times.setdefault((label, tag), []).append(_wall(root, case))
+                for suffix, env in envs.items():
+                    for tag, root in roots.items():
+                        if (label, case) == FLOOR and (tag != next(iter(roots)) or suffix):
+                            continue
+                        times.setdefault((label, tag + suffix), []).append(
+                            _wall(root, case, env))
         breakdown = {tag: import_breakdown(root, cases[1][1][2:]) for tag, root in roots.items()}
         help_modules = {tag: import_breakdown(root, cases[0][1][2:])[1]
                         for tag, root in roots.items()}
@@ -118,14 +137,16 @@ def main(argv: list[str] | None = None) -> int:
     floor = min(times[(FLOOR[0], next(iter(roots)))])
     rows = []
     for label, _ in [FLOOR, *cases]:
-        for tag in roots:
-            got = times.get((label, tag))
-            if not got:
-                continue
-            rows.append([label if len(roots) == 1 else f"{label} ({tag})",
-                         f"{min(got):.2f}", f"{statistics.median(got):.2f}",
-                         f"{min(got) / floor:.1f}x"])
-            print(" | ".join(rows[-1]), flush=True)
+        for suffix in envs:
+            for tag in roots:
+                got = times.get((label, tag + suffix))
+                if not got:
+                    continue
+                shown = tag + suffix if len(roots) > 1 else suffix.lstrip(", ")
+                rows.append([f"{label} ({shown})" if shown else label,
+                             f"{min(got):.2f}", f"{statistics.median(got):.2f}",
+                             f"{min(got) / floor:.1f}x"])
+                print(" | ".join(rows[-1]), flush=True)
 
     report = Report("bench_startup", "Start-up", intro=(
         f"Each command in a fresh Python process, {args.repeat} times (best and median wall "
@@ -133,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         f"import breakdown comes from one more run of `recalc {Path(TEMPLATE).name}` under "
         f"`python -X importtime` (time spent importing each package's own modules; that "
         f"run is slower than the timed ones). What is imported when: "
-        f"[architecture](architecture.md#start-up-what-is-imported-when)."))
+        f"[architecture](architecture.md#start-up-what-is-imported-when)."
+        + (" This machine runs Python with `PYTHONDONTWRITEBYTECODE` set, so every run compiles "
+           "every source file of ours it imports (the libraries' are compiled at install); "
+           "the rows marked *bytecode cached* run with Python's bytecode cache on (in a "
+           "temporary folder, filled by one run first), as an installed package runs."
+           if cached else "")))
     report.table(("Command", "Best (s)", "Median (s)", "Best / floor"), rows,
                  caption="Fresh-process wall time")
     groups = [g for g in (*GROUPS, "other")

@@ -20,6 +20,8 @@ load_all()
 NOT_MODEL_ARGUMENTS = {
     ("pymodel.validation", "*"), ("pymodel.errors", "*"), ("pymodel.schema", "*"),
     ("pymodel.fields", "*"), ("pymodel.breakeven", "*"),
+    # plumbing: how tables are returned, modules imported at first use
+    ("pymodel.frames", "*"), ("pymodel.lazy", "*"),
     ("pymodel.catalogue", "to_date"), ("pymodel.catalogue", "year_fraction"),
     ("pymodel.deflation", "to_day_numbers"), ("pymodel.irb", "broadcast_named"),
     ("pymodel.lgd_mc", "rng_for"), ("pymodel.lgd_mc", "sample_inputs"),
