@@ -200,7 +200,7 @@ def _outputs(s: Any, grid: WorkbookGrid, path: str) -> dict[str, str]:
 
 def _summary_rows(s: Any, sheet: str) -> list[tuple[str, Any, str]]:
     """(label, value, cell) of each Summary row: a label in column A, a formula in B."""
-    ev = s._ensure()
+    ev = s.evaluation
     from .engine.sheetxml import split_coord
     rows = sorted({split_coord(c)[0] for c in ev.formulas[sheet] if c.startswith("B")})
     quoted = sheet if sheet.replace("_", "").isalnum() else "'" + sheet.replace("'", "''") + "'"
@@ -219,6 +219,7 @@ def _plain(v: Any) -> Any:
 
 def _html(table: Any, errors: dict[str, list[Any]], meta: dict[str, str],
           inputs: list[str]) -> str:
+    from .scenarios import REPORT_CSS
     esc = html.escape
 
     def cell(v: Any) -> str:
@@ -251,11 +252,7 @@ def _html(table: Any, errors: dict[str, list[Any]], meta: dict[str, str],
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ComputeCredit scenarios through {esc(meta.get("workbook", "the workbook"))}</title>
 <style>
-body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em;
-       color: #222; max-width: 1400px; }}
-h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; font-size: 0.85em; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 7px; text-align: right; }}
+{REPORT_CSS % 1400}
 th {{ background: #f2f2f2; vertical-align: bottom; max-width: 9em; }}
 th.in {{ background: #e4ecf7; }}
 td {{ white-space: nowrap; }}

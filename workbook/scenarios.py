@@ -485,6 +485,15 @@ _TABLE = (("deflation", "Rent deflation per year", "pct"), ("utilization", "Util
           ("facilities_dscr_below_1", "Facilities with minimum DSCR < 1", "pct"))
 
 
+#: The style both scenario reports share (``%`` the page's width in pixels).
+REPORT_CSS = """\
+body { font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em;
+       color: #222; max-width: %dpx; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.1em; margin-top: 1.6em; }
+table { border-collapse: collapse; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; }"""
+
+
 def _html(book: pd.DataFrame, images: dict[str, bytes], meta: dict[str, str]) -> str:
     esc = html.escape
     worst = book.sort_values("loss_q999", ascending=False, kind="stable").head(10)
@@ -519,11 +528,7 @@ def _html(book: pd.DataFrame, images: dict[str, bytes], meta: dict[str, str]) ->
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>ComputeCredit scenario grid</title>
 <style>
-body {{ font-family: -apple-system, Segoe UI, Helvetica, Arial, sans-serif; margin: 2em;
-       color: #222; max-width: 1200px; }}
-h1 {{ font-size: 1.4em; }} h2 {{ font-size: 1.1em; margin-top: 1.6em; }}
-table {{ border-collapse: collapse; font-size: 0.85em; }}
-th, td {{ border: 1px solid #ccc; padding: 3px 7px; text-align: right; }}
+{REPORT_CSS % 1200}
 table.grid th {{ vertical-align: bottom; max-width: 8.5em; }}
 table.grid td {{ white-space: nowrap; }}
 div.wide {{ overflow-x: auto; }}

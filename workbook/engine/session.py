@@ -575,6 +575,12 @@ class Session:
         flat = [ev.values.get(cell) for cell in area.cells()]
         return [flat[i * cols:(i + 1) * cols] for i in range(rows)]
 
+    @property
+    def evaluation(self) -> Any:
+        """The current :class:`~.evaluate.Evaluation` (every value by (sheet, cell), the
+        formula cells per sheet), recalculated first if an input changed."""
+        return self._ensure()
+
     def report(self) -> Any:
         """What a recalculation with the current inputs found (:class:`~.report.RecalcResult`:
         error cells, FALSE checks, cells kept at the file's values, notes), as ``recalc``

@@ -69,7 +69,7 @@ def fresh(path: str, today: dt.date | None = TODAY) -> tuple[dict, RecalcResult]
 
 
 def session_values(s: Session) -> dict:
-    return dict(s._ensure().values)
+    return dict(s.evaluation.values)
 
 
 def assert_same(got: dict, want: dict, label: str) -> None:
