@@ -130,6 +130,42 @@ def test_value_blocks_with_mixed_cells(tmp_path):
     assert assert_same_evaluation(path) > 0
 
 
+def test_ranges_of_values_and_formulas_are_one_node_with_the_same_values(tmp_path):
+    """A table read whole (a loan tape: input columns, an array-formula output column, a
+    formula cell, a blank, an error result) is filled from its values and its formulas'
+    results; an array formula reaching out of a range, a spilling formula and a kept formula
+    leave the range to the engine's cell-by-cell assembly. Values as with blocks off."""
+    s = {"A1": "id", "B1": "ead", "C1": "pd", "D1": "el", "E1": "note",
+         "A2": "F1", "B2": 100.0, "C2": 0.01, "E2": F("B2*2", 200.0),
+         "A3": "F2", "B3": 200.0, "C3": 0.02, "E3": F("1/0", Err("#DIV/0!")),
+         "A4": "F3", "B4": 0.1 + 0.2, "C4": 0.03,
+         "D2": F("B2:B4*C2:C4", 1.0, kind="array", ref="D2:D4"),
+         "G1": F("SUM(A1:E4)"), "G2": F("COUNTA(A1:E4)"), "G3": F("INDEX(A1:E4,3,4)"),
+         "G4": F("IFERROR(SUM(A1:E4),-1)"), "G5": F("SUMPRODUCT((A2:A4=\"F2\")*D2:D4)"),
+         "G6": F("ROWS(A1:E4)*COLUMNS(A1:E4)"), "G7": F("COUNTBLANK(A1:E4)"),
+         # a range cutting an array formula's range: the engine's path
+         "G8": F("SUM(B3:D3)"), "G9": F("SUM(A1:D3)"),
+         # a kept formula (unknown function) inside a range
+         "H1": 1.0, "H2": F("NOT_A_FUNCTION(1)", 7.0), "H3": 2.0, "G10": F("SUM(H1:H3)")}
+    path = tmp_path / "table.xlsx"
+    write_xlsx(str(path), {"S": s})
+    calls = []
+    real = valueblocks.ValueBlocks.mixed
+
+    def mixed(self, node, model):
+        got = real(self, node, model)
+        calls.append((node.split("!")[-1], got))
+        return got
+    valueblocks.ValueBlocks.mixed = mixed
+    try:
+        assert assert_same_evaluation(path) > 0
+    finally:
+        valueblocks.ValueBlocks.mixed = real
+    got = dict(calls)
+    assert got["A1:E4"] is True
+    assert got["A1:D3"] is False and got["H1:H3"] is False
+
+
 def test_value_blocks_are_off_with_data_tables(tmp_path):
     from tests.workbook.engine.fidelity.features import data_tables_case
     path = data_tables_case().write(str(tmp_path))
