@@ -32,9 +32,10 @@ build_neocloud = TEMPLATES["neocloud_facility.xlsx"]
 build_miner = TEMPLATES["miner_convertible.xlsx"]
 
 
-def build_portfolio(path: Path, n: int = 60) -> Path:
-    """The portfolio template over a tape of ``n`` facilities (benchmarks vary ``n``)."""
-    return write(portfolio.template(n), path)
+def build_portfolio(path: Path, n: int = 60, book: bool = True) -> Path:
+    """The portfolio template over a tape of ``n`` facilities (benchmarks vary ``n``); without
+    its Portfolio sheet (the Monte Carlo of the whole book) when ``book`` is false."""
+    return write(portfolio.template(n, book), path)
 
 
 def build_all(out_dir: Path) -> list[Path]:

@@ -200,8 +200,10 @@ SUMMARY = [
 ]
 
 
-def template(n: int = 60) -> Template:
-    """The portfolio workbook over a synthetic tape of ``n`` facilities, as data."""
+def template(n: int = 60, book: bool = True) -> Template:
+    """The portfolio workbook over a synthetic tape of ``n`` facilities, as data; without the
+    Portfolio sheet (the Monte Carlo of the whole book) when ``book`` is false, the per-facility
+    tape alone (benchmarks)."""
     show = min(n, 60)  # facilities drawn in the charts
     tape_sheet = Sheet(
         "Tape", f"Loan tape: {n} GPU-backed facilities",
@@ -277,6 +279,12 @@ def template(n: int = 60) -> Template:
                   title="Each facility's share of the tail (PORTFOLIO_CONTRIB: Euler "
                         "contributions to ES)", names={"pf_contrib": "es_contribution"}),
         ])
+    if not book:
+        return Template(
+            title=f"GPU loan tape ({n} facilities)",
+            subject="Loan tape of GPU-backed facilities: one array formula per output column",
+            summary_title=f"GPU loan tape ({n} facilities): summary",
+            sheets=[INPUTS, tape_sheet], summary=SUMMARY, checks=checks)
     checks = checks + [
         Check("Euler contributions add up to the portfolio ES",
               "=ABS(SUM(pf_contrib)-pf_es)<=0.000001*pf_es"),
