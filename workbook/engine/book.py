@@ -267,10 +267,10 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
     shared: dict[str, tuple[str, str]] = {}   # si -> (anchor coordinate, text)
     n_formulas = budget["formula_cells"]
     n_cells = budget["cells"]
-    arrays = budget["array_cells"]
+    arrays, tables = budget["array_cells"], budget["table_cells"]
 
     def on_cell(rec: CellRecord) -> None:
-        nonlocal n_formulas, n_cells, arrays
+        nonlocal n_formulas, n_cells, arrays, tables
         c = rec.coord
         where = f"{name}!{c}"
         if rec.f_kind is not None:
@@ -286,9 +286,9 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
                 except SheetXMLError:
                     raise WorkbookRefused(f"{where}: the data table's range {rec.f_ref!r} "
                                           f"is not a range of the sheet") from None
-                arrays -= (r2 - r1 + 1) * (c2 - c1 + 1)
-                if arrays < 0:
-                    raise _Limit("array_cells")
+                tables -= (r2 - r1 + 1) * (c2 - c1 + 1)
+                if tables < 0:
+                    raise _Limit("table_cells")
             if rec.f_kind == "array" and rec.f_ref:
                 try:
                     r1, c1, r2, c2 = range_bounds(rec.f_ref)
@@ -328,7 +328,8 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
     sheet.hidden_rows, sheet.filter_ref = frozenset(facts.hidden_rows), facts.filter_ref
     # where the cells are, for writing the cached values without parsing the part again
     sheet.layout = facts.layout if sheet.formula_cells else None
-    budget["formula_cells"], budget["cells"], budget["array_cells"] = n_formulas, n_cells, arrays
+    budget["formula_cells"], budget["cells"] = n_formulas, n_cells
+    budget["array_cells"], budget["table_cells"] = arrays, tables
     for ref in facts.merges:
         try:
             r1, c1, r2, c2 = range_bounds(ref)
@@ -525,14 +526,23 @@ def _external_book(pkg: Package, index: int, part: str, target: str, budget: dic
 _LIMIT_WORDS = {
     "formula_cells": "formula cells",
     "cells": "non-empty cells",
-    "array_cells": "cells in array-formula and data-table ranges",
+    "array_cells": "cells in array-formula ranges",
+    "table_cells": "cells in data-table ranges",
     "merges": "merged ranges",
 }
+
+
+def _array_budget() -> int:
+    """Cells array formulas may cover while the sheets are read: as many as the non-empty
+    cells a workbook may hold (at least the free allowance); :func:`read_book` then checks the
+    part beyond the allowance against the cells the file really holds."""
+    return max(LIMITS["array_cells"], LIMITS["cells"])
 
 
 def read_book(pkg: Package) -> Workbook:
     """Read a checked package into an engine workbook (see the module docstring)."""
     budget = {k: LIMITS[k] for k in _LIMIT_WORDS}
+    budget["array_cells"] = _array_budget()
     date1904, names = _workbook_xml(pkg)
     strings = _shared_strings(pkg)
     wb = Workbook(EngineBook([]), [], [], names, date1904=date1904)
@@ -545,9 +555,19 @@ def read_book(pkg: Package) -> Workbook:
                 wb.external[i] = _external_book(pkg, i, link.part, link.target, budget)
     except _Limit as exc:
         key = exc.args[0]
-        raise WorkbookRefused(f"the workbook has more than {LIMITS[key]:,} "
+        limit = _array_budget() if key == "array_cells" else LIMITS[key]
+        raise WorkbookRefused(f"the workbook has more than {limit:,} "
                               f"{_LIMIT_WORDS[key]} (limit checked before evaluating)") from None
     wb.n_cells = LIMITS["cells"] - budget["cells"]
+    # array formulas beyond the free allowance must be as large as the workbook's own cells
+    # (a loan tape's output columns as long as its input columns): a tiny file cannot make
+    # the engine expand millions of cells
+    n_array = _array_budget() - budget["array_cells"]
+    if n_array > LIMITS["array_cells"] and n_array > wb.n_cells:
+        raise WorkbookRefused(f"the workbook has {n_array:,} cells in array-formula ranges: "
+                              f"more than {LIMITS['array_cells']:,} and more than the "
+                              f"{wb.n_cells:,} non-empty cells it holds (limit checked before "
+                              f"evaluating)")
     for ext in wb.external.values():
         for s in ext.book.worksheets:
             wb.used_rows = max(wb.used_rows, s.max_row)

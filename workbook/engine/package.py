@@ -58,7 +58,10 @@ LIMITS = {
     "ratio_from": 2 * 2**20,
     "formula_cells": 100_000,         # formula cells in the workbook (bounds the engine's time)
     "cells": 1_000_000,               # non-empty cells, all sheets and link caches together
-    "array_cells": 200_000,           # cells covered by array formulas
+    "array_cells": 200_000,           # cells covered by array formulas, beyond which the
+                                      # file must hold as many non-empty cells (a tape's
+                                      # output columns are as long as its input columns)
+    "table_cells": 200_000,           # cells of what-if data tables (one evaluation each)
     "merges": 100_000,                # merged ranges
     "range_cells": 1_000_000,         # cells of the distinct ranges formulas refer to, after
                                       # whole columns and rows are bounded by the used range

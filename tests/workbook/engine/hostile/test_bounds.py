@@ -15,9 +15,8 @@ ATTACKS = tiny_attacks()
 EXPECTED = {
     "value in B1048576": r"uses the last row 1,048,576",
     "value in XFD1048576": r"uses the last row 1,048,576|uses the last column XFD",
-    "whole-sheet array formula": r"more than 200,000 cells in array-formula and data-table "
-                                 r"ranges",
-    "whole-sheet data table": r"more than 200,000 cells in array-formula and data-table ranges",
+    "whole-sheet array formula": r"more than 1,000,000 cells in array-formula ranges",
+    "whole-sheet data table": r"more than 200,000 cells in data-table ranges",
     "SUM over whole column, data in row 900000": None,
     "100 whole-column SUMIFs": None,
     "merge C1:C1048576": None,
@@ -43,6 +42,25 @@ def test_whole_column_sum_with_far_data_is_right(tmp_path):
     out = tmp_path / "o.xlsx"
     assert recalc.recalc_file(str(src), str(out)).exit_code == 0
     assert values(out)["B1"].value == 3
+
+
+def test_array_formulas_beyond_the_allowance_must_be_as_large_as_the_files_cells(
+        tmp_path, refused, monkeypatch):
+    """A loan tape's output columns are as long as its input columns: array formulas beyond
+    the free allowance are computed when the file holds as many cells, refused when a small
+    file asks for them (a tiny file never expands millions of cells)."""
+    monkeypatch.setitem(LIMITS, "array_cells", 100)
+    tape = {f"A{r}": float(r) for r in range(1, 131)}
+    ok = build(tmp_path / "tape.xlsx", {"S": {
+        **tape, "B1": ("array", "B1:B120", "=A1:A120*2"), "C1": ("array", "C1:C2", "=1")}})
+    out = tmp_path / "o.xlsx"
+    assert recalc.recalc_file(str(ok), str(out)).exit_code == 0
+    got = values(out)
+    assert got["B120"].value == 240 and got["C2"].value == 1
+    small = build(tmp_path / "small.xlsx", {"S": {
+        **{f"A{r}": 1.0 for r in range(1, 31)}, "B1": ("array", "B1:C150", "=1")}})
+    refused(small, r"has 300 cells in array-formula ranges: more than 100 and more than the 31 "
+                   r"non-empty cells it holds")
 
 
 def test_limits_are_checked_while_reading(tmp_path, refused, monkeypatch):
