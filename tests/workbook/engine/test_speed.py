@@ -166,6 +166,28 @@ def test_ranges_of_values_and_formulas_are_one_node_with_the_same_values(tmp_pat
     assert got["A1:D3"] is False and got["H1:H3"] is False
 
 
+def test_the_engine_compiles_as_many_cells_whatever_the_tapes_length(tmp_path, monkeypatch):
+    """The per-facility tape (inputs, array-formula output columns, the table read whole):
+    the cells the engine compiles, the ranges given whole and the formulas evaluated do not
+    grow with the facilities (the work per facility is in the arrays)."""
+    from workbook.build import build_portfolio
+    compiled = []
+    real = evaluate.Budget.tick
+
+    def tick(self):
+        compiled[-1] += 1
+        return real(self)
+    monkeypatch.setattr(evaluate.Budget, "tick", tick)
+    seen = {}
+    for n in (30, 90):
+        path = build_portfolio(tmp_path / f"tape{n}.xlsx", n, book=False)
+        compiled.append(0)
+        ev = _evaluate(path)
+        seen[n] = (compiled[-1], len(ev.values) > 0)
+    assert seen[30] == seen[90]
+    assert seen[30][0] < 400
+
+
 def test_value_blocks_are_off_with_data_tables(tmp_path):
     from tests.workbook.engine.fidelity.features import data_tables_case
     path = data_tables_case().write(str(tmp_path))
