@@ -322,3 +322,44 @@ def test_shared_formulas_are_copied_as_the_translator_copies_them(text):
         quick = _shift(text, "E5", dest)
         if quick is not None:
             assert quick == _translate(text, "E5", dest, "test")
+
+
+# -- arithmetic on whole arrays ----------------------------------------------------------------
+
+def _arith_cases():
+    import numpy as np
+
+    def col(*v):
+        return np.array(v, dtype=object).reshape(-1, 1)
+    big = 1e308
+    return [
+        (col(1.0, 2.5, -3.0, 0.1), col(4.0, 0.0, -0.0, 0.2)),
+        (col(1.0, 2, 3), 2.0), (0.1, col(0.2, 0.3, 0.0)),
+        (col(big, -big, 1.0), col(big, big, 1e-320)),
+        (col(1.0, 2.0), np.array([[3.0]], dtype=object)),
+        (np.array([[1.0, 2.0, 3.0]], dtype=object), np.array([[1.0, 0.0, 7.0]], dtype=object)),
+        (np.arange(12, dtype=float).reshape(4, 3).astype(object),
+         np.arange(12, dtype=float).reshape(4, 3).astype(object) - 5),
+        # not numbers only: element by element
+        (col(1.0, True, 3.0), col(1.0, 2.0, 3.0)), (col(1.0, "2", 3.0), 2.0),
+        (col(1.0, None, 3.0), 2.0),
+    ]
+
+
+@pytest.mark.parametrize("op", ["+", "-", "*", "/"])
+def test_arithmetic_on_arrays_of_numbers_is_what_the_engine_gives_element_by_element(op):
+    import numpy as np
+    import schedula as sh
+    from formulas.tokens.operand import XlError
+
+    from workbook.engine.excelfns import _ARITH_CELLS, arithmetic_operators
+    fast = arithmetic_operators()[op]
+    slow = _ARITH_CELLS[op]
+    for a, b in _arith_cases():
+        if isinstance(a, np.ndarray):
+            a = np.where(a == None, sh.EMPTY, a)  # noqa: E711 (a blank cell)
+        got, want = np.asarray(fast(a, b), dtype=object), np.asarray(slow(a, b), dtype=object)
+        assert got.shape == want.shape, (a, b)
+        for g, w in zip(got.flat, want.flat):
+            assert type(g) is type(w) and (g == w or isinstance(g, XlError) and str(g) == str(w)
+                                           or g != g and w != w), (op, a, b, g, w)
