@@ -505,7 +505,9 @@ def _evaluate_package(pkg: Package, strict: bool, budget: Budget, use_columns: b
         if groups:
             groups.apply(wb)
         try:
-            model, sol, bad = _run_engine(wb, pkg, strict, budget)
+            # a kept model (a Session types inputs into it) assembles ranges that hold
+            # formulas cell by cell: its input edits reach them through their cells
+            model, sol, bad = _run_engine(wb, pkg, strict, budget, mixed=not keep)
         finally:
             if groups:
                 groups.undo()
@@ -895,7 +897,7 @@ def _model_class(formulas_mod: Any) -> type:
 
 
 def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget | None" = None,
-                blocks: bool = True) -> tuple[Any, Any, list[tuple[str, str]]]:
+                blocks: bool = True, mixed: bool = True) -> tuple[Any, Any, list[tuple[str, str]]]:
     from formulas.excel import BOOK
     formulas_mod, _ = engine()
     books: dict[str, tuple[EngineBook, dict[str, tuple[str, str]]]] = {}
@@ -912,7 +914,7 @@ def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget
     model = _model_class(formulas_mod)(set(books), budget, strict)
     from . import valueblocks
     if blocks and valueblocks.ENABLED:
-        model.blocks = valueblocks.ValueBlocks(wb, MAIN_BOOK)
+        model.blocks = valueblocks.ValueBlocks(wb, MAIN_BOOK, with_formulas=mixed)
     for key, (book, links) in books.items():
         model.books[key] = {BOOK: book, "external_links": links}
     # (the links are given to the engine already resolved, so it never maps a path itself)

@@ -55,8 +55,9 @@ _PLAIN = frozenset("nsb")
 class ValueBlocks:
     """Which ranges of a workbook may be given to the engine as blocks, and their values."""
 
-    def __init__(self, wb: Any, main_book: str) -> None:
+    def __init__(self, wb: Any, main_book: str, with_formulas: bool = True) -> None:
         self.main = main_book
+        self.with_formulas = with_formulas   # ranges holding formulas too (:meth:`mixed`)
         self.enabled = not any(f.kind == "dataTable" for f in wb.formulas)
         self.sheets = {s.title.upper(): s for s in wb.sheets}
         # formula cells per sheet title: column -> sorted rows; array ranges as bounds
@@ -236,7 +237,7 @@ class ValueBlocks:
                 continue
             value = self.value(node)
             if value is None:
-                if self.mixed(node, model):
+                if self.with_formulas and self.mixed(node, model):
                     given.add(node)
                 continue
             model.dsp.set_default_value(node, value, initial_dist=sh.inf(1, 0))

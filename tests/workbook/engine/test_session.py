@@ -232,6 +232,21 @@ def test_a_blank_cell_read_by_a_range_is_evaluated_afresh(tmp_path):
         assert_same(session_values(sess), fresh(edited, None)[0], "blank cells")
 
 
+def test_a_table_read_whole_follows_an_input_typed_into_it(tmp_path):
+    """A range of values and an array formula read whole (a loan tape given to a function):
+    an input typed into it reaches the functions reading the range."""
+    s = {"A1": "ead", "B1": "pd", "C1": "el", "A2": 100.0, "B2": 0.01, "A3": 200.0, "B3": 0.02,
+         "C2": F("A2:A3*B2:B3", 1.0, kind="array", ref="C2:C3"),
+         "E1": F("SUM(A1:C3)"), "E2": F("INDEX(A1:C3,3,3)")}
+    path = write_xlsx(str(tmp_path / "table.xlsx"), {"S": s})
+    with Session(path) as sess:
+        sess.set("S!A3", 300.0)
+        assert sess.get("S!E1") == 100.0 + 0.01 + 300.0 + 0.02 + 1.0 + 6.0
+        assert sess.get("S!E2") == 6.0
+        edited = edited_copy(path, str(tmp_path / "e.xlsx"), {("S", "A3"): 300.0})
+        assert_same(session_values(sess), fresh(edited, None)[0], "table read whole")
+
+
 def test_offset_that_moves_with_an_input_is_evaluated_afresh(tmp_path):
     s = {"A1": 1.0, "A2": 2.0, "A3": 3.0, "A4": 4.0, "B1": 1.0,
          "C1": F("SUM(OFFSET(A1,B1,0,2,1))", value=5.0)}
