@@ -98,7 +98,7 @@ def tape_floor(path: Path):
         sheet, ref = next(iter(wb.defined_names[key].destinations))
         return float(wb[sheet][ref.replace("$", "")].value)
 
-    pd_, ead, gpus, mat = column("PD (one-year)"), column("EAD"), column("GPUs"), column("maturity")
+    pd_, ead, gpus, mat = column("PD"), column("EAD"), column("GPUs"), column("maturity")
     rent0, util, cost, g = (column(h) for h in ("rent at close", "utilisation", "cash cost",
                                                   "rent deflation"))
     vol, rho = column("collateral vol"), column("collateral corr")
