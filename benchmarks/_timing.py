@@ -73,6 +73,21 @@ def bench(fn, number, repeat=7):
     return statistics.median(times)
 
 
+def run_child(code, *args):
+    """Run ``python -c code args`` from the repository root in a fresh process; return (the
+    JSON object its last output line holds or None, wall seconds, its stderr)."""
+    import json
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT,
+                          capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    try:
+        got = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        got = None
+    return got, wall, proc.stderr
+
+
 def fmt(seconds):
     """Seconds as ns, us, ms or s."""
     if seconds is None:

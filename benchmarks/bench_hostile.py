@@ -16,16 +16,13 @@ refused by the evaluation budget, in bounded time and memory.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import ROOT, Report, parser  # noqa: E402
+from _timing import Report, parser, run_child  # noqa: E402
 
 from tests.workbook.engine.hostile import attacks  # noqa: E402
 
@@ -41,14 +38,9 @@ print(json.dumps({"refused": res.refused, "exit": res.exit_code, "formulas": res
 
 
 def _run(path: Path, out: Path) -> dict:
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    try:
-        got = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        got = {"refused": f"crashed: {proc.stderr.strip().splitlines()[-1:]}", "exit": None,
+    got, wall, err = run_child(_CHILD, path, out)
+    if got is None:
+        got = {"refused": f"crashed: {err.strip().splitlines()[-1:]}", "exit": None,
                "peak_mb": None}
     got["wall"] = wall
     return got

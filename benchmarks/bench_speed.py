@@ -20,7 +20,6 @@ template, one portfolio simulation), timed in this run.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import ROOT, Report, fmt, parser  # noqa: E402
+from _timing import ROOT, Report, fmt, parser, run_child  # noqa: E402
 
 _CHILD = """
 import json, resource, sys, time
@@ -58,14 +57,9 @@ print(json.dumps({"refused": res.refused, "exit": res.exit_code, "formulas": res
 
 
 def _child(path: Path, out: Path) -> dict:
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(out)], cwd=ROOT,
-                          capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    try:
-        got = json.loads(proc.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise SystemExit(f"{path.name}: the recalculation failed: {proc.stderr[-400:]}")
+    got, wall, err = run_child(_CHILD, path, out)
+    if got is None:
+        raise SystemExit(f"{path.name}: the recalculation failed: {err[-400:]}")
     if got["refused"]:
         raise SystemExit(f"{path.name}: refused: {got['refused']}")
     got["wall"] = wall

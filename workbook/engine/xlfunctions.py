@@ -835,22 +835,14 @@ def _subtotal_cells(ref: Any, skip_hidden: bool, skip_filtered: bool = True,
     return out
 
 
-def xl_subtotal(function_num: Any, *refs: Any) -> Any:
-    """SUBTOTAL(function_num, ref1, ...): 1/101 AVERAGE, 2 COUNT, 3 COUNTA, 4 MAX, 5 MIN,
-    6 PRODUCT, 7 STDEV, 8 STDEVP, 9 SUM, 10 VAR, 11 VARP of the references, leaving out cells
-    that hold SUBTOTAL or AGGREGATE formulas and rows hidden by a filter; 101-111 leave out
-    every hidden row too."""
+def _summarise(kind: int, cells: list[Any], k: Any = None) -> Any:
+    """Function ``kind`` of SUBTOTAL (1-11) and AGGREGATE (1-19) over the values left in:
+    1 AVERAGE, 2 COUNT, 3 COUNTA, 4 MAX, 5 MIN, 6 PRODUCT, 7 STDEV.S, 8 STDEV.P, 9 SUM,
+    10 VAR.S, 11 VAR.P, 12 MEDIAN, 13 MODE.SNGL, 14-19 (at ``k``) as :func:`_nth`. Text,
+    booleans and blanks are skipped; an error is the result unless counting."""
     import statistics
 
     from formulas.tokens.operand import XlError
-    code = _number(function_num)
-    if code != int(code) or int(code) % 100 not in range(1, 12) or not 1 <= code <= 111 or \
-            12 <= code <= 100:
-        raise _Found(_err("#VALUE!"))
-    kind = int(code) % 100
-    if not refs:
-        raise _Found(_err("#VALUE!"))
-    cells = [v for ref in refs for v in _subtotal_cells(ref, code > 100)]
     if kind == 3:
         return float(sum(1 for v in cells if not _is_empty(v)))
     nums = []
@@ -862,6 +854,8 @@ def xl_subtotal(function_num: Any, *refs: Any) -> Any:
         if _is_empty(v) or isinstance(v, str) or _is_bool(v):
             continue
         nums.append(float(v))
+    if kind >= 14:
+        return _nth(nums, k, kind)
     if kind == 2:
         return float(len(nums))
     if kind == 9:
@@ -870,6 +864,16 @@ def xl_subtotal(function_num: Any, *refs: Any) -> Any:
         return (max(nums) if kind == 4 else min(nums)) if nums else 0.0
     if kind == 6:
         return math.prod(nums) if nums else 0.0
+    if kind in (12, 13) and not nums:
+        raise _Found(_err("#NUM!" if kind == 12 else "#N/A"))
+    if kind == 12:
+        return float(statistics.median(nums))
+    if kind == 13:
+        counts = collections.Counter(nums)
+        top = max(counts.values())
+        if top < 2:
+            raise _Found(_err("#N/A"))
+        return next(v for v in nums if counts[v] == top)
     need = 2 if kind in (7, 10) else 1
     if len(nums) < need:
         raise _Found(_err("#DIV/0!"))
@@ -877,6 +881,22 @@ def xl_subtotal(function_num: Any, *refs: Any) -> Any:
         return sum(nums) / len(nums)
     return {7: statistics.stdev, 8: statistics.pstdev, 10: statistics.variance,
             11: statistics.pvariance}[kind](nums)
+
+
+def xl_subtotal(function_num: Any, *refs: Any) -> Any:
+    """SUBTOTAL(function_num, ref1, ...): 1/101 AVERAGE, 2 COUNT, 3 COUNTA, 4 MAX, 5 MIN,
+    6 PRODUCT, 7 STDEV, 8 STDEVP, 9 SUM, 10 VAR, 11 VARP of the references, leaving out cells
+    that hold SUBTOTAL or AGGREGATE formulas and rows hidden by a filter; 101-111 leave out
+    every hidden row too."""
+    code = _number(function_num)
+    if code != int(code) or int(code) % 100 not in range(1, 12) or not 1 <= code <= 111 or \
+            12 <= code <= 100:
+        raise _Found(_err("#VALUE!"))
+    kind = int(code) % 100
+    if not refs:
+        raise _Found(_err("#VALUE!"))
+    cells = [v for ref in refs for v in _subtotal_cells(ref, code > 100)]
+    return _summarise(kind, cells)
 
 
 def _nth(nums: list[float], k: Any, kind: int) -> float:
@@ -917,8 +937,6 @@ def xl_aggregate(function_num: Any, options: Any, *refs: Any) -> Any:
     Options: 0-3 leave out cells holding SUBTOTAL or AGGREGATE, 4-7 do not; 1, 3, 5, 7 leave
     out hidden rows (rows hidden by a filter among them); 2, 3, 6, 7 leave out error values.
     Hidden rows are known only for references, not for arrays a formula computes."""
-    import statistics
-
     from formulas.tokens.operand import XlError
     code, opt = _number(function_num), (0.0 if _is_empty(_scalar(options)) else
                                          _number(options))
@@ -936,44 +954,7 @@ def xl_aggregate(function_num: Any, options: Any, *refs: Any) -> Any:
              for v in _subtotal_cells(ref, skip_hidden, False, skip_nested)]
     if skip_errors:
         cells = [v for v in cells if not isinstance(v, XlError)]
-    if kind == 3:
-        return float(sum(1 for v in cells if not _is_empty(v)))
-    nums = []
-    for v in cells:
-        if isinstance(v, XlError):
-            if kind != 2:
-                raise _Found(v)
-            continue
-        if _is_empty(v) or isinstance(v, str) or _is_bool(v):
-            continue
-        nums.append(float(v))
-    if kind >= 14:
-        return _nth(nums, k, kind)
-    if kind == 2:
-        return float(len(nums))
-    if kind == 9:
-        return float(sum(nums))
-    if kind in (4, 5):
-        return (max(nums) if kind == 4 else min(nums)) if nums else 0.0
-    if kind == 6:
-        return math.prod(nums) if nums else 0.0
-    if kind in (12, 13) and not nums:
-        raise _Found(_err("#NUM!" if kind == 12 else "#N/A"))
-    if kind == 12:
-        return float(statistics.median(nums))
-    if kind == 13:
-        counts = collections.Counter(nums)
-        top = max(counts.values())
-        if top < 2:
-            raise _Found(_err("#N/A"))
-        return next(v for v in nums if counts[v] == top)
-    need = 2 if kind in (7, 10) else 1
-    if len(nums) < need:
-        raise _Found(_err("#DIV/0!"))
-    if kind == 1:
-        return sum(nums) / len(nums)
-    return {7: statistics.stdev, 8: statistics.pstdev, 10: statistics.variance,
-            11: statistics.pvariance}[kind](nums)
+    return _summarise(kind, cells, k if kind >= 14 else None)
 
 
 def _dimension(engine_fn: Callable[..., Any], axis: int) -> Callable[..., Any]:
