@@ -145,3 +145,23 @@ def test_a_hostile_workbook_is_refused(tmp_path, capsys):
     grid.write_text('[inputs]\nrate = [0.1]\n', encoding="utf-8")
     assert scenarios.run(_args(bad, grid, tmp_path / "out")) == 2
     assert "refused" in capsys.readouterr().err
+
+
+def test_a_retrofitted_deal_runs_through_the_grid(tmp_path):
+    """The deal's own input cells drive their coverage and the ComputeCredit sheet's together;
+    each row equals a fresh recalculation of the retrofitted copy with the input typed in."""
+    from workbook.retrofit import draft_map, retrofit_file
+
+    from .deal_corpus import build_all
+    deal = build_all(tmp_path)["annual_sln"]
+    draft_map(str(deal), str(tmp_path / "map.toml"))
+    copy = str(tmp_path / "deal_cc.xlsx")
+    retrofit_file(str(deal), str(tmp_path / "map.toml"), copy)
+    grid = parse_workbook_grid({"inputs": {"Inputs!B7": [0.6, 0.85]},
+                                "outputs": {"model_min_dscr": "ComputeCredit!G8",
+                                            "checks": "cc_all_checks"}})
+    table, _ = run_workbook_grid(copy, grid)
+    assert list(table["checks"]) == [True, True]
+    assert table["model_min_dscr"].iloc[0] < table["model_min_dscr"].iloc[1]
+    want = fresh(edited_copy(copy, str(tmp_path / "e.xlsx"), {("Inputs", "B7"): 0.6}))[0]
+    assert table["model_min_dscr"].iloc[0] == want[("ComputeCredit", "G8")]
