@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"{name}: {s.rebuilds} rebuild(s) during '{what}'")
         s.close()
     report = Report("bench_session", "Build once, recalculate many: the session",
-                    intro=" ".join(__doc__.split("\n\n", 2)[2].split()))
+                    intro=" ".join(__doc__.split("\n\n", 3)[3].split()))
     report.table(("template", "what", "time (median of "
                   f"{args.repeat})", "inside ComputeCredit functions (the maths)",
                   "fresh build / this"), rows)
