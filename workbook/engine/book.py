@@ -261,6 +261,16 @@ def _iso_serial(text: str, where: str, date1904: bool) -> float:
     return days
 
 
+def _formula_range(rec: CellRecord, where: str, what: str) -> tuple[int, int, int, int]:
+    """The bounds of the range of an array formula or data table (``what``); a range that is
+    not one of the sheet refuses the workbook."""
+    try:
+        return range_bounds(rec.f_ref)
+    except SheetXMLError:
+        raise WorkbookRefused(f"{where}: the {what}'s range {rec.f_ref!r} is not a range of "
+                              f"the sheet") from None
+
+
 def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: dict[str, int],
                 wb: Workbook) -> EngineSheet:
     sheet = EngineSheet(name)
@@ -281,20 +291,13 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
             info.cached = _cached(rec, strings, wb.date1904)
             info.dynamic = rec.cm is not None and rec.f_kind == "array"
             if rec.f_kind == "dataTable" and rec.f_ref:
-                try:   # each cell of a data table is one more evaluation of the model
-                    r1, c1, r2, c2 = range_bounds(rec.f_ref)
-                except SheetXMLError:
-                    raise WorkbookRefused(f"{where}: the data table's range {rec.f_ref!r} "
-                                          f"is not a range of the sheet") from None
+                # each cell of a data table is one more evaluation of the model
+                r1, c1, r2, c2 = _formula_range(rec, where, "data table")
                 tables -= (r2 - r1 + 1) * (c2 - c1 + 1)
                 if tables < 0:
                     raise _Limit("table_cells")
             if rec.f_kind == "array" and rec.f_ref:
-                try:
-                    r1, c1, r2, c2 = range_bounds(rec.f_ref)
-                except SheetXMLError:
-                    raise WorkbookRefused(f"{where}: the array formula's range {rec.f_ref!r} "
-                                          f"is not a range of the sheet") from None
+                r1, c1, r2, c2 = _formula_range(rec, where, "array formula")
                 arrays -= (r2 - r1 + 1) * (c2 - c1 + 1)
                 if arrays < 0:
                     raise _Limit("array_cells")
