@@ -330,7 +330,7 @@ def register(functions: dict[str, Any]) -> None:
     both("REGEXEXTRACT", wrap_ufunc(regex_extract, return_func=_extract_return, **rk))
     for name, f in _criteria_functions().items():
         functions[name] = f
-    functions["VALUE"] = _value_1904(functions["VALUE"])
+    functions["VALUE"] = _excel_value(functions["VALUE"])
     functions["MUNIT"] = _munit()
     for name in _LAMBDA_HELPERS:
         both(name, _bounded_array(name, functions[name]))
@@ -632,7 +632,7 @@ def excel_number(text: str) -> Any:
     return Error.errors["#VALUE!"]
 
 
-def _value_1904(entry: Any) -> Any:
+def _excel_value(entry: Any) -> Any:
     """VALUE reading every text as :func:`excel_number` does (the engine's own VALUE reads
     ``"1,000"`` as a date, ``"50%"`` as an error and knows only the 1900 date system);
     anything else as the engine's VALUE does."""

@@ -3,6 +3,7 @@ those values come from; :func:`check` recalculates it and compares."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import os
@@ -124,3 +125,32 @@ def check(case: Case, folder: str) -> Outcome:
             matched += 1
     return Outcome(case.name, len(cells), matched, len(kept), seconds, res.exit_code, mism,
                    res.notes, kept)
+
+
+def days360(a: dt.date, b: dt.date, yearfrac: bool = False) -> int:
+    """DAYS360, US (NASD) method, as Excel documents it (a start on the last day of February
+    or the 31st is the 30th; an end on the 31st is the 30th when the start is); with
+    ``yearfrac``, YEARFRAC basis 0's extra rule (both on the last day of February: the end is
+    the 30th too)."""
+    d1, d2 = a.day, b.day
+    last = lambda d: d.day == calendar.monthrange(d.year, d.month)[1]  # noqa: E731
+    feb = lambda d: d.month == 2 and last(d)  # noqa: E731
+    if yearfrac and feb(a) and feb(b):
+        d2 = 30
+    if feb(a) or d1 == 31:
+        d1 = 30
+    if d2 == 31 and d1 >= 30:
+        d2 = 30
+    return (b.year - a.year) * 360 + (b.month - a.month) * 30 + (d2 - d1)
+
+
+def bisect_root(f, lo, hi):
+    """The root of ``f`` between ``lo`` and ``hi`` (signs differ) by bisection, to machine
+    precision."""
+    for _ in range(300):
+        mid = (lo + hi) / 2
+        if (f(lo) > 0) == (f(mid) > 0):
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2

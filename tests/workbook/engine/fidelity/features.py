@@ -10,7 +10,7 @@ import math
 import numpy as np
 import numpy_financial as npf
 
-from .cases import Case, serial
+from .cases import Case, bisect_root, days360, serial
 from .xlsx import Err, F, Link, XlTable
 
 __all__ = ["FEATURES"]
@@ -59,7 +59,7 @@ def functions_case() -> Case:
     def xnpv(rate):
         return sum(v / (1 + rate) ** tt for v, tt in zip(flows, t))
     put("H10", "XNPV(0.09,D1:D5,E1:E5)", xnpv(0.09))
-    put("H11", "XIRR(D1:D5,E1:E5)", _root(xnpv, 0.0, 1.0))
+    put("H11", "XIRR(D1:D5,E1:E5)", bisect_root(xnpv, 0.0, 1.0))
     put("H12", "CUMIPMT(0.07/12,360,250000,1,12,0)",
         float(sum(npf.ipmt(r, k, 360, 250000) for k in range(1, 13))))
     # dates (by hand: calendar rules)
@@ -67,8 +67,8 @@ def functions_case() -> Case:
     s["G20"] = serial(d0)
     put("H13", "EDATE(G20,1)", serial(dt.date(2024, 2, 29)))
     put("H14", "EOMONTH(G20,13)", serial(dt.date(2025, 2, 28)))
-    put("H15", "DAYS360(E1,E3)", _days360(dates[0], dates[2]))
-    put("H16", "YEARFRAC(E1,E3)", _days360(dates[0], dates[2]) / 360)
+    put("H15", "DAYS360(E1,E3)", days360(dates[0], dates[2]))
+    put("H16", "YEARFRAC(E1,E3)", days360(dates[0], dates[2]) / 360)
     put("H17", "NETWORKDAYS(E1,E2)", int(np.busday_count(dates[0], dates[1] +
                                                           dt.timedelta(days=1))))
     put("H18", "YEAR(E4)*100+MONTH(E4)", 202512)
@@ -107,27 +107,6 @@ def functions_case() -> Case:
                 "and its root (XIRR), calendar rules by hand (EDATE EOMONTH DAYS360 30/360 "
                 "YEARFRAC NETWORKDAYS), lookups and formats worked by hand",
                 libreoffice=True)
-
-
-def _root(f, lo, hi):
-    for _ in range(200):
-        mid = (lo + hi) / 2
-        if (f(lo) > 0) == (f(mid) > 0):
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
-
-
-def _days360(a: dt.date, b: dt.date) -> int:
-    """DAYS360, US (NASD) method, as Excel documents it (no February end on either date
-    here, where DAYS360 and YEARFRAC basis 0 agree)."""
-    d1, d2 = a.day, b.day
-    if d1 == 31:
-        d1 = 30
-    if d2 == 31 and d1 >= 30:
-        d2 = 30
-    return (b.year - a.year) * 360 + (b.month - a.month) * 30 + (d2 - d1)
 
 
 def arrays_case() -> Case:

@@ -20,7 +20,7 @@ import datetime as dt
 import numpy as np
 import numpy_financial as npf
 
-from .cases import Case, serial
+from .cases import Case, bisect_root, days360, serial
 from .xlsx import F
 
 __all__ = ["MODELS"]
@@ -44,33 +44,6 @@ def _edate(d: dt.date, months: int) -> dt.date:
     m = d.month - 1 + months
     y, m = d.year + m // 12, m % 12 + 1
     return dt.date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
-
-
-def _days360(a: dt.date, b: dt.date, yearfrac: bool = False) -> int:
-    """DAYS360, US (NASD) method, as Excel documents it (a start on the last day of February
-    or the 31st is the 30th; an end on the 31st is the 30th when the start is); with
-    ``yearfrac``, YEARFRAC basis 0's extra rule (both on the last day of February: the end is
-    the 30th too)."""
-    d1, d2 = a.day, b.day
-    last = lambda d: d.day == calendar.monthrange(d.year, d.month)[1]  # noqa: E731
-    feb = lambda d: d.month == 2 and last(d)  # noqa: E731
-    if yearfrac and feb(a) and feb(b):
-        d2 = 30
-    if feb(a) or d1 == 31:
-        d1 = 30
-    if d2 == 31 and d1 >= 30:
-        d2 = 30
-    return (b.year - a.year) * 360 + (b.month - a.month) * 30 + (d2 - d1)
-
-
-def _bisect(f, lo, hi):
-    for _ in range(300):
-        mid = (lo + hi) / 2
-        if (f(lo) > 0) == (f(mid) > 0):
-            lo = mid
-        else:
-            hi = mid
-    return (lo + hi) / 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,7 +90,7 @@ def loan_case() -> Case:
             bool(round(bal * r - ip, 6) == 0))
         S.f(f"I{row}", f"YEAR(B{row})", float(d.year))
         S.f(f"J{row}", (f"DAYS360(EDATE(Loan!$B$5,-1),B{row})" if k == 1 else
-                        f"DAYS360(B{row - 1},B{row})"), float(_days360(prev, d)))
+                        f"DAYS360(B{row - 1},B{row})"), float(days360(prev, d)))
         cum += ip
         S.f(f"K{row}", f"SUM($D$2:D{row})", cum)
         S.f(f"M{row}", f"G{row}", ip + pp)
@@ -146,7 +119,7 @@ def loan_case() -> Case:
         float(balances[24]))
     M.f("B6", f"_xlfn.XLOOKUP(DATE(2025,6,30),Schedule!B2:B{last},Schedule!F2:F{last})",
         float(balances[dates.index(dt.date(2025, 6, 30)) + 1]))
-    M.f("B7", f"XIRR(Schedule!M1:M{last},Schedule!N1:N{last})", _bisect(xnpv, 0.0, 1.0))
+    M.f("B7", f"XIRR(Schedule!M1:M{last},Schedule!N1:N{last})", bisect_root(xnpv, 0.0, 1.0))
     M.f("B8", f"IRR(Schedule!M1:M{last})*12", float(npf.irr(flows)) * 12)
     M.f("B9", f"XNPV(0.07,Schedule!M1:M{last},Schedule!N1:N{last})", xnpv(0.07))
     M.f("B10", f"NPV(0.07/12,Schedule!G2:G{last})-Loan!B1",
@@ -162,7 +135,7 @@ def loan_case() -> Case:
         float(np.busday_count(first, _edate(first, 2) + dt.timedelta(days=1))))
     M.f("B17", "EOMONTH(Loan!B5,59)", float(serial(_edate(dt.date(2024, 1, 31), 59))))
     M.f("B18", f"YEARFRAC(Loan!B5,MAX(Schedule!B2:B{last}))",
-        _days360(first, dates[-1], yearfrac=True) / 360)
+        days360(first, dates[-1], yearfrac=True) / 360)
     M.f("B19", f"AND(Schedule!H2:H{last})", True)
     M.f("B20", f"ROUND(Schedule!F{last},6)", 0.0)
     return Case("loan_schedule", {"Loan": L.cells, "Schedule": S.cells, "Summary": M.cells},
