@@ -11,8 +11,9 @@ in its function table (the library's extension point) next to ours.
   before the last step, about 1e-8 off; its IRR ignored the guess);
 * ``XNPV`` with Excel's rule that no date may precede the first;
 * ``DAYS360`` and ``YEARFRAC`` basis 0 with Excel's end-of-February rules;
-* ``QUOTIENT``, ``COMBIN`` and ``HYPERLINK`` (the text the cell shows; the link is never
-  followed), which the engine lacks;
+* ``QUOTIENT``, ``COMBIN``, ``COMBINA``, ``BASE``, ``DOLLAR`` (en-US currency text) and
+  ``HYPERLINK`` (the text the cell shows; the link is never followed), which the engine
+  lacks;
 * ``ROUND``, ``ROUNDUP``, ``ROUNDDOWN`` on the 15 significant digits Excel keeps
   (``ROUND(1.005, 2)`` is 1.01; the engine rounded the binary value and gave 1.00);
 * ``IPMT``/``PPMT`` with Excel's signs (the engine's IPMT gave #NUM! for positive interest,
@@ -466,6 +467,42 @@ def xl_combin(number: Any, number_chosen: Any) -> float:
     if n < 0 or k < 0 or k > n:
         raise _Found(_err("#NUM!"))
     return float(math.comb(n, k))
+
+
+def xl_combina(number: Any, number_chosen: Any) -> float:
+    """COMBINA: ways to choose ``number_chosen`` of ``number`` items with repetition,
+    C(n + k - 1, k) (both truncated); #NUM! if either is negative or more are chosen than
+    there are."""
+    n, k = math.trunc(_number(number)), math.trunc(_number(number_chosen))
+    if n < 0 or k < 0 or k > n:
+        raise _Found(_err("#NUM!"))
+    return 1.0 if k == 0 else float(math.comb(n + k - 1, k))
+
+
+def xl_base(number: Any, radix: Any, min_length: Any = None) -> str:
+    """BASE: ``number`` (truncated, 0 to 2^53 - 1) written in base ``radix`` (2 to 36) with
+    digits 0-9 and A-Z, padded with zeros to ``min_length`` (0 to 255); #NUM! outside."""
+    n, r = math.trunc(_number(number)), math.trunc(_number(radix))
+    width = 0 if _is_empty(_scalar(min_length)) else math.trunc(_number(min_length))
+    if not (0 <= n < 2 ** 53 and 2 <= r <= 36 and 0 <= width <= 255):
+        raise _Found(_err("#NUM!"))
+    digits = ""
+    while n:
+        n, d = divmod(n, r)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[d] + digits
+    return (digits or "0").rjust(width, "0")
+
+
+def xl_dollar(number: Any, decimals: Any = None) -> Any:
+    """DOLLAR: ``number`` rounded to ``decimals`` (default 2; negative rounds left of the
+    point) as currency text, ``$1,234.57`` or ``($1,234.57)`` for a negative amount (Excel's
+    en-US result); #VALUE! for more than 127 decimals."""
+    d = 2 if _is_empty(_scalar(decimals)) else math.trunc(_number(decimals))
+    if d > 127:
+        raise _Found(_err("#VALUE!"))
+    x = _excel_round("ROUND")(_number(number), d)
+    body = "#,##0" + ("." + "0" * d if d > 0 else "")
+    return format_value(x, f"$#,##0{body[5:]};(${body})")
 
 
 def xl_hyperlink(link_location: Any, friendly_name: Any = None) -> Any:
@@ -1117,6 +1154,9 @@ def register(functions: dict[str, Any]) -> None:
     plain["DAYS360"] = _broadcast(xl_days360)
     plain["QUOTIENT"] = _broadcast(xl_quotient)
     plain["COMBIN"] = _broadcast(xl_combin)
+    plain["COMBINA"] = _broadcast(xl_combina)
+    plain["BASE"] = _broadcast(xl_base)
+    plain["DOLLAR"] = _broadcast(xl_dollar)
     plain["HYPERLINK"] = _broadcast(xl_hyperlink)
     for mode in ("ROUND", "ROUNDUP", "ROUNDDOWN"):
         plain[mode] = _broadcast(_excel_round(mode))

@@ -219,13 +219,23 @@ def test_round_family_lifts_over_arrays_and_passes_errors():
     ("QUOTIENT(5,2)", 2), ("QUOTIENT(-10,3)", -3), ("QUOTIENT({7,9},2)", 3),
     ("COMBIN(8,2)", 28), ("COMBIN(8.9,2.2)", 28),
     ('HYPERLINK("#Inputs!A1","Go to inputs")', "Go to inputs"),
-    ('HYPERLINK("https://example.com/deal")', "https://example.com/deal")])
+    ('HYPERLINK("https://example.com/deal")', "https://example.com/deal"),
+    ("COMBINA(4,3)", 20), ("COMBINA(10,3)", 220), ("COMBINA(0,0)", 1),
+    ("BASE(7,2)", "111"), ("BASE(100,16)", "64"), ("BASE(15,2,10)", "0000001111"),
+    ("BASE(0,36)", "0"), ("BASE(35.9,36)", "Z"),
+    ("DOLLAR(1234.567,2)", "$1,234.57"), ("DOLLAR(-1234.567,-2)", "($1,200)"),
+    ("DOLLAR(-0.123,4)", "($0.1230)"), ("DOLLAR(99.888)", "$99.89"), ("DOLLAR(0.5,0)", "$1")])
 def test_functions_the_engine_lacked(formula, expected):
-    # by hand: 5/2 -> 2, -10/3 -> -3 (toward zero), C(8,2) = 28; HYPERLINK shows its text
+    # by hand: 5/2 -> 2, -10/3 -> -3 (toward zero), C(8,2) = 28; HYPERLINK shows its text;
+    # COMBINA(n,k) = C(n+k-1,k): C(6,3) = 20, C(12,3) = 220 (Microsoft's examples, as DOLLAR's);
+    # BASE: 7 = 111b, 100 = 0x64, 15 = 1111b padded to 10
     assert _one(formula) == expected
 
 
 @pytest.mark.parametrize("formula, error", [
-    ("QUOTIENT(1,0)", "#DIV/0!"), ("COMBIN(2,3)", "#NUM!"), ("COMBIN(-1,0)", "#NUM!")])
+    ("QUOTIENT(1,0)", "#DIV/0!"), ("COMBIN(2,3)", "#NUM!"), ("COMBIN(-1,0)", "#NUM!"),
+    ("COMBINA(2,3)", "#NUM!"), ("BASE(-1,2)", "#NUM!"), ("BASE(5,37)", "#NUM!"),
+    ("BASE(5,2,256)", "#NUM!"), ('BASE("abc",2)', "#VALUE!"), ("DOLLAR(1,128)", "#VALUE!"),
+    ("DOLLAR(1/0)", "#DIV/0!")])
 def test_functions_the_engine_lacked_errors(formula, error):
     assert str(_one(formula)) == error
