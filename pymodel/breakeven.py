@@ -9,8 +9,8 @@ continuous and monotone in x, with m >= 0 on the "safe" side. :func:`solve_break
 2. evaluates it at the safe end (doubling the safe end up to ``max_doublings`` times when the
    search is unbounded): m < 0 there means **no solution** (:class:`~pymodel.errors.
    ConvergenceError`, ``#NUM!``);
-3. brackets the root between the two ends and finds it with Brent's method (``scipy.optimize.
-   brentq``) to an absolute tolerance of :data:`ROOT_TOL`.
+3. brackets the root between the two ends and finds it with Brent's method
+   (:func:`pymodel.roots.brentq`, scipy's steps) to an absolute tolerance of :data:`ROOT_TOL`.
 
 The messages name the breakeven and what the margin was at the end that failed.
 """
@@ -22,11 +22,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import ConvergenceError, NotAvailableError
-
-
-def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
-    from scipy.optimize import brentq as solve
-    return solve(*args, **kwargs)
+from .roots import brentq
 
 
 __all__ = ["solve_breakeven", "ROOT_TOL"]

@@ -25,8 +25,8 @@ can rise slightly with g; the solver then returns the smallest g that reproduces
 Method. For every row V is evaluated on a fixed grid of g (:data:`GRID`, denser near 1 where V
 changes fastest in g); the first grid interval where V - price changes sign brackets the root,
 and Brent's method (inverse quadratic interpolation, secant and bisection; Brent 1973) refines
-it: scipy.optimize.brentq row by row for a few rows, :func:`brent_vectorised` (the same steps
-through masks) for every bracket of a tape at once. Tolerance :data:`XTOL` in g.
+it: :func:`pymodel.roots.brentq` (scipy's brentq) row by row for a few rows,
+:func:`brent_vectorised` (the same steps through masks) for every bracket of a tape at once. Tolerance :data:`XTOL` in g.
 
 Functions
 ---------
@@ -46,12 +46,8 @@ import numpy as np
 from .errors import NotAvailableError, format_value
 from .residual import D as _RV
 from .residual import _delta, _k, _numbers, _steps, _value_kernel
+from .roots import brentq
 from .schema import POS, Param, declare
-
-
-def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
-    from scipy.optimize import brentq as solve
-    return solve(*args, **kwargs)
 
 
 __all__ = ["implied_deflation", "implied_deflation_table", "ImpliedDeflation", "GRID", "XTOL",
@@ -70,7 +66,7 @@ GRID = np.array([-1 + 1e-9, -0.9, -0.75, -0.5, -0.3, -0.15, 0.0, 0.1, 0.2, 0.3, 
 XTOL = 1e-11
 _RTOL = 4 * np.finfo(float).eps
 _MAXITER = 100
-#: Up to this many rows are solved one by one with scipy's brentq (less overhead per call).
+#: Up to this many rows are solved one by one with brentq (less overhead per call).
 _LOOP_MAX = 8
 
 

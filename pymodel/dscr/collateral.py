@@ -46,15 +46,11 @@ from scipy.special import ndtr, ndtri
 
 from .. import HOURS_PER_YEAR
 from ..residual import economic_value_kernel, require_finite
+from ..roots import brentq
 from .tenants import Flows, contract_flows, window_fraction
 
 if TYPE_CHECKING:  # pragma: no cover
     from .deal import Deal
-
-
-def brentq(*args, **kwargs):  # noqa: D103  (scipy.optimize loads slowly: import when used)
-    from scipy.optimize import brentq as solve
-    return solve(*args, **kwargs)
 
 
 __all__ = ["Components", "components", "gpu_values", "CollateralPath", "collateral_path",

@@ -898,8 +898,8 @@ def _model_class(formulas_mod: Any) -> type:
 
 def _run_engine(wb: Workbook, pkg: Package, strict: bool = True, budget: "Budget | None" = None,
                 blocks: bool = True, mixed: bool = True) -> tuple[Any, Any, list[tuple[str, str]]]:
+    formulas_mod, _ = engine()     # (first: it imports the engine's model as it should be)
     from formulas.excel import BOOK
-    formulas_mod, _ = engine()
     books: dict[str, tuple[EngineBook, dict[str, tuple[str, str]]]] = {}
     link_map = {}
     for i, ext in wb.external.items():

@@ -59,6 +59,7 @@ def engine() -> tuple[Any, dict[str, Any]]:
     registered (once per process)."""
     import formulas
     functions = _library_functions()
+    _excel_model()
     if "registered" not in _STATE:
         from addin.registry import REGISTRY
         our_names()
@@ -95,6 +96,21 @@ def _library_functions() -> dict[str, Any]:
         with _deferred_imports(STAT_DEFERRED):
             importlib.import_module("formulas.functions.stat")
     return formulas.get_functions()
+
+
+#: What the engine's workbook model (``formulas.excel``) imports at the top of its module but uses
+#: only to write a workbook with openpyxl, which the engine never does here (the copy is written
+#: by :mod:`.output`): openpyxl costs a fifth of a second to import, so it is left unimported.
+EXCEL_DEFERRED = ("openpyxl.cell.cell", "openpyxl.utils.exceptions")
+
+
+def _excel_model() -> Any:
+    """The engine's workbook model module (``formulas.excel``), imported with
+    :data:`EXCEL_DEFERRED` deferred."""
+    if "formulas.excel" not in sys.modules:
+        with _deferred_imports(EXCEL_DEFERRED):
+            importlib.import_module("formulas.excel")
+    return sys.modules["formulas.excel"]
 
 
 class _DeferredModule(types.ModuleType):
