@@ -16,7 +16,6 @@ with numpy imported, the least any of these commands can take.
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _timing import ROOT, Report, md_table, parser  # noqa: E402
+from _timing import PACKAGES, ROOT, Report, compile_sources, md_table, parser  # noqa: E402
 
 TEMPLATE = "workbook/neocloud_facility.xlsx"
 #: Libraries that cost a large share of a cold start; the breakdown says which were loaded.
@@ -58,15 +57,6 @@ def _wall(cwd: Path, args: list[str], env: dict[str, str] | None = None) -> floa
         raise SystemExit(f"{' '.join(args)} failed in {cwd} (exit {proc.returncode}):\n"
                          f"{proc.stderr[-2000:]}")
     return wall
-
-
-def bytecode_env(folder: str) -> dict[str, str]:
-    """The environment with Python's bytecode cache on, kept in ``folder`` (as an installed
-    package has its compiled ``.pyc`` files; ``PYTHONDONTWRITEBYTECODE`` makes every run
-    compile every source file it imports again)."""
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["PYTHONPYCACHEPREFIX"] = folder
-    return env
 
 
 #: Runs the command line given after ``--`` and prints the modules then imported (the
@@ -113,14 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     roots = {"this checkout": ROOT}
     if args.before:
         roots = {"before": Path(args.before).resolve(), "after": ROOT}
-    cached = "PYTHONDONTWRITEBYTECODE" in os.environ
+    for root in roots.values():  # as the set-up does, as an installed package is
+        compile_sources(root)
     with tempfile.TemporaryDirectory() as tmp:
         cases = _cases(tmp + "/")
         envs: dict[str, dict[str, str] | None] = {"": None}
-        if cached:  # also as an installed package runs: with compiled bytecode
-            envs[", bytecode cached"] = bytecode_env(tmp + "/pyc")
-            for root in roots.values():  # compile once
-                _wall(root, cases[1][1], envs[", bytecode cached"])
         times: dict[tuple[str, str], list[float]] = {}
         for _ in range(args.repeat):  # interleaved: a burst of load hits every case alike
             for label, case in [FLOOR, *cases]:
@@ -155,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         f"`python -X importtime` (time spent importing each package's own modules; that "
         f"run is slower than the timed ones). What is imported when: "
         f"[architecture](architecture.md#start-up-what-is-imported-when)."
-        + (" This machine runs Python with `PYTHONDONTWRITEBYTECODE` set, so every run compiles "
-           "every source file of ours it imports (the libraries' are compiled at install); "
-           "the rows marked *bytecode cached* run with Python's bytecode cache on (in a "
-           "temporary folder, filled by one run first), as an installed package runs."
-           if cached else "")))
+        + f" Each checkout's sources are compiled to bytecode first, as the set-up does "
+          f"(`python -m compileall -q {' '.join(PACKAGES)}`, the state of an installed "
+          f"package), so no run compiles them again (this machine sets "
+          f"`PYTHONDONTWRITEBYTECODE`: without that step every run would compile every "
+          f"source file of ours it imports, about 0.8 s of CPU on this machine)."))
     report.table(("Command", "Best (s)", "Median (s)", "Best / floor"), rows,
                  caption="Fresh-process wall time")
     groups = [g for g in (*GROUPS, "other")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -94,3 +95,17 @@ def test_the_engines_model_reaches_openpyxl_when_it_writes():
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     assert excel.ILLEGAL_CHARACTERS_RE.sub("?", "a\x01b") == ILLEGAL_CHARACTERS_RE.sub(
         "?", "a\x01b") == "a?b"
+
+
+def test_the_set_up_compiles_every_package_of_ours_to_bytecode():
+    """A fresh process reads compiled bytecode, as an installed package's, instead of compiling
+    every source again: the README's set-up and CI compile each package the project installs."""
+    import configparser
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    ours = {p for p in cfg["options.packages.find"]["include"].split() if "." not in p}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    quick = readme[readme.index("## Quick start"):readme.index("## Layout")]
+    for text in (quick, (ROOT / ".ci" / "run").read_text(encoding="utf-8")):
+        steps = re.findall(r"\.venv/bin/python -m compileall -q ([\w ]+)", text)
+        assert len(steps) == 1 and set(steps[0].split()) == ours, steps
