@@ -19,6 +19,12 @@ t = (p-1) D.
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import functools
+import hashlib
+import pickle
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,8 +159,17 @@ class Base:
 
     def __init__(self, deal: Deal):
         self.deal = deal
-        self.ops = operating(deal)
-        self.schedule = schedule_at_close(deal, self.ops.ebitda)
+
+    @functools.cached_property
+    def ops(self) -> Operating:
+        """The base case's operating flows (computed when first needed: a path found in the
+        memo needs none)."""
+        return operating(self.deal)
+
+    @functools.cached_property
+    def schedule(self) -> DebtSchedule:
+        """The debt schedule fixed at close."""
+        return schedule_at_close(self.deal, self.ops.ebitda)
 
     def _operating(self, stress: dict[str, Any]) -> Operating:
         """Operating flows under a stress; the contracted shares of the base case are reused
@@ -176,7 +191,29 @@ class Base:
         """The deal on one stressed path: with a waterfall, the waterfall run on the stressed
         cash flows (the schedule at close gives the scheduled principal); without one, the
         schedule fixed at close. ``values``: the collateral path under the same stress, when
-        the caller has it already."""
+        the caller has it already.
+
+        A path is a function of the deal and the stress alone, and several functions of one
+        workbook ask for the same ones (every refinancing-risk cell, the LTV table and the
+        ratios the base path; breakeven searches their ends): the last :data:`MEMO_SIZE` are
+        kept (:func:`_memo_key`), and each caller gets its own copy."""
+        if values is not None:
+            return self._path(values, **stress)
+        key = _memo_key(self, stress)
+        if key is None:
+            return self._path(None, **stress)
+        hit = _MEMO.get(key)
+        if hit is None:
+            hit = _MEMO[key] = self._path(None, **stress)
+            while len(_MEMO) > MEMO_SIZE:
+                with contextlib.suppress(KeyError):   # (another thread may trim it too)
+                    _MEMO.popitem(last=False)
+        else:
+            with contextlib.suppress(KeyError):
+                _MEMO.move_to_end(key)
+        return copy.deepcopy(hit)
+
+    def _path(self, values: CollateralPath | None = None, **stress: Any) -> Path:
         deal = self.deal
         if not deal.has_waterfall:
             ops, cf, tax = self.cash(**stress)
@@ -202,6 +239,26 @@ class Base:
             rent0=stress.get("rent0", d.rent0),
             utilization=stress.get("utilization", d.utilization),
             default_year=stress.get("default_year"), defaulted=stress.get("defaulted"))
+
+
+#: Most deal paths kept (:meth:`Base.path`): a breakeven search visits about a dozen, a
+#: workbook of one deal a few dozen; a path of a 20-year quarterly deal is a few KB.
+MEMO_SIZE = 128
+_MEMO: OrderedDict[bytes, Path] = OrderedDict()
+
+
+def _memo_key(base: Base, stress: dict[str, Any]) -> bytes | None:
+    """A digest of everything a path depends on: the deal, every field with its exact value
+    and type (pickled: -0.0 is not 0.0, a numpy float not a float, arrays by dtype, shape and
+    bytes) and the stress. None when something cannot be pickled (no memo then)."""
+    try:
+        deal = base.__dict__.get("_deal_pickle")
+        if deal is None:
+            deal = base._deal_pickle = pickle.dumps(base.deal, protocol=4)
+        blob = pickle.dumps(sorted(stress.items()), protocol=4)
+    except Exception:  # noqa: BLE001 - anything unpicklable is simply not memoised
+        return None
+    return hashlib.blake2b(deal + b"\x00" + blob, digest_size=32).digest()
 
 
 def economic_values(deal: Deal, times: np.ndarray, *, deflation: float, rent0: float,

@@ -19,7 +19,7 @@ load_all()
 #: value to convert, a sample name, overrides by keyword.
 NOT_MODEL_ARGUMENTS = {
     ("pymodel.validation", "*"), ("pymodel.errors", "*"), ("pymodel.schema", "*"),
-    ("pymodel.fields", "*"), ("pymodel.breakeven", "*"),
+    ("pymodel.fields", "*"), ("pymodel.breakeven", "*"), ("pymodel.roots", "*"),
     # plumbing: how tables are returned, modules imported at first use
     ("pymodel.frames", "*"), ("pymodel.lazy", "*"),
     ("pymodel.catalogue", "to_date"), ("pymodel.catalogue", "year_fraction"),
