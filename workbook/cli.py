@@ -8,6 +8,7 @@ its command is given, so ``computecredit --help`` imports none of them.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -72,5 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     return int(importlib.import_module(args._module).run(args) or 0)
 
 
+def console() -> None:
+    """The ``computecredit`` command (the console script and ``python -m workbook.cli``): run
+    :func:`main` and exit with its code.
+
+    The process ends there, so what the command built is left to the operating system: the
+    cyclic garbage collector's last pass at exit would otherwise traverse and free the tens
+    of thousands of objects an evaluated workbook leaves, many in reference cycles (0.1-0.15 s
+    of CPU after recalculating the neo-cloud template, measured on the development machine).
+    ``gc.freeze()`` moves every object out of its reach; files are closed and outputs
+    written before, by the command itself, and exit handlers (``atexit``, temporary folders)
+    still run."""
+    code = main()
+    sys.stdout.flush()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()

@@ -52,3 +52,28 @@ def test_version(capsys):
 
 def test_no_command_prints_help():
     assert cli.main([]) == 2
+
+
+def test_the_command_exits_with_its_code_leaving_its_objects_to_the_system(tmp_path):
+    """The console command ends with every object out of the collector's reach (no last pass
+    over an evaluated workbook), after writing its output and with exit handlers run."""
+    import configparser
+    import pathlib
+    root = pathlib.Path(cli.__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    assert cfg["options.entry_points"]["console_scripts"].split() == [
+        "computecredit", "=", "workbook.cli:console"]
+    out = tmp_path / "out.xlsx"
+    prog = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('FROZEN', gc.get_freeze_count()))\n"
+            f"sys.argv = ['computecredit', 'recalc', {str(root / 'workbook' / 'neocloud_facility.xlsx')!r}, "
+            f"'-o', {str(out)!r}, '-q']\n"
+            "from workbook.cli import console\nconsole()")
+    proc = subprocess.run([sys.executable, "-c", prog], capture_output=True, text=True, cwd=root)
+    assert proc.returncode == 0, proc.stderr[-500:]
+    assert out.exists() and int(proc.stdout.split("FROZEN")[-1]) > 10_000
+    bad = subprocess.run([sys.executable, "-m", "workbook.cli", "recalc",
+                          str(tmp_path / "missing.xlsx"), "-q"], capture_output=True, text=True,
+                         cwd=root)
+    assert bad.returncode == 2 and "missing.xlsx" in bad.stdout + bad.stderr
