@@ -279,8 +279,37 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
     n_cells = budget["cells"]
     arrays, tables = budget["array_cells"], budget["table_cells"]
 
+    rows, date1904 = sheet.rows, wb.date1904
+
     def on_cell(rec: CellRecord) -> None:
         nonlocal n_formulas, n_cells, arrays, tables
+        if rec.f_kind is None:   # a value cell (most of them): the short way
+            v = rec.value
+            if v is None:
+                return
+            c = rec.ref or coord(rec.row, rec.col)
+            t = rec.t
+            x = math.nan
+            if t is None or t == "n":
+                try:
+                    x = float(v or 0)
+                except ValueError:
+                    pass
+            if x - x == 0.0:   # a finite number
+                cell = EngineCell(c, x, "n")
+            else:
+                got = _value(rec, strings, f"{name}!{c}", date1904)
+                if got is None:
+                    return
+                cell = EngineCell(c, got[0], got[1])
+            n_cells -= 1
+            if n_cells < 0:
+                raise _Limit("cells")
+            row = rows.get(rec.row)
+            if row is None:
+                row = rows[rec.row] = {}
+            row[rec.col] = cell
+            return
         c = rec.coord
         where = f"{name}!{c}"
         if rec.f_kind is not None:
@@ -327,6 +356,10 @@ def _read_sheet(pkg: Package, name: str, part: str, strings: list[str], budget: 
         raise _Limit("merges") from None
     except SheetXMLError as exc:
         raise WorkbookRefused(f"sheet {name!r} cannot be read: {exc}") from None
+    if rows:   # what EngineSheet.add keeps, for the value cells added above
+        sheet.max_row = max(sheet.max_row, max(rows))
+        sheet.max_column = max(sheet.max_column, max(max(r) for r in rows.values() if r))
+        sheet._keys = None
     budget["merges"] -= len(facts.merges)
     sheet.hidden_rows, sheet.filter_ref = frozenset(facts.hidden_rows), facts.filter_ref
     # where the cells are, for writing the cached values without parsing the part again

@@ -9,10 +9,17 @@ lists, namespace declarations, comments) is copied unchanged. Cells of an array-
 that the part does not hold yet are inserted in row and column order, with the anchor's style.
 Time is linear in the size of the part; memory beyond the part itself is proportional to the
 cells read (reading) or to the values written (writing).
+
+Reading a large sheet this way calls Python twice per element, so :func:`scan_cells` first tries
+a fast reader (see ``_scan_fast``): expat checks the whole part without Python callbacks, reads
+everything but the body of ``sheetData`` as above, and the body is lexed with regular
+expressions that accept only what they read exactly as expat does; anything else hands the part
+to the expat reader, which then gives the same cells, facts and layout.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import math
 import re
@@ -78,10 +85,11 @@ class CellRecord:
     end: int = 0
     f_span: tuple[int, int, int, int] | None = None   # start, content start, content end, end
     ext_span: tuple[int, int] | None = None
+    ref: str | None = None     # the coordinate, when the reader has it as Excel writes it
 
     @property
     def coord(self) -> str:
-        return coord(self.row, self.col)
+        return self.ref or coord(self.row, self.col)
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,6 +477,364 @@ class _Scan:
         return self
 
 
+# --------------------------------------------------------------------------------------------
+# the fast reader: the body of sheetData lexed with regular expressions
+#
+# Reading a large sheet with expat calls Python twice per element (about 300,000 calls for a
+# 5,000-row tape). The fast reader instead checks the whole part with expat without Python
+# callbacks (well-formed, no DTD, no entities, namespaces bound), reads the part's head and
+# tail (everything but the body of sheetData) with the expat reader above, and lexes the body
+# with regular expressions, one match per cell of the usual shape
+# (``<c r=".." s=".." t=".."><v>..</v></c>``) and a strict token grammar for the rest (rows,
+# formulas, inline strings, cells without r=, pretty-printed XML). It accepts only what it
+# reads exactly as expat does: anything else in the body (comments, processing instructions,
+# CDATA, namespace declarations, elements other than row/c/v/f/is/t, rich text, a carriage
+# return, a reference it would not number as the expat reader does) makes it give up, and the
+# expat reader reads the part (skipping the cells already passed on, which are the same).
+
+
+class _Fallback(Exception):
+    """The fast reader gives the part to the expat reader."""
+
+
+_SHEETDATA = re.compile(rb"<((?:[A-Za-z_][A-Za-z0-9_.\-]*:)?)sheetData(?=[ \t\n\r/>])")
+_XNAME = r"[A-Za-z_][A-Za-z0-9_.\-]*(?::[A-Za-z_][A-Za-z0-9_.\-]*)?"
+_XATTRS = rf"(?:[ \t\n]+{_XNAME}[ \t\n]*=[ \t\n]*(?:\"[^\"<]*\"|'[^'<]*'))*"
+_XATTR = re.compile(rf"[ \t\n]+({_XNAME})[ \t\n]*=[ \t\n]*(?:\"([^\"<]*)\"|'([^'<]*)')")
+_XREF = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+_XNAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_ROW_R = re.compile(r"[1-9][0-9]{0,6}")
+_CELL_R = re.compile(r"([A-Z]{1,3})([1-9][0-9]{0,6})")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _xref(m: "re.Match[str]") -> str:
+    hexa, dec, name = m.groups()
+    return chr(int(hexa, 16)) if hexa else chr(int(dec)) if dec else _XNAMED[name]
+
+
+def _xml_text(text: str) -> str:
+    """Character data as expat gives it (the part holds no carriage return)."""
+    return _XREF.sub(_xref, text) if "&" in text else text
+
+
+def _xml_attrs(raw: str) -> dict[str, str]:
+    """The attributes of a start tag (its text after the name) as expat gives them."""
+    out: dict[str, str] = {}
+    for name, dq, sq in _XATTR.findall(raw):
+        if name.startswith("xmlns"):
+            raise _Fallback
+        v = dq or sq
+        if "\t" in v or "\n" in v:
+            v = v.replace("\t", " ").replace("\n", " ")
+        out[name] = _xml_text(v)
+    return out
+
+
+class _Lexer:
+    """The regular expressions of a sheetData body whose elements carry the prefix ``p``."""
+
+    _cache: dict[str, "_Lexer"] = {}
+
+    def __init__(self, p: str) -> None:
+        P, W, A = re.escape(p), "[ \t\n]", _XATTRS
+        # the usual cell, in one match: r, s and t in this order, then nothing, a value, an
+        # empty value or an inline string without references or markup inside
+        self.cell = re.compile(
+            rf'<{P}c(?: r="(([A-Z]{{1,3}})([1-9][0-9]{{0,6}}))")?(?: s="([0-9]{{1,9}})")?'
+            rf'(?: t="([a-zA-Z]{{1,9}})")?{W}*(?:(/>)|(>)(?:<{P}v>([^<&]*)</{P}v>|(<{P}v{W}*/>)'
+            rf'|<{P}is><{P}t(?: xml:space="preserve")?>([^<&]*)</{P}t></{P}is>)?</{P}c>)')
+        self.ws = re.compile(rf"{W}*")
+        self.row = re.compile(rf"<{P}row({A}){W}*(/?)>")
+        self.row_end = re.compile(rf"</{P}row{W}*>")
+        self.c = re.compile(rf"<{P}c({A}){W}*(/?)>")
+        self.c_end = re.compile(rf"</{P}c{W}*>")
+        self.v = re.compile(rf"<{P}v({A}){W}*(?:/>|>([^<]*)</{P}v{W}*>)")
+        self.f = re.compile(rf"<{P}f({A}){W}*(?:/>|(>)([^<]*)</{P}f{W}*>)")
+        self.is_ = re.compile(rf"<{P}is({A}){W}*(?:/>|>{W}*(?:<{P}t({A}){W}*(?:/>|>([^<]*)"
+                              rf"</{P}t{W}*>){W}*)?</{P}is{W}*>)")
+        self.end = re.compile(rf"</{P}sheetData{W}*>")
+        self.sd_close = f"</{p}sheetData"
+
+    @classmethod
+    def of(cls, p: str) -> "_Lexer":
+        lx = cls._cache.get(p)
+        if lx is None:
+            if len(cls._cache) > 32:
+                cls._cache.clear()
+            lx = cls._cache[p] = cls(p)
+        return lx
+
+
+class _FastBody:
+    """The body of sheetData read with :class:`_Lexer`; its cells come a row at a time."""
+
+    def __init__(self, text: str, base: int, lexer: _Lexer, keep: bool) -> None:
+        self.text, self.base, self.lx, self.keep = text, base, lexer, keep
+        self.ready: list[list[CellRecord]] = []   # the cells of the rows read, to pass on
+        self.rows: list[_Row] = []
+        self.hidden_rows: list[int] = []
+        self.row: _Row | None = None
+        self.rs = ""                      # the open row's number, as text
+        self.cells: list[CellRecord] = []  # the open row's cells (its _Row's list)
+        self.last_row = self.last_col = 0
+        self.end = 0                      # where </sheetData> starts (a byte offset)
+        # byte offsets of a text that is not ASCII: (index of each non-ASCII character, the
+        # extra bytes before it)
+        self.wide: tuple[list[int], list[int]] | None = None
+        if not text.isascii():
+            idx, extra, n = [], [0], 0
+            for m in _NON_ASCII.finditer(text):
+                idx.append(m.start())
+                n += len(m.group().encode("utf-8")) - 1
+                extra.append(n)
+            self.wide = (idx, extra)
+
+    def at(self, i: int) -> int:
+        """The byte offset in the part of character ``i`` of the text."""
+        if self.wide is None:
+            return self.base + i
+        idx, extra = self.wide
+        return self.base + i + extra[bisect.bisect_left(idx, i)]
+
+    def run(self) -> Iterator[list[CellRecord]]:
+        """The cells, a row at a time (raises when the expat reader must read the part)."""
+        text, lx = self.text, self.lx
+        wide, base, keep = self.wide is not None, self.base, self.keep
+        col_of = _COL_INDEX
+        stop = text.find(lx.sd_close)
+        if stop < 0:
+            raise _Fallback
+        pos = last_col = rnum = 0
+        row, rs, cells = None, "", self.cells
+        for m in lx.cell.finditer(text, 0, stop):
+            s = m.start()
+            if s != pos:
+                self.last_col = last_col
+                self.tokens(pos, s)
+                if self.ready:
+                    yield from self.ready
+                    self.ready.clear()
+                row, rs, cells, last_col = self.row, self.rs, self.cells, self.last_col
+                if row is None:
+                    raise _Fallback
+                rnum = row.r
+            elif row is None:
+                raise _Fallback
+            ref, letters, digits, st, t, empty, close, v, v_empty, inline = m.groups()
+            if letters is None:
+                last_col += 1
+                if last_col > MAX_COL:
+                    raise _Fallback
+            else:
+                col = col_of.get(letters) or _col_index(letters)
+                if col > MAX_COL or col <= last_col or digits != rs:
+                    raise _Fallback
+                last_col = col
+            value = v if v is not None else inline if inline is not None else \
+                "" if v_empty is not None else None
+            pos = m.end()
+            if not keep:
+                cells.append(CellRecord(rnum, last_col, t, st, value, ref=ref))
+            elif wide:
+                cells.append(CellRecord(rnum, last_col, t, st, value, None, None, None, None,
+                                        None, None, self.at(s),
+                                        self.at(m.end(7) if close else pos), self.at(pos),
+                                        None, None, ref))
+            else:
+                cells.append(CellRecord(rnum, last_col, t, st, value, None, None, None, None,
+                                        None, None, base + s,
+                                        base + (m.end(7) if close else pos), base + pos,
+                                        None, None, ref))
+        self.last_col = last_col
+        self.tokens(pos, len(text))
+        if not self.end:
+            raise _Fallback
+        yield from self.ready
+
+    # -- everything but the usual cell ------------------------------------------------------
+    def tokens(self, pos: int, stop: int) -> None:
+        """Read the tokens between ``pos`` and ``stop`` (whitespace, rows, other cells; the
+        end of sheetData), which must end exactly at ``stop``."""
+        text, lx = self.text, self.lx
+        while True:
+            pos = lx.ws.match(text, pos, stop).end()
+            if pos >= stop or self.end:
+                if pos != stop and not self.end:
+                    raise _Fallback
+                return
+            if text.startswith("</", pos):
+                m = lx.row_end.match(text, pos, stop)
+                if m is not None and self.row is not None:
+                    self.close_row(pos, m.end())
+                    pos = m.end()
+                    continue
+                m = lx.end.match(text, pos, stop)
+                if m is None or self.row is not None:
+                    raise _Fallback
+                self.end = self.at(pos)
+                return
+            if self.row is not None:
+                m = lx.c.match(text, pos, stop)
+                if m is None:
+                    raise _Fallback
+                pos = self.other_cell(m, stop)
+                continue
+            m = lx.row.match(text, pos, stop)
+            if m is None:
+                raise _Fallback
+            self.open_row(m)
+            pos = m.end()
+
+    def open_row(self, m: "re.Match[str]") -> None:
+        attrs = _xml_attrs(m.group(1))
+        r = attrs.get("r")
+        if r:
+            if not _ROW_R.fullmatch(r):
+                raise _Fallback
+            rnum = int(r)
+            if rnum > MAX_ROW or rnum <= self.last_row:
+                raise _Fallback
+        else:
+            rnum = self.last_row + 1
+            if rnum > MAX_ROW:
+                raise _Fallback
+        self.last_row, self.last_col = rnum, 0
+        if attrs.get("hidden", "").strip().lower() in ("1", "true"):
+            self.hidden_rows.append(rnum)
+        start, tag_end = self.at(m.start()), self.at(m.end())
+        if m.group(2):    # <row/>
+            if self.keep:
+                self.rows.append(_Row(rnum, start, tag_end, tag_end, True, tag_end))
+        else:
+            self.row = _Row(rnum, start, tag_end)
+            self.rs, self.cells = str(rnum), self.row.cells
+
+    def close_row(self, start: int, end: int) -> None:
+        row, self.row = self.row, None
+        row.end, row.body_end = self.at(end), self.at(start)
+        if self.keep:
+            self.rows.append(row)   # its cells: the list passed on
+        if self.cells:
+            self.ready.append(self.cells)
+        self.cells = []
+
+    def other_cell(self, m: "re.Match[str]", stop: int) -> int:
+        """A ``<c>`` the one-match pattern did not read; returns where it ends."""
+        text, lx, row = self.text, self.lx, self.row
+        attrs = _xml_attrs(m.group(1))
+        r = attrs.get("r")
+        if r:
+            rm = _CELL_R.fullmatch(r)
+            if rm is None:
+                raise _Fallback
+            col = _col_index(rm.group(1))
+            if col > MAX_COL or col <= self.last_col or int(rm.group(2)) != row.r:
+                raise _Fallback
+        else:
+            col = self.last_col + 1
+            if col > MAX_COL:
+                raise _Fallback
+        self.last_col = col
+        rec = CellRecord(row.r, col, attrs.get("t"), attrs.get("s"), None)
+        rec.ref = r or None
+        if "cm" in attrs:
+            rec.cm = attrs["cm"]
+        rec.start, rec.tag_end = self.at(m.start()), self.at(m.end())
+        pos = m.end()
+        if m.group(2):    # <c/>
+            rec.end = rec.tag_end
+        else:
+            seen = set()
+            while True:
+                pos = lx.ws.match(text, pos, stop).end()
+                e = lx.c_end.match(text, pos, stop)
+                if e is not None:
+                    rec.end = self.at(e.end())
+                    pos = e.end()
+                    break
+                if "v" not in seen and (k := lx.v.match(text, pos, stop)) is not None:
+                    _xml_attrs(k.group(1))
+                    rec.value = _xml_text(k.group(2) or "")
+                    seen.add("v")
+                elif "f" not in seen and (k := lx.f.match(text, pos, stop)) is not None:
+                    fa = _xml_attrs(k.group(1))
+                    rec.f_kind = fa.get("t", "normal")
+                    rec.f_ref, rec.f_si = fa.get("ref"), fa.get("si")
+                    if rec.f_kind == "dataTable":
+                        if any(":" in name for name in fa):
+                            raise _Fallback
+                        rec.f_attrs = fa
+                    if k.group(2):   # <f ...>text</f>
+                        rec.f_text = _xml_text(k.group(3))
+                        rec.f_span = (self.at(k.start()), self.at(k.end(2)),
+                                      self.at(k.end(3)), self.at(k.end()))
+                    else:
+                        e = self.at(k.end())
+                        rec.f_span = (self.at(k.start()), e, e, e)
+                    seen.add("f")
+                elif "is" not in seen and (k := lx.is_.match(text, pos, stop)) is not None:
+                    _xml_attrs(k.group(1))
+                    if k.group(2):
+                        _xml_attrs(k.group(2))
+                    rec.value = _xml_text(k.group(3) or "")
+                    seen.add("is")
+                else:
+                    raise _Fallback
+                pos = k.end()
+        self.cells.append(rec)
+        return pos
+
+
+def _scan_fast(xml: bytes, on_cell: Callable[[CellRecord], None], keep_all: bool,
+               merge_limit: int | None) -> tuple["_Scan | None", int]:
+    """Read the part with the fast reader: (the scan, or None when the expat reader must read
+    it; how many cells were passed to ``on_cell`` before the fast reader gave up)."""
+    m = _SHEETDATA.search(xml)
+    t = _TAG.match(xml, m.start()) if m is not None else None
+    if t is None or xml[t.end() - 2] == 0x2F or xml.find(b"\r", t.end()) >= 0:
+        return None, 0     # no sheetData body (or line ends expat would rewrite)
+    sd_start, tag_end = m.start(), t.end()
+    try:
+        _check_utf8(xml)
+        new_parser().Parse(xml, True)   # well-formed, no DTD, every prefix bound: in C
+        scan = _Scan(xml, on_cell=on_cell, keep_all=keep_all)
+        scan.merge_limit = merge_limit
+        scan.feed(0, tag_end, False)    # the head, up to the start tag of sheetData
+        if scan.sheet_data != (sd_start, tag_end, tag_end, False) or len(scan.stack) != 2:
+            return None, 0              # the match was not the worksheet's sheetData
+        body = _FastBody(xml[tag_end:].decode("utf-8"), tag_end,
+                         _Lexer.of(m.group(1).decode("ascii")), keep_all)
+    except Exception:  # noqa: BLE001 - whatever it is, the expat reader says it in words
+        return None, 0
+    done = 0
+    batches = body.run()
+    while True:
+        try:
+            cells = next(batches)
+        except StopIteration:
+            break
+        except Exception:  # noqa: BLE001
+            return None, done
+        for rec in cells:
+            on_cell(rec)      # its exceptions (limits) stop the reading, as they would
+        done += len(cells)
+    body_end = body.end
+    try:
+        scan.data = xml[:tag_end] + xml[body_end:]   # the part without the body
+        scan.feed(tag_end, len(scan.data), True)     # the tail
+    except Exception:  # noqa: BLE001
+        return None, done
+    shift = body_end - tag_end
+    if scan.dimension is not None and scan.dimension[0] >= tag_end:
+        scan.dimension = (scan.dimension[0] + shift, scan.dimension[1] + shift)
+    scan.data = xml
+    scan.sheet_data = (sd_start, tag_end, body_end, False)
+    scan.rows = body.rows if keep_all else []
+    scan.hidden_rows = body.hidden_rows + scan.hidden_rows
+    return scan, done
+
+
 _CHUNK = 1 << 20
 
 
@@ -512,13 +878,25 @@ class Layout:
 
 
 def scan_cells(xml: bytes, on_cell: Callable[[CellRecord], None],
-               merge_limit: int | None = None, layout: bool = False) -> SheetFacts:
+               merge_limit: int | None = None, layout: bool = False,
+               fast: bool = True) -> SheetFacts:
     """Pass every ``<c>`` element of ``worksheet > sheetData`` to ``on_cell`` in document order
     (one streaming pass; ``on_cell`` may raise to stop it) and return the other facts; with
-    ``layout``, also where every row and cell is (:class:`Layout`)."""
-    scan = _Scan(xml, on_cell=on_cell, keep_all=layout)
-    scan.merge_limit = merge_limit
-    scan.run()
+    ``layout``, also where every row and cell is (:class:`Layout`). ``fast=False``: only the
+    expat reader (the fast reader gives the same cells, facts and layout)."""
+    scan, done = _scan_fast(xml, on_cell, layout, merge_limit) if fast else (None, 0)
+    if scan is None:
+        if done:   # the fast reader gave up after passing on these cells: skip them
+            todo, passed = on_cell, [done]
+
+            def on_cell(rec: CellRecord) -> None:
+                if passed[0]:
+                    passed[0] -= 1
+                else:
+                    todo(rec)
+        scan = _Scan(xml, on_cell=on_cell, keep_all=layout)
+        scan.merge_limit = merge_limit
+        scan.run()
     dim = None
     if scan.dimension is not None:
         dim = _attr_value(xml[scan.dimension[0]:scan.dimension[1]], b"ref")
