@@ -12,6 +12,7 @@ open another one.
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -577,6 +578,18 @@ def _array_budget() -> int:
 
 def read_book(pkg: Package) -> Workbook:
     """Read a checked package into an engine workbook (see the module docstring)."""
+    # the cyclic garbage collector would traverse every cell read again and again as their
+    # number grows; reading makes no reference cycles, so it waits until the book is read
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _read_book(pkg)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _read_book(pkg: Package) -> Workbook:
     budget = {k: LIMITS[k] for k in _LIMIT_WORDS}
     budget["array_cells"] = _array_budget()
     date1904, names = _workbook_xml(pkg)

@@ -14,7 +14,9 @@ Reading a large sheet this way calls Python twice per element, so :func:`scan_ce
 a fast reader (see ``_scan_fast``): expat checks the whole part without Python callbacks, reads
 everything but the body of ``sheetData`` as above, and the body is lexed with regular
 expressions that accept only what they read exactly as expat does; anything else hands the part
-to the expat reader, which then gives the same cells, facts and layout.
+to the expat reader, which then gives the same cells, facts and layout. The layout of a part the
+fast reader read keeps only where each row is; a row's cells are lexed again when a writer asks
+for them, so no record per cell is held while the workbook is evaluated.
 """
 
 from __future__ import annotations
@@ -217,6 +219,24 @@ class _Row:
     empty: bool = False
     body_end: int = 0        # where </row> starts (the end of the start tag for <row/>)
     cells: list[CellRecord] = field(default_factory=list)
+
+
+_ROW_CELLS = _Row.__dict__["cells"]   # the slot of _Row.cells
+
+
+class _LazyRow(_Row):
+    """A row the fast reader read: its cells are lexed again from the part each time they are
+    asked for (a layout then holds no record per cell while the workbook is evaluated)."""
+    __slots__ = ("source",)
+
+    @property  # type: ignore[override]
+    def cells(self) -> list[CellRecord]:
+        got = _ROW_CELLS.__get__(self)
+        return got if got is not None else _row_cells(self)
+
+    @cells.setter
+    def cells(self, value: list[CellRecord] | None) -> None:
+        _ROW_CELLS.__set__(self, value)
 
 
 _LOCAL = {f"{ns} {local}": local for ns in MAIN_NS
@@ -569,14 +589,16 @@ class _Lexer:
 class _FastBody:
     """The body of sheetData read with :class:`_Lexer`; its cells come a row at a time."""
 
-    def __init__(self, text: str, base: int, lexer: _Lexer, keep: bool) -> None:
+    def __init__(self, text: str, base: int, lexer: _Lexer, keep: bool,
+                 source: tuple[bytes, str] = (b"", "")) -> None:
         self.text, self.base, self.lx, self.keep = text, base, lexer, keep
+        self.source = source              # the part and the prefix (for _LazyRow)
         self.ready: list[list[CellRecord]] = []   # the cells of the rows read, to pass on
         self.rows: list[_Row] = []
         self.hidden_rows: list[int] = []
         self.row: _Row | None = None
         self.rs = ""                      # the open row's number, as text
-        self.cells: list[CellRecord] = []  # the open row's cells (its _Row's list)
+        self.cells: list[CellRecord] = []  # the open row's cells
         self.last_row = self.last_col = 0
         self.end = 0                      # where </sheetData> starts (a byte offset)
         # byte offsets of a text that is not ASCII: (index of each non-ASCII character, the
@@ -605,8 +627,9 @@ class _FastBody:
         stop = text.find(lx.sd_close)
         if stop < 0:
             raise _Fallback
-        pos = last_col = rnum = 0
-        row, rs, cells = None, "", self.cells
+        pos, last_col = 0, self.last_col
+        row, rs, cells = self.row, self.rs, self.cells
+        rnum = row.r if row is not None else 0
         for m in lx.cell.finditer(text, 0, stop):
             s = m.start()
             if s != pos:
@@ -706,6 +729,10 @@ class _FastBody:
         if m.group(2):    # <row/>
             if self.keep:
                 self.rows.append(_Row(rnum, start, tag_end, tag_end, True, tag_end))
+        elif self.keep:   # its cells are lexed again when a writer asks for them
+            self.row = _LazyRow(rnum, start, tag_end, 0, False, 0, None)
+            self.row.source = self.source
+            self.rs, self.cells = str(rnum), []
         else:
             self.row = _Row(rnum, start, tag_end)
             self.rs, self.cells = str(rnum), self.row.cells
@@ -714,7 +741,7 @@ class _FastBody:
         row, self.row = self.row, None
         row.end, row.body_end = self.at(end), self.at(start)
         if self.keep:
-            self.rows.append(row)   # its cells: the list passed on
+            self.rows.append(row)
         if self.cells:
             self.ready.append(self.cells)
         self.cells = []
@@ -786,6 +813,18 @@ class _FastBody:
         return pos
 
 
+def _row_cells(row: _LazyRow) -> list[CellRecord]:
+    """The cells of a row the fast reader read once already (the same records again)."""
+    data, p = row.source
+    text = data[row.tag_end:row.body_end].decode("utf-8") + f"</{p}row></{p}sheetData>"
+    body = _FastBody(text, row.tag_end, _Lexer.of(p), True)
+    body.row, body.rs, body.last_row = _Row(row.r, row.start, row.tag_end), str(row.r), row.r
+    cells: list[CellRecord] = []
+    for got in body.run():
+        cells += got
+    return cells
+
+
 def _scan_fast(xml: bytes, on_cell: Callable[[CellRecord], None], keep_all: bool,
                merge_limit: int | None) -> tuple["_Scan | None", int]:
     """Read the part with the fast reader: (the scan, or None when the expat reader must read
@@ -803,8 +842,9 @@ def _scan_fast(xml: bytes, on_cell: Callable[[CellRecord], None], keep_all: bool
         scan.feed(0, tag_end, False)    # the head, up to the start tag of sheetData
         if scan.sheet_data != (sd_start, tag_end, tag_end, False) or len(scan.stack) != 2:
             return None, 0              # the match was not the worksheet's sheetData
-        body = _FastBody(xml[tag_end:].decode("utf-8"), tag_end,
-                         _Lexer.of(m.group(1).decode("ascii")), keep_all)
+        prefix = m.group(1).decode("ascii")
+        body = _FastBody(xml[tag_end:].decode("utf-8"), tag_end, _Lexer.of(prefix), keep_all,
+                         (xml, prefix))
     except Exception:  # noqa: BLE001 - whatever it is, the expat reader says it in words
         return None, 0
     done = 0

@@ -290,3 +290,54 @@ def test_the_merge_limit_is_the_same():
             scan_cells(xml, lambda rec, out=out: out.append(_cell(rec)), merge_limit=50,
                        layout=True, fast=fast)
     assert got == want
+
+
+def test_a_layout_from_the_fast_reader_holds_no_record_per_cell():
+    rows = "".join(f'<row r="{r}"><c r="A{r}"><v>{r}</v></c><c r="B{r}" s="1"><f>A{r}*2</f>'
+                   f'<v/></c><c r="C{r}" t="n"/></row>' for r in range(1, 200))
+    xml = _sheet(rows + '<row r="300"/>')
+    layout = scan_cells(xml, lambda rec: None, layout=True).layout
+    assert all(sheetxml._ROW_CELLS.__get__(row) is None for row in layout.rows[:-1])
+    assert layout.rows[-1].cells == []
+    # asked for, the cells are the same records again, each time
+    want = _read(xml, False)[5]
+    assert [[_cell(c) for c in row.cells] for row in layout.rows] == [r[6] for r in want]
+    assert [_cell(c) for c in layout.rows[5].cells] == [_cell(c) for c in layout.rows[5].cells]
+    values = {f"B{r}": float(r) for r in range(1, 200)} | {"C7": "x", "D300": True}
+    assert write_values(xml, values, layout=layout) == write_values(xml, values)
+
+
+def test_reading_a_book_leaves_the_garbage_collector_as_it_was(tmp_path):
+    import gc
+    import zipfile
+    from pathlib import Path
+
+    from workbook.engine.book import read_book
+    from workbook.engine.package import WorkbookRefused, open_package
+    template = Path(__file__).resolve().parents[3] / "workbook" / "portfolio.xlsx"
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(template) as src, zipfile.ZipFile(broken, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"<sheetData>", b'<sheetData><row r="2"/><row r="1"/>', 1)
+            dst.writestr(info, data)
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            pkg = open_package(str(template))
+            try:
+                assert read_book(pkg).sheets
+            finally:
+                pkg.close()
+            assert gc.isenabled() is enabled
+            pkg = open_package(str(broken))
+            try:
+                with pytest.raises(WorkbookRefused, match="out of order"):
+                    read_book(pkg)
+            finally:
+                pkg.close()
+            assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
