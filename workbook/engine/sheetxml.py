@@ -563,7 +563,11 @@ class _Lexer:
         self.cell = re.compile(
             rf'<{P}c(?: r="(([A-Z]{{1,3}})([1-9][0-9]{{0,6}}))")?(?: s="([0-9]{{1,9}})")?'
             rf'(?: t="([a-zA-Z]{{1,9}})")?{W}*(?:(/>)|(>)(?:<{P}v>([^<&]*)</{P}v>|(<{P}v{W}*/>)'
-            rf'|<{P}is><{P}t(?: xml:space="preserve")?>([^<&]*)</{P}t></{P}is>)?</{P}c>)')
+            rf'|<{P}is><{P}t(?: xml:space="preserve")?>([^<&]*)</{P}t></{P}is>'
+            # a formula (not a data table's), then perhaps its value
+            rf'|(<{P}f(?: t="(shared|array|normal)")?(?: ref="([^"<&\t\n]*)")?'
+            rf'(?: si="([0-9]{{1,9}})")?{W}*(?:/>|(>)([^<]*)</{P}f>))'
+            rf'(?:<{P}v>([^<]*)</{P}v>|(<{P}v{W}*/>))?)?</{P}c>)')
         self.ws = re.compile(rf"{W}*")
         self.row = re.compile(rf"<{P}row({A}){W}*(/?)>")
         self.row_end = re.compile(rf"</{P}row{W}*>")
@@ -644,7 +648,8 @@ class _FastBody:
                 rnum = row.r
             elif row is None:
                 raise _Fallback
-            ref, letters, digits, st, t, empty, close, v, v_empty, inline = m.groups()
+            ref, letters, digits, st, t, empty, close, v, v_empty, inline, f, f_kind, f_ref, \
+                f_si, f_gt, f_text, f_v, f_v_empty = m.groups()
             if letters is None:
                 last_col += 1
                 if last_col > MAX_COL:
@@ -654,9 +659,13 @@ class _FastBody:
                 if col > MAX_COL or col <= last_col or digits != rs:
                     raise _Fallback
                 last_col = col
+            pos = m.end()
+            if f is not None:   # a formula cell
+                cells.append(self.formula_cell(m, rnum, last_col, ref, t, st, f_kind, f_ref,
+                                               f_si, f_gt, f_text, f_v, f_v_empty))
+                continue
             value = v if v is not None else inline if inline is not None else \
                 "" if v_empty is not None else None
-            pos = m.end()
             if not keep:
                 cells.append(CellRecord(rnum, last_col, t, st, value, ref=ref))
             elif wide:
@@ -674,6 +683,21 @@ class _FastBody:
         if not self.end:
             raise _Fallback
         yield from self.ready
+
+    def formula_cell(self, m: "re.Match[str]", rnum: int, col: int, ref: str | None,
+                     t: str | None, st: str | None, f_kind: str | None, f_ref: str | None,
+                     f_si: str | None, f_gt: str | None, f_text: str | None, f_v: str | None,
+                     f_v_empty: str | None) -> CellRecord:
+        """The record of a formula cell the one-match pattern read."""
+        at = self.at
+        value = _xml_text(f_v) if f_v is not None else "" if f_v_empty is not None else None
+        f_start, f_end = at(m.start(11)), at(m.end(11))
+        if f_gt is None:   # <f .../>
+            text, span = None, (f_start, f_end, f_end, f_end)
+        else:
+            text, span = _xml_text(f_text), (f_start, at(m.end(15)), at(m.end(16)), f_end)
+        return CellRecord(rnum, col, t, st, value, f_kind or "normal", text, f_ref, f_si, None,
+                          None, at(m.start()), at(m.end(7)), at(m.end()), span, None, ref)
 
     # -- everything but the usual cell ------------------------------------------------------
     def tokens(self, pos: int, stop: int) -> None:
