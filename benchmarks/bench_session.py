@@ -69,13 +69,14 @@ def _timed(fn) -> tuple[float, float]:
 
 
 def _cold() -> None:
-    """Forget the portfolio simulations remembered from earlier runs (the model keeps the
-    last few, so that two formulas reading the same simulation run it once): each timed run
-    simulates as the first run of a process does."""
+    """Forget the portfolio simulations and the deal paths remembered from earlier runs (the
+    model keeps the last few, so that formulas reading the same simulation or deal path
+    compute it once): each timed run computes them as the first run of a process does."""
     from pymodel import portfolio
-    memo = getattr(portfolio, "_MEMO", None)
-    if memo is not None:
-        memo.clear()
+    from pymodel.dscr import cashflows
+    for memo in (getattr(portfolio, "_MEMO", None), getattr(cashflows, "_MEMO", None)):
+        if memo is not None:
+            memo.clear()
 
 
 def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
