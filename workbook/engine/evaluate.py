@@ -45,7 +45,7 @@ from .package import LIMITS, Package, WorkbookRefused
 from .ranges import NameRange, Refused, prepare
 from .tables import structured_to_a1
 from .sheetxml import (MAX_COL, MAX_ROW, ErrorValue, FormulaCell, SheetXMLError,
-                       cells_of_range, coord, range_bounds, split_coord)
+                       cells_of_range, col_letters, coord, range_bounds, split_coord)
 
 __all__ = ["Evaluation", "evaluate_package", "Budget", "DATE_SYSTEM_FUNCTIONS", "MAIN_BOOK",
            "Model", "complete", "activate"]
@@ -983,7 +983,7 @@ def _collect(per_sheet: dict[str, dict[str, FormulaCell]], index: dict[tuple[str
     missing = []
     for (sheet, ref), raw in index.items():
         if ":" not in ref:
-            values[(sheet, ref)] = plain(raw)
+            values[(sheet, ref)] = raw if type(raw) in _PLAIN else plain(raw)
     for sheet, cells in per_sheet.items():
         for c in cells.values():
             if (sheet, c.coord) in skip:
@@ -993,17 +993,31 @@ def _collect(per_sheet: dict[str, dict[str, FormulaCell]], index: dict[tuple[str
                 if raw is None:
                     missing.append((sheet, c.coord))
                     continue
-                arr = np.atleast_2d(np.asarray(raw, dtype=object))
-                span = cells_of_range(c.ref)
-                r0, q0 = split_coord(span[0])
-                for cc in span:
-                    r, q = split_coord(cc)
-                    i, j = r - r0, q - q0
-                    inside = i < arr.shape[0] and j < arr.shape[1]
-                    values[(sheet, cc)] = plain(arr[i, j]) if inside else ErrorValue("#N/A")
+                _spread(sheet, c.ref, np.atleast_2d(np.asarray(raw, dtype=object)), values)
             elif (sheet, c.coord) not in values:
                 missing.append((sheet, c.coord))
     return values, missing
+
+
+#: The engine's values that are already plain (:func:`~.functions.plain` returns them as
+#: they are): exactly these types, not their subclasses (an engine error is a str).
+_PLAIN = frozenset((float, str, bool))
+
+
+def _spread(sheet: str, ref: str, arr: Any, values: dict[tuple[str, str], Any]) -> None:
+    """The cells of the range ``ref`` from the array ``arr`` of an array formula's values,
+    from its top-left corner; a cell beyond the array is #N/A."""
+    r1, c1, r2, c2 = range_bounds(ref)
+    letters = [col_letters(col) for col in range(c1, c2 + 1)]
+    for r in range(r1, r2 + 1):
+        i = r - r1
+        line = list(arr[i]) if i < arr.shape[0] else []   # the very objects arr[i, j] gives
+        for j, a in enumerate(letters):
+            if j < len(line):
+                x = line[j]
+                values[(sheet, f"{a}{r}")] = x if type(x) in _PLAIN else plain(x)
+            else:
+                values[(sheet, f"{a}{r}")] = ErrorValue("#N/A")
 
 
 def _sol_index(sol: dict[str, Any], titles: dict[str, str]) -> dict[tuple[str, str], Any]:

@@ -16,11 +16,12 @@ import re
 import signal
 import tempfile
 import xml.parsers.expat as expat
-from typing import Any
+from typing import Any, Callable
 
 from .evaluate import Evaluation
 from .package import Package, WorkbookRefused
-from .sheetxml import cells_of_range, element_tags, new_parser, set_attribute, write_values
+from .sheetxml import (FormulaCell, col_letters, element_tags, new_parser, range_bounds,
+                       set_attribute, split_coord, write_rows)
 
 __all__ = ["write_output", "calc_pr", "sheet_parts", "EXCEL_CALC_ID", "TEMP_PREFIX",
            "remove_stale_temporaries", "cleanup_on_signals"]
@@ -54,21 +55,56 @@ def sheet_parts(pkg: Package, ev: Evaluation) -> dict[str, bytes]:
         cells = ev.formulas[name]
         if not cells and name not in edited:
             continue
-        vals, styles = dict(edited.get(name, {})), {}
-        for c in cells.values():
-            if c.kind in ("array", "dataTable") and c.ref and ":" in c.ref:
-                for cc in cells_of_range(c.ref):
-                    if (name, cc) in ev.values:
-                        vals[cc] = ev.values[(name, cc)]
-                        if c.style:
-                            styles[cc] = c.style
-            elif (name, c.coord) in ev.values:
-                vals[c.coord] = ev.values[(name, c.coord)]
+        rows, style_of = _sheet_values(name, cells, edited.get(name, {}), ev.values)
         layout = ev.layouts.get(name)
-        replaced[part] = write_values(layout.data if layout is not None else
-                                      pkg.xml_bytes(part), vals, styles, layout)
+        replaced[part] = write_rows(layout.data if layout is not None else
+                                    pkg.xml_bytes(part), rows, style_of, layout)
     replaced["xl/workbook.xml"] = calc_pr(pkg.xml_bytes("xl/workbook.xml"))
     return replaced
+
+
+_ABSENT = object()
+
+
+def _sheet_values(name: str, cells: dict[str, FormulaCell], edited: dict[str, Any],
+                  values: dict[tuple[str, str], Any]
+                  ) -> tuple[dict[int, dict[int, Any]], Callable[[int, int], str | None]]:
+    """The values to write into sheet ``name`` (row -> column -> value): the cells typed in,
+    then every formula cell and the whole range of an array formula or data table, as far as
+    ``values`` has them (a later formula's value over an earlier's); and the style of a cell
+    inserted (the anchor's, of the last array range over it with a style)."""
+    rows: dict[int, dict[int, Any]] = {}
+    blocks = []
+    for cc, v in edited.items():
+        r, col = split_coord(cc)
+        rows.setdefault(r, {})[col] = v
+    for c in cells.values():
+        if c.kind in ("array", "dataTable") and c.ref and ":" in c.ref:
+            r1, c1, r2, c2 = range_bounds(c.ref)
+            if c.style:
+                blocks.append((r1, c1, r2, c2, c.style))
+            span = range(r1, r2 + 1)
+            for col in range(c1, c2 + 1):
+                a = col_letters(col)
+                got = [values.get((name, f"{a}{r}"), _ABSENT) for r in span]
+                for r, v in zip(span, got):
+                    if v is not _ABSENT:
+                        row = rows.get(r)
+                        if row is None:
+                            row = rows[r] = {}
+                        row[col] = v
+        elif (name, c.coord) in values:
+            r, col = split_coord(c.coord)
+            rows.setdefault(r, {})[col] = values[(name, c.coord)]
+    styles: dict[tuple[int, int], str] | None = None
+
+    def style_of(r: int, col: int) -> str | None:
+        nonlocal styles
+        if styles is None:   # built when first needed (most files hold every cell written)
+            styles = {(i, j): s for r1, c1, r2, c2, s in blocks
+                      for i in range(r1, r2 + 1) for j in range(c1, c2 + 1)}
+        return styles.get((r, col))
+    return rows, style_of
 
 
 def _check_parses(parts: dict[str, bytes]) -> None:

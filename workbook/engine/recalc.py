@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import os
 import sys
 import time
@@ -80,14 +81,22 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
 
     t0 = time.perf_counter()
     res = RecalcResult(path)
-    pkg = None
+    pkg = ev = None
     set_today(today)
+    collecting = gc.isenabled()
     try:
         if out and os.path.exists(out) and os.path.samefile(out, path):
             raise WorkbookRefused("the output would overwrite the input; choose another -o")
         pkg = open_package(path)
         with memory_ceiling():
             ev = evaluate_package(pkg, strict=strict)
+        if collecting:
+            # What the evaluation left in reference cycles is freed now, in one pass; then
+            # the collector pauses while the report and the copy are made, as it does during
+            # the evaluation (see evaluate_package): its passes would walk the evaluation's
+            # objects, all alive, and find nothing.
+            gc.collect(0)
+            gc.disable()
         build_report(res, [name for name, _ in pkg.sheets], ev)
         volatile_note(res, ev.volatile, today, clock())
         if out:
@@ -101,6 +110,9 @@ def recalc_file(path: str, out: str | None, png_dir: str | None = None, strict: 
         set_today(None)
         if pkg is not None:
             pkg.close()
+        pkg = ev = None
+        if collecting:
+            gc.enable()
     res.seconds = time.perf_counter() - t0
     return res
 

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from .sheetxml import ErrorValue, cells_of_range, split_coord
+from .sheetxml import ErrorValue, col_letters, range_bounds, split_coord
 
 __all__ = ["RecalcResult", "build_report", "print_result", "write_errors_csv", "fmt", "safe",
            "EXIT_OK", "EXIT_FINDINGS", "EXIT_REFUSED", "EXIT_PARTIAL", "MAX_LISTED",
@@ -75,12 +75,8 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
     n = 0
     for name in sheets:
         cells = ev.formulas[name]
-        coords = []
-        for c in cells.values():
-            coords += cells_of_range(c.ref) if (c.kind in ("array", "dataTable") and c.ref) \
-                else [c.coord]
         n += len(cells)
-        for cc in sorted(set(coords), key=split_coord):
+        for cc in sorted(_findings(name, cells, ev.values), key=split_coord):
             v = ev.values.get((name, cc))
             if isinstance(v, ErrorValue):
                 res.errors.append((name, cc, v.code, v.message))
@@ -107,6 +103,24 @@ def build_report(res: RecalcResult, sheets: list[str], ev: Any) -> None:
             if isinstance(label, str) and label and value is not None and value != "":
                 res.summary.append((label + (f" ({unit})" if isinstance(unit, str) and unit
                                              else ""), value))
+
+
+def _findings(name: str, cells: dict[str, Any], values: dict[tuple[str, str], Any]) -> set[str]:
+    """The formula cells of sheet ``name`` (the whole range of an array formula or data
+    table) whose value is an error or FALSE."""
+    found = set()
+    get = values.get
+    for c in cells.values():
+        if c.kind in ("array", "dataTable") and c.ref:
+            r1, c1, r2, c2 = range_bounds(c.ref)
+            rows = range(r1, r2 + 1)
+            for col in range(c1, c2 + 1):
+                a = col_letters(col)
+                found.update(cc for cc in [f"{a}{r}" for r in rows]
+                             if (v := get((name, cc))) is False or isinstance(v, ErrorValue))
+        elif (v := get((name, c.coord))) is False or isinstance(v, ErrorValue):
+            found.add(c.coord)
+    return found
 
 
 def fmt(v: Any) -> str:

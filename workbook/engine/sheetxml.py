@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator
 from pymodel.errors import EXCEL_ERROR_CODES
 
 __all__ = ["FormulaCell", "ErrorValue", "CellRecord", "read_formulas", "iter_cells",
-           "write_values", "split_coord", "coord", "cells_of_range",
+           "write_values", "write_rows", "split_coord", "coord", "cells_of_range",
            "range_bounds", "excel_escape", "excel_unescape", "MAX_ROW", "MAX_COL",
            "SheetXMLError", "LimitExceeded", "new_parser", "set_attribute", "scan_cells",
            "SheetFacts", "Layout", "element_tags"]
@@ -1007,6 +1007,11 @@ def _fmt_number(x: float) -> str:
 
 def _encode(value: Any) -> tuple[str | None, str]:
     """(t attribute or None, text of <v>) for a cached value."""
+    if type(value) is float:   # the usual value, at once (the same as below)
+        if value - value == 0.0:   # finite
+            s = repr(value + 0.0)  # -0.0 is written 0
+            return None, s[:-2] if s.endswith(".0") else s
+        return "e", "#NUM!"
     if isinstance(value, ErrorValue):
         return "e", value.code if value.code in EXCEL_ERROR_CODES else "#VALUE!"
     if isinstance(value, bool):
@@ -1056,8 +1061,9 @@ def _prefix(data: bytes, start: int) -> bytes:
 _AFTER_NAME = frozenset((b" ", b"\t", b"\n", b"\r", b">", b"/"))
 
 
-def _cell_bytes(p: bytes, tag: bytes, f: bytes, value: Any, ext: bytes) -> bytes:
-    t, v = _encode(value)
+def _open_tag(tag: bytes, t: str | None) -> bytes:
+    """A cell's start tag for a cached value of type ``t`` (None: a number): its ``t``
+    attribute replaced, and an empty-element tag (``<c .../>``) made a start tag."""
     if b"t" in tag:   # perhaps a t attribute (any spelling): the general path
         tag = set_attribute(tag, "t", t)
     elif t is not None:  # no t attribute to remove (set_attribute would only append it)
@@ -1065,8 +1071,114 @@ def _cell_bytes(p: bytes, tag: bytes, f: bytes, value: Any, ext: bytes) -> bytes
         tag = tag[:-close].rstrip() + b' t="' + t.encode() + b'"' + tag[-close:]
     if tag.endswith(b"/>"):
         tag = tag[:-2].rstrip() + b">"
-    return (tag + f + b"<" + p + b"v>" + v.encode("utf-8") + b"</" + p + b"v>" + ext
-            + b"</" + p + b"c>")
+    return tag
+
+
+def _cell_bytes(p: bytes, tag: bytes, f: bytes, value: Any, ext: bytes) -> bytes:
+    """The ``<c>`` element of start tag ``tag`` (namespace prefix ``p``), formula ``f`` and
+    extension list ``ext`` (their bytes, or b"") holding ``value``."""
+    t, v = _encode(value)
+    return (_open_tag(tag, t) + f + b"<" + p + b"v>" + v.encode("utf-8") + b"</" + p + b"v>"
+            + ext + b"</" + p + b"c>")
+
+
+#: The cells of a part nearly all have the same few start tags but for their r= attribute:
+#: the rest of such a tag (after ``<c r="..."``) and the value's type -> the rest as written.
+_TAG_RESTS: dict[tuple[bytes, str | None], bytes] = {}
+_TAG_RESTS_MAX = 4096
+_R_OPEN = b'<c r="'
+_R_LEN = len(_R_OPEN)
+
+
+def _rest_of_tag(rest: bytes, t: str | None) -> bytes:
+    """:func:`_open_tag` of ``<c r="X"`` + ``rest``, less that head (the same for every X:
+    the head is the tag's first attribute, which the ``t`` attribute is not, and ends with a
+    quote, which ``rstrip`` stops at)."""
+    got = _TAG_RESTS.get((rest, t))
+    if got is None:
+        got = _open_tag(_R_OPEN + b'A1"' + rest, t)[_R_LEN + 3:]
+        if len(_TAG_RESTS) < _TAG_RESTS_MAX:
+            _TAG_RESTS[(rest, t)] = got
+    return got
+
+
+def _write_row_cells(data: bytes, row: _Row, todo: dict[int, Any], parts: list[bytes],
+                     new_cell: Callable[[int, int, Any], bytes]) -> bool:
+    """Append to ``parts`` the body of ``row`` (from the end of its start tag to where its
+    end tag starts) with the values ``todo`` (column -> value) in its cells; cells it lacks
+    are inserted in column order (``new_cell``). Returns whether a cell was inserted."""
+    mark = len(parts)
+    pos, found = row.tag_end, 0
+    get, find, startswith, add = todo.get, data.find, data.startswith, parts.append
+    rests = _TAG_RESTS
+    for cell in row.cells:
+        value = get(cell.col, _ABSENT)
+        if value is _ABSENT:
+            continue
+        found += 1
+        if type(value) is float and value - value == 0.0:
+            s = repr(value + 0.0)
+            t, v = None, (s[:-2] if s.endswith(".0") else s).encode()
+        else:
+            t, v = _encode(value)
+            v = v.encode("utf-8")
+        start = cell.start
+        fs, es = cell.f_span, cell.ext_span
+        if startswith(_R_OPEN, start):   # <c r="..." (no prefix): the rest of its tag
+            q = find(b'"', start + _R_LEN) + 1
+            rest = data[q:cell.tag_end]
+            got = rests.get((rest, t))
+            add(data[pos:q])
+            add(got if got is not None else _rest_of_tag(rest, t))
+            if fs:
+                add(data[fs[0]:fs[3]])
+            add(b"<v>" + v + b"</v>")
+            if es:
+                add(data[es[0]:es[1]])
+            add(b"</c>")
+        else:
+            p = _prefix(data, start)
+            parts += [data[pos:start], _open_tag(data[start:cell.tag_end], t),
+                      data[fs[0]:fs[3]] if fs else b"", b"<" + p + b"v>", v,
+                      b"</" + p + b"v>", data[es[0]:es[1]] if es else b"",
+                      b"</" + p + b"c>"]
+        pos = cell.end
+    if found == len(todo):
+        add(data[pos:row.body_end])
+        return False
+    del parts[mark:]   # some cells to insert among the row's: in column order
+    return _write_row_inserting(data, row, todo, parts, new_cell)
+
+
+_ABSENT = object()
+
+
+def _write_row_inserting(data: bytes, row: _Row, todo: dict[int, Any], parts: list[bytes],
+                         new_cell: Callable[[int, int, Any], bytes]) -> bool:
+    """:func:`_write_row_cells` for a row that lacks some of the cells written."""
+    order = sorted(todo)
+    n = len(order)
+    pos, k, inserted = row.tag_end, 0, False
+    for cell in row.cells:
+        if k == n:
+            break
+        col = cell.col
+        while k < n and order[k] < col:
+            parts += [data[pos:cell.start], new_cell(row.r, order[k], todo[order[k]])]
+            pos, k, inserted = cell.start, k + 1, True
+        if k < n and order[k] == col:
+            parts += [data[pos:cell.start],
+                      _cell_bytes(_prefix(data, cell.start), data[cell.start:cell.tag_end],
+                                  data[cell.f_span[0]:cell.f_span[3]] if cell.f_span else b"",
+                                  todo[col],
+                                  data[cell.ext_span[0]:cell.ext_span[1]] if cell.ext_span
+                                  else b"")]
+            pos, k = cell.end, k + 1
+    parts.append(data[pos:row.body_end])
+    for col in order[k:]:
+        parts.append(new_cell(row.r, col, todo[col]))
+        inserted = True
+    return inserted
 
 
 def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str] | None = None,
@@ -1079,16 +1191,25 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
     row that gets new cells, and the ``dimension``) is copied unchanged. ``layout``: the part's
     :class:`Layout` from the reading pass over these same bytes (then not parsed again).
     """
-    if not values:
-        return xml
-    styles_from = styles_from or {}
-    pending: dict[int, dict[int, Any]] = {}
-    lo_r = lo_c = MAX_ROW + MAX_COL
-    hi_r = hi_c = 0
+    rows: dict[int, dict[int, Any]] = {}
     for c, v in values.items():
         r, col = split_coord(c)
-        pending.setdefault(r, {})[col] = v
-        lo_r, hi_r, lo_c, hi_c = min(lo_r, r), max(hi_r, r), min(lo_c, col), max(hi_c, col)
+        rows.setdefault(r, {})[col] = v
+    styles = styles_from or {}
+    return write_rows(xml, rows, lambda r, col: styles.get(coord(r, col)), layout)
+
+
+def write_rows(xml: bytes, rows: dict[int, dict[int, Any]],
+               style_of: Callable[[int, int], str | None] | None = None,
+               layout: Layout | None = None) -> bytes:
+    """:func:`write_values` with the values by row number, then column number; ``style_of(row,
+    column)``: the style of a cell inserted there (None: none)."""
+    pending = {r: todo for r, todo in rows.items() if todo}
+    if not pending:
+        return xml
+    lo_r, hi_r = min(pending), max(pending)
+    lo_c = min(min(todo) for todo in pending.values())
+    hi_c = max(max(todo) for todo in pending.values())
     if layout is not None and layout.data is xml:
         scan = layout.scan_for(sorted(pending))
     else:
@@ -1101,7 +1222,7 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
 
     def new_cell(r: int, col: int, v: Any) -> bytes:
         c = coord(r, col)
-        s = styles_from.get(c)
+        s = style_of(r, col) if style_of is not None else None
         tag = b"<" + p + b'c r="' + c.encode() + b'"'
         if s:
             tag += b' s="' + html.escape(s).encode() + b'"'
@@ -1113,25 +1234,8 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
         return b"<" + p + b'row r="' + str(rnum).encode() + b'">' + body + b"</" + p + b"row>"
 
     def edited_row(row: _Row) -> bytes:
-        todo = pending[row.r]
-        order = sorted(todo)
         parts: list[bytes] = []
-        pos, k, inserted = row.tag_end, 0, False
-        for cell in row.cells:
-            while k < len(order) and order[k] < cell.col:
-                parts += [data[pos:cell.start], new_cell(row.r, order[k], todo[order[k]])]
-                pos, k, inserted = cell.start, k + 1, True
-            if k < len(order) and order[k] == cell.col:
-                f = data[cell.f_span[0]:cell.f_span[3]] if cell.f_span else b""
-                ext = data[cell.ext_span[0]:cell.ext_span[1]] if cell.ext_span else b""
-                parts += [data[pos:cell.start],
-                          _cell_bytes(_prefix(data, cell.start), data[cell.start:cell.tag_end],
-                                      f, todo[cell.col], ext)]
-                pos, k = cell.end, k + 1
-        parts.append(data[pos:row.body_end])
-        for col in order[k:]:
-            parts.append(new_cell(row.r, col, todo[col]))
-            inserted = True
+        inserted = _write_row_cells(data, row, pending[row.r], parts, new_cell)
         tag = data[row.start:row.tag_end]
         if row.empty:
             tag = tag[:-2].rstrip() + b">"
@@ -1140,7 +1244,8 @@ def write_values(xml: bytes, values: dict[str, Any], styles_from: dict[str, str]
             close = data[row.body_end:row.end]
         if inserted:
             tag = set_attribute(tag, "spans", None)
-        return tag + b"".join(parts) + close
+        parts.append(close)
+        return tag + b"".join(parts)
 
     edits: list[tuple[int, int, bytes]] = []   # (start, end, new bytes), in document order
     dim = _dimension_edit(data, scan.dimension, (lo_r, lo_c, hi_r, hi_c))
