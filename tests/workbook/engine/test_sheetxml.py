@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from workbook.engine.sheetxml import (ErrorValue, SheetXMLError, excel_escape, excel_unescape,
                                       iter_cells, read_formulas, write_values)
@@ -125,3 +126,69 @@ def test_reading_streams_every_cell_in_order():
     assert [(c.coord, c.value) for c in cells[:4]] == [
         ("A1", "1"), ("B1", "x1"), ("A2", "2"), ("B2", "x2")]
     assert cells[-1].coord == "B3000"
+
+
+# --------------------------------------------------------------------------------------------
+# the writer's fast path (a cell's tag rest rewritten once per kind of tag) against its general
+# path (every cell through set_attribute), on varied sheets
+
+_START_TAGS = [   # the start tag of a cell (after its name and r=), as files spell it
+    '', ' s="5"', ' s="5" t="n"', ' t="n" s="5"', ' s="7" t="s"', " t='str'", ' t = "b" ',
+    ' t="e" s="2"', ' s="3"   t="inlineStr"', ' cm="1" t="n"', ' s="1" vm="2"',
+    ' ph="1" t="n" s="9"', ' s="4" xml:space="preserve"', ' s="6"\n\tt="n"',
+    ' s="&quot;t=&apos;b&apos;" t="n"', " s='a\"t=\"x' t='n'", ' s=">" t="n"']
+_BODIES = ['', '<v>1</v>', '<f>A1*2</f><v>2</v>', '<f t="shared" si="0" ref="B1:B9">A1</f>',
+           '<f t="array" ref="C1:C3">A1:A3</f><v>0</v>', '<is><t>x</t></is>',
+           '<v>0</v><extLst><ext uri="{1}"/></extLst>', '<f>1</f>\n  <v>1</v>  ']
+_VALUES = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**20, 10**20),
+    st.booleans(), st.none(), st.text(max_size=8),
+    st.sampled_from([-0.0, 0.1 + 0.2, 1e16, 1e-7, 123456789012345680.0, 5e-324]),
+    st.sampled_from([ErrorValue("#N/A"), ErrorValue("#DIV/0!", "why"), ErrorValue("#BAD")]))
+
+
+@st.composite
+def _sheets(draw):
+    """A worksheet part (namespace prefix or not), and values for some of its cells and for
+    cells it lacks."""
+    prefix = draw(st.sampled_from(["", "x:"]))
+    cols = draw(st.lists(st.integers(1, 8), min_size=1, max_size=6, unique=True))
+    rows = []
+    for r in sorted(draw(st.lists(st.integers(1, 6), min_size=1, max_size=4, unique=True))):
+        cells = []
+        for col in sorted(cols):
+            tag = draw(st.sampled_from(_START_TAGS))
+            body = draw(st.sampled_from(_BODIES))
+            ref = f"{'ABCDEFGH'[col - 1]}{r}"
+            head = f'<{prefix}c r="{ref}"{tag}'
+            if not body and draw(st.booleans()):
+                cells.append(head + "/>")
+            else:
+                body = body.replace("<", f"<{prefix}").replace(f"<{prefix}/", f"</{prefix}")
+                cells.append(f"{head}>{body}</{prefix}c>")
+        rows.append(f'<{prefix}row r="{r}" spans="1:8">{"".join(cells)}</{prefix}row>')
+    ns = f'xmlns{":" + prefix[:-1] if prefix else ""}="http://schemas.openxmlformats.org/' \
+         f'spreadsheetml/2006/main"'
+    xml = (f'<{prefix}worksheet {ns}><{prefix}dimension ref="A1:H6"/><{prefix}sheetData>'
+           f'{"".join(rows)}</{prefix}sheetData></{prefix}worksheet>').encode()
+    targets = draw(st.lists(st.tuples(st.integers(1, 8), st.integers(1, 8)), min_size=1,
+                            max_size=12, unique=True))
+    values = {f"{'ABCDEFGH'[c - 1]}{r}": draw(_VALUES) for r, c in targets}
+    return xml, values
+
+
+@settings(max_examples=300, deadline=None)
+@given(_sheets())
+def test_the_fast_row_writer_writes_what_the_general_path_writes(case):
+    import workbook.engine.sheetxml as sx
+    xml, values = case
+    fast = write_values(xml, values)
+    layout = sx.scan_cells(xml, lambda c: None, layout=True).layout
+    assert write_values(xml, values, layout=layout) == fast
+    real = sx._write_row_cells
+    sx._write_row_cells = sx._write_row_inserting   # every cell through _cell_bytes
+    try:
+        assert write_values(xml, values) == fast
+    finally:
+        sx._write_row_cells = real
+    ET.fromstring(fast)   # well-formed

@@ -363,3 +363,33 @@ def test_arithmetic_on_arrays_of_numbers_is_what_the_engine_gives_element_by_ele
         for g, w in zip(got.flat, want.flat):
             assert type(g) is type(w) and (g == w or isinstance(g, XlError) and str(g) == str(w)
                                            or g != g and w != w), (op, a, b, g, w)
+
+
+def test_array_values_are_collected_as_plain_gives_them_cell_by_cell():
+    """An array formula's values, collected row by row (exact floats, text and booleans as
+    they are), are what :func:`plain` gives for each cell; cells beyond the array are #N/A."""
+    import numpy as np
+    import schedula as sh
+    from formulas.tokens.operand import DIV
+
+    from workbook.engine.functions import plain
+    from workbook.engine.sheetxml import ErrorValue, FormulaCell, cells_of_range, split_coord
+    items = [1.5, np.float64(2.5), np.int64(3), 4, True, np.bool_(False), "text", DIV,
+             sh.EMPTY, None, -0.0, np.array([7.0, 8.0]), float("nan"), np.float32(0.1)]
+    arr = np.empty((3, 5), dtype=object)
+    for k in range(arr.size):
+        arr.flat[k] = items[k % len(items)]
+    for ref, raw in (("B2:F4", arr), ("B2:H6", arr), ("B2:C2", arr), ("B2:D3", arr[0]),
+                     ("B2:C3", np.array([[1.0, 2.0], [3.0, 4.0]]))):
+        cells = {"S": {"B2": FormulaCell("B2", "X()", "array", ref)}}
+        got, missing = evaluate._collect(cells, {("S", ref): raw}, {})
+        want = {}
+        full = np.atleast_2d(np.asarray(raw, dtype=object))
+        for cc in cells_of_range(ref):
+            i, j = split_coord(cc)[0] - 2, split_coord(cc)[1] - 2
+            inside = i < full.shape[0] and j < full.shape[1]
+            want[("S", cc)] = plain(full[i, j]) if inside else ErrorValue("#N/A")
+        assert missing == []
+        assert list(got) == list(want)
+        assert all(type(got[k]) is type(want[k]) and (got[k] == want[k] or got[k] != got[k])
+                   for k in want)
