@@ -1006,12 +1006,21 @@ _PLAIN = frozenset((float, str, bool))
 
 def _spread(sheet: str, ref: str, arr: Any, values: dict[tuple[str, str], Any]) -> None:
     """The cells of the range ``ref`` from the array ``arr`` of an array formula's values,
-    from its top-left corner; a cell beyond the array is #N/A."""
+    from its top-left corner (row by row); a cell beyond the array is #N/A."""
     r1, c1, r2, c2 = range_bounds(ref)
     letters = [col_letters(col) for col in range(c1, c2 + 1)]
-    for r in range(r1, r2 + 1):
+    rows = range(r1, r2 + 1)
+    # the very objects arr[i, j] gives (tolist of an object array of two dimensions)
+    lines = arr.tolist() if arr.ndim == 2 else [list(line) for line in arr]
+    if arr.ndim == 2 and arr.shape[0] >= len(rows) and arr.shape[1] >= len(letters):
+        w = len(letters)   # the usual case: the array covers the range
+        flat = [x for line in lines[:len(rows)] for x in line[:w]]
+        values.update(zip([(sheet, f"{a}{r}") for r in rows for a in letters],
+                          [x if type(x) in _PLAIN else plain(x) for x in flat]))
+        return
+    for r in rows:
         i = r - r1
-        line = list(arr[i]) if i < arr.shape[0] else []   # the very objects arr[i, j] gives
+        line = lines[i] if i < len(lines) else []
         for j, a in enumerate(letters):
             if j < len(line):
                 x = line[j]

@@ -88,6 +88,13 @@ class WorkbookRefused(Exception):
     """The input cannot be recalculated safely; ``str(exc)`` is one plain line."""
 
 
+#: Deflate level of the parts a copy rewrites (the worksheets with new cached values). Level 1
+#: deflates a large worksheet about three times faster than zlib's default (6) into a part
+#: about a quarter larger (a 5,000-row tape: 8.5 MB of XML into 2.05 MB instead of 1.65 MB);
+#: every reader inflates any level alike.
+REPLACED_LEVEL = 1
+
+
 @dataclass
 class ExternalLink:
     index: int          # the N of [N]! in formulas
@@ -139,17 +146,20 @@ class Package:
 
     def write_copy(self, dest: str, replaced: dict[str, bytes]) -> None:
         """Write the package's parts to ``dest`` (a new zip) with the ``replaced`` parts
-        swapped in; every other part keeps its bytes, name, date and attributes."""
+        swapped in; every other part keeps its bytes, name, date and attributes. The parts
+        replaced are deflated at :data:`REPLACED_LEVEL`."""
         with zipfile.ZipFile(dest, "w") as out:
             for info in self.zf.infolist():
                 data = replaced.get(info.filename)
+                level = None if data is None else REPLACED_LEVEL
                 if data is None:
                     data = self.read(info.filename)
                 copy = zipfile.ZipInfo(info.filename, date_time=info.date_time)
                 copy.compress_type = info.compress_type
                 copy.external_attr, copy.create_system = info.external_attr, info.create_system
                 copy.comment, copy.extra = info.comment, info.extra
-                out.writestr(copy, data)  # a fresh ZipInfo: writestr updates it in place
+                # a fresh ZipInfo: writestr updates it in place
+                out.writestr(copy, data, compresslevel=level)
 
     def close(self) -> None:
         self.zf.close()

@@ -380,7 +380,8 @@ def test_array_values_are_collected_as_plain_gives_them_cell_by_cell():
     for k in range(arr.size):
         arr.flat[k] = items[k % len(items)]
     for ref, raw in (("B2:F4", arr), ("B2:H6", arr), ("B2:C2", arr), ("B2:D3", arr[0]),
-                     ("B2:C3", np.array([[1.0, 2.0], [3.0, 4.0]]))):
+                     ("B2:C3", np.array([[1.0, 2.0], [3.0, 4.0]])),
+                     ("B2:D4", np.arange(8.0).reshape(2, 2, 2))):
         cells = {"S": {"B2": FormulaCell("B2", "X()", "array", ref)}}
         got, missing = evaluate._collect(cells, {("S", ref): raw}, {})
         want = {}
