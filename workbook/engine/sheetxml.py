@@ -1128,14 +1128,18 @@ def _write_row_cells(data: bytes, row: _Row, todo: dict[int, Any], parts: list[b
             q = find(b'"', start + _R_LEN) + 1
             rest = data[q:cell.tag_end]
             got = rests.get((rest, t))
-            add(data[pos:q])
-            add(got if got is not None else _rest_of_tag(rest, t))
-            if fs:
-                add(data[fs[0]:fs[3]])
-            add(b"<v>" + v + b"</v>")
-            if es:
-                add(data[es[0]:es[1]])
-            add(b"</c>")
+            if got is None:
+                got = _rest_of_tag(rest, t)
+            if fs or es:
+                add(data[pos:q] + got)
+                if fs:
+                    add(data[fs[0]:fs[3]])
+                add(b"<v>" + v + b"</v>")
+                if es:
+                    add(data[es[0]:es[1]])
+                add(b"</c>")
+            else:
+                add(data[pos:q] + got + b"<v>" + v + b"</v></c>")
         else:
             p = _prefix(data, start)
             parts += [data[pos:start], _open_tag(data[start:cell.tag_end], t),
