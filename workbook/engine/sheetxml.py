@@ -1097,7 +1097,7 @@ def _rest_of_tag(rest: bytes, t: str | None) -> bytes:
     got = _TAG_RESTS.get((rest, t))
     if got is None:
         got = _open_tag(_R_OPEN + b'A1"' + rest, t)[_R_LEN + 3:]
-        if len(_TAG_RESTS) < _TAG_RESTS_MAX:
+        if len(_TAG_RESTS) < _TAG_RESTS_MAX and len(rest) <= 256:   # bounded, kept small
             _TAG_RESTS[(rest, t)] = got
     return got
 
