@@ -336,6 +336,10 @@ def register(functions: dict[str, Any]) -> None:
         both(name, _bounded_array(name, functions[name]))
     for name in _SIZED:
         both(name, _bounded_array(name, functions[name]))
+    from . import fastarrays
+    for name in fastarrays.AGGREGATES:
+        if callable(functions[name]):
+            functions[name] = fastarrays.aggregate(name, functions[name])
 
 
 # --------------------------------------------------------------------------------------------
@@ -666,12 +670,18 @@ def _operand_number(v: Any) -> float:
     return float(v)
 
 
-def arithmetic_operators() -> dict[str, Any]:
-    """``+ - * / ^ %`` and unary minus, as the engine computes them except that a text operand
-    is read as Excel reads it (:func:`excel_number`; the engine accepts only plain numbers
-    written as text, so ``="2024-01-31"+0`` gave #VALUE!)."""
+def operators() -> dict[str, Any]:
+    """The engine's operators as we give them to its parser: ``+ - * / ^ %`` and unary minus
+    as the engine computes them except that a text operand is read as Excel reads it
+    (:func:`excel_number`; the engine accepts only plain numbers written as text, so
+    ``="2024-01-31"+0`` gave #VALUE!); and the arithmetic, unary and comparison operators on
+    whole arrays of numbers as one numpy operation each (:mod:`.fastarrays`), with the
+    engine's element-by-element results."""
     if not _ARITH:
         from formulas.functions import Error, wrap_ufunc
+        from formulas.functions.operators import OPERATORS
+
+        from . import fastarrays
         ops = {
             "+": lambda x, y: x + y,
             "-": lambda x, y: x - y,
@@ -683,61 +693,11 @@ def arithmetic_operators() -> dict[str, Any]:
         }
         parse = lambda *a: map(_operand_number, a)  # noqa: E731
         _ARITH.update({k: wrap_ufunc(f, input_parser=parse) for k, f in ops.items()})
-        for k in ("+", "-", "*", "/"):
-            _ARITH_CELLS[k] = _ARITH[k]
-            _ARITH[k] = _whole_arrays(k, _ARITH[k])
+        for k in fastarrays.OPERATORS:
+            _ARITH_CELLS[k] = _ARITH.get(k) or OPERATORS[k]
+            _ARITH[k] = fastarrays.operator(k, _ARITH_CELLS[k])
     return _ARITH
 
 
-def _numbers(x: Any) -> Any:
-    """``x`` as floats when it is a number or an array of numbers only (no text, boolean,
-    blank or error), else None."""
-    import numpy as np
-    if isinstance(x, np.ndarray):
-        if x.dtype != object:
-            return x.astype(float) if x.dtype.kind in "fiu" else None
-        for v in x.flat:
-            t = type(v)
-            if t is not float and t is not int:
-                return None
-        return x.astype(float)
-    t = type(x)
-    return float(x) if t is float or t is int else None
-
-
-def _whole_arrays(op: str, cell_by_cell: Any) -> Any:
-    """The operator ``op`` (+ - * /) on arrays of numbers computed as one numpy operation
-    (a tape's column of 5,000 facilities, in one call instead of 5,000), with what the engine
-    gives element by element: the same IEEE result, #NUM! where it is not finite, #DIV/0!
-    where the divisor is 0. Anything else (text, booleans, blanks, errors, shapes numpy would
-    not broadcast as the engine does, single values) goes to ``cell_by_cell``."""
-    import numpy as np
-    from formulas.functions import Array, Error, wrap_func
-    ufunc = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[op]
-
-    def apply(*args: Any) -> Any:
-        if len(args) == 2:
-            a, b = _numbers(args[0]), _numbers(args[1])
-            if a is not None and b is not None:
-                sa, sb = np.shape(a), np.shape(b)
-                if max(np.size(a), np.size(b)) > 1 and (
-                        sa == sb or not sa or not sb or (np.size(a) == 1 and len(sa) == len(sb))
-                        or (np.size(b) == 1 and len(sa) == len(sb))):
-                    with np.errstate(all="ignore"):
-                        r = np.asarray(ufunc(a, b), float)
-                    out = r.astype(object)
-                    bad = ~np.isfinite(r)
-                    if bad.any():
-                        out[bad] = Error.errors["#NUM!"]
-                    if op == "/":
-                        zero = np.broadcast_to(np.asarray(b) == 0, r.shape)
-                        if zero.any():
-                            out[zero] = Error.errors["#DIV/0!"]
-                    return out.view(Array)
-        return cell_by_cell(*args)
-
-    return wrap_func(functools.update_wrapper(apply, cell_by_cell))
-
-
 _ARITH: dict[str, Any] = {}
-_ARITH_CELLS: dict[str, Any] = {}   # + - * / element by element (what _whole_arrays matches)
+_ARITH_CELLS: dict[str, Any] = {}   # the operators element by element (what fastarrays matches)

@@ -175,14 +175,14 @@ def cell_class() -> type:
         from formulas.parser import Parser
         from formulas.tokens.operator import OperatorToken
 
-        from .excelfns import arithmetic_operators, capped_concat, text_cap
+        from .excelfns import capped_concat, operators, text_cap
         from .xlfunctions import join_operator
 
         class CappedOperator(OperatorToken):
             def compile(self) -> Any:
                 if self.name == "&":
                     return capped_concat(join_operator())
-                return arithmetic_operators().get(self.name.upper()) or super().compile()
+                return operators().get(self.name.upper()) or super().compile()
 
         class CappedParser(Parser):
             filters = [_bounded(CappedOperator if f is OperatorToken else f)

@@ -352,8 +352,8 @@ def test_arithmetic_on_arrays_of_numbers_is_what_the_engine_gives_element_by_ele
     import schedula as sh
     from formulas.tokens.operand import XlError
 
-    from workbook.engine.excelfns import _ARITH_CELLS, arithmetic_operators
-    fast = arithmetic_operators()[op]
+    from workbook.engine.excelfns import _ARITH_CELLS, operators
+    fast = operators()[op]
     slow = _ARITH_CELLS[op]
     for a, b in _arith_cases():
         if isinstance(a, np.ndarray):
