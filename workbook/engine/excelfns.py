@@ -340,6 +340,9 @@ def register(functions: dict[str, Any]) -> None:
     for name in fastarrays.AGGREGATES:
         if callable(functions[name]):
             functions[name] = fastarrays.aggregate(name, functions[name])
+    for name in fastarrays.ELEMENTWISE:
+        if callable(functions[name]):
+            functions[name] = fastarrays.elementwise(name, functions[name])
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,18 +31,24 @@ from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
-__all__ = ["operator", "aggregate", "OPERATORS", "AGGREGATES"]
+__all__ = ["operator", "aggregate", "elementwise", "OPERATORS", "AGGREGATES", "ELEMENTWISE"]
 
 #: Operators with a whole-array form here.
-OPERATORS = ("+", "-", "*", "/", "U-", "U+", "%", "<", "<=", ">", ">=", "=", "<>")
+OPERATORS = ("+", "-", "*", "/", "^", "U-", "U+", "%", "<", "<=", ">", ">=", "=", "<>")
 #: Engine functions with a whole-array form here.
 AGGREGATES = ("SUMPRODUCT", "SUM", "MIN", "MAX", "COUNT")
+#: Engine functions of one number applied element by element, and the numpy function each
+#: applies to a float (called per element here too: the same results, without the engine's
+#: search of each element for an error).
+ELEMENTWISE = {"EXP": np.exp}
 
 #: Integers up to this size are exactly floats (a larger one compares differently as a float).
 _EXACT_INT = 2 ** 53
 _NUMPY_NUMBERS = (np.float64, np.int64, np.bool_)
 
 _STATE: dict[str, Any] = {}
+#: The engine's own functions (those :func:`aggregate` and :func:`elementwise` were given).
+ENGINE_FUNCTIONS: dict[str, Callable[..., Any]] = {}
 
 
 def _empty() -> Any:
@@ -188,6 +194,53 @@ def _comparison(op: str, args: tuple[Any, ...]) -> Any:
     return np.asarray(r, bool).astype(object)
 
 
+def _power(args: tuple[Any, ...]) -> Any:
+    """``^``: Python's own ``**`` on each pair of floats, as the engine's loop computes it (a
+    pair it cannot raise, 0 to a negative power or an overflow, or a complex result: the
+    engine's path)."""
+    if len(args) != 2:
+        return None
+    a, b = numbers(args[0], True), numbers(args[1], True)
+    shape = None if a is None or b is None else _shape(a, b)
+    if shape is None:
+        return None
+    xs = np.broadcast_to(a.values, shape).ravel().tolist()
+    ys = np.broadcast_to(b.values, shape).ravel().tolist()
+    try:
+        r = [x ** y for x, y in zip(xs, ys)]
+    except Exception:
+        return None
+    if not set(map(type, r)) <= {float}:
+        return None
+    return _finite(np.array(r, float).reshape(shape))
+
+
+def elementwise(name: str, engine_function: Callable[..., Any]) -> Callable[..., Any]:
+    """The engine function ``name`` (one of :data:`ELEMENTWISE`) on an array of numbers,
+    booleans and blanks: its numpy function called on each element read as a float, the result
+    kept as the engine keeps it (a numpy float; #NUM! where not finite); ``engine_function``
+    for anything else."""
+    from formulas.functions import Array, Error, wrap_func
+    func = ELEMENTWISE[name]
+    ENGINE_FUNCTIONS[name] = engine_function
+
+    def apply(*args: Any) -> Any:
+        a = numbers(args[0], True) if len(args) == 1 else None
+        if a is None or _shape(a) is None:
+            return engine_function(*args)
+        with np.errstate(all="ignore"):
+            r = [func(v) for v in a.values.ravel().tolist()]
+            vals = np.array(r, float)
+        out = np.empty(len(r), dtype=object)
+        out[:] = r
+        bad = ~np.isfinite(vals)
+        if bad.any():
+            out[bad] = Error.errors["#NUM!"]
+        return out.reshape(a.values.shape).view(Array)
+
+    return wrap_func(functools.update_wrapper(apply, engine_function))
+
+
 def operator(op: str, cell_by_cell: Callable[..., Any]) -> Callable[..., Any]:
     """The engine operator ``op`` computing whole arrays of numbers, booleans and blanks as
     one numpy operation, ``cell_by_cell`` (the engine's own) for anything else."""
@@ -196,6 +249,8 @@ def operator(op: str, cell_by_cell: Callable[..., Any]) -> Callable[..., Any]:
         fast = functools.partial(_arithmetic, op)
     elif op in _COMPARE:
         fast = functools.partial(_comparison, op)
+    elif op == "^":
+        fast = _power
     elif op in ("U-", "U+", "%"):
         fast = functools.partial(_unary, op)
     else:
@@ -296,8 +351,6 @@ def _count(args: tuple[Any, ...]) -> Any:
     return None if vals is None else len(vals)
 
 
-#: The engine's own aggregates (those :func:`aggregate` was given).
-ENGINE_AGGREGATES: dict[str, Callable[..., Any]] = {}
 _AGGREGATE = {"SUMPRODUCT": _sumproduct, "SUM": _sum, "MIN": _extreme(min),
               "MAX": _extreme(max), "COUNT": _count}
 
@@ -308,7 +361,7 @@ def aggregate(name: str, engine_function: Callable[..., Any]) -> Callable[..., A
     engine's own, as in its function table) for anything else."""
     from formulas.functions import wrap_func
     fast = _AGGREGATE[name]
-    ENGINE_AGGREGATES[name] = engine_function
+    ENGINE_FUNCTIONS[name] = engine_function
 
     def apply(*args: Any) -> Any:
         out = fast(args)

@@ -361,7 +361,10 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(x, np.ndarray):
             if x.size == 1 and x.ravel()[0] is SKIPPED:
                 return None
-            return [[cell_in(v) for v in row] for row in np.atleast_2d(x).tolist()]
+            rows = np.atleast_2d(x).tolist()
+            if x.dtype != object or set(map(type, x.ravel().tolist())) <= _PLAIN:
+                return rows   # numbers, booleans and text: as they are (a tape's columns)
+            return [[cell_in(v) for v in row] for row in rows]
         return cell_in(x)
 
     def cell_out(v: Any) -> Any:
@@ -381,6 +384,11 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 
     call.__name__ = name
     return wrap_func(call)
+
+
+#: Types of cell values our functions take as they are (a blank, an error, a numpy scalar is
+#: converted; ``type`` is exact, so the engine's blank token, a str subclass, is not among them).
+_PLAIN = frozenset((float, int, bool, str))
 
 
 def _fit_array_class() -> type:

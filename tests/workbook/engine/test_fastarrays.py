@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 from workbook.engine import fastarrays
 from workbook.engine.functions import engine
 
-engine()
-
 
 def _empty():
     import schedula as sh
@@ -89,6 +87,7 @@ def _pair(draw):
 
 def _slow_and_fast(op):
     from workbook.engine.excelfns import _ARITH_CELLS, operators
+    engine()
     return operators()[op], _ARITH_CELLS[op]
 
 
@@ -103,7 +102,7 @@ _SETTINGS = settings(max_examples=150, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("op", ["+", "-", "*", "/", "<", "<=", ">", ">=", "=", "<>"])
+@pytest.mark.parametrize("op", ["+", "-", "*", "/", "^", "<", "<=", ">", ">=", "=", "<>"])
 @_SETTINGS
 @given(pair=_pair())
 def test_binary_operators_give_the_engines_element_by_element_results(op, pair):
@@ -122,6 +121,16 @@ def test_unary_operators_give_the_engines_element_by_element_results(op, x):
     assert _same(got, want), (op, x, got, want)
 
 
+@pytest.mark.parametrize("name", sorted(fastarrays.ELEMENTWISE))
+@_SETTINGS
+@given(x=st.sampled_from(_SHAPES).flatmap(lambda s: _operand(s, True)))
+def test_elementwise_functions_give_the_engines_results(name, x):
+    _, functions = engine()
+    fast, slow = functions[name], fastarrays.ENGINE_FUNCTIONS[name]
+    got, want = _call(fast, x), _call(slow, x)
+    assert _same(got, want), (name, x, got, want)
+
+
 @st.composite
 def _arrays(draw, same_shape: bool):
     shape = draw(st.sampled_from(_SHAPES[1:]))
@@ -137,7 +146,7 @@ def _arrays(draw, same_shape: bool):
 def test_aggregates_give_the_engines_results(name, data):
     args = data.draw(_arrays(same_shape=name == "SUMPRODUCT" or data.draw(st.booleans())))
     _, functions = engine()
-    fast, slow = functions[name], fastarrays.ENGINE_AGGREGATES[name]
+    fast, slow = functions[name], fastarrays.ENGINE_FUNCTIONS[name]
     got, want = _call(fast, *args), _call(slow, *args)
     assert _same(got, want), (name, args, got, want)
 
@@ -171,6 +180,7 @@ def test_operators_on_listed_arrays(op, a, b):
 def test_the_fast_path_is_taken_for_numbers_booleans_and_blanks():
     """Not only equal results: the numpy path itself answers these (else the tests above would
     pass with everything sent to the engine)."""
+    engine()
     e = _empty()
     a = _col(1.0, 2.0, True, e, 3)
     b = _col(0.5, 2.0, 1.0, False, e)
@@ -178,6 +188,7 @@ def test_the_fast_path_is_taken_for_numbers_booleans_and_blanks():
         assert fastarrays._comparison(op, (a, b)) is not None
     for op in ("+", "/"):
         assert fastarrays._arithmetic(op, (a, b)) is not None
+    assert fastarrays._power((a, b)) is not None
     for op in ("U-", "U+", "%"):
         assert fastarrays._unary(op, (a,)) is not None
     assert fastarrays._sumproduct((a, b)) is not None
