@@ -40,6 +40,8 @@ def _as_2d(x: Any) -> list[list[Any]]:
     if isinstance(x, (list, tuple)):
         if not x:
             return []
+        if set(map(type, x)) == {list}:   # fast path: rows as xlwings sends them
+            return list(map(list, x))
         if all(isinstance(r, (list, tuple, np.ndarray)) for r in x):
             return [list(r.tolist() if isinstance(r, np.ndarray) else r) for r in x]
         return [[v] for v in x]  # a 1-D list is read as a column
@@ -129,10 +131,10 @@ def to_bool(name: str, x: Any) -> bool | None:
 def to_matrix(name: str, x: Any) -> list[list[Any]]:
     """A rectangular range as a list of rows (a scalar becomes a 1x1 range)."""
     rows = _as_2d(x)
-    n = sum(len(r) for r in rows)
+    n = sum(map(len, rows))
     if n > MAX_CELLS:
         raise InputTypeError(name, value=None, key="too_many", limit=MAX_CELLS, n=n)
-    if rows and len({len(r) for r in rows}) != 1:
+    if rows and len(set(map(len, rows))) != 1:
         raise InputTypeError(name, value="a ragged range", key="not_number",
                              formatted="a ragged range")
     return rows
@@ -153,7 +155,7 @@ def to_vector(name: str, x: Any) -> list[float] | None:
         flat.pop()
     if not flat:
         return None
-    if all(type(v) is float or type(v) is int for v in flat):  # fast path: a clean number range
+    if set(map(type, flat)) <= {float, int}:  # fast path: a clean number range
         arr = np.asarray(flat, dtype=float)
         if np.isfinite(arr).all():
             return (arr + 0.0).tolist()
@@ -168,6 +170,8 @@ def to_vector(name: str, x: Any) -> list[float] | None:
 
 def to_number_or_vector(name: str, x: Any) -> float | list[float] | None:
     """A number for a single cell, a list for a row or column range."""
+    if type(x) is list and len(x) > 1 and set(map(type, x)) == {list} and min(map(len, x)):
+        return to_vector(name, x)   # fast path: two or more rows of cells (a tape's column)
     if isinstance(x, (list, tuple, np.ndarray)) and np.size(np.asarray(x, dtype=object)) > 1:
         return to_vector(name, x)
     return to_number(name, x)

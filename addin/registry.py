@@ -148,6 +148,8 @@ def shape_result(name: str, result: Any) -> Any:
         if result.ndim == 0:
             result = result.item()
         elif result.ndim == 1:
+            if result.dtype == np.float64 and np.isfinite(result).all():
+                return [[v] for v in (result + 0.0).tolist()]   # fast path: finite numbers
             return [[_finite_cell(v)] for v in result.tolist()]
         else:
             return [[_finite_cell(v) for v in r] for r in result.tolist()]
@@ -200,7 +202,8 @@ class _NotRowwise(Exception):
 
 def _tape_column(x: Any) -> list[Any] | None:
     """The cells of a single row or column range of more than one cell, else None."""
-    if type(x) is list and len(x) > 1 and all(type(r) is list and len(r) == 1 for r in x):
+    if type(x) is list and len(x) > 1 and set(map(type, x)) == {list} \
+            and set(map(len, x)) == {1}:
         return [r[0] for r in x]  # fast path: a column as xlwings sends it
     rows = _as_2d(x)
     if not rows or (len(rows) == 1 and len(rows[0]) <= 1):
@@ -261,10 +264,15 @@ def _is_empty(v: Any) -> bool:
     return v is None or (type(v) is str and not v.strip())
 
 
+#: Types of a cell value that is never an empty cell (:func:`_is_empty`).
+_NEVER_EMPTY = frozenset((float, int, bool))
+
+
 def has_empty_rows(spec: UdfSpec, values: dict[str, Any]) -> bool:
     """Whether a tape call has an empty cell in a row that is not empty in every column."""
     cols = _tape_columns(spec, values)
-    return bool(cols) and any(_is_empty(v) for c in cols.values() for v in c)
+    return bool(cols) and any(not set(map(type, c)) <= _NEVER_EMPTY and any(map(_is_empty, c))
+                              for c in cols.values())
 
 
 def tape_by_rows(spec: UdfSpec, values: dict[str, Any], exc: BaseException | None

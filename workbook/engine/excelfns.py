@@ -49,7 +49,10 @@ def text_cap(value: Any) -> Any:
     if isinstance(value, str):
         return _too_long() if len(value) > limit else value
     if isinstance(value, np.ndarray) and value.dtype == object and value.size:
-        long = [i for i, v in enumerate(value.flat) if isinstance(v, str) and len(v) > limit]
+        items = value.ravel().tolist()
+        if not any(issubclass(t, str) for t in set(map(type, items))):
+            return value   # no text at all (an array of numbers)
+        long = [i for i, v in enumerate(items) if isinstance(v, str) and len(v) > limit]
         if long:
             value = value.copy()
             flat = value.reshape(-1)
@@ -488,6 +491,10 @@ def criteria_mask(test_range: dict[str, Any], condition: Any) -> Any:
             return ~empty if condition == "<>" else empty
         if condition.startswith("<>"):
             return ~base(test_range, "=" + condition[2:])
+    raw = test_range["raw"]
+    if "num" not in test_range and isinstance(raw, np.ndarray) and raw.dtype == object \
+            and set(map(type, raw.ravel().tolist())) <= {float, int, bool}:
+        test_range["num"] = raw   # what the engine reads from it as numbers: the same values
     return base(test_range, condition)
 
 

@@ -104,13 +104,15 @@ def numbers(x: Any, numpy_scalars: bool = False) -> Numbers | None:
         if any(type(v) is token and v is not empty for v in items):
             return None
         blanks = np.fromiter((v is empty for v in items), bool, len(items)).reshape(obj.shape)
+        obj = obj.copy()
+        obj[blanks] = 0.0
     booleans = None
-    if bool in kinds or np.bool_ in kinds:
+    if kinds <= {bool, np.bool_, token}:
+        booleans = np.ones(obj.shape, bool) if blanks is None else ~blanks
+    elif bool in kinds or np.bool_ in kinds:
         booleans = np.fromiter((type(v) is bool or type(v) is np.bool_ for v in items), bool,
                                len(items)).reshape(obj.shape)
-    values = np.fromiter((0.0 if v is empty else float(v) for v in items), float,
-                         len(items)).reshape(obj.shape)
-    return Numbers(values, booleans, blanks, items)
+    return Numbers(obj.astype(float), booleans, blanks, items)
 
 
 def _shape(*xs: Numbers) -> tuple[int, ...] | None:

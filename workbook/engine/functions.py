@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import itertools
 import sys
 import types
 from typing import Any, Callable, Iterator
@@ -374,6 +375,11 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def call(*args: Any) -> Any:
         result = func(*(arg_in(a) for a in args))
         if isinstance(result, list):
+            if set(map(type, result)) == {list} and len(set(map(len, result))) == 1 and \
+                    set(map(type, itertools.chain.from_iterable(result))) <= _NUMBERS:
+                out = np.empty((len(result), len(result[0])), dtype=object)
+                out[...] = result   # fast path: rows of numbers (no error text to convert)
+                return out.view(_fit_array_class())
             rows = [[cell_out(v) for v in row] for row in result]
         else:
             rows = [[cell_out(result)]]
@@ -389,6 +395,8 @@ def _engine_function(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
 #: Types of cell values our functions take as they are (a blank, an error, a numpy scalar is
 #: converted; ``type`` is exact, so the engine's blank token, a str subclass, is not among them).
 _PLAIN = frozenset((float, int, bool, str))
+#: Types of results of our functions that reach a cell as they are.
+_NUMBERS = frozenset((float, int, bool))
 
 
 def _fit_array_class() -> type:

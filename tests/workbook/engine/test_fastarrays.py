@@ -198,3 +198,4 @@ def test_the_fast_path_is_taken_for_numbers_booleans_and_blanks():
     assert fastarrays._comparison("<", (_col(1.0, "x"), 1.0)) is None
     assert fastarrays._comparison("<", (_col(1.0, math.nan), 1.0)) is None
     assert fastarrays._arithmetic("+", (_col(1.0, _errors()[0]), 1.0)) is None
+
