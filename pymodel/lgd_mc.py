@@ -55,6 +55,7 @@ inputs: recalculation repeats the same number and bumping an input reuses the sa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 from typing import Any, Mapping
@@ -258,9 +259,81 @@ def _normal_score(z: np.ndarray, s: np.ndarray | float, nu: float | None) -> np.
     if nu is None:
         return z
     tz = z / s
-    lo = stdtr(nu, -np.abs(tz))
-    score = ndtri(np.clip(lo, 1e-300, 0.5))
+    lo = t_lower_tail(nu, np.abs(tz))
+    score = ndtri(np.clip(lo, 1e-300, 0.5, out=lo))
     return np.where(tz < 0, score, -score)
+
+
+#: Largest even degrees of freedom with the closed-form tail of :func:`t_lower_tail` (the
+#: power (1 - q)^(nu/2) keeps its error below nu/2 units in the last place).
+T_CLOSED_MAX_NU = 60
+
+
+@functools.lru_cache(maxsize=None)
+def _t_tail_poly(k: int) -> tuple[float, ...]:
+    """Coefficients (ascending powers of q) of R_k with 2 P(T_2k <= -t) = (1 - q)^k R_k(q),
+    q = t / sqrt(2k + t^2), in exact rational arithmetic: 1 - q sum_{j<k} C(2j, j) 4^-j
+    (1 - q^2)^j divided k times by (1 - q). Every coefficient is positive."""
+    from fractions import Fraction
+    p = [Fraction(0)] * (2 * k + 1)
+    p[0] = Fraction(1)
+    base = [Fraction(1)]                       # (1 - q^2)^j
+    for j in range(k):
+        a = Fraction(math.comb(2 * j, j), 4 ** j)
+        for i, c in enumerate(base):
+            p[i + 1] -= a * c
+        nxt = [Fraction(0)] * (len(base) + 2)
+        for i, c in enumerate(base):
+            nxt[i] += c
+            nxt[i + 2] -= c
+        base = nxt
+    for _ in range(k):                         # p(q) = (1 - q) p'(q), no remainder
+        while len(p) > 1 and p[-1] == 0:
+            p.pop()
+        quot = [Fraction(0)] * (len(p) - 1)
+        carry = Fraction(0)
+        for i in range(len(p) - 1, 0, -1):     # synthetic division by (q - 1), highest first
+            carry = p[i] + carry
+            quot[i - 1] = -carry
+        if p[0] + carry != 0:
+            raise ArithmeticError(f"t tail polynomial for nu = {2 * k}")
+        p = quot
+    while len(p) > 1 and p[-1] == 0:
+        p.pop()
+    return tuple(float(c) for c in p)
+
+
+def t_lower_tail(nu: float, t: np.ndarray) -> np.ndarray:
+    """P(T <= -t) of Student's t with ``nu`` degrees of freedom, for t >= 0 (a new array).
+
+    Even integer ``nu`` = 2k up to :data:`T_CLOSED_MAX_NU`: the closed form
+    (1/2) (1 - q)^k R_k(q), q = t / sqrt(nu + t^2), with 1 - q = nu / (r (r + t)),
+    r = sqrt(nu + t^2), taken without cancellation and R_k a polynomial of positive
+    coefficients (:func:`_t_tail_poly`; Abramowitz and Stegun 26.7.4 rearranged): within a few
+    units in the last place of the exact tail down to underflow, about twenty times as fast
+    as the incomplete beta function. Any other ``nu``: scipy.special.stdtr.
+    """
+    t = np.asarray(t, dtype=float)
+    k = int(nu) // 2
+    if not (nu == 2 * k and 1 <= k and nu <= T_CLOSED_MAX_NU):
+        return np.asarray(stdtr(nu, -t), dtype=float)
+    coef = _t_tail_poly(k)
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = np.multiply(t, t)
+        r += nu
+        np.sqrt(r, out=r)
+        d = r + t
+        d *= r
+        np.divide(nu, d, out=d)               # 1 - q
+    q = 1.0 - d
+    poly = np.full_like(d, coef[-1])
+    for c in coef[-2::-1]:
+        poly *= q
+        poly += c
+    out = np.power(d, k) if k > 2 else (d * d if k == 2 else d)
+    out *= poly
+    out *= 0.5
+    return out
 
 
 def _paths(v: Mapping[str, Any]) -> int:
