@@ -11,7 +11,12 @@ the engine's function table are not counted, nor simulations the portfolio model
 from an earlier run), the session's opening (a fresh build that keeps
 its model), and one recalculation of the session after changing one input and after changing
 several (:class:`workbook.engine.session.Session`: ``set`` then ``recalc``), each run giving
-the inputs values no run gave before, so that every run recomputes. Next to each, the
+the inputs values no run gave before, so that every run recomputes. The session keeps what the
+model remembers, as it does in use (deal paths; the last few portfolio simulations, keyed on what
+each simulation reads: the validated tape's columns of the model, the settings, the seed), so
+an input that reaches none of them (``hurdle``) recomputes the formulas it reaches without
+simulating again, and one that does (``discount_rate``: collateral values and the workout
+discount rate) simulates with its new values. Next to each, the
 time spent inside ComputeCredit functions during it: the model's own maths, which a
 recalculation cannot skip for the formulas that depend on the inputs (the floor of a
 recalculation).
@@ -69,14 +74,16 @@ def _timed(fn) -> tuple[float, float]:
 
 
 def _cold() -> None:
-    """Forget the portfolio simulations and the deal paths remembered from earlier runs (the
-    model keeps the last few, so that formulas reading the same simulation or deal path
-    compute it once): each timed run computes them as the first run of a process does."""
+    """Forget the portfolio simulations (and the scores of their draws) and the deal paths
+    remembered from earlier runs (the model keeps the last few, so that formulas reading the
+    same simulation or deal path compute it once): a fresh build computes them as the first
+    run of a process does."""
     from pymodel import portfolio
     from pymodel.dscr import cashflows
-    for memo in (getattr(portfolio, "_MEMO", None), getattr(cashflows, "_MEMO", None)):
-        if memo is not None:
-            memo.clear()
+    portfolio.clear_memo()
+    memo = getattr(cashflows, "_MEMO", None)
+    if memo is not None:
+        memo.clear()
 
 
 def _median(runs: list[tuple[float, float]]) -> tuple[float, float]:
@@ -116,9 +123,9 @@ def main(argv: list[str] | None = None) -> int:
             runs = []
             for i in range(args.repeat + 1):
                 # values no run used before: every run recomputes, and no result of an earlier
-                # run is remembered (the file's own values would give back the opening's)
+                # run is remembered for an input that reaches the simulation (the file's own
+                # values would give back the opening's)
                 s.set({k: base[k] * f * (1 + 0.001 * i) for k, f in factors.items()})
-                _cold()
                 runs.append(_timed(s.recalc))
             runs = runs[1:]            # the first recalculation after opening: warm-up
             t, inside = _median(runs)

@@ -49,18 +49,24 @@ Random numbers: a numpy SeedSequence from the seed and a SHA-256 digest (never P
 never on how the chunks are executed (serially, in processes or on a Dask cluster), and memory
 is bounded by one chunk per task (the loan batch's LGDs by blocks of :data:`ROW_BLOCK` paths
 within it). :func:`simulate_portfolio` keeps its last few results by a digest of their inputs:
-PORTFOLIO_LOSS and PORTFOLIO_CONTRIB over the same tape and settings simulate once.
+PORTFOLIO_LOSS and PORTFOLIO_CONTRIB over the same tape and settings simulate once. The tasks
+keep the collateral's normal scores of their draws (bounded by :data:`SCORE_MEMORY`) by a digest
+of exactly what those depend on, so a simulation differing only in collateral values,
+volatilities, haircuts, claims or workout terms, and the contribution pass after the loss run,
+compute only the LGDs (bit for bit what computing the scores again gives).
 """
 
 from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import math
 import re
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 from scipy.special import gammaincinv, ndtr, ndtri, stdtrit
@@ -79,7 +85,7 @@ pd = lazy_module("pandas")  # imported at first use (slow to load)
 __all__ = ["TAPE_COLUMNS", "SETTINGS", "OUTPUTS", "CONTRIB_COLUMNS", "PATH_CHUNK",
            "LOAN_CHUNK", "Book", "Model", "PortfolioResult", "parse_tape", "prepare",
            "simulate_portfolio", "simulate_many", "serial_map", "factor_labels",
-           "portfolio_loss_block", "contribution_table", "fields_table"]
+           "portfolio_loss_block", "contribution_table", "fields_table", "clear_memo"]
 
 #: Paths per chunk and loans per chunk: constants, so results never depend on the executor.
 PATH_CHUNK = 4096
@@ -749,47 +755,79 @@ def _pick(a: np.ndarray, sub: np.ndarray | None) -> np.ndarray:
     return a[..., sub]
 
 
-def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
-         s: np.ndarray) -> np.ndarray:
-    """LGD per (path, loan) pair, broadcast over two layouts:
-
-    * pairs: ``loans`` (n,) loan indices, ``fac`` (n, K+1) GPU family and BTC factor values,
-      ``eta`` (n,) idiosyncratic collateral normals, ``s`` (n,) t scales;
-    * grid: ``loans`` (L,), ``fac`` (P, 1, K+1), ``eta`` (P, L), ``s`` (P, 1).
-    """
-    st, b = m.settings, m.book
+def _scores(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
+            s: np.ndarray) -> tuple:
+    """The copula's normal scores of the collateral of (path, loan) pairs, in the layouts of
+    :func:`_lgd`: ``(shape, y, yb)`` with ``y[f]`` the scores of SKU family f for the loans
+    holding it (None when none does) and ``yb`` those of the BTC (None when no loan holds
+    BTC). They depend on the draws and the dependence (correlations, collateral_loading, the
+    copula) only, never on collateral values, volatilities, haircuts or terms."""
+    b = m.book
     k = len(b.families)
-    beta = st["collateral_loading"]
-    t = st["horizon_years"]
+    beta = m.settings["collateral_loading"]
     shape = np.broadcast_shapes(np.shape(eta), np.shape(s))
+    idio = math.sqrt(max(1.0 - beta * beta, 0.0)) * eta
+    y: list[np.ndarray | None] = []
+    for f in range(k):
+        on = b.mix[loans, f] > 0
+        n_on = int(on.sum())
+        if n_on == 0:
+            y.append(None)
+            continue
+        sub = None if n_on == on.size else np.flatnonzero(on)
+        z = beta * _pick(fac[..., f], sub) + _pick(idio, sub)
+        y.append(_normal_score(z, _pick(s, sub), m.nu))
+    on = b.btc_share[loans] > 0
+    n_on = int(on.sum())
+    yb = None
+    if n_on:
+        sub = None if n_on == on.size else np.flatnonzero(on)
+        yb = _normal_score(_pick(fac[..., k], sub), _pick(s, sub), m.nu)
+    return shape, y, yb
+
+
+def _select_scores(m: Model, loans: np.ndarray, scores: tuple, sel: np.ndarray) -> tuple:
+    """The scores of the pairs ``sel`` (a boolean mask) of pairs of loans ``loans``."""
+    b = m.book
+    (n,), y, yb = scores
+    ys = [None if v is None else v[sel[b.mix[loans, f] > 0]] for f, v in enumerate(y)]
+    ys = [None if v is None or v.size == 0 else v for v in ys]
+    ybs = None if yb is None else yb[sel[b.btc_share[loans] > 0]]
+    ybs = None if ybs is None or ybs.size == 0 else ybs
+    return (int(sel.sum()),), ys, ybs
+
+
+def _lgd_of_scores(m: Model, loans: np.ndarray, scores: tuple) -> np.ndarray:
+    """LGD per (path, loan) pair from the collateral's normal scores (:func:`_scores`): the
+    collateral values, volatilities, haircuts, claims and workout terms."""
+    st, b = m.settings, m.book
+    shape, y, yb = scores
+    k = len(b.families)
+    t = st["horizon_years"]
     sig = m.vol[loans] * math.sqrt(t)
     cv = b.collateral_value[loans]
     bs = b.btc_share[loans]
     gpu = np.zeros(shape)
-    idio = math.sqrt(max(1.0 - beta * beta, 0.0)) * eta
     for f in range(k):
+        if y[f] is None:
+            continue
         wf = b.mix[loans, f]
         on = wf > 0
         n_on = int(on.sum())
-        if n_on == 0:
-            continue
         sub = None if n_on == wf.size else np.flatnonzero(on)
-        z = beta * _pick(fac[..., f], sub) + _pick(idio, sub)
-        y = _normal_score(z, _pick(s, sub), m.nu)
         sg = _pick(sig, sub)
-        term = _pick(wf, sub) * np.exp(sg * y - 0.5 * sg * sg)
+        term = _pick(wf, sub) * np.exp(sg * y[f] - 0.5 * sg * sg)
         if sub is None:
             gpu += term
         else:
             gpu[..., sub] += term
     gpu *= cv * (1.0 - bs)
     net = np.maximum(gpu * (1.0 - st["gpu_haircut"]) - b.gpu_liquidation_cost[loans], 0.0)
-    on = bs > 0
-    n_on = int(on.sum())
-    if n_on:
+    if yb is not None:
+        on = bs > 0
+        n_on = int(on.sum())
         sub = None if n_on == bs.size else np.flatnonzero(on)
         sb = st["btc_vol"] * math.sqrt(t)
-        yb = _normal_score(_pick(fac[..., k], sub), _pick(s, sub), m.nu)
         btc = _pick(cv * bs, sub) * (1.0 - st["btc_drawdown"]) * np.exp(sb * yb - 0.5 * sb * sb)
         btc = btc * (1.0 - st["btc_haircut"])
         if sub is None:
@@ -805,6 +843,111 @@ def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
     lgd = np.where(ead > 0, 1.0 - rec / safe, 0.0)
     return np.clip(lgd, 0.0, 1.0)
 
+
+def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
+         s: np.ndarray) -> np.ndarray:
+    """LGD per (path, loan) pair, broadcast over two layouts:
+
+    * pairs: ``loans`` (n,) loan indices, ``fac`` (n, K+1) GPU family and BTC factor values,
+      ``eta`` (n,) idiosyncratic collateral normals, ``s`` (n,) t scales;
+    * grid: ``loans`` (L,), ``fac`` (P, 1, K+1), ``eta`` (P, L), ``s`` (P, 1).
+    """
+    return _lgd_of_scores(m, loans, _scores(m, loans, fac, eta, s))
+
+
+# --------------------------------------------------------------------------------------------
+# what the tasks remember: the draws' normal scores
+# --------------------------------------------------------------------------------------------
+
+#: Bytes of normal scores (and default indicators) the tasks keep, by a digest of exactly
+#: what they depend on (:func:`_task_key`): a simulation whose draws, dependence and default
+#: thresholds are those of a recent one (a collateral value, a volatility, a haircut or a
+#: workout term changed; pass 2 after pass 1) computes only the LGDs from them. Results are
+#: those of computing the scores again (the same arithmetic on the same numbers).
+SCORE_MEMORY = 64 * 2 ** 20
+_SCORES: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
+_SCORE_BYTES = [0]
+_SCORE_LOCK = threading.Lock()     # an executor may run tasks in threads
+
+
+def _digest(*parts: Any) -> bytes:
+    """SHA-256 of values and arrays (values, dtypes and shapes)."""
+    h = hashlib.sha256()
+    for v in parts:
+        if isinstance(v, np.ndarray):
+            a = np.ascontiguousarray(v)
+            h.update(f"{a.dtype.str}{a.shape}".encode())
+            h.update(a.tobytes())
+        else:
+            h.update(repr(v).encode("utf-8"))
+        h.update(b"\x00")
+    return h.digest()
+
+
+def _task_key(m: Model, kind: str, p: int, c: int, n_paths: int) -> bytes:
+    """Everything the draws, default indicators and scores of a task depend on."""
+    b, s = m.book, m.settings
+    loans, borrowers = m.chunks[c]
+    common = (kind, PATH_CHUNK, ROW_BLOCK, s["seed"], p, n_paths, m.nu, m.load, m.resid,
+              s["collateral_loading"], len(b.families), loans, b.mix[loans] > 0,
+              b.btc_share[loans] > 0)
+    if kind == "main":
+        return _digest(*common, _is_shift(s), s["common_factors"], borrowers,
+                       b.borrower_index[loans], m.threshold[borrowers],
+                       m.borrower_r[borrowers])
+    bi = b.borrower_index[loans]
+    return _digest(*common, m.loan_shift, m.threshold[bi], m.borrower_r[bi])
+
+
+def _nbytes(v: Any) -> int:
+    if isinstance(v, np.ndarray):
+        return v.nbytes
+    if isinstance(v, (tuple, list)):
+        return sum(_nbytes(x) for x in v)
+    return 0
+
+
+def _frozen(v: Any) -> Any:
+    if isinstance(v, np.ndarray):
+        v.flags.writeable = False
+    elif isinstance(v, (tuple, list)):
+        for x in v:
+            _frozen(x)
+    return v
+
+
+def _recall(key: bytes) -> Any:
+    with _SCORE_LOCK:
+        hit = _SCORES.get(key)
+        if hit is None:
+            return None
+        _SCORES.move_to_end(key)
+        return hit[0]
+
+
+def _remember(key: bytes, value: Any) -> None:
+    size = _nbytes(value)
+    if size > SCORE_MEMORY:
+        return
+    _frozen(value)
+    with _SCORE_LOCK:
+        if key in _SCORES:
+            return
+        _SCORES[key] = (value, size)
+        _SCORE_BYTES[0] += size
+        while _SCORE_BYTES[0] > SCORE_MEMORY:
+            _SCORE_BYTES[0] -= _SCORES.popitem(last=False)[1][1]
+
+
+def _forget_scores() -> None:
+    with _SCORE_LOCK:
+        _SCORES.clear()
+        _SCORE_BYTES[0] = 0
+
+
+# --------------------------------------------------------------------------------------------
+# tasks
+# --------------------------------------------------------------------------------------------
 
 def _main_chunk_defaults(m: Model, p: int, c: int, n_paths: int
                          ) -> tuple[_Systematic, np.ndarray, np.ndarray, np.ndarray]:
@@ -831,46 +974,49 @@ def _main_chunk_defaults(m: Model, p: int, c: int, n_paths: int
     return sysd, jj, ii, eta
 
 
-def _pair_losses(m: Model, p: int, c: int, sysd: _Systematic, jj: np.ndarray, ii: np.ndarray,
-                 eta: np.ndarray, sel: np.ndarray | None = None) -> np.ndarray:
-    """Loss (currency) of defaulted pairs (optionally only the pairs ``sel``)."""
+def _main_pairs(m: Model, p: int, c: int, n_paths: int) -> tuple:
+    """``(w, jj, ii, scores)`` of a main-run task: the paths' importance weights, the defaulted
+    pairs (path, loan position in the chunk) and their collateral's scores (remembered)."""
+    key = _task_key(m, "main", p, c, n_paths)
+    hit = _recall(key)
+    if hit is not None:
+        return hit
     loans = m.chunks[c][0]
+    sysd, jj, ii, eta = _main_chunk_defaults(m, p, c, n_paths)
     fac = sysd.rest[jj] if jj.size else np.zeros((0, m.n_factors - 1))
     if m.settings["common_factors"] == "off":
         # the part of each GPU/BTC factor not explained by X is the loan's own, not the path's
         go = _rng(m.settings["seed"], _MAIN_OFF, p, c)
         eps = go.standard_normal((jj.size, m.n_factors - 1))
         fac = sysd.x[jj, None] * m.load[None, :] + eps @ m.resid.T
-    if sel is not None:
-        jj, ii, eta, fac = jj[sel], ii[sel], eta[sel], fac[sel]
-    li = loans[ii]
-    return m.book.ead[li] * _lgd(m, li, fac, eta, sysd.s[jj])
+    out = (sysd.w, jj, ii, _scores(m, loans[ii], fac, eta, sysd.s[jj]))
+    _remember(key, out)
+    return out
 
 
 def _task_main(m: Model, p: int, c: int, n_paths: int) -> tuple[np.ndarray, np.ndarray]:
     """Pass 1: per-path loss of the chunk's loans, and the paths' importance weights."""
-    sysd, jj, ii, eta = _main_chunk_defaults(m, p, c, n_paths)
-    loss = _pair_losses(m, p, c, sysd, jj, ii, eta)
-    return np.bincount(jj, weights=loss, minlength=sysd.x.size), sysd.w
+    w, jj, ii, scores = _main_pairs(m, p, c, n_paths)
+    li = m.chunks[c][0][ii]
+    loss = m.book.ead[li] * _lgd_of_scores(m, li, scores)
+    return np.bincount(jj, weights=loss, minlength=w.size), w
 
 
 def _task_contrib(m: Model, p: int, c: int, n_paths: int, omega: np.ndarray) -> np.ndarray:
     """Pass 2: sum_j omega_j L_ij for the chunk's loans (omega: tail weights of the paths)."""
     loans = m.chunks[c][0]
-    sysd, jj, ii, eta = _main_chunk_defaults(m, p, c, n_paths)
+    _w, jj, ii, scores = _main_pairs(m, p, c, n_paths)
     sel = omega[jj] > 0
-    loss = _pair_losses(m, p, c, sysd, jj, ii, eta, sel)
+    li = loans[ii[sel]]
+    loss = m.book.ead[li] * _lgd_of_scores(m, li, _select_scores(m, loans[ii], scores, sel))
     return np.bincount(ii[sel], weights=omega[jj[sel]] * loss, minlength=loans.size)
 
 
-def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]:
-    """Loan batch: per-loan sums of p LGD and p (unconditional and at x_q) and per-path EL.
-
-    Conditional sampling: the default indicator is replaced by its conditional probability
-    p_i(X, s) given the factors (collateral does not depend on the borrower's own xi).
-    The collateral normals are drawn and the LGDs computed :data:`ROW_BLOCK` paths at a time
-    (the generator's stream in order, so the draws are those of one whole-chunk draw), which
-    bounds the temporaries of the LGD to a block while the sums stay those of the chunk."""
+def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
+    """The loan batch's draws in the generator's order: ``(pass, rows, p, scores)`` per block
+    of :data:`ROW_BLOCK` paths, pass 0 (unconditional) then pass 1 (downturn), with p the
+    conditional default probabilities (times the importance weights) and the collateral's
+    scores of the block's (path, loan) grid."""
     lo = p * PATH_CHUNK
     size = min(PATH_CHUNK, n_paths - lo)
     seed = m.settings["seed"]
@@ -904,31 +1050,70 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
         s_d = np.ones(size)
         x_d = np.full(size, x_q)
     rest_d = x_d[:, None] * m.load[None, :] + zd @ m.resid.T
-    out = {}
-    ead = b.ead[loans]
     # the unconditional pass draws its collateral normals first, then the downturn pass: the
     # order of the generator's stream
-    for tag, xx, ss, rr, ww in (("", x, s, rest, wx), ("_d", x_d, s_d, rest_d, np.ones(size))):
-        pdef = np.empty((size, loans.size))
-        pl = np.empty((size, loans.size))
+    for tag, (xx, ss, rr, ww) in enumerate(((x, s, rest, wx), (x_d, s_d, rest_d,
+                                                                np.ones(size)))):
         for r0 in range(0, size, ROW_BLOCK):
             r = slice(r0, min(r0 + ROW_BLOCK, size))
             ee = gi.standard_normal((r.stop - r.start, loans.size))
-            pdef[r] = ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
-                                         / sr1[None, :])
-            pl[r] = pdef[r] * _lgd(m, loans, rr[r, None, :], ee, ss[r, None])
-        out["pl" + tag] = pl.sum(0)
-        out["p" + tag] = pdef.sum(0)
+            pdef = ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
+                                      / sr1[None, :])
+            yield tag, r, pdef, _scores(m, loans, rr[r, None, :], ee, ss[r, None])
+
+
+def _loan_score_bytes(m: Model, c: int, size: int) -> int:
+    """Bytes the loan batch's blocks of one task hold (both passes)."""
+    b = m.book
+    loans = m.chunks[c][0]
+    held = int((b.mix[loans] > 0).sum()) + int((b.btc_share[loans] > 0).sum())
+    return 2 * size * (loans.size + held) * 8
+
+
+def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]:
+    """Loan batch: per-loan sums of p LGD and p (unconditional and at x_q) and per-path EL.
+
+    Conditional sampling: the default indicator is replaced by its conditional probability
+    p_i(X, s) given the factors (collateral does not depend on the borrower's own xi).
+    The collateral normals are drawn and the LGDs computed :data:`ROW_BLOCK` paths at a time
+    (the generator's stream in order, so the draws are those of one whole-chunk draw), which
+    bounds the temporaries of the LGD to a block while the sums stay those of the chunk; the
+    blocks' default probabilities and scores are remembered when they fit in
+    :data:`SCORE_MEMORY`."""
+    size = min(PATH_CHUNK, n_paths - p * PATH_CHUNK)
+    loans = m.chunks[c][0]
+    ead = m.book.ead[loans]
+    key = _task_key(m, "loans", p, c, n_paths)
+    blocks = _recall(key)
+    keep: list | None = None
+    if blocks is None:
+        keep = [] if _loan_score_bytes(m, c, size) <= SCORE_MEMORY else None
+        blocks = _loan_blocks(m, p, c, n_paths)
+    out = {}
+    for tag, group in itertools.groupby(blocks, key=lambda blk: blk[0]):
+        name = ("", "_d")[tag]
+        pdef = np.empty((size, loans.size))
+        pl = np.empty((size, loans.size))
+        for blk in group:
+            _t, r, pb, sc = blk
+            if keep is not None:
+                keep.append(blk)
+            pdef[r] = pb
+            pl[r] = pb * _lgd_of_scores(m, loans, sc)
+        out["pl" + name] = pl.sum(0)
+        out["p" + name] = pdef.sum(0)
         # residual of the ratio estimator EL_i = EAD_i PD_i sum(p LGD) / sum(p), per path
         # (task-local LGD as the plug-in): its spread gives the standard error of EL
         with np.errstate(divide="ignore", invalid="ignore"):
-            loc = np.where(out["p" + tag] > 0, out["pl" + tag] / out["p" + tag], 0.0)
+            loc = np.where(out["p" + name] > 0, out["pl" + name] / out["p" + name], 0.0)
         res = np.empty(size)
         for r0 in range(0, size, ROW_BLOCK):
             r = slice(r0, min(r0 + ROW_BLOCK, size))
             res[r] = (pl[r] - loc[None, :] * pdef[r]) @ ead
-        out["path_res" + tag] = res
+        out["path_res" + name] = res
         del pdef, pl
+    if keep is not None:
+        _remember(key, keep)
     return out
 
 
@@ -936,13 +1121,20 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
 # estimators
 # --------------------------------------------------------------------------------------------
 
-def _tail_weights(loss: np.ndarray, w: np.ndarray, level: float
-                  ) -> tuple[float, float, np.ndarray]:
+def _descending(loss: np.ndarray) -> np.ndarray:
+    """Indices of the losses from the largest, ties in path order (a stable sort)."""
+    return np.argsort(-loss, kind="stable")
+
+
+def _tail_weights(loss: np.ndarray, w: np.ndarray, level: float,
+                  order: np.ndarray | None = None) -> tuple[float, float, np.ndarray]:
     """VaR and ES at ``level`` of the weighted sample, and the tail weights omega (sum_j omega_j
-    L_j = ES; the atom at VaR is split so the tail has probability exactly 1 - level)."""
+    L_j = ES; the atom at VaR is split so the tail has probability exactly 1 - level);
+    ``order``: :func:`_descending` of the losses when already known."""
     n = loss.size
     tail = 1.0 - level
-    order = np.argsort(-loss, kind="stable")
+    if order is None:
+        order = _descending(loss)
     ls, ws = loss[order], w[order] / n
     cum = np.cumsum(ws)
     k = int(np.searchsorted(cum, tail * (1 - 1e-12)))
@@ -960,18 +1152,23 @@ def _tail_weights(loss: np.ndarray, w: np.ndarray, level: float
     return var, es, omega
 
 
-def _quantile(loss: np.ndarray, w: np.ndarray, level: float) -> float:
-    return _tail_weights(loss, w, level)[0]
+def _quantile(loss: np.ndarray, w: np.ndarray, level: float,
+              order: np.ndarray | None = None) -> float:
+    return _tail_weights(loss, w, level, order)[0]
 
 
-def _sectioned_se(loss: np.ndarray, w: np.ndarray, level: float, full: tuple[float, float]
-                  ) -> tuple[float, float]:
-    """Standard errors of VaR and ES by sectioning (paths j with j mod 16 = k)."""
+def _sectioned_se(loss: np.ndarray, w: np.ndarray, level: float, full: tuple[float, float],
+                  order: np.ndarray | None = None) -> tuple[float, float]:
+    """Standard errors of VaR and ES by sectioning (paths j with j mod 16 = k); a section's
+    order is the whole sample's (``order``) restricted to it, which is its own stable sort."""
     idx = (np.arange(loss.size) // 2) % SECTIONS   # pairs of paths: one plain, one shifted
+    if order is None:
+        order = _descending(loss)
     v, e = [], []
     for k in range(SECTIONS):
         sel = idx == k
-        vk, ek, _ = _tail_weights(loss[sel], w[sel], level)
+        rank = np.cumsum(sel) - 1                 # position of a path within its section
+        vk, ek, _ = _tail_weights(loss[sel], w[sel], level, rank[order[sel[order]]])
         v.append(vk)
         e.append(ek)
     v, e = np.asarray(v), np.asarray(e)
@@ -1061,7 +1258,8 @@ def simulate_many(models: Sequence[Model], map_fn: Callable[..., list] = serial_
     second = []
     for si, (m, a) in enumerate(zip(models, acc)):
         lvl = m.settings["es_level"]
-        var, es, omega = _tail_weights(a["loss"], a["w"], lvl)
+        a["order"] = _descending(a["loss"])
+        var, es, omega = _tail_weights(a["loss"], a["w"], lvl, a["order"])
         a.update(var_es=(var, es), omega=omega)
         n = m.settings["loss_paths"]
         for p in range(_path_chunks(n)):
@@ -1094,10 +1292,11 @@ def _finish(m: Model, a: dict[str, Any]) -> PortfolioResult:
     loss, w = a["loss"], a["w"]
     var_es, es = a["var_es"][0], a["var_es"][1]
     lvl = s["es_level"]
-    q99 = _quantile(loss, w, 0.99)
-    q999, _es999, _ = _tail_weights(loss, w, 0.999)
-    se_q999, _ = _sectioned_se(loss, w, 0.999, (q999, _es999))
-    _, se_es = _sectioned_se(loss, w, lvl, (var_es, es))
+    order = a["order"]
+    q99 = _quantile(loss, w, 0.99, order)
+    q999, _es999, _ = _tail_weights(loss, w, 0.999, order)
+    se_q999, _ = _sectioned_se(loss, w, 0.999, (q999, _es999), order)
+    _, se_es = _sectioned_se(loss, w, lvl, (var_es, es), order)
     with np.errstate(divide="ignore", invalid="ignore"):
         el_i = b.ead * b.pd * np.where(a["p"] > 0, a["pl"] / np.where(a["p"] > 0, a["p"], 1.0),
                                        0.0)
@@ -1241,6 +1440,13 @@ def simulate_portfolio(tape: Any, settings: Any = None, *, factor_corr: Any = No
 #: and one reading the loans (PORTFOLIO_CONTRIB) of the same tape and settings simulate once.
 MEMO_SIZE = 4
 _MEMO: OrderedDict[bytes, PortfolioResult] = OrderedDict()
+
+
+def clear_memo() -> None:
+    """Forget every remembered simulation and score (the next call simulates as the first call
+    of a process does)."""
+    _MEMO.clear()
+    _forget_scores()
 
 
 def _model_digest(m: Model) -> bytes:

@@ -126,9 +126,12 @@ def test_the_loan_batch_memory_is_bounded_by_its_row_blocks(copula):
     paths, n = P.PATH_CHUNK, 256
     m = P.prepare(_book(n), {"loan_paths": paths, "copula": copula})
     assert len(m.chunks) == 1 and P.ROW_BLOCK < paths
+    P.clear_memo()
     tracemalloc.start()
     try:
-        P._task_loans(m, 0, 0, paths)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(P, "SCORE_MEMORY", 0)       # kept scores have their own bound (below)
+            P._task_loans(m, 0, 0, paths)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -342,3 +345,158 @@ def test_t_copula_results_with_the_closed_form_tail_are_those_of_scipy(monkeypat
                                rtol=1e-12, atol=1e-300)
     np.testing.assert_allclose(fast.losses, ref.losses, rtol=1e-12, atol=0)
     assert np.array_equal(fast.weights, ref.weights)
+
+
+#: A new value of every setting (the base below is the t copula with importance sampling).
+_NEW_SETTING = {
+    "copula": "gaussian", "nu": 5.0, "gpu_credit_corr": 0.5, "btc_credit_corr": 0.35,
+    "gpu_btc_corr": 0.25, "gpu_family_corr": 0.7, "collateral_loading": 0.8,
+    "common_factors": "off", "gpu_vol": 0.45, "btc_vol": 0.6, "btc_drawdown": 0.1,
+    "horizon_years": 1.5, "gpu_haircut": 0.1, "btc_haircut": 0.1, "unsecured_recovery": 0.1,
+    "workout_years": 1.5, "workout_discount_rate": 0.12, "es_level": 0.99,
+    "tail_sampling": "plain", "is_shift": -2.0, "loss_paths": 1500, "loan_paths": 1500,
+    "seed": 2}
+
+
+def _memo_book():
+    df = _book(12)
+    df["asset_corr"] = np.repeat([0.12, 0.15, 0.2, 0.18, 0.1, 0.14], 2)
+    df["seniority"] = ["senior"] * 5 + ["subordinated"] + ["senior"] * 6
+    df["prior_claims"] = [0.0] * 5 + [5.0] + [0.0] * 6
+    df["gpu_liquidation_cost"] = 1.0
+    df.loc[7, "collateral_vol"] = np.nan         # takes the setting gpu_vol
+    df["btc_share"] = [0.0, 0.3] * 6
+    df["hurdle_spread"] = np.linspace(0.02, 0.05, 12)     # columns the model does not read
+    df["note"] = "priced"
+    return df
+
+
+def test_the_memo_is_keyed_on_exactly_what_the_simulation_reads(monkeypatch):
+    """Every tape column and setting the model reads re-simulates when it changes; a column it
+    does not read (a pricing column next to the tape, a note) does not."""
+    calls = []
+    real = P.simulate_many
+
+    def counting(models, map_fn=P.serial_map):
+        calls.append(1)
+        return real(models, map_fn)
+
+    monkeypatch.setattr(P, "simulate_many", counting)
+    P.clear_memo()
+    base = _memo_book()
+    st = {"copula": "t", "loss_paths": 1000, "loan_paths": 1000}
+    ref = P.simulate_portfolio(base, st)
+    assert len(calls) == 1
+    # columns the model does not read: the same simulation, not run again
+    unused = base.assign(hurdle_spread=base["hurdle_spread"] * 1.2, note="repriced",
+                         margin=0.05)
+    got = P.simulate_portfolio(unused, st)
+    assert len(calls) == 1
+    assert got.summary == ref.summary
+    pd.testing.assert_frame_equal(got.loans, ref.loans)
+
+    def one_row(col, value, rows=(3,)):
+        df = base.copy()
+        for r in rows:
+            df.loc[r, col] = value
+        return df
+
+    tapes = {
+        "ead": one_row("ead", base.loc[3, "ead"] * 1.001),
+        "pd": one_row("pd", 0.07, rows=(2, 3)),
+        "asset_corr": one_row("asset_corr", 0.16, rows=(2, 3)),
+        "collateral_value": one_row("collateral_value", base.loc[3, "collateral_value"] + 1),
+        "collateral_vol": one_row("collateral_vol", 0.61),
+        "btc_share": one_row("btc_share", 0.31),
+        "seniority": one_row("seniority", "unsecured"),
+        "prior_claims": one_row("prior_claims", 6.0, rows=(5,)),
+        "gpu_liquidation_cost": one_row("gpu_liquidation_cost", 2.0),
+        "sku": one_row("sku", "H200" if base.loc[3, "sku"] != "H200" else "B200"),
+        "borrower": one_row("borrower", "another borrower"),
+    }
+    assert set(tapes) | {"loan_id", "tenant", "sector"} >= \
+        {c for c in P.TAPE_COLUMNS.names() if c != "sku_mix"} | {"sku"}
+    for col, df in tapes.items():
+        n = len(calls)
+        P.simulate_portfolio(df, st)
+        assert len(calls) == n + 1, col
+    assert set(_NEW_SETTING) == set(P.SETTINGS.names())
+    for name, value in _NEW_SETTING.items():
+        n = len(calls)
+        P.simulate_portfolio(base, {**st, name: value})
+        assert len(calls) == n + 1, name
+    n = len(calls)
+    labels = P.factor_labels(P.parse_tape(base).families)
+    corr = np.full((len(labels), len(labels)), 0.3) + 0.7 * np.eye(len(labels))
+    P.simulate_portfolio(base, st, factor_corr=corr)
+    assert len(calls) == n + 1
+    # labels are part of the result: a new one is in it
+    renamed = base.assign(loan_id=[f"X{i}" for i in range(12)], tenant="T", sector="S")
+    got = P.simulate_portfolio(renamed, st)
+    assert list(got.loans["loan_id"]) == [f"X{i}" for i in range(12)]
+    assert list(got.concentration["tenant"]["tenant"]) == ["T"]
+
+
+def _same_result(a, b):
+    assert a.summary == b.summary
+    pd.testing.assert_frame_equal(a.loans, b.loans)
+    assert np.array_equal(a.losses, b.losses) and np.array_equal(a.weights, b.weights)
+
+
+@pytest.mark.parametrize("copula,factors", [("t", "on"), ("gaussian", "off")])
+def test_kept_scores_never_change_a_result(copula, factors):
+    """After a simulation, another with any one input changed gives what it gives in a new
+    process (bit for bit): the scores kept are used exactly when their inputs are the same."""
+    base = _memo_book()
+    st = {"copula": copula, "common_factors": factors, "loss_paths": 1000,
+          "loan_paths": 1000}
+    changes = [(base.assign(collateral_value=base["collateral_value"] * 1.1), st),
+               (base.assign(ead=base["ead"] * 1.001), st),
+               (base.assign(pd=base["pd"] * 1.5), st),
+               (base.assign(btc_share=0.0), st),
+               (base.assign(sku="H100"), st)]
+    changes += [(base, {**st, k: v}) for k, v in _NEW_SETTING.items()
+                if k not in ("copula", "common_factors", "loss_paths", "loan_paths")]
+    for tape, settings in changes:
+        P.clear_memo()
+        P.simulate_portfolio(base, st)              # keeps the scores of the base
+        P._MEMO.clear()                             # but not its result
+        warm = P.simulate_portfolio(tape, settings)
+        P.clear_memo()
+        _same_result(warm, P.simulate_portfolio(tape, settings))
+
+
+def test_kept_scores_serve_a_collateral_change_and_pass_two(monkeypatch):
+    book = _memo_book()
+    st = {"copula": "t", "loss_paths": 2000, "loan_paths": 2000}
+    P.clear_memo()
+    computed = []
+    real = P._scores
+    monkeypatch.setattr(P, "_scores", lambda *a: computed.append(1) or real(*a))
+    cold = P.simulate_portfolio(book, st)
+    n_cold = len(computed)
+    assert n_cold > 0
+    # an LGD input: no score computed again, and the result of a new process
+    changed = book.assign(collateral_value=book["collateral_value"] * 0.9)
+    warm = P.simulate_portfolio(changed, {**st, "gpu_haircut": 0.2})
+    assert len(computed) == n_cold
+    P.clear_memo()
+    _same_result(warm, P.simulate_portfolio(changed, {**st, "gpu_haircut": 0.2}))
+    assert len(computed) == 2 * n_cold
+    # nothing kept: the same numbers
+    P.clear_memo()
+    monkeypatch.setattr(P, "SCORE_MEMORY", 0)
+    _same_result(cold, P.simulate_portfolio(book, st))
+    assert not P._SCORES
+
+
+def test_kept_scores_are_bounded(monkeypatch):
+    monkeypatch.setattr(P, "SCORE_MEMORY", 3 * 2 ** 20)
+    P.clear_memo()
+    for seed in range(4):
+        P.simulate_portfolio(_book(40), {"loss_paths": 4096, "loan_paths": 4096,
+                                         "seed": seed})
+        assert 0 < P._SCORE_BYTES[0] <= P.SCORE_MEMORY
+        assert P._SCORE_BYTES[0] == sum(v[1] for v in P._SCORES.values())
+    P.clear_memo()
+    assert P._SCORE_BYTES[0] == 0 and not P._SCORES
