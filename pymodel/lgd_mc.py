@@ -258,10 +258,13 @@ def _normal_score(z: np.ndarray, s: np.ndarray | float, nu: float | None) -> np.
     """Gaussian copula: z; t copula: Phi^-1(t_nu(z / s)), computed from the nearer tail."""
     if nu is None:
         return z
-    tz = z / s
+    tz = np.asarray(z / s, dtype=float)
     lo = t_lower_tail(nu, np.abs(tz))
-    score = ndtri(np.clip(lo, 1e-300, 0.5, out=lo))
-    return np.where(tz < 0, score, -score)
+    if lo.ndim == 0:
+        score = ndtri(min(max(float(lo), 1e-300), 0.5))
+        return np.float64(score if tz < 0 else -score)
+    score = ndtri(np.clip(lo, 1e-300, 0.5, out=lo), out=lo)
+    return np.negative(score, out=score, where=~(tz < 0))
 
 
 #: Largest even degrees of freedom with the closed-form tail of :func:`t_lower_tail` (the
@@ -317,6 +320,8 @@ def t_lower_tail(nu: float, t: np.ndarray) -> np.ndarray:
     k = int(nu) // 2
     if not (nu == 2 * k and 1 <= k and nu <= T_CLOSED_MAX_NU):
         return np.asarray(stdtr(nu, -t), dtype=float)
+    if t.ndim == 0:
+        return t_lower_tail(nu, t.reshape(1)).reshape(())
     coef = _t_tail_poly(k)
     with np.errstate(over="ignore", invalid="ignore"):
         r = np.multiply(t, t)

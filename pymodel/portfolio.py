@@ -63,7 +63,6 @@ import hashlib
 import itertools
 import math
 import re
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
@@ -90,9 +89,12 @@ __all__ = ["TAPE_COLUMNS", "SETTINGS", "OUTPUTS", "CONTRIB_COLUMNS", "PATH_CHUNK
 #: Paths per chunk and loans per chunk: constants, so results never depend on the executor.
 PATH_CHUNK = 4096
 LOAN_CHUNK = 1024
-#: Paths per block of the loan batch's LGDs within a chunk: bounds the temporaries, never
-#: changes a draw or a result (the blocks are the chunk's stream in order).
+#: Most paths per block of the loan batch's LGDs within a chunk, and about the most (path,
+#: loan) cells of a block (fewer paths for a chunk of many loans, so that a block's
+#: temporaries stay within the processor's caches): bounds the temporaries, never changes a
+#: draw or a result (the blocks are the chunk's stream in order).
 ROW_BLOCK = 512
+BLOCK_CELLS = 2 ** 17
 #: Sections for the standard errors of quantiles and ES (batching; Glasserman 2004, 4.5).
 SECTIONS = 16
 MAX_LOANS = 200_000
@@ -816,7 +818,10 @@ def _lgd_of_scores(m: Model, loans: np.ndarray, scores: tuple) -> np.ndarray:
         n_on = int(on.sum())
         sub = None if n_on == wf.size else np.flatnonzero(on)
         sg = _pick(sig, sub)
-        term = _pick(wf, sub) * np.exp(sg * y[f] - 0.5 * sg * sg)
+        term = sg * y[f]
+        term -= 0.5 * sg * sg
+        np.exp(term, out=term)
+        term *= _pick(wf, sub)
         if sub is None:
             gpu += term
         else:
@@ -866,8 +871,6 @@ def _lgd(m: Model, loans: np.ndarray, fac: np.ndarray, eta: np.ndarray,
 #: those of computing the scores again (the same arithmetic on the same numbers).
 SCORE_MEMORY = 64 * 2 ** 20
 _SCORES: OrderedDict[bytes, tuple[Any, int]] = OrderedDict()
-_SCORE_BYTES = [0]
-_SCORE_LOCK = threading.Lock()     # an executor may run tasks in threads
 
 
 def _digest(*parts: Any) -> bytes:
@@ -888,7 +891,7 @@ def _task_key(m: Model, kind: str, p: int, c: int, n_paths: int) -> bytes:
     """Everything the draws, default indicators and scores of a task depend on."""
     b, s = m.book, m.settings
     loans, borrowers = m.chunks[c]
-    common = (kind, PATH_CHUNK, ROW_BLOCK, s["seed"], p, n_paths, m.nu, m.load, m.resid,
+    common = (kind, PATH_CHUNK, _block_rows(loans.size), s["seed"], p, n_paths, m.nu, m.load, m.resid,
               s["collateral_loading"], len(b.families), loans, b.mix[loans] > 0,
               b.btc_share[loans] > 0)
     if kind == "main":
@@ -916,33 +919,35 @@ def _frozen(v: Any) -> Any:
     return v
 
 
+def _score_bytes() -> int:
+    return sum(v[1] for v in list(_SCORES.values()))
+
+
 def _recall(key: bytes) -> Any:
-    with _SCORE_LOCK:
-        hit = _SCORES.get(key)
-        if hit is None:
-            return None
+    hit = _SCORES.get(key)
+    if hit is None:
+        return None
+    try:
         _SCORES.move_to_end(key)
-        return hit[0]
+    except KeyError:        # forgotten meanwhile by a task in another thread
+        pass
+    return hit[0]
 
 
 def _remember(key: bytes, value: Any) -> None:
     size = _nbytes(value)
     if size > SCORE_MEMORY:
         return
-    _frozen(value)
-    with _SCORE_LOCK:
-        if key in _SCORES:
-            return
-        _SCORES[key] = (value, size)
-        _SCORE_BYTES[0] += size
-        while _SCORE_BYTES[0] > SCORE_MEMORY:
-            _SCORE_BYTES[0] -= _SCORES.popitem(last=False)[1][1]
+    _SCORES[key] = (_frozen(value), size)
+    while _score_bytes() > SCORE_MEMORY:     # the oldest go first
+        try:
+            _SCORES.popitem(last=False)
+        except KeyError:
+            break
 
 
 def _forget_scores() -> None:
-    with _SCORE_LOCK:
-        _SCORES.clear()
-        _SCORE_BYTES[0] = 0
+    _SCORES.clear()
 
 
 # --------------------------------------------------------------------------------------------
@@ -1014,7 +1019,7 @@ def _task_contrib(m: Model, p: int, c: int, n_paths: int, omega: np.ndarray) -> 
 
 def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
     """The loan batch's draws in the generator's order: ``(pass, rows, p, scores)`` per block
-    of :data:`ROW_BLOCK` paths, pass 0 (unconditional) then pass 1 (downturn), with p the
+    of :func:`_block_rows` paths, pass 0 (unconditional) then pass 1 (downturn), with p the
     conditional default probabilities (times the importance weights) and the collateral's
     scores of the block's (path, loan) grid."""
     lo = p * PATH_CHUNK
@@ -1052,14 +1057,20 @@ def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
     rest_d = x_d[:, None] * m.load[None, :] + zd @ m.resid.T
     # the unconditional pass draws its collateral normals first, then the downturn pass: the
     # order of the generator's stream
+    rows = _block_rows(loans.size)
     for tag, (xx, ss, rr, ww) in enumerate(((x, s, rest, wx), (x_d, s_d, rest_d,
                                                                 np.ones(size)))):
-        for r0 in range(0, size, ROW_BLOCK):
-            r = slice(r0, min(r0 + ROW_BLOCK, size))
+        for r0 in range(0, size, rows):
+            r = slice(r0, min(r0 + rows, size))
             ee = gi.standard_normal((r.stop - r.start, loans.size))
             pdef = ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
                                       / sr1[None, :])
             yield tag, r, pdef, _scores(m, loans, rr[r, None, :], ee, ss[r, None])
+
+
+def _block_rows(n_loans: int) -> int:
+    """Paths per block of the loan batch for a chunk of ``n_loans`` loans."""
+    return max(16, min(ROW_BLOCK, BLOCK_CELLS // max(n_loans, 1)))
 
 
 def _loan_score_bytes(m: Model, c: int, size: int) -> int:
@@ -1075,13 +1086,14 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
 
     Conditional sampling: the default indicator is replaced by its conditional probability
     p_i(X, s) given the factors (collateral does not depend on the borrower's own xi).
-    The collateral normals are drawn and the LGDs computed :data:`ROW_BLOCK` paths at a time
+    The collateral normals are drawn and the LGDs computed :func:`_block_rows` paths at a time
     (the generator's stream in order, so the draws are those of one whole-chunk draw), which
     bounds the temporaries of the LGD to a block while the sums stay those of the chunk; the
     blocks' default probabilities and scores are remembered when they fit in
     :data:`SCORE_MEMORY`."""
     size = min(PATH_CHUNK, n_paths - p * PATH_CHUNK)
     loans = m.chunks[c][0]
+    rows = _block_rows(loans.size)
     ead = m.book.ead[loans]
     key = _task_key(m, "loans", p, c, n_paths)
     blocks = _recall(key)
@@ -1107,8 +1119,8 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
         with np.errstate(divide="ignore", invalid="ignore"):
             loc = np.where(out["p" + name] > 0, out["pl" + name] / out["p" + name], 0.0)
         res = np.empty(size)
-        for r0 in range(0, size, ROW_BLOCK):
-            r = slice(r0, min(r0 + ROW_BLOCK, size))
+        for r0 in range(0, size, rows):
+            r = slice(r0, min(r0 + rows, size))
             res[r] = (pl[r] - loc[None, :] * pdef[r]) @ ead
         out["path_res" + name] = res
         del pdef, pl

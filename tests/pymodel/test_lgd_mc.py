@@ -349,6 +349,9 @@ def test_closed_form_t_tail_agrees_with_the_incomplete_beta_function(nu):
     np.testing.assert_allclose(got[normal], ref[normal], rtol=1e-13, atol=0)
     assert (got[~normal] <= 1e-290).all() and (got >= 0).all()
     assert lgd_mc.t_lower_tail(nu, np.array([np.inf]))[0] == 0.0
+    assert float(lgd_mc.t_lower_tail(nu, 2.0)) == pytest.approx(stdtr(nu, -2.0), rel=1e-13)
+    assert float(lgd_mc._normal_score(-1.5, 1.0, nu)) == pytest.approx(
+        -float(lgd_mc._normal_score(np.array([1.5]), 1.0, nu)[0]), rel=1e-15)
     assert np.isnan(lgd_mc.t_lower_tail(nu, np.array([np.nan]))[0])
 
 

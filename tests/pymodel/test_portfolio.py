@@ -118,6 +118,12 @@ def test_the_loan_batch_in_row_blocks_gives_the_same_draws_and_results(monkeypat
     blocks = P.simulate_many([P.prepare(book, FAST)])[0]
     assert blocks.summary == whole.summary
     pd.testing.assert_frame_equal(blocks.loans, whole.loans)
+    monkeypatch.setattr(P, "BLOCK_CELLS", 1000)   # 33 paths a block for 30 loans
+    assert P._block_rows(30) == 33
+    P.clear_memo()
+    small = P.simulate_many([P.prepare(book, FAST)])[0]
+    assert small.summary == whole.summary
+    pd.testing.assert_frame_equal(small.loans, whole.loans)
 
 
 @pytest.mark.parametrize("copula", ["gaussian", "t"])
@@ -496,7 +502,7 @@ def test_kept_scores_are_bounded(monkeypatch):
     for seed in range(4):
         P.simulate_portfolio(_book(40), {"loss_paths": 4096, "loan_paths": 4096,
                                          "seed": seed})
-        assert 0 < P._SCORE_BYTES[0] <= P.SCORE_MEMORY
-        assert P._SCORE_BYTES[0] == sum(v[1] for v in P._SCORES.values())
+        kept = sum(P._nbytes(v[0]) for v in P._SCORES.values())
+        assert 0 < kept <= P.SCORE_MEMORY
     P.clear_memo()
-    assert P._SCORE_BYTES[0] == 0 and not P._SCORES
+    assert not P._SCORES
