@@ -891,15 +891,16 @@ def _task_key(m: Model, kind: str, p: int, c: int, n_paths: int) -> bytes:
     """Everything the draws, default indicators and scores of a task depend on."""
     b, s = m.book, m.settings
     loans, borrowers = m.chunks[c]
-    common = (kind, PATH_CHUNK, _block_rows(loans.size), s["seed"], p, n_paths, m.nu, m.load, m.resid,
-              s["collateral_loading"], len(b.families), loans, b.mix[loans] > 0,
-              b.btc_share[loans] > 0)
+    common = (kind, PATH_CHUNK, _block_rows(loans.size), s["seed"], p, n_paths, m.nu,
+              m.load, m.resid, s["collateral_loading"], len(b.families), loans,
+              b.mix[loans] > 0, b.btc_share[loans] > 0)
     if kind == "main":
         return _digest(*common, _is_shift(s), s["common_factors"], borrowers,
                        b.borrower_index[loans], m.threshold[borrowers],
                        m.borrower_r[borrowers])
-    bi = b.borrower_index[loans]
-    return _digest(*common, m.loan_shift, m.threshold[bi], m.borrower_r[bi])
+    # the loan batch's scores: not its PDs and asset correlations (its default
+    # probabilities are kept apart, :func:`_task_loans`)
+    return _digest(*common, m.loan_shift)
 
 
 def _nbytes(v: Any) -> int:
@@ -1017,11 +1018,27 @@ def _task_contrib(m: Model, p: int, c: int, n_paths: int, omega: np.ndarray) -> 
     return np.bincount(ii[sel], weights=omega[jj[sel]] * loss, minlength=loans.size)
 
 
-def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
+def _loan_pd_terms(m: Model, loans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Default threshold, sqrt(R) and sqrt(1 - R) of the loans' borrowers."""
+    bi = m.book.borrower_index[loans]
+    return m.threshold[bi], np.sqrt(m.borrower_r[bi]), np.sqrt(1.0 - m.borrower_r[bi])
+
+
+def _pdef_block(ww: np.ndarray, ss: np.ndarray, xx: np.ndarray, r: slice,
+                terms: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Conditional default probabilities (times the importance weights) of paths ``r``."""
+    thr, sr, sr1 = terms
+    return ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
+                              / sr1[None, :])
+
+
+def _loan_blocks(m: Model, p: int, c: int, n_paths: int, systematic: list
+                 ) -> Iterator[tuple]:
     """The loan batch's draws in the generator's order: ``(pass, rows, p, scores)`` per block
     of :func:`_block_rows` paths, pass 0 (unconditional) then pass 1 (downturn), with p the
     conditional default probabilities (times the importance weights) and the collateral's
-    scores of the block's (path, loan) grid."""
+    scores of the block's (path, loan) grid; ``systematic`` receives each pass's credit
+    factor, t scale and importance weight per path."""
     lo = p * PATH_CHUNK
     size = min(PATH_CHUNK, n_paths - lo)
     seed = m.settings["seed"]
@@ -1033,9 +1050,7 @@ def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
     zd = g.standard_normal((size, m.n_factors - 1))
     ud = np.clip(g.random(size), 1e-16, 1 - 1e-16)
     gi = _rng(seed, _LOAN_IDIO, p, c)
-    bi = b.borrower_index[loans]
-    thr = m.threshold[bi]
-    sr, sr1 = np.sqrt(m.borrower_r[bi]), np.sqrt(1.0 - m.borrower_r[bi])
+    terms = _loan_pd_terms(m, loans)
     x = z[:, 0].copy()
     mu = m.loan_shift
     if mu != 0.0:   # defensive importance sampling of the credit factor, as the main run
@@ -1058,14 +1073,14 @@ def _loan_blocks(m: Model, p: int, c: int, n_paths: int) -> Iterator[tuple]:
     # the unconditional pass draws its collateral normals first, then the downturn pass: the
     # order of the generator's stream
     rows = _block_rows(loans.size)
-    for tag, (xx, ss, rr, ww) in enumerate(((x, s, rest, wx), (x_d, s_d, rest_d,
-                                                                np.ones(size)))):
+    passes = ((x, s, rest, wx), (x_d, s_d, rest_d, np.ones(size)))
+    systematic.extend((xx, ss, ww) for xx, ss, _rr, ww in passes)
+    for tag, (xx, ss, rr, ww) in enumerate(passes):
         for r0 in range(0, size, rows):
             r = slice(r0, min(r0 + rows, size))
             ee = gi.standard_normal((r.stop - r.start, loans.size))
-            pdef = ww[r, None] * ndtr((thr[None, :] * ss[r, None] - sr[None, :] * xx[r, None])
-                                      / sr1[None, :])
-            yield tag, r, pdef, _scores(m, loans, rr[r, None, :], ee, ss[r, None])
+            yield (tag, r, _pdef_block(ww, ss, xx, r, terms),
+                   _scores(m, loans, rr[r, None, :], ee, ss[r, None]))
 
 
 def _block_rows(n_loans: int) -> int:
@@ -1088,28 +1103,44 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
     p_i(X, s) given the factors (collateral does not depend on the borrower's own xi).
     The collateral normals are drawn and the LGDs computed :func:`_block_rows` paths at a time
     (the generator's stream in order, so the draws are those of one whole-chunk draw), which
-    bounds the temporaries of the LGD to a block while the sums stay those of the chunk; the
-    blocks' default probabilities and scores are remembered when they fit in
-    :data:`SCORE_MEMORY`."""
+    bounds the temporaries of the LGD to a block while the sums stay those of the chunk. The
+    blocks' scores (with the paths' credit factor, t scale and weight) and, apart, their
+    default probabilities are remembered when they fit in :data:`SCORE_MEMORY`: a new PD or
+    asset correlation computes the probabilities again, not the scores."""
     size = min(PATH_CHUNK, n_paths - p * PATH_CHUNK)
     loans = m.chunks[c][0]
     rows = _block_rows(loans.size)
     ead = m.book.ead[loans]
     key = _task_key(m, "loans", p, c, n_paths)
-    blocks = _recall(key)
-    keep: list | None = None
-    if blocks is None:
-        keep = [] if _loan_score_bytes(m, c, size) <= SCORE_MEMORY else None
-        blocks = _loan_blocks(m, p, c, n_paths)
+    pkey = _digest(key, "p", m.threshold[m.book.borrower_index[loans]],
+                   m.borrower_r[m.book.borrower_index[loans]])
+    kept = _recall(key)
+    keep: list | None = None            # scores to remember
+    keep_p: list | None = None          # default probabilities to remember
+    systematic: list = []
+    if kept is None:
+        if _loan_score_bytes(m, c, size) <= SCORE_MEMORY:
+            keep, keep_p = [], []
+        blocks: Iterable[tuple] = _loan_blocks(m, p, c, n_paths, systematic)
+    else:
+        systematic, kept_blocks = kept
+        pdefs = _recall(pkey)
+        if pdefs is None:
+            keep_p = []
+            terms = _loan_pd_terms(m, loans)
+            pdefs = (_pdef_block(systematic[tag][2], systematic[tag][1], systematic[tag][0],
+                                 r, terms) for tag, r, _sc in kept_blocks)
+        blocks = ((tag, r, pb, sc) for (tag, r, sc), pb in zip(kept_blocks, pdefs))
     out = {}
     for tag, group in itertools.groupby(blocks, key=lambda blk: blk[0]):
         name = ("", "_d")[tag]
         pdef = np.empty((size, loans.size))
         pl = np.empty((size, loans.size))
-        for blk in group:
-            _t, r, pb, sc = blk
+        for _t, r, pb, sc in group:
             if keep is not None:
-                keep.append(blk)
+                keep.append((_t, r, sc))
+            if keep_p is not None:
+                keep_p.append(pb)
             pdef[r] = pb
             pl[r] = pb * _lgd_of_scores(m, loans, sc)
         out["pl" + name] = pl.sum(0)
@@ -1125,7 +1156,9 @@ def _task_loans(m: Model, p: int, c: int, n_paths: int) -> dict[str, np.ndarray]
         out["path_res" + name] = res
         del pdef, pl
     if keep is not None:
-        _remember(key, keep)
+        _remember(key, (tuple(systematic), keep))
+    if keep_p is not None:
+        _remember(pkey, keep_p)
     return out
 
 

@@ -489,6 +489,17 @@ def test_kept_scores_serve_a_collateral_change_and_pass_two(monkeypatch):
     P.clear_memo()
     _same_result(warm, P.simulate_portfolio(changed, {**st, "gpu_haircut": 0.2}))
     assert len(computed) == 2 * n_cold
+    # a borrower's PD (the loan batch's sampling shift stays): the loss run's defaults
+    # change, the loan batch's scores do not
+    grid = []
+    monkeypatch.setattr(P, "_scores", lambda *a: grid.append(np.ndim(a[3]) == 2) or real(*a))
+    riskier = changed.assign(pd=np.where(changed["borrower"] == "B1", 0.021, changed["pd"]))
+    P._MEMO.clear()
+    warm = P.simulate_portfolio(riskier, {**st, "gpu_haircut": 0.2})
+    assert grid and not any(grid)
+    P.clear_memo()
+    _same_result(warm, P.simulate_portfolio(riskier, {**st, "gpu_haircut": 0.2}))
+    assert any(grid)
     # nothing kept: the same numbers
     P.clear_memo()
     monkeypatch.setattr(P, "SCORE_MEMORY", 0)
