@@ -180,7 +180,7 @@ class Graph:
         """Strongly connected components of the function nodes ``funcs`` (edges through their
         output data nodes), in dependency order (a component after those it depends on)."""
         succ_f: dict[Any, list[Any]] = {}
-        for f in funcs:
+        for f in sorted(funcs, key=str):   # the same order whatever the hash seed
             nxt = []
             for d in self.nodes[f].get("outputs", ()):
                 for g in self.succ.get(d, ()):
@@ -327,7 +327,7 @@ class Graph:
         comps = self._components(funcs)
         loops = [c for c in comps if self._is_loop(c)]
         if loops and not iteration.enabled:
-            raise LoopError([self._loop(c) for c in loops])
+            raise LoopError(sorted((self._loop(c) for c in loops), key=self._first))
         done = []
         for comp in comps:
             if not self._is_loop(comp):
@@ -336,7 +336,11 @@ class Graph:
             loop = self._loop(comp)
             self._iterate(comp, loop, values, iteration, start, failed)
             done.append(loop)
-        return done
+        return sorted(done, key=self._first)
+
+    def _first(self, loop: Loop) -> tuple[int, ...]:
+        """Where a loop's first cell is (sheet, row, column): loops are named in that order."""
+        return tuple(self.order(loop.cells[0]) or (0, 0, 0)) if loop.cells else (0, 0, 0)
 
     def _eval_one(self, f: Any, values: dict[Any, Any], failed: dict[Any, str]) -> None:
         attr = self.nodes[f]

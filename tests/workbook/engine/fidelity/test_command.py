@@ -84,3 +84,20 @@ def test_same_compares_as_excel_shows_values():
     assert not same(ErrorValue("#N/A"), ErrorValue("#REF!"))
     assert same(True, True) and not same(1.0, True) and not same("TRUE", True)
     assert same(None, "") and not same(0.0, None)
+
+
+def test_loops_are_named_alike_whatever_the_hash_seed(tmp_path):
+    # the iteration case has two loops (A1<->A2 and B1): which one the summary names must not
+    # depend on Python's string hashing; the first in sheet order is named
+    import os
+    import subprocess
+    import sys
+    path = CASES["iteration"].write(str(tmp_path))
+    notes = set()
+    for seed in ("0", "1", "2", "3"):
+        got = subprocess.run([sys.executable, "-m", "workbook.cli", "recalc", path, "-o",
+                              str(tmp_path / f"out{seed}.xlsx")], capture_output=True,
+                             text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        notes |= {x.strip() for x in got.stdout.splitlines() if "circular" in x}
+    assert len(notes) == 1, notes
+    assert "It!A1 -> A2 -> A1" in notes.pop()
