@@ -1497,25 +1497,12 @@ def clear_memo() -> None:
 def _model_digest(m: Model) -> bytes:
     """SHA-256 of the inputs of a simulation: the book's columns (values, dtypes, shapes), the
     settings and the factor correlation matrix (the rest of a Model derives from these)."""
-    h = hashlib.sha256()
-
-    def add(v: Any) -> None:
-        if isinstance(v, np.ndarray):
-            a = np.ascontiguousarray(v)
-            h.update(f"{a.dtype.str}{a.shape}".encode())
-            h.update(a.tobytes())
-        else:
-            h.update(repr(v).encode("utf-8"))
-        h.update(b"\x00")
-
     b = m.book
-    for name in ("loan_id", "borrower", "sector", "tenant", "sku", "ead", "pd", "asset_corr",
-                 "collateral_value", "collateral_vol", "btc_share", "secured", "prior_claims",
-                 "gpu_liquidation_cost", "families", "mix", "borrower_index"):
-        add(getattr(b, name))
-    add(sorted((k, repr(v)) for k, v in m.settings.items()))
-    add(m.corr)
-    return h.digest()
+    columns = [getattr(b, name) for name in (
+        "loan_id", "borrower", "sector", "tenant", "sku", "ead", "pd", "asset_corr",
+        "collateral_value", "collateral_vol", "btc_share", "secured", "prior_claims",
+        "gpu_liquidation_cost", "families", "mix", "borrower_index")]
+    return _digest(*columns, sorted((k, repr(v)) for k, v in m.settings.items()), m.corr)
 
 
 def _copy_result(r: PortfolioResult) -> PortfolioResult:
